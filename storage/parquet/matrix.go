@@ -1,0 +1,535 @@
+package parquet
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/matrix"
+)
+
+// Key/value metadata keys written into every matrix file. A parquet-go Group
+// schema orders columns by name, so the matrix's own column order travels in
+// metaColumns and is restored on read; metaMeta carries Matrix.Meta.
+const (
+	metaColumns = "sigmalab.columns"
+	metaMeta    = "sigmalab.meta"
+	metaVersion = "sigmalab.matrix_version"
+)
+
+// Key column names; they are reserved in a Matrix (Matrix.Validate rejects them
+// as feature names).
+const (
+	colTS     = "ts"
+	colDate   = "date"
+	colHourET = "hour_et"
+	colT1     = "t1"
+)
+
+// columnSpec records one column of the file in matrix order.
+type columnSpec struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // ts, date, hour_et, t1, float, text
+}
+
+// WriteMatrix writes m as one zstd-compressed Parquet file to w.
+//
+// Layout: ts INT64 TIMESTAMP(ms, UTC), date STRING, hour_et INT32, optional t1
+// TIMESTAMP(ms, UTC) when the matrix is labelled, every numeric column as
+// optional DOUBLE (NaN is written as null so pandas/pyarrow see missing values)
+// and every text column as optional STRING ("" is written as null).
+func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	specs := matrixColumns(m)
+	group := pq.Group{}
+	for _, s := range specs {
+		group[s.Name] = nodeFor(s.Kind)
+	}
+	schema := pq.NewSchema("matrix", group)
+
+	order, err := json.Marshal(specs)
+	if err != nil {
+		return err
+	}
+	meta := m.Meta
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	pw := pq.NewWriter(w, schema,
+		pq.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		pq.KeyValueMetadata(metaColumns, string(order)),
+		pq.KeyValueMetadata(metaMeta, string(metaJSON)),
+		pq.KeyValueMetadata(metaVersion, "1"),
+	)
+
+	// Leaf index of each column in the (name-sorted) file schema.
+	leaf := make(map[string]int, len(specs))
+	for i, path := range schema.Columns() {
+		leaf[path[0]] = i
+	}
+	type writeCol struct {
+		idx  int
+		kind string
+		f    []float64
+		s    []string
+	}
+	cols := make([]writeCol, 0, len(specs))
+	for _, s := range specs {
+		c := writeCol{idx: leaf[s.Name], kind: s.Kind}
+		switch s.Kind {
+		case "float":
+			c.f = m.Col(s.Name)
+		case "text":
+			c.s = m.TextCol(s.Name)
+		}
+		cols = append(cols, c)
+	}
+
+	const batch = 1024
+	n := m.Len()
+	rows := make([]pq.Row, 0, batch)
+	for start := 0; start < n; start += batch {
+		end := min(start+batch, n)
+		rows = rows[:0]
+		for i := start; i < end; i++ {
+			row := make(pq.Row, len(cols))
+			for _, c := range cols {
+				var v pq.Value
+				switch c.kind {
+				case "ts":
+					v = pq.Int64Value(m.TS[i]).Level(0, 0, c.idx)
+				case "date":
+					v = pq.ByteArrayValue([]byte(m.Date[i])).Level(0, 0, c.idx)
+				case "hour_et":
+					v = pq.Int32Value(m.HourET[i]).Level(0, 0, c.idx)
+				case "t1":
+					v = pq.Int64Value(m.T1[i]).Level(0, 1, c.idx)
+				case "float":
+					if x := c.f[i]; math.IsNaN(x) {
+						v = pq.NullValue().Level(0, 0, c.idx)
+					} else {
+						v = pq.DoubleValue(x).Level(0, 1, c.idx)
+					}
+				case "text":
+					if s := c.s[i]; s == "" {
+						v = pq.NullValue().Level(0, 0, c.idx)
+					} else {
+						v = pq.ByteArrayValue([]byte(s)).Level(0, 1, c.idx)
+					}
+				}
+				row[c.idx] = v
+			}
+			rows = append(rows, row)
+		}
+		if _, err := pw.WriteRows(rows); err != nil {
+			return fmt.Errorf("write matrix rows: %w", err)
+		}
+	}
+	return pw.Close()
+}
+
+func matrixColumns(m *matrix.Matrix) []columnSpec {
+	specs := []columnSpec{{colTS, "ts"}, {colDate, "date"}, {colHourET, "hour_et"}}
+	if m.T1 != nil {
+		specs = append(specs, columnSpec{colT1, "t1"})
+	}
+	for _, n := range m.Names {
+		specs = append(specs, columnSpec{n, "float"})
+	}
+	for _, n := range m.TextNames {
+		specs = append(specs, columnSpec{n, "text"})
+	}
+	return specs
+}
+
+func nodeFor(kind string) pq.Node {
+	switch kind {
+	case "ts":
+		return pq.Timestamp(pq.Millisecond)
+	case "date":
+		return pq.String()
+	case "hour_et":
+		return pq.Int(32)
+	case "t1":
+		return pq.Optional(pq.Timestamp(pq.Millisecond))
+	case "text":
+		return pq.Optional(pq.String())
+	default:
+		return pq.Optional(pq.Leaf(pq.DoubleType))
+	}
+}
+
+// ReadMatrix reads a matrix file written by WriteMatrix (column order and Meta
+// restored from the key/value metadata). Files from other writers are accepted
+// too: ts/date/hour_et/t1 are taken by name, DOUBLE/FLOAT/INT columns become
+// numeric columns and string columns text columns, in file order.
+func ReadMatrix(r io.ReaderAt, size int64) (*matrix.Matrix, error) {
+	f, err := pq.OpenFile(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("open matrix parquet: %v: %w", err, errs.ErrInvalid)
+	}
+	schema := f.Schema()
+	paths := schema.Columns()
+	leafIdx := make(map[string]int, len(paths))
+	for i, p := range paths {
+		leafIdx[strings.Join(p, ".")] = i
+	}
+
+	var specs []columnSpec
+	if s, ok := f.Lookup(metaColumns); ok {
+		if err := json.Unmarshal([]byte(s), &specs); err != nil {
+			return nil, fmt.Errorf("matrix column order metadata: %v: %w", err, errs.ErrInvalid)
+		}
+	} else {
+		specs = inferSpecs(schema)
+	}
+	nrows := int(f.NumRows())
+	m := &matrix.Matrix{
+		TS:     make([]int64, nrows),
+		Date:   make([]string, nrows),
+		HourET: make([]int32, nrows),
+		Meta:   map[string]string{},
+	}
+	if s, ok := f.Lookup(metaMeta); ok && s != "" {
+		if err := json.Unmarshal([]byte(s), &m.Meta); err != nil {
+			return nil, fmt.Errorf("matrix meta metadata: %v: %w", err, errs.ErrInvalid)
+		}
+	}
+	for _, s := range specs {
+		idx, ok := leafIdx[s.Name]
+		if !ok {
+			return nil, fmt.Errorf("matrix parquet: column %q listed in metadata is missing: %w", s.Name, errs.ErrInvalid)
+		}
+		vals, err := readColumn(f, idx, nrows)
+		if err != nil {
+			return nil, fmt.Errorf("read column %s: %w", s.Name, err)
+		}
+		switch s.Kind {
+		case "ts":
+			for i, v := range vals {
+				m.TS[i] = v.Int64()
+			}
+		case "date":
+			for i, v := range vals {
+				m.Date[i] = string(v.ByteArray())
+			}
+		case "hour_et":
+			for i, v := range vals {
+				m.HourET[i] = int32(v.Int64())
+			}
+		case "t1":
+			m.T1 = make([]int64, nrows)
+			for i, v := range vals {
+				if !v.IsNull() {
+					m.T1[i] = v.Int64()
+				}
+			}
+		case "float":
+			col := make([]float64, nrows)
+			kind := schemaKind(schema, s.Name)
+			for i, v := range vals {
+				col[i] = valueFloat(v, kind)
+			}
+			m.Names = append(m.Names, s.Name)
+			m.Cols = append(m.Cols, col)
+		case "text":
+			col := make([]string, nrows)
+			for i, v := range vals {
+				if !v.IsNull() {
+					col[i] = string(v.ByteArray())
+				}
+			}
+			m.TextNames = append(m.TextNames, s.Name)
+			m.Text = append(m.Text, col)
+		default:
+			return nil, fmt.Errorf("matrix parquet: unknown column kind %q: %w", s.Kind, errs.ErrInvalid)
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
+	}
+	return m, nil
+}
+
+func schemaKind(schema *pq.Schema, name string) pq.Kind {
+	if lc, ok := schema.Lookup(name); ok {
+		return lc.Node.Type().Kind()
+	}
+	return pq.Double
+}
+
+func valueFloat(v pq.Value, kind pq.Kind) float64 {
+	if v.IsNull() {
+		return math.NaN()
+	}
+	switch kind {
+	case pq.Float:
+		return float64(v.Float())
+	case pq.Int32, pq.Int64:
+		return float64(v.Int64())
+	case pq.Boolean:
+		if v.Boolean() {
+			return 1
+		}
+		return 0
+	default:
+		return v.Double()
+	}
+}
+
+// inferSpecs maps a foreign file's top-level leaf columns to matrix columns.
+func inferSpecs(schema *pq.Schema) []columnSpec {
+	var specs []columnSpec
+	for _, f := range schema.Fields() {
+		if !f.Leaf() {
+			continue
+		}
+		name := f.Name()
+		switch name {
+		case colTS, colDate, colHourET, colT1:
+			specs = append(specs, columnSpec{name, name})
+			continue
+		}
+		switch f.Type().Kind() {
+		case pq.ByteArray, pq.FixedLenByteArray:
+			specs = append(specs, columnSpec{name, "text"})
+		default:
+			specs = append(specs, columnSpec{name, "float"})
+		}
+	}
+	return specs
+}
+
+// readColumn returns the nrows values of leaf column idx across all row groups.
+func readColumn(f *pq.File, idx, nrows int) ([]pq.Value, error) {
+	out := make([]pq.Value, 0, nrows)
+	buf := make([]pq.Value, 512)
+	for _, rg := range f.RowGroups() {
+		pages := rg.ColumnChunks()[idx].Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return nil, err
+			}
+			vr := p.Values()
+			for {
+				k, err := vr.ReadValues(buf)
+				for _, v := range buf[:k] {
+					out = append(out, v.Clone())
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					pq.Release(p)
+					pages.Close()
+					return nil, err
+				}
+			}
+			pq.Release(p)
+		}
+		pages.Close()
+	}
+	if len(out) != nrows {
+		return nil, fmt.Errorf("got %d values, want %d: %w", len(out), nrows, errs.ErrInvalid)
+	}
+	return out, nil
+}
+
+// EncodeMatrix returns the Parquet bytes of m (used for downloads and hashing).
+func EncodeMatrix(m *matrix.Matrix) ([]byte, error) {
+	var b bytes.Buffer
+	if err := WriteMatrix(&b, m); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeMatrix parses Parquet bytes produced by EncodeMatrix/WriteMatrix.
+func DecodeMatrix(b []byte) (*matrix.Matrix, error) {
+	return ReadMatrix(bytes.NewReader(b), int64(len(b)))
+}
+
+// MatrixStore keeps built matrices as matrices/<model_id>/<build_id>.parquet
+// under a data directory.
+type MatrixStore struct {
+	Root string // the data directory's matrices/ folder
+}
+
+// NewMatrixStore returns a store rooted at dir (created on first write).
+func NewMatrixStore(dir string) *MatrixStore { return &MatrixStore{Root: dir} }
+
+// MatrixInfo describes one stored matrix file.
+type MatrixInfo struct {
+	ModelID   string `json:"model_id"`
+	BuildID   string `json:"build_id"`
+	Path      string `json:"path"`
+	SizeBytes int64  `json:"size_bytes"`
+	ModTime   int64  `json:"modified_ms"`
+}
+
+func checkID(kind, id string) error {
+	if id == "" || len(id) > 128 || strings.ContainsAny(id, `/\`) || id == "." || id == ".." || strings.HasPrefix(id, ".") {
+		return errs.Invalidf("bad %s %q", kind, id)
+	}
+	return nil
+}
+
+// Path is the file path of (modelID, buildID); ids are checked so a caller
+// cannot escape the store with "..", separators or hidden names.
+func (s *MatrixStore) Path(modelID, buildID string) (string, error) {
+	if err := checkID("model_id", modelID); err != nil {
+		return "", err
+	}
+	if err := checkID("build_id", buildID); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.Root, modelID, buildID+".parquet"), nil
+}
+
+// Put writes m atomically (temp file, fsync, rename) and returns its path and
+// size. A failed write leaves no partial file visible.
+func (s *MatrixStore) Put(modelID, buildID string, m *matrix.Matrix) (string, int64, error) {
+	path, err := s.Path(modelID, buildID)
+	if err != nil {
+		return "", 0, err
+	}
+	b, err := EncodeMatrix(m)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := writeFileAtomic(path, b); err != nil {
+		return "", 0, err
+	}
+	return path, int64(len(b)), nil
+}
+
+// Get reads a stored matrix; a missing file is ErrNotFound.
+func (s *MatrixStore) Get(modelID, buildID string) (*matrix.Matrix, error) {
+	b, err := s.Bytes(modelID, buildID)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeMatrix(b)
+}
+
+// Bytes returns the raw Parquet file of a stored matrix.
+func (s *MatrixStore) Bytes(modelID, buildID string) ([]byte, error) {
+	path, err := s.Path(modelID, buildID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, errs.NotFoundf("matrix %s/%s", modelID, buildID)
+	}
+	return b, err
+}
+
+// List returns the stored builds of modelID, newest first (by build id, which
+// sorts by time, then by modification time).
+func (s *MatrixStore) List(modelID string) ([]MatrixInfo, error) {
+	if err := checkID("model_id", modelID); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(s.Root, modelID)
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return []MatrixInfo{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []MatrixInfo{}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".parquet") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, MatrixInfo{ModelID: modelID, BuildID: strings.TrimSuffix(name, ".parquet"),
+			Path: filepath.Join(dir, name), SizeBytes: fi.Size(), ModTime: fi.ModTime().UnixMilli()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].BuildID != out[j].BuildID {
+			return out[i].BuildID > out[j].BuildID
+		}
+		return out[i].ModTime > out[j].ModTime
+	})
+	return out, nil
+}
+
+// Delete removes a stored matrix (missing is not an error).
+func (s *MatrixStore) Delete(modelID, buildID string) error {
+	path, err := s.Path(modelID, buildID)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// writeFileAtomic writes b to path via a temp file in the same directory,
+// fsyncs it and renames it into place, so readers see the old file or the new
+// one, never a torn write.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
