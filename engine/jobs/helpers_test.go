@@ -1,38 +1,59 @@
 package jobs_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"sigmalab/engine/jobs"
+	"sigmalab/storage/bolt"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// testStore wraps the store under test and counts writes (to check throttling).
+// testStore is the real bbolt store in a temp dir, with a write counter in front
+// of it (to check progress throttling).
 type testStore struct {
 	Store jobs.Store
-	mem   *memStore
-	dead  bool
+	db    *bolt.DB
+	path  string
+	puts  atomic.Int64
+}
+
+type countingStore struct {
+	*bolt.DB
+	n *atomic.Int64
+}
+
+func (c countingStore) PutJob(ctx context.Context, j *jobs.Job) error {
+	c.n.Add(1)
+	return c.DB.PutJob(ctx, j)
+}
+
+func openTestStore(t *testing.T, path string) *testStore {
+	t.Helper()
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s := &testStore{db: db, path: path}
+	s.Store = countingStore{DB: db, n: &s.puts}
+	return s
 }
 
 func newTestStore(t *testing.T) *testStore {
-	m := newMemStore()
-	return &testStore{Store: m, mem: m}
+	return openTestStore(t, filepath.Join(t.TempDir(), "sigmalab.db"))
 }
 
-func (s *testStore) Puts() int64 { return s.mem.puts.Load() }
+func (s *testStore) Puts() int64 { return s.puts.Load() }
 
-// Crash stops the store from accepting writes from the old process.
-func (s *testStore) Crash() { s.dead = true }
+// Crash closes the database under the running process, as kill -9 would: nothing
+// the old runner does afterwards reaches the file.
+func (s *testStore) Crash() { _ = s.db.Close() }
 
-// Reopen returns a store over the same persisted data.
-func (s *testStore) Reopen(t *testing.T) *testStore {
-	m := newMemStore()
-	m.seq = s.mem.seq
-	for k, v := range s.mem.rows {
-		m.rows[k] = v
-	}
-	return &testStore{Store: m, mem: m}
-}
+// Reopen opens the same database file again, as a restarted process would.
+func (s *testStore) Reopen(t *testing.T) *testStore { return openTestStore(t, s.path) }
