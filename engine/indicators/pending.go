@@ -1,0 +1,87 @@
+package indicators
+
+import "errors"
+
+// errNotYet marks indicators whose implementation is in progress.
+var errNotYet = errors.New("not implemented yet")
+
+func adx(c *call) ([]Column, error)                { return nil, errNotYet }
+func aroon(c *call) ([]Column, error)              { return nil, errNotYet }
+func atr(c *call) ([]Column, error)                { return nil, errNotYet }
+func bollinger(c *call) ([]Column, error)          { return nil, errNotYet }
+func calendarFlags(c *call) ([]Column, error)      { return nil, errNotYet }
+func cci(c *call) ([]Column, error)                { return nil, errNotYet }
+func closeVsVWAP(c *call) ([]Column, error)        { return nil, errNotYet }
+func cmf(c *call) ([]Column, error)                { return nil, errNotYet }
+func dayRangePos(c *call) ([]Column, error)        { return nil, errNotYet }
+func distToEMA(c *call) ([]Column, error)          { return nil, errNotYet }
+func donchian(c *call) ([]Column, error)           { return nil, errNotYet }
+func dpo(c *call) ([]Column, error)                { return nil, errNotYet }
+func elderRay(c *call) ([]Column, error)           { return nil, errNotYet }
+func emaInd(c *call) ([]Column, error)             { return nil, errNotYet }
+func emaSlope(c *call) ([]Column, error)           { return nil, errNotYet }
+func fisher(c *call) ([]Column, error)             { return nil, errNotYet }
+func hourOfDay(c *call) ([]Column, error)          { return nil, errNotYet }
+func ichimoku(c *call) ([]Column, error)           { return nil, errNotYet }
+func intradayVWAP(c *call) ([]Column, error)       { return nil, errNotYet }
+func kama(c *call) ([]Column, error)               { return nil, errNotYet }
+func keltner(c *call) ([]Column, error)            { return nil, errNotYet }
+func lrR2(c *call) ([]Column, error)               { return nil, errNotYet }
+func macd(c *call) ([]Column, error)               { return nil, errNotYet }
+func mfi(c *call) ([]Column, error)                { return nil, errNotYet }
+func momentum(c *call) ([]Column, error)           { return nil, errNotYet }
+func momentumScore(c *call) ([]Column, error)      { return nil, errNotYet }
+func obv(c *call) ([]Column, error)                { return nil, errNotYet }
+func ppo(c *call) ([]Column, error)                { return nil, errNotYet }
+func psar(c *call) ([]Column, error)               { return nil, errNotYet }
+func qstick(c *call) ([]Column, error)             { return nil, errNotYet }
+func ret(c *call) ([]Column, error)                { return nil, errNotYet }
+func returnsLast30m(c *call) ([]Column, error)     { return nil, errNotYet }
+func roc(c *call) ([]Column, error)                { return nil, errNotYet }
+func rollingStd(c *call) ([]Column, error)         { return nil, errNotYet }
+func rsi(c *call) ([]Column, error)                { return nil, errNotYet }
+func rsiLastHour(c *call) ([]Column, error)        { return nil, errNotYet }
+func smaInd(c *call) ([]Column, error)             { return nil, errNotYet }
+func stochRSI(c *call) ([]Column, error)           { return nil, errNotYet }
+func stochastic(c *call) ([]Column, error)         { return nil, errNotYet }
+func supertrend(c *call) ([]Column, error)         { return nil, errNotYet }
+func trix(c *call) ([]Column, error)               { return nil, errNotYet }
+func tsi(c *call) ([]Column, error)                { return nil, errNotYet }
+func ultimate(c *call) ([]Column, error)           { return nil, errNotYet }
+func volZScore(c *call) ([]Column, error)          { return nil, errNotYet }
+func volatility(c *call) ([]Column, error)         { return nil, errNotYet }
+func williamsR(c *call) ([]Column, error)          { return nil, errNotYet }
+func pcrVolume(c *call) ([]Column, error)          { return nil, errNotYet }
+func pcrEOD(c *call) ([]Column, error)             { return nil, errNotYet }
+func soldFlowRatio(c *call) ([]Column, error)      { return nil, errNotYet }
+func dailyRSI(c *call) ([]Column, error)           { return nil, errNotYet }
+func dailyEMA(c *call) ([]Column, error)           { return nil, errNotYet }
+func dailyRet(c *call) ([]Column, error)           { return nil, errNotYet }
+func dailyDistToEMA(c *call) ([]Column, error)     { return nil, errNotYet }
+func dailyVWAP(c *call) ([]Column, error)          { return nil, errNotYet }
+func openGapZ(c *call) ([]Column, error)           { return nil, errNotYet }
+func first15mRangeZ(c *call) ([]Column, error)     { return nil, errNotYet }
+func vixLevel(c *call) ([]Column, error)           { return nil, errNotYet }
+func vixDelta(c *call) ([]Column, error)           { return nil, errNotYet }
+func vixTermSlope(c *call) ([]Column, error)       { return nil, errNotYet }
+func ivRealizedSpread(c *call) ([]Column, error)   { return nil, errNotYet }
+func ivSkew25(c *call) ([]Column, error)           { return nil, errNotYet }
+func ivTermSlope(c *call) ([]Column, error)        { return nil, errNotYet }
+func ivRank(c *call) ([]Column, error)             { return nil, errNotYet }
+func ivPercentile(c *call) ([]Column, error)       { return nil, errNotYet }
+func atmIVZScore(c *call) ([]Column, error)        { return nil, errNotYet }
+func atmIVEOD(c *call) ([]Column, error)           { return nil, errNotYet }
+func divEOD(c *call) ([]Column, error)             { return nil, errNotYet }
+func atmIVOpenDelta(c *call) ([]Column, error)     { return nil, errNotYet }
+func ivSmileWings(c *call) ([]Column, error)       { return nil, errNotYet }
+func pcrOI(c *call) ([]Column, error)              { return nil, errNotYet }
+func oiChange1d(c *call) ([]Column, error)         { return nil, errNotYet }
+func oiTrend(c *call) ([]Column, error)            { return nil, errNotYet }
+func oiPeakStrike(c *call) ([]Column, error)       { return nil, errNotYet }
+func distToOIPeak(c *call) ([]Column, error)       { return nil, errNotYet }
+func oiHHI(c *call) ([]Column, error)              { return nil, errNotYet }
+func gammaPeakStrike(c *call) ([]Column, error)    { return nil, errNotYet }
+func gammaDensityPeak(c *call) ([]Column, error)   { return nil, errNotYet }
+func distToGammaPeak(c *call) ([]Column, error)    { return nil, errNotYet }
+func gammaConcentration(c *call) ([]Column, error) { return nil, errNotYet }
+func gammaSkew(c *call) ([]Column, error)          { return nil, errNotYet }
