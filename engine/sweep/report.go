@@ -1,0 +1,141 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+)
+
+// MarshalJSON writes NaN/Inf metrics as null: JSON has no NaN, and a cell without
+// trades has no sharpe.
+func (o Outcome) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
+		BestCumRet       *float64 `json:"best_cum_ret"`
+		Trades           int      `json:"total_trades"`
+	}{finite(o.BestSharpeHourly), finite(o.BestCumRet), o.Trades})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes (null → NaN).
+func (o *Outcome) UnmarshalJSON(b []byte) error {
+	var w struct {
+		BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
+		BestCumRet       *float64 `json:"best_cum_ret"`
+		Trades           int      `json:"total_trades"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	o.BestSharpeHourly, o.BestCumRet, o.Trades = orNaN(w.BestSharpeHourly), orNaN(w.BestCumRet), w.Trades
+	return nil
+}
+
+func finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// Row is a cell with its outcome in the predecessor's response shape:
+// {kind, thresholds|top_pct, allowed_hours, result{…, _summary}} plus rank and ids.
+type Row struct {
+	Cell
+	Rank          int             `json:"rank,omitempty"` // 1 = best; 0 = dropped by the guardrails
+	Passed        bool            `json:"passed"`
+	Reason        string          `json:"reason,omitempty"` // why the guardrails dropped it
+	Metrics       Outcome         `json:"metrics"`
+	Result        json.RawMessage `json:"result,omitempty"` // backtest result with "_summary"
+	BacktestRunID int64           `json:"backtest_run_id,omitempty"`
+}
+
+// ResultJSON renders r's backtest detail with the predecessor's "_summary" key
+// added (best_sharpe_hourly, best_cum_ret, total_trades), so clients reading
+// runs[i].result._summary keep working.
+func ResultJSON(r Result) json.RawMessage {
+	sum, _ := json.Marshal(r.Outcome)
+	detail := []byte("{}")
+	if r.Detail() != nil {
+		if b, err := json.Marshal(r.Detail()); err == nil {
+			detail = b
+		}
+	}
+	detail = bytes.TrimSpace(detail)
+	if len(detail) < 2 || detail[0] != '{' {
+		out, _ := json.Marshal(map[string]json.RawMessage{"value": detail, "_summary": sum})
+		return out
+	}
+	var buf bytes.Buffer
+	buf.Write(detail[:len(detail)-1])
+	if len(bytes.TrimSpace(detail[1:len(detail)-1])) > 0 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"_summary":`)
+	buf.Write(sum)
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// Detail is the evaluator's full result for the cell.
+func (r Result) Detail() any { return r.Outcome.Detail }
+
+// Summary is a sweep's outcome after guardrails and ranking.
+type Summary struct {
+	Count    int        // cells evaluated
+	Filtered int        // cells passing the guardrails
+	Ranked   []Result   // passing cells, best first
+	Rejected []Rejected // dropped cells with reasons, in cell order
+}
+
+// Summarise applies g to rs and ranks the survivors.
+func Summarise(rs []Result, g Guardrails) Summary {
+	pass, rej := g.Filter(rs)
+	Rank(pass)
+	return Summary{Count: len(rs), Filtered: len(pass), Ranked: pass, Rejected: rej}
+}
+
+// Rows renders the first n ranked results (n <= 0: all) with full detail.
+// runID maps a cell index to its stored backtest run (nil: none).
+func (s Summary) Rows(n int, runID func(index int) int64) []Row {
+	if n <= 0 || n > len(s.Ranked) {
+		n = len(s.Ranked)
+	}
+	rows := make([]Row, n)
+	for i := 0; i < n; i++ {
+		r := s.Ranked[i]
+		rows[i] = Row{Cell: r.Cell, Rank: i + 1, Passed: true, Metrics: r.Outcome, Result: ResultJSON(r)}
+		if runID != nil {
+			rows[i].BacktestRunID = runID(r.Cell.Index)
+		}
+	}
+	return rows
+}
+
+// Table renders every result compactly (no detail) in cell order, with rank and
+// pass/fail reason: the data behind a thresholds × hours heatmap.
+func (s Summary) Table(all []Result) []Row {
+	rank := make(map[int]int, len(s.Ranked))
+	for i, r := range s.Ranked {
+		rank[r.Cell.Index] = i + 1
+	}
+	reason := make(map[int]string, len(s.Rejected))
+	for _, r := range s.Rejected {
+		reason[r.Index] = r.Reason
+	}
+	rows := make([]Row, len(all))
+	for i, r := range all {
+		rows[i] = Row{Cell: r.Cell, Rank: rank[r.Cell.Index], Passed: rank[r.Cell.Index] > 0,
+			Reason: reason[r.Cell.Index], Metrics: r.Outcome}
+	}
+	return rows
+}
+
+// ReportTopN is how many ranked runs the report carries with full detail.
+const ReportTopN = 50
