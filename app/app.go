@@ -1,0 +1,102 @@
+// Package app wires the pieces (data dir, bbolt, engine, HTTP API) from a Config.
+// main and the API test helper both use it, so tests run exactly the production
+// wiring. Domains add their adapters (Parquet, Bleve, market data, jobs) here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sigmalab/assets"
+	"sigmalab/engine"
+	"sigmalab/httpapi"
+	"sigmalab/storage/bolt"
+	"sigmalab/storage/files"
+)
+
+// Config is what the process was asked to run with (flags > env > defaults).
+type Config struct {
+	DataDir string
+	Demo    bool // seed the demo market on an empty data dir
+	Version string
+	Log     *slog.Logger     // nil: discard
+	Now     func() time.Time // nil: wall clock
+	MaxBody int64            // request body cap (0: default)
+}
+
+// App is a wired, open application.
+type App struct {
+	Cfg    Config
+	Layout files.Layout
+	DB     *bolt.DB
+	Lab    *engine.Lab
+	API    *httpapi.Server
+
+	closers []func() error // run in reverse order by Close
+}
+
+// Open prepares the data dir, opens storage and builds the Lab and the API.
+func Open(cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	layout, err := files.NewLayout(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := layout.Init(); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(layout.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Layout: layout, DB: db}
+	a.closers = append(a.closers, db.Close)
+
+	a.Lab = &engine.Lab{
+		Configs: db.Configs(),
+		PacksFS: assets.Packs(),
+		Now:     cfg.Now,
+		Log:     cfg.Log,
+		Version: cfg.Version,
+		HealthChecks: map[string]func(context.Context) error{
+			"db": func(context.Context) error { return db.Ping() },
+			"data_dirs": func(context.Context) error {
+				return layout.CheckDirs(files.DirMarket, files.DirMatrices, files.DirArtifacts, files.DirExports)
+			},
+			"index_dir": func(context.Context) error { return layout.CheckDirs(files.DirIndex) },
+		},
+	}
+	// Extension point: other domains attach their ports to a.Lab here (Parquet
+	// matrix store, Bleve indexes, market data, job runner) and register closers.
+	// Extension point: demo seeding (cfg.Demo) runs here once the market exists.
+
+	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})
+	return a, nil
+}
+
+// Handler is the HTTP handler of the API.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Close releases everything Open acquired, newest first.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	if len(errs) > 0 {
+		return fmt.Errorf("close: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+func (s *Server) routesHealth() {
+	s.GET("/", "API index: name, version and every route", s.index)
+	s.GET("/health", "liveness: always ok", s.health)
+	s.GET("/healthz", "readiness: database, data dirs and other registered checks", s.healthz)
+}
+
+// legacyEndpoints is the predecessor's GET / list, kept for its clients.
+var legacyEndpoints = []string{"/health", "/models", "/model_detail", "/build_matrix", "/train", "/backtest",
+	"/build_stock_matrix", "/preview_matrix", "/indicator_sets", "/validate_policy", "/leaderboard",
+	"/calibrate_thresholds", "/scan", "/signals"}
+
+type routeInfo struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Summary string `json:"summary,omitempty"`
+}
+
+func (s *Server) index(_ *http.Request, _ httprouter.Params) (any, error) {
+	routes := make([]routeInfo, 0, len(s.routes))
+	for _, rt := range s.routes {
+		routes = append(routes, routeInfo{rt.Method, rt.Path, rt.Summary})
+	}
+	return map[string]any{
+		"name":      "Sigmatiq Sigma API",
+		"version":   s.Lab.Version,
+		"endpoints": legacyEndpoints,
+		"routes":    routes,
+	}, nil
+}
+
+func (s *Server) health(_ *http.Request, _ httprouter.Params) (any, error) {
+	return nil, nil
+}
+
+// healthz answers 200 with ok = the verdict (SPEC §6 diagnostic endpoints).
+func (s *Server) healthz(r *http.Request, _ httprouter.Params) (any, error) {
+	return s.Lab.Health(r.Context()), nil
+}

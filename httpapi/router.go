@@ -1,0 +1,12 @@
+package httpapi
+
+// registerAll calls every domain's route registration, in the order routes are
+// listed by GET / and the OpenAPI document. Add one line per domain file
+// (each defines func (s *Server) routesX()).
+func (s *Server) registerAll() {
+	for _, register := range []func(*Server){
+		(*Server).routesHealth,
+	} {
+		register(s)
+	}
+}
