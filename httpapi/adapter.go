@@ -214,11 +214,11 @@ func errorStatus(err error) (int, string) {
 
 // errorBody is the failure envelope.
 type errorBody struct {
-	OK        bool               `json:"ok"`
-	Error     string             `json:"error"`
-	Code      string             `json:"code"`
-	Detail    []errs.FieldError  `json:"detail,omitempty"`
-	RequestID string             `json:"request_id,omitempty"`
+	OK        bool              `json:"ok"`
+	Error     string            `json:"error"`
+	Code      string            `json:"code"`
+	Detail    []errs.FieldError `json:"detail,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

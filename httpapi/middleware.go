@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-
 )
 
 type ctxKey int
@@ -121,4 +120,3 @@ func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-

@@ -104,7 +104,9 @@ func (s *Server) HandleHTTP(method, path, summary string, h http.Handler) {
 func (s *Server) GET(path, summary string, h HandlerFunc) { s.Handle(http.MethodGet, path, summary, h) }
 
 // POST registers a POST route.
-func (s *Server) POST(path, summary string, h HandlerFunc) { s.Handle(http.MethodPost, path, summary, h) }
+func (s *Server) POST(path, summary string, h HandlerFunc) {
+	s.Handle(http.MethodPost, path, summary, h)
+}
 
 // PUT registers a PUT route.
 func (s *Server) PUT(path, summary string, h HandlerFunc) { s.Handle(http.MethodPut, path, summary, h) }
