@@ -1,0 +1,324 @@
+package market
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigmalab/engine/errs"
+)
+
+// Reject is one refused row (Line ≥ 1; for JSON files the 1-based record number) or a
+// refused file (Line 0).
+type Reject struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// SeriesCount says what a file contributed to one stored series.
+type SeriesCount struct {
+	File      string `json:"file"`
+	Ticker    string `json:"ticker"`
+	Kind      string `json:"kind"`
+	Timeframe string `json:"timeframe,omitempty"`
+	Rows      int    `json:"rows"`
+}
+
+// ImportResult is the outcome of an import. Added/Replaced count stored rows; Rejected
+// lists every refused row or file with its reason.
+type ImportResult struct {
+	Files       int           `json:"files"`
+	Added       int           `json:"added"`
+	Replaced    int           `json:"replaced"`
+	Rejected    []Reject      `json:"rejected"`
+	Series      []SeriesCount `json:"series"`
+	DemoRemoved int64         `json:"demo_removed"`
+}
+
+// ImportOptions tune how files are read.
+type ImportOptions struct {
+	// Ticker names the series of files that carry no ticker column and no ticker in
+	// their name (CSV/Parquet). Upper-cased.
+	Ticker string `json:"ticker"`
+	// Timeframe forces 1m|5m|1h|1d; empty infers it from the spacing of the timestamps.
+	Timeframe string `json:"timeframe"`
+	// Timezone is the zone of timestamps that carry no offset: "UTC" (default), "ET"
+	// (America/New_York wall clock, as many US vendors write), or any IANA name.
+	Timezone string `json:"timezone"`
+	// Partial imports the valid rows of a file that has invalid ones. By default a file
+	// with any invalid row changes nothing.
+	Partial bool `json:"partial"`
+	// Source recorded with the rows; default "file". "demo" is refused: imports are real data.
+	Source string `json:"source"`
+}
+
+// TableReader yields the rows of a tabular file as strings with a header; Parquet files
+// reach the CSV rules through it (the engine does not read Parquet itself). Next returns
+// io.EOF at the end; line is the 1-based row number used in rejects.
+type TableReader interface {
+	Header() []string
+	Next() (rec []string, line int, err error)
+}
+
+// TableOpener opens a tabular file of a format the engine does not parse itself.
+type TableOpener func(path string) (TableReader, io.Closer, error)
+
+// Progress reports import progress after each file.
+type Progress struct {
+	File       string
+	FilesDone  int
+	FilesTotal int
+	BytesDone  int64
+	BytesTotal int64
+}
+
+// Importer reads files into a Store. Each file is parsed and validated fully before any
+// write; a file with rejected rows writes nothing unless ImportOptions.Partial is set.
+// Before real rows of a ticker are written, that ticker's demo data is deleted, so demo
+// and real data never mix.
+type Importer struct {
+	Store Store
+	// OpenParquet decodes .parquet files (injected by the storage layer); nil refuses them.
+	OpenParquet TableOpener
+	// OnProgress, when set, is called after each file.
+	OnProgress func(Progress)
+}
+
+// Parsed is the validated content of one file.
+type Parsed struct {
+	Bars    []*Bars
+	Options []*OptionBars
+	Chains  []*Chain
+}
+
+// Rows counts the rows of p.
+func (p *Parsed) Rows() int {
+	n := 0
+	for _, b := range p.Bars {
+		n += b.Len()
+	}
+	for _, o := range p.Options {
+		n += o.Len()
+	}
+	for _, c := range p.Chains {
+		n += c.Len()
+	}
+	return n
+}
+
+func (p *Parsed) tickers() []string {
+	set := map[string]bool{}
+	for _, b := range p.Bars {
+		set[b.Ticker] = true
+	}
+	for _, o := range p.Options {
+		set[o.Underlying] = true
+	}
+	for _, c := range p.Chains {
+		set[c.Underlying] = true
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ExpandPaths turns files and directories into the sorted list of importable files
+// (.csv, .json, .parquet, case-insensitive; hidden files skipped).
+func ExpandPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, errs.ErrNotFound)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && q != p {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !d.IsDir() && importable(q) {
+				found = append(found, q)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func importable(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".csv", ".json", ".parquet":
+		return true
+	}
+	return false
+}
+
+// ImportPaths imports files and directories (see ExpandPaths); display names in the
+// result are the paths as given.
+func (im *Importer) ImportPaths(ctx context.Context, paths []string, opts ImportOptions) (ImportResult, error) {
+	files, err := ExpandPaths(paths)
+	if err != nil {
+		return ImportResult{Rejected: []Reject{}}, err
+	}
+	names := make([]string, len(files))
+	copy(names, files)
+	return im.ImportFiles(ctx, files, names, opts)
+}
+
+// ImportFiles imports files in order; names[i] is how files[i] is reported (an upload's
+// original name, say) and decides the format and the Polygon cache patterns.
+func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts ImportOptions) (ImportResult, error) {
+	res := ImportResult{Rejected: []Reject{}, Series: []SeriesCount{}}
+	if opts.Source == "" {
+		opts.Source = SourceFile
+	}
+	if opts.Source == SourceDemo {
+		return res, errs.Invalidf("imports are real data; source %q is reserved", SourceDemo)
+	}
+	if opts.Timeframe != "" && !ValidTimeframe(opts.Timeframe) {
+		return res, errs.Invalidf("bad timeframe %q (want 1m, 5m, 1h or 1d)", opts.Timeframe)
+	}
+	if _, err := naiveZone(opts.Timezone); err != nil {
+		return res, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
+	}
+	var total int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			total += st.Size()
+		}
+	}
+	var done int64
+	demoGone := map[string]bool{}
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("import: %w", errs.ErrCancelled)
+		}
+		name := names[i]
+		res.Files++
+		p, rejects, err := im.ParseFile(f, name, opts)
+		if err != nil {
+			res.Rejected = append(res.Rejected, Reject{File: name, Reason: err.Error()})
+		}
+		res.Rejected = append(res.Rejected, rejects...)
+		if err == nil && (len(rejects) == 0 || opts.Partial) {
+			if err := im.write(ctx, name, p, opts, demoGone, &res); err != nil {
+				return res, err
+			}
+		}
+		if st, err := os.Stat(f); err == nil {
+			done += st.Size()
+		}
+		if im.OnProgress != nil {
+			im.OnProgress(Progress{File: name, FilesDone: i + 1, FilesTotal: len(files), BytesDone: done, BytesTotal: total})
+		}
+	}
+	return res, nil
+}
+
+func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts ImportOptions, demoGone map[string]bool, res *ImportResult) error {
+	for _, t := range p.tickers() {
+		if demoGone[t] {
+			continue
+		}
+		n, err := im.Store.DeleteSource(ctx, t, SourceDemo)
+		if err != nil {
+			return fmt.Errorf("remove demo data of %s: %w", t, err)
+		}
+		res.DemoRemoved += n
+		demoGone[t] = true
+	}
+	for _, b := range p.Bars {
+		b.Source = opts.Source
+		st, err := im.Store.WriteBars(ctx, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		res.Added += st.Added
+		res.Replaced += st.Replaced
+		res.Series = append(res.Series, SeriesCount{File: name, Ticker: b.Ticker, Kind: KindBars, Timeframe: b.Timeframe, Rows: b.Len()})
+	}
+	for _, o := range p.Options {
+		o.Source = opts.Source
+		st, err := im.Store.WriteOptionBars(ctx, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		res.Added += st.Added
+		res.Replaced += st.Replaced
+		res.Series = append(res.Series, SeriesCount{File: name, Ticker: o.Underlying, Kind: KindOptions, Rows: o.Len()})
+	}
+	for _, c := range p.Chains {
+		c.Source = opts.Source
+		st, err := im.Store.WriteChain(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		res.Added += st.Added
+		res.Replaced += st.Replaced
+		res.Series = append(res.Series, SeriesCount{File: name, Ticker: c.Underlying, Kind: KindChains, Rows: c.Len()})
+	}
+	return nil
+}
+
+// ParseFile reads and validates one file without writing. name (base name used) decides
+// the format: Polygon cache JSON patterns, other JSON (chain snapshots), .csv, .parquet.
+// err is a file-level refusal; rejects are per-row.
+func (im *Importer) ParseFile(path, name string, opts ImportOptions) (*Parsed, []Reject, error) {
+	base := filepath.Base(name)
+	switch strings.ToLower(filepath.Ext(base)) {
+	case ".json":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open: %w", err)
+		}
+		defer f.Close()
+		return parsePolygonJSON(f, base, name, opts)
+	case ".csv":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open: %w", err)
+		}
+		defer f.Close()
+		tr, err := newCSVTable(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		return parseTable(tr, base, name, opts)
+	case ".parquet":
+		if im.OpenParquet == nil {
+			return nil, nil, errors.New("parquet import is not available")
+		}
+		tr, c, err := im.OpenParquet(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parquet: %w", err)
+		}
+		defer c.Close()
+		return parseTable(tr, base, name, opts)
+	}
+	return nil, nil, fmt.Errorf("unsupported file type %q (want .csv, .json or .parquet)", filepath.Ext(base))
+}

@@ -1,0 +1,448 @@
+package parquet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
+)
+
+// optionRow is the on-disk row of an option minute bar. Expiry, type and strike are not
+// stored: they are parsed from the OCC symbol (dictionary-encoded, so nearly free).
+type optionRow struct {
+	Symbol string  `parquet:"symbol,dict"`
+	TS     int64   `parquet:"ts,timestamp(millisecond)"`
+	Open   float64 `parquet:"open"`
+	High   float64 `parquet:"high"`
+	Low    float64 `parquet:"low"`
+	Close  float64 `parquet:"close"`
+	Volume float64 `parquet:"volume"`
+	VWAP   float64 `parquet:"vwap"`
+}
+
+func lessOpt(a, b *optionRow) bool {
+	if a.Symbol != b.Symbol {
+		return a.Symbol < b.Symbol
+	}
+	return a.TS < b.TS
+}
+
+// WriteOptionBars implements market.Store.
+func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars) (market.WriteStats, error) {
+	var st market.WriteStats
+	if err := checkTicker(ob.Underlying); err != nil {
+		return st, err
+	}
+	if ob.Source == "" {
+		return st, errs.Invalidf("option bars of %s have no source", ob.Underlying)
+	}
+	if err := s.checkSource(ob.Underlying, ob.Source); err != nil {
+		return st, err
+	}
+	byDate := map[string][]optionRow{}
+	for i := range ob.TS {
+		c, err := market.ParseOCC(ob.Symbol[i])
+		if err != nil || c.Underlying != ob.Underlying {
+			return st, errs.Invalidf("option bar %d: symbol %q is not a contract of %s", i, ob.Symbol[i], ob.Underlying)
+		}
+		d := market.SessionDate(ob.TS[i])
+		byDate[d] = append(byDate[d], optionRow{c.Symbol, ob.TS[i], ob.Open[i], ob.High[i], ob.Low[i], ob.Close[i], ob.Volume[i], ob.VWAP[i]})
+	}
+	dates := make([]string, 0, len(byDate))
+	for d := range byDate {
+		dates = append(dates, d)
+	}
+	sort.Strings(dates)
+	for _, d := range dates {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		rows := byDate[d]
+		sort.SliceStable(rows, func(i, j int) bool { return lessOpt(&rows[i], &rows[j]) })
+		ps, err := s.mergeOptions(ob.Underlying, ob.Source, d, rows)
+		if err != nil {
+			return st, err
+		}
+		st.Add(ps)
+	}
+	return st, nil
+}
+
+func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (market.WriteStats, error) {
+	var st market.WriteStats
+	path := filepath.Join(s.root, "options", u, date+".parquet")
+	defer s.lock(path)()
+	old, meta, err := ReadParquetRows[optionRow](path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return st, err
+	}
+	if meta != nil && mixes(meta[mkSource], source) {
+		return st, fmt.Errorf("%s options %s hold %q data, refusing to mix in %q: %w", u, date, meta[mkSource], source, errs.ErrConflict)
+	}
+	rows := make([]optionRow, 0, len(old)+len(add))
+	i, j := 0, 0
+	for i < len(old) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(old) && lessOpt(&old[i], &add[j])):
+			rows = append(rows, old[i])
+			i++
+		default:
+			if i < len(old) && old[i].Symbol == add[j].Symbol && old[i].TS == add[j].TS {
+				st.Replaced++
+				i++
+			} else {
+				st.Added++
+			}
+			// A duplicate key inside add keeps the last one.
+			if n := len(rows); n > 0 && rows[n-1].Symbol == add[j].Symbol && rows[n-1].TS == add[j].TS {
+				rows[n-1] = add[j]
+				st.Added--
+				st.Replaced++
+			} else {
+				rows = append(rows, add[j])
+			}
+			j++
+		}
+	}
+	first, last := rows[0].TS, rows[0].TS
+	expSet := map[string]bool{}
+	for k := range rows {
+		first, last = min(first, rows[k].TS), max(last, rows[k].TS)
+		if k == 0 || rows[k].Symbol != rows[k-1].Symbol {
+			if c, err := market.ParseOCC(rows[k].Symbol); err == nil {
+				expSet[c.Expiry] = true
+			}
+		}
+	}
+	m := map[string]string{mkKind: market.KindOptions, mkSource: source, mkTicker: u,
+		mkFirst: strconv.FormatInt(first, 10), mkLast: strconv.FormatInt(last, 10), mkExpiries: joinSet(expSet)}
+	return st, WriteParquetAtomic(path, rows, m)
+}
+
+func joinSet(set map[string]bool) string {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+func optionsFrom(u string, rows []optionRow, source string, keep func(*optionRow) bool) *market.OptionBars {
+	out := &market.OptionBars{Underlying: u, Source: source}
+	var c market.Contract
+	for k := range rows {
+		r := &rows[k]
+		if !keep(r) {
+			continue
+		}
+		if r.Symbol != c.Symbol {
+			c, _ = market.ParseOCC(r.Symbol)
+		}
+		out.Append(c, r.TS, r.Open, r.High, r.Low, r.Close, r.Volume, r.VWAP)
+	}
+	return out
+}
+
+// ReadOptionBars implements market.Store.
+func (s *MarketStore) ReadOptionBars(ctx context.Context, u, date string) (*market.OptionBars, error) {
+	if err := checkTicker(u); err != nil {
+		return nil, err
+	}
+	if _, err := market.ParseDate(date); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
+	}
+	rows, meta, err := ReadParquetRows[optionRow](filepath.Join(s.root, "options", u, date+".parquet"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &market.OptionBars{Underlying: u}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return optionsFrom(u, rows, meta[mkSource], func(*optionRow) bool { return true }), nil
+}
+
+// ReadContractBars implements market.Store.
+func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from, to int64) (*market.OptionBars, error) {
+	c, err := market.ParseOCC(symbol)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
+	}
+	lo, hi := dateRange(from, to, 10)
+	parts, err := partitions(filepath.Join(s.root, "options", c.Underlying), lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	out := &market.OptionBars{Underlying: c.Underlying}
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rows, meta, err := ReadParquetRows[optionRow](p)
+		if err != nil {
+			return nil, err
+		}
+		out.Source = meta[mkSource]
+		// Rows are sorted by symbol: binary-search the contract's run.
+		i := sort.Search(len(rows), func(k int) bool { return rows[k].Symbol >= c.Symbol })
+		for ; i < len(rows) && rows[i].Symbol == c.Symbol; i++ {
+			if inRange(rows[i].TS, from, to) {
+				r := &rows[i]
+				out.Append(c, r.TS, r.Open, r.High, r.Low, r.Close, r.Volume, r.VWAP)
+			}
+		}
+	}
+	return out, nil
+}
+
+// chainRow is the on-disk row of a chain snapshot.
+type chainRow struct {
+	SnapTS          int64   `parquet:"snapshot_ts,timestamp(millisecond)"`
+	UnderlyingPrice float64 `parquet:"underlying_price"`
+	Expiry          string  `parquet:"expiry,dict"`
+	Type            string  `parquet:"type,dict"` // "C" or "P"
+	Strike          float64 `parquet:"strike"`
+	Bid             float64 `parquet:"bid"`
+	Ask             float64 `parquet:"ask"`
+	IV              float64 `parquet:"iv"`
+	Delta           float64 `parquet:"delta"`
+	Gamma           float64 `parquet:"gamma"`
+	Theta           float64 `parquet:"theta"`
+	Vega            float64 `parquet:"vega"`
+	OpenInterest    float64 `parquet:"open_interest"`
+}
+
+func lessChain(a, b *chainRow) bool {
+	if a.SnapTS != b.SnapTS {
+		return a.SnapTS < b.SnapTS
+	}
+	if a.Expiry != b.Expiry {
+		return a.Expiry < b.Expiry
+	}
+	if a.Type != b.Type {
+		return a.Type < b.Type
+	}
+	return a.Strike < b.Strike
+}
+
+func sameChainKey(a, b *chainRow) bool {
+	return a.SnapTS == b.SnapTS && a.Expiry == b.Expiry && a.Type == b.Type && a.Strike == b.Strike
+}
+
+// WriteChain implements market.Store.
+func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.WriteStats, error) {
+	var st market.WriteStats
+	if err := checkTicker(c.Underlying); err != nil {
+		return st, err
+	}
+	if c.Source == "" {
+		return st, errs.Invalidf("chain of %s has no source", c.Underlying)
+	}
+	if err := s.checkSource(c.Underlying, c.Source); err != nil {
+		return st, err
+	}
+	byMonth := map[string][]chainRow{}
+	for i := range c.SnapTS {
+		if c.Type[i] != 'C' && c.Type[i] != 'P' {
+			return st, errs.Invalidf("chain row %d: type must be C or P", i)
+		}
+		if _, err := market.ParseDate(c.Expiry[i]); err != nil {
+			return st, errs.Invalidf("chain row %d: %v", i, err)
+		}
+		m := market.SessionDate(c.SnapTS[i])[:7]
+		byMonth[m] = append(byMonth[m], chainRow{c.SnapTS[i], c.UnderlyingPrice[i], c.Expiry[i], string(c.Type[i]), c.Strike[i],
+			c.Bid[i], c.Ask[i], c.IV[i], c.Delta[i], c.Gamma[i], c.Theta[i], c.Vega[i], c.OpenInterest[i]})
+	}
+	months := make([]string, 0, len(byMonth))
+	for m := range byMonth {
+		months = append(months, m)
+	}
+	sort.Strings(months)
+	for _, m := range months {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		rows := byMonth[m]
+		sort.SliceStable(rows, func(i, j int) bool { return lessChain(&rows[i], &rows[j]) })
+		ps, err := s.mergeChain(c.Underlying, c.Source, m, rows)
+		if err != nil {
+			return st, err
+		}
+		st.Add(ps)
+	}
+	return st, nil
+}
+
+func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (market.WriteStats, error) {
+	var st market.WriteStats
+	path := filepath.Join(s.root, "chains", u, month+".parquet")
+	defer s.lock(path)()
+	old, meta, err := ReadParquetRows[chainRow](path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return st, err
+	}
+	if meta != nil && mixes(meta[mkSource], source) {
+		return st, fmt.Errorf("%s chains %s hold %q data, refusing to mix in %q: %w", u, month, meta[mkSource], source, errs.ErrConflict)
+	}
+	rows := make([]chainRow, 0, len(old)+len(add))
+	i, j := 0, 0
+	for i < len(old) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(old) && lessChain(&old[i], &add[j])):
+			rows = append(rows, old[i])
+			i++
+		default:
+			if i < len(old) && sameChainKey(&old[i], &add[j]) {
+				st.Replaced++
+				i++
+			} else {
+				st.Added++
+			}
+			if n := len(rows); n > 0 && sameChainKey(&rows[n-1], &add[j]) {
+				rows[n-1] = add[j]
+				st.Added--
+				st.Replaced++
+			} else {
+				rows = append(rows, add[j])
+			}
+			j++
+		}
+	}
+	expSet := map[string]bool{}
+	for k := range rows {
+		expSet[rows[k].Expiry] = true
+	}
+	m := map[string]string{mkKind: market.KindChains, mkSource: source, mkTicker: u,
+		mkFirst: strconv.FormatInt(rows[0].SnapTS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].SnapTS, 10), mkExpiries: joinSet(expSet)}
+	return st, WriteParquetAtomic(path, rows, m)
+}
+
+// ReadChains implements market.Store.
+func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) (*market.Chain, error) {
+	if err := checkTicker(u); err != nil {
+		return nil, err
+	}
+	lo, hi := dateRange(from, to, 7)
+	parts, err := partitions(filepath.Join(s.root, "chains", u), lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	out := &market.Chain{Underlying: u}
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rows, meta, err := ReadParquetRows[chainRow](p)
+		if err != nil {
+			return nil, err
+		}
+		out.Source = meta[mkSource]
+		for k := range rows {
+			r := &rows[k]
+			if !inRange(r.SnapTS, from, to) {
+				continue
+			}
+			out.Append(market.ChainRow{SnapTS: r.SnapTS, UnderlyingPrice: r.UnderlyingPrice, Expiry: r.Expiry, Type: r.Type[0],
+				Strike: r.Strike, Bid: r.Bid, Ask: r.Ask, IV: r.IV, Delta: r.Delta, Gamma: r.Gamma, Theta: r.Theta,
+				Vega: r.Vega, OpenInterest: r.OpenInterest})
+		}
+	}
+	return out, nil
+}
+
+// Coverage implements market.Store from file footers only.
+func (s *MarketStore) Coverage(ctx context.Context) ([]market.CoverageEntry, error) {
+	type key struct{ ticker, kind, tf string }
+	acc := map[key]*market.CoverageEntry{}
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".parquet") || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		meta, n, err := ReadParquetMeta(p)
+		if err != nil {
+			return err
+		}
+		k := key{meta[mkTicker], meta[mkKind], meta[mkTF]}
+		first, _ := strconv.ParseInt(meta[mkFirst], 10, 64)
+		last, _ := strconv.ParseInt(meta[mkLast], 10, 64)
+		e := acc[k]
+		if e == nil {
+			e = &market.CoverageEntry{Ticker: k.ticker, Kind: k.kind, Timeframe: k.tf, Source: meta[mkSource], FirstTS: first, LastTS: last}
+			acc[k] = e
+		}
+		e.Rows += n
+		e.Partitions++
+		e.FirstTS, e.LastTS = min(e.FirstTS, first), max(e.LastTS, last)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]market.CoverageEntry, 0, len(acc))
+	for _, e := range acc {
+		e.Start, e.End = market.SessionDate(e.FirstTS), market.SessionDate(e.LastTS)
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Ticker != b.Ticker {
+			return a.Ticker < b.Ticker
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return market.TimeframeMillis(a.Timeframe) < market.TimeframeMillis(b.Timeframe)
+	})
+	return out, nil
+}
+
+// Expirations implements market.Store from file footers only.
+func (s *MarketStore) Expirations(ctx context.Context, u string) ([]string, error) {
+	if err := checkTicker(u); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, dir := range []string{filepath.Join(s.root, "options", u), filepath.Join(s.root, "chains", u)} {
+		parts, err := partitions(dir, "", "")
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			meta, _, err := ReadParquetMeta(p)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				return nil, err
+			}
+			for _, e := range strings.Split(meta[mkExpiries], ",") {
+				if e != "" {
+					set[e] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for e := range set {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out, nil
+}
