@@ -78,11 +78,11 @@ func normHeader(h string) string {
 
 // rowAcc accumulates the rows of one ticker (or one option contract's underlying).
 type rowAcc struct {
-	line                  []int
-	ts                    []int64
-	o, h, l, c, v, vwap   []float64
-	dateOnly              bool
-	sym                   []string // option rows only
+	line                []int
+	ts                  []int64
+	o, h, l, c, v, vwap []float64
+	dateOnly            bool
+	sym                 []string // option rows only
 }
 
 func (a *rowAcc) add(line int, ts int64, o, h, l, c, v, vw float64, sym string, opt bool) {

@@ -220,12 +220,12 @@ func (c *Chain) Len() int { return len(c.SnapTS) }
 
 // ChainRow is one chain row, used to build a Chain row by row where that is clearer.
 type ChainRow struct {
-	SnapTS                                           int64
-	UnderlyingPrice                                  float64
-	Expiry                                           string
-	Type                                             byte
+	SnapTS                                          int64
+	UnderlyingPrice                                 float64
+	Expiry                                          string
+	Type                                            byte
 	Strike, Bid, Ask, IV, Delta, Gamma, Theta, Vega float64
-	OpenInterest                                     float64
+	OpenInterest                                    float64
 }
 
 // Append adds one row.
