@@ -77,6 +77,10 @@ func Open(cfg Config) (*App, error) {
 	}
 	// Extension point: other domains attach their ports to a.Lab here (Parquet
 	// matrix store, Bleve indexes, market data, job runner) and register closers.
+	if err := a.wireJobs(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 	// Extension point: demo seeding (cfg.Demo) runs here once the market exists.
 
 	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})

@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"sort"
 	"time"
+
+	"sigmalab/engine/jobs"
 )
 
 // Lab holds the ports and injected dependencies every use case needs.
@@ -37,6 +39,14 @@ type Lab struct {
 	HealthChecks map[string]func(context.Context) error
 	// Version is the build version of the binary.
 	Version string
+
+	// Jobs runs long work in the background (async:true requests); nil where use
+	// cases run inline (CLI). Kinds are registered with jobs.Register.
+	Jobs *jobs.Runner
+	// Sweeps stores sweeps and their per-cell results.
+	Sweeps SweepStore
+	// Reports writes report artifacts (artifacts/reports/<id>.json) atomically.
+	Reports ReportWriter
 
 	packs *packCache
 }

@@ -6,6 +6,7 @@ package httpapi
 func (s *Server) registerAll() {
 	for _, register := range []func(*Server){
 		(*Server).routesHealth,
+		(*Server).routesJobs,
 	} {
 		register(s)
 	}

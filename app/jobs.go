@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sigmalab/engine/jobs"
+	"sigmalab/storage/files"
+)
+
+// jobsShutdownGrace is how long Close waits for running jobs to notice their
+// cancellation before the database closes under them.
+const jobsShutdownGrace = 10 * time.Second
+
+// wireJobs attaches the job runner and the sweep store to the Lab. Jobs and
+// sweeps a previous process left running are marked interrupted first, so a
+// kill -9 shows up as retryable work rather than work that never ends.
+func (a *App) wireJobs() error {
+	now := func() time.Time { return a.Cfg.Now().UTC() }
+	runner := jobs.New(a.DB, jobs.Options{Now: now, Logger: a.Cfg.Log})
+	ctx := context.Background()
+	if _, err := runner.Start(ctx); err != nil {
+		return err
+	}
+	sweeps := a.DB.Sweeps()
+	if _, err := sweeps.InterruptSweeps(ctx, now()); err != nil {
+		return fmt.Errorf("mark interrupted sweeps: %w", err)
+	}
+	a.Lab.Jobs = runner
+	a.Lab.Sweeps = sweeps
+	a.Lab.Reports = reportFiles{a.Layout}
+	// Registered after the db closer, so it runs first: jobs stop, then bbolt closes.
+	a.closers = append(a.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), jobsShutdownGrace)
+		defer cancel()
+		return runner.Close(ctx)
+	})
+	return nil
+}
+
+// reportFiles writes report artifacts under the data dir.
+type reportFiles struct{ layout files.Layout }
+
+// WriteReport implements engine.ReportWriter.
+func (r reportFiles) WriteReport(_ context.Context, id string, data []byte) (string, error) {
+	const rel = files.DirArtifacts + "/reports/"
+	path, err := r.layout.ArtifactPath("reports", id, ".json")
+	if err != nil {
+		return "", err
+	}
+	if err := files.WriteFile(path, data); err != nil {
+		return "", err
+	}
+	return rel + id + ".json", nil
+}

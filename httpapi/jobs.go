@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
+)
+
+// Long work (SPEC §6): a domain route answers `"async": true` by submitting a
+// registered job kind and returning 202 {"ok":true,"job_id":"…"}. Two lines per
+// domain, both in its own routes file:
+//
+//	// in routesX(), once:
+//	jobs.Register(s.Lab.Jobs, "train", jobs.Heavy,
+//		func(ctx context.Context, t *jobs.Task, req trainRequest) (any, error) {
+//			return s.Lab.Train(ctx, req.toEngine(), t.Progress) // the same call the sync path makes
+//		})
+//	// in the handler, after validating req:
+//	if req.Async {
+//		return s.SubmitJob(r, "train", req)
+//	}
+//
+// The handler result (any JSON value) becomes the job's result; an error fails
+// the job; ctx is cancelled by POST /jobs/{id}/cancel or shutdown, and t.Progress
+// reports 0..1 (cheap to call per step; writes are throttled).
+
+// userKey is the context key under which authentication records the caller.
+type userKey struct{}
+
+// WithUser returns ctx carrying the authenticated user name; auth middleware
+// calls it so job ownership (GET /jobs lists the caller's own jobs) follows.
+func WithUser(ctx context.Context, user string) context.Context {
+	return context.WithValue(ctx, userKey{}, user)
+}
+
+// UserFrom returns the user set by WithUser, or "" for anonymous requests
+// (open loopback mode).
+func UserFrom(ctx context.Context) string {
+	u, _ := ctx.Value(userKey{}).(string)
+	return u
+}
+
+// SubmitJob queues a job of kind with params for the requesting user and
+// returns the 202 Accepted value. It fails with 503-like conflict when the job
+// runner is not wired (the CLI) or shutting down.
+func (s *Server) SubmitJob(r *http.Request, kind string, params any) (any, error) {
+	if s.Lab == nil || s.Lab.Jobs == nil {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "jobs_unavailable", Message: "background jobs are not available"}
+	}
+	j, err := s.Lab.Jobs.Submit(r.Context(), kind, UserFrom(r.Context()), params)
+	if err != nil {
+		return nil, err
+	}
+	return Accepted{JobID: strconv.FormatInt(j.ID, 10), Status: string(j.Status)}, nil
+}
+
+func (s *Server) routesJobs() {
+	s.GET("/jobs", "list the caller's jobs (kind, status, limit, offset), newest first", s.listJobs)
+	s.GET("/jobs/:id", "one job: status, progress 0..1, message, result", s.getJob)
+	s.POST("/jobs/:id/cancel", "cancel a queued or running job of the caller", s.cancelJob)
+	s.POST("/jobs/:id/retry", "re-queue a failed, cancelled or interrupted job of the caller", s.retryJob)
+}
+
+type jobList struct {
+	Rows []jobs.Job `json:"rows"`
+	PageInfo
+}
+
+func (s *Server) runner() (*jobs.Runner, error) {
+	if s.Lab == nil || s.Lab.Jobs == nil {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "jobs_unavailable", Message: "background jobs are not available"}
+	}
+	return s.Lab.Jobs, nil
+}
+
+func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
+	run, err := s.runner()
+	if err != nil {
+		return nil, err
+	}
+	q := NewQuery(r)
+	page := q.Page(20)
+	kind := q.String("kind", "")
+	status := jobs.Status(q.String("status", ""))
+	if status != "" && !status.Valid() {
+		q.C.Fail("status", "must be one of queued|running|completed|failed|cancelled|interrupted", "enum")
+	}
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	rows, total, err := run.List(r.Context(), jobs.Filter{User: UserFrom(r.Context()), Kind: kind, Status: status,
+		Limit: page.Limit, Offset: page.Offset})
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []jobs.Job{}
+	}
+	return jobList{Rows: rows, PageInfo: page.Info(len(rows), total)}, nil
+}
+
+// jobID parses the :id path parameter (a positive integer; 422 otherwise).
+func jobID(p httprouter.Params) (int64, error) {
+	raw := strings.TrimSpace(p.ByName("id"))
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 1 {
+		return 0, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", "id"},
+			Msg: "Input should be a positive integer", Type: "int_parsing"}}}
+	}
+	return id, nil
+}
+
+// ownJob loads job id if the caller may see it. Another user's job answers 404,
+// so ids do not reveal other users' work.
+func (s *Server) ownJob(r *http.Request, p httprouter.Params) (*jobs.Runner, jobs.Job, error) {
+	run, err := s.runner()
+	if err != nil {
+		return nil, jobs.Job{}, err
+	}
+	id, err := jobID(p)
+	if err != nil {
+		return nil, jobs.Job{}, err
+	}
+	j, err := run.Get(r.Context(), id)
+	if err != nil {
+		return nil, jobs.Job{}, err
+	}
+	if j.User != UserFrom(r.Context()) {
+		return nil, jobs.Job{}, fmt.Errorf("job %d: %w", id, errs.ErrNotFound)
+	}
+	return run, j, nil
+}
+
+// jobView sends the job's fields at the top level of the envelope (status,
+// progress, message, result as SPEC §6 names them) plus job_id as the 202 gave it.
+type jobView struct {
+	jobs.Job
+	JobID string `json:"job_id"`
+}
+
+func view(j jobs.Job) jobView { return jobView{Job: j, JobID: strconv.FormatInt(j.ID, 10)} }
+
+func (s *Server) getJob(r *http.Request, p httprouter.Params) (any, error) {
+	_, j, err := s.ownJob(r, p)
+	if err != nil {
+		return nil, err
+	}
+	return view(j), nil
+}
+
+func (s *Server) cancelJob(r *http.Request, p httprouter.Params) (any, error) {
+	run, j, err := s.ownJob(r, p)
+	if err != nil {
+		return nil, err
+	}
+	j, err = run.Cancel(r.Context(), j.ID)
+	if err != nil {
+		return nil, err
+	}
+	return view(j), nil
+}
+
+func (s *Server) retryJob(r *http.Request, p httprouter.Params) (any, error) {
+	run, j, err := s.ownJob(r, p)
+	if err != nil {
+		return nil, err
+	}
+	j, err = run.Retry(r.Context(), j.ID)
+	if err != nil {
+		return nil, err
+	}
+	return Accepted{JobID: strconv.FormatInt(j.ID, 10), Status: string(j.Status)}, nil
+}
