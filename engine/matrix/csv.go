@@ -1,0 +1,84 @@
+package matrix
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// WriteCSV writes m as CSV: date, hour_et, ts (RFC 3339 UTC), t1 (when
+// labelled), the numeric columns, then the text columns, each in matrix order.
+// Missing values (NaN, "") are empty cells, as pandas writes them. Floats use
+// the shortest representation that round-trips.
+func WriteCSV(w io.Writer, m *Matrix) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	header := []string{"date", "hour_et", "ts"}
+	if m.T1 != nil {
+		header = append(header, "t1")
+	}
+	header = append(header, m.Names...)
+	header = append(header, m.TextNames...)
+	writeCSVRow(bw, header)
+	buf := make([]byte, 0, 64)
+	for i := 0; i < m.Len(); i++ {
+		bw.WriteString(csvField(m.Date[i]))
+		bw.WriteByte(',')
+		bw.Write(strconv.AppendInt(buf[:0], int64(m.HourET[i]), 10))
+		bw.WriteByte(',')
+		bw.WriteString(time.UnixMilli(m.TS[i]).UTC().Format(time.RFC3339))
+		if m.T1 != nil {
+			bw.WriteByte(',')
+			bw.WriteString(time.UnixMilli(m.T1[i]).UTC().Format(time.RFC3339))
+		}
+		for _, c := range m.Cols {
+			bw.WriteByte(',')
+			if v := c[i]; !math.IsNaN(v) {
+				bw.Write(strconv.AppendFloat(buf[:0], v, 'g', -1, 64))
+			}
+		}
+		for _, c := range m.Text {
+			bw.WriteByte(',')
+			bw.WriteString(csvField(c[i]))
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+func writeCSVRow(bw *bufio.Writer, fields []string) {
+	for j, f := range fields {
+		if j > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(csvField(f))
+	}
+	bw.WriteByte('\n')
+}
+
+// csvField quotes a field only when it needs it (RFC 4180).
+func csvField(s string) string {
+	need := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\n', '\r':
+			need = true
+		}
+	}
+	if !need {
+		return s
+	}
+	out := make([]byte, 0, len(s)+2)
+	out = append(out, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			out = append(out, '"')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '"'))
+}

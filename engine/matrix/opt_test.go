@@ -1,0 +1,158 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
+)
+
+func rowOf(t *testing.T, m *Matrix, date string, hour int32) int {
+	t.Helper()
+	for i := range m.TS {
+		if m.Date[i] == date && m.HourET[i] == hour {
+			return i
+		}
+	}
+	t.Fatalf("no row %s h%d", date, hour)
+	return -1
+}
+
+func TestBuildOptionsRealSPY(t *testing.T) {
+	src := loadRealSPY(t)
+	res, err := BuildOptions(context.Background(), src, OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Matrix
+	// 7 hours (9..15) on 07-01 and 07-02; the 07-03 half day trades 0DTE until 13:15 → hours 9..13.
+	if m.Len() != 19 {
+		t.Fatalf("rows = %d, want 19", m.Len())
+	}
+	var got []string
+	for i := range m.TS {
+		got = append(got, m.Date[i][8:]+"h"+strconv.Itoa(int(m.HourET[i])))
+	}
+	want := "01h9 01h10 01h11 01h12 01h13 01h14 01h15 02h9 02h10 02h11 02h12 02h13 02h14 02h15 03h9 03h10 03h11 03h12 03h13"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("rows %v", got)
+	}
+	// 4 per distance × 11 + spy_prev_close, close, day_of_week + 7 totals = 54 flow columns, then labels.
+	if m.Names[0] != "calls_sold_d-5" || m.Names[3] != "puts_premium_d-5" || m.Names[4] != "calls_sold_d-4" {
+		t.Fatalf("column order %v", m.Names[:5])
+	}
+	if m.ColIndex("dealer_sold_premium_imbalance") != 53 {
+		t.Fatalf("dealer_sold_premium_imbalance at %d", m.ColIndex("dealer_sold_premium_imbalance"))
+	}
+
+	// Hand checks against the option files (derived with a short python script that
+	// sums "volume" and volume*vwap*100 over the minutes of the ET hour, 09:30 on):
+	//   O_SPY240701C00544000_2024-07-01.json, hour 10: 60 minutes, volume 74679, premium 7721670.68
+	//   O_SPY240701P00544000_2024-07-01.json, hour 10: volume 79410, premium 10195778.02
+	//   O_SPY240702P00542000_2024-07-02.json, hour 14: 59 minutes, volume 4382, premium 6108.15
+	//   O_SPY240702C00542000_2024-07-02.json, hour 14: 18 minutes, volume 335, premium 190719.0
+	//   O_SPY240703C00551000_2024-07-03.json, hour 13 (half day): 15 minutes, volume 12639, premium 612175.48
+	// Anchors: 07-01 prev close = close of the 2024-06-28 15:00 ET hourly bar = 544.09 → 544, so strike
+	// 544 is d=0; 07-02 prev close = 545.37 (07-01 15:00 ET bar) → 542 is round(542−545.37) = d=−3;
+	// 07-03 prev close = 548.97 → 551 is d=+2.
+	cases := []struct {
+		date string
+		hour int32
+		col  string
+		want float64
+	}{
+		{"2024-07-01", 10, "calls_sold_d0", 74679},
+		{"2024-07-01", 10, "calls_premium_d0", 7721670.68},
+		{"2024-07-01", 10, "puts_sold_d0", 79410},
+		{"2024-07-01", 10, "puts_premium_d0", 10195778.02},
+		{"2024-07-02", 14, "puts_sold_d-3", 4382},
+		{"2024-07-02", 14, "puts_premium_d-3", 6108.15},
+		{"2024-07-02", 14, "calls_sold_d-3", 335},
+		{"2024-07-02", 14, "calls_premium_d-3", 190719.0},
+		{"2024-07-03", 13, "calls_sold_d2", 12639},
+		{"2024-07-03", 13, "calls_premium_d2", 612175.48},
+		// Σ call volume of strikes 539..549 in 09:30–09:59 on 07-01 (same script)
+		{"2024-07-01", 9, "calls_sold_total", 181335},
+		{"2024-07-01", 9, "spy_prev_close", 544.09},
+		{"2024-07-02", 9, "spy_prev_close", 545.37},
+		{"2024-07-03", 9, "spy_prev_close", 548.97},
+		// close = the hourly bar of the row: 2024-07-01 13:00 UTC bar (09:00 ET) closes at 544.77
+		{"2024-07-01", 9, "close", 544.77},
+		{"2024-07-01", 9, "day_of_week", 0},
+		{"2024-07-03", 13, "day_of_week", 2},
+	}
+	for _, c := range cases {
+		i := rowOf(t, m, c.date, c.hour)
+		got := m.Col(c.col)[i]
+		if math.Abs(got-c.want) > 1e-6*math.Max(1, math.Abs(c.want)) {
+			t.Errorf("%s h%d %s = %v, want %v", c.date, c.hour, c.col, got, c.want)
+		}
+	}
+	// derived columns follow their definitions
+	for i := 0; i < m.Len(); i++ {
+		cs, ps := m.Col("calls_sold_total")[i], m.Col("puts_sold_total")[i]
+		if d := m.Col("pc_ratio")[i] - (ps+1e-6)/(cs+1e-6); math.Abs(d) > 1e-12 {
+			t.Fatalf("pc_ratio row %d", i)
+		}
+		if m.Col("imbalance")[i] != cs-ps {
+			t.Fatalf("imbalance row %d", i)
+		}
+		var sum float64
+		for d := -5; d <= 5; d++ {
+			sum += m.Col("calls_sold_d" + strconv.Itoa(d))[i]
+		}
+		if sum != cs {
+			t.Fatalf("calls_sold_total row %d: %v vs %v", i, sum, cs)
+		}
+		cp, pp := m.Col("calls_premium_total")[i], m.Col("puts_premium_total")[i]
+		if d := m.Col("dealer_sold_premium_imbalance")[i] - (pp-cp)/(pp+cp+1e-6); math.Abs(d) > 1e-12 {
+			t.Fatalf("dealer imbalance row %d", i)
+		}
+	}
+	// labels present, T1 after row time, unlabelled tail
+	y := m.TextCol("y")
+	if y == nil || m.T1 == nil || m.Col("ret_fwd") == nil {
+		t.Fatal("labels missing")
+	}
+	if y[m.Len()-1] != "" {
+		t.Fatalf("last row must be unlabelled, got %q", y[m.Len()-1])
+	}
+	for i := range m.T1 {
+		if m.T1[i] <= m.TS[i] {
+			t.Fatalf("t1 <= ts at %d", i)
+		}
+	}
+	if m.Meta["data_source"] != "real" || res.Raw.Len() == 0 {
+		t.Fatalf("meta %v raw %d", m.Meta, res.Raw.Len())
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBuildOptionsErrors(t *testing.T) {
+	src := loadRealSPY(t)
+	ctx := context.Background()
+	var v *errs.Validation
+	if _, err := BuildOptions(ctx, src, OptSpec{Ticker: "SPY", Start: "2024-13-01", End: "2024-07-03"}); !errors.As(err, &v) {
+		t.Fatalf("bad date: %v", err)
+	}
+	if _, err := BuildOptions(ctx, src, OptSpec{Ticker: "SPY", Start: "2024-07-03", End: "2024-07-01"}); !errors.As(err, &v) {
+		t.Fatalf("reversed range: %v", err)
+	}
+	if _, err := BuildOptions(ctx, src, OptSpec{Ticker: "SPY", Start: "2024-07-06", End: "2024-07-07"}); !errors.Is(err, errs.ErrNoData) {
+		t.Fatalf("weekend: %v", err)
+	}
+	if _, err := BuildOptions(ctx, src, OptSpec{Ticker: "SPY", Start: "2023-01-03", End: "2023-01-31"}); !errors.Is(err, errs.ErrNoData) {
+		t.Fatalf("no data: %v", err)
+	}
+	if _, err := BuildOptions(ctx, src, OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", Label: LabelConfig{Kind: "bogus"}}); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("bad label: %v", err)
+	}
+	_ = market.SourceDemo
+}
