@@ -128,7 +128,7 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	raw := &RawFlow{}
 	m := &Matrix{Meta: map[string]string{}}
 	var rowPrev []float64
-	var rowKeys []int64 // hour-bucket start per row, for flow columns
+	var rowKeys []int64          // hour-bucket start per row, for flow columns
 	flowPerRow := [][]flowCell{} // per row: 2D+1 cells
 	optSource := ""
 	for si, s := range sessions {

@@ -82,7 +82,7 @@ func (s *memSource) addBars(b *market.Bars) {
 	key := b.Ticker + "|" + b.Timeframe
 	old := s.bars[key]
 	type row struct {
-		ts                 int64
+		ts                int64
 		o, h, l, c, v, vw float64
 	}
 	m := map[int64]row{}
