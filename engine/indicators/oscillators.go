@@ -1,0 +1,315 @@
+package indicators
+
+import "math"
+
+// rsiCore computes Wilder RSI of p; NaN until n changes have been seen.
+func rsiCore(p []float64, n int) []float64 {
+	size := len(p)
+	g := make([]float64, size)
+	l := make([]float64, size)
+	for i := range p {
+		if i == 0 {
+			g[i], l[i] = nan, nan
+			continue
+		}
+		d := p[i] - p[i-1]
+		switch {
+		case d != d:
+			g[i], l[i] = nan, nan
+		case d > 0:
+			g[i], l[i] = d, 0
+		default:
+			g[i], l[i] = 0, -d
+		}
+	}
+	ag := wilder(g, n, g)
+	al := wilder(l, n, l)
+	out := ag // reuse
+	for i := range out {
+		a, b := ag[i], al[i]
+		switch {
+		case a != a || b != b:
+			out[i] = nan
+		case b == 0 && a == 0:
+			out[i] = 50
+		case b == 0:
+			out[i] = 100
+		default:
+			out[i] = 100 - 100/(1+a/b)
+		}
+	}
+	return out
+}
+
+func rsi(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	n := c.int("period")
+	return one("rsi_"+itoa(n), rsiCore(p, n)), nil
+}
+
+func stochRSI(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	r := rsiCore(p, c.int("rsi_period"))
+	sp := c.int("stoch_period")
+	hi := rollMax(r, sp, sp)
+	lo := rollMin(r, sp, sp)
+	s := make([]float64, len(r))
+	for i := range r {
+		rg := hi[i] - lo[i]
+		switch {
+		case rg != rg || r[i] != r[i]:
+			s[i] = nan
+		case rg == 0:
+			s[i] = 0
+		default:
+			s[i] = (r[i] - lo[i]) / rg
+		}
+	}
+	sk, sd := c.int("smooth_k"), c.int("smooth_d")
+	k := rollMean(s, sk, sk)
+	for i := range k {
+		k[i] *= 100
+	}
+	d := rollMean(k, sd, sd)
+	return []Column{{"stochrsi_k", k}, {"stochrsi_d", d}}, nil
+}
+
+// stochCore is 100·(C−MIN L)/(MAX H−MIN L) over n rows (0 when the range is 0).
+func stochCore(h, l, cl []float64, n int, williams bool) []float64 {
+	hi := rollMax(h, n, n)
+	lo := rollMin(l, n, n)
+	out := hi
+	for i := range out {
+		rg := hi[i] - lo[i]
+		switch {
+		case rg != rg || cl[i] != cl[i]:
+			out[i] = nan
+		case williams && rg == 0:
+			out[i] = 0
+		case williams:
+			out[i] = -100 * (hi[i] - cl[i]) / rg
+		case rg == 0:
+			out[i] = 0
+		default:
+			out[i] = 100 * (cl[i] - lo[i]) / rg
+		}
+	}
+	return out
+}
+
+func stochastic(c *call) ([]Column, error) {
+	k := stochCore(c.f.High, c.f.Low, c.f.Close, c.int("period_k"), false)
+	pd := c.int("period_d")
+	return []Column{{"stoch_k", k}, {"stoch_d", rollMean(k, pd, pd)}}, nil
+}
+
+func williamsR(c *call) ([]Column, error) {
+	n := c.int("period")
+	return one("williams_r_"+itoa(n), stochCore(c.f.High, c.f.Low, c.f.Close, n, true)), nil
+}
+
+func cci(c *call) ([]Column, error) {
+	n := c.int("period")
+	f := c.f
+	tp := make([]float64, c.n())
+	for i := range tp {
+		tp[i] = (f.High[i] + f.Low[i] + f.Close[i]) / 3
+	}
+	m := rollMean(tp, n, n)
+	out := make([]float64, len(tp))
+	for i := range tp {
+		if m[i] != m[i] || i < n-1 {
+			out[i] = nan
+			continue
+		}
+		// Mean absolute deviation needs the current mean, so it is O(n) per
+		// row; n is a small period (20 by default).
+		var md float64
+		cnt := 0
+		for j := i - n + 1; j <= i; j++ {
+			if tp[j] == tp[j] {
+				md += math.Abs(tp[j] - m[i])
+				cnt++
+			}
+		}
+		md /= float64(cnt)
+		out[i] = safeDiv(tp[i]-m[i], 0.015*md)
+	}
+	return one("cci_"+itoa(n), out), nil
+}
+
+func fisher(c *call) ([]Column, error) {
+	n := c.int("period")
+	f := c.f
+	hl := make([]float64, c.n())
+	for i := range hl {
+		hl[i] = (f.High[i] + f.Low[i]) / 2
+	}
+	hi := rollMax(hl, n, n)
+	lo := rollMin(hl, n, n)
+	out := make([]float64, len(hl))
+	v, fish := 0.0, 0.0
+	started := false
+	for i := range hl {
+		if hi[i] != hi[i] || hl[i] != hl[i] {
+			out[i] = nan
+			continue
+		}
+		x := 0.0
+		if rg := hi[i] - lo[i]; rg > 0 {
+			x = 2*(hl[i]-lo[i])/rg - 1
+		}
+		if !started {
+			v, fish, started = 0, 0, true
+		}
+		v = 0.33*x + 0.67*v
+		v = math.Max(-0.999, math.Min(0.999, v))
+		fish = 0.5*math.Log((1+v)/(1-v)) + 0.5*fish
+		out[i] = fish
+	}
+	return one("fisher_"+itoa(n), out), nil
+}
+
+// macdCore returns line, signal, hist for EMA_fast−EMA_slow of p, divided by
+// EMA_slow·1/100 when pct (PPO).
+func macdCore(p []float64, fast, slow, sig int, pct bool) (line, signal, hist []float64) {
+	ef := ema(p, fast, nil)
+	es := ema(p, slow, nil)
+	line = ef
+	for i := range line {
+		if pct {
+			line[i] = 100 * safeDiv(ef[i]-es[i], es[i])
+		} else {
+			line[i] = ef[i] - es[i]
+		}
+	}
+	signal = ema(line, sig, es)
+	hist = make([]float64, len(p))
+	for i := range hist {
+		hist[i] = line[i] - signal[i]
+	}
+	return
+}
+
+func macd(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	l, s, h := macdCore(p, c.int("fast"), c.int("slow"), c.int("signal"), false)
+	return []Column{{"macd_line", l}, {"macd_signal", s}, {"macd_hist", h}}, nil
+}
+
+func ppo(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	l, s, h := macdCore(p, c.int("fast"), c.int("slow"), c.int("signal"), true)
+	return []Column{{"ppo_line", l}, {"ppo_signal", s}, {"ppo_hist", h}}, nil
+}
+
+func trix(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	n := c.int("period")
+	e := ema(ema(ema(p, n, nil), n, nil), n, nil)
+	out := make([]float64, len(e))
+	out[0] = nan
+	for i := 1; i < len(e); i++ {
+		out[i] = 100 * safeDiv(e[i]-e[i-1], e[i-1])
+	}
+	return one("trix_"+itoa(n), out), nil
+}
+
+func tsi(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	r, s := c.int("r"), c.int("s")
+	d := diff(p, 1)
+	a := make([]float64, len(d))
+	for i := range d {
+		a[i] = math.Abs(d[i])
+	}
+	num := ema(ema(d, r, nil), s, nil)
+	den := ema(ema(a, r, nil), s, nil)
+	for i := range num {
+		num[i] = 100 * safeDiv(num[i], den[i])
+	}
+	return one("tsi_"+itoa(r)+"_"+itoa(s), num), nil
+}
+
+func ultimate(c *call) ([]Column, error) {
+	f := c.f
+	n := c.n()
+	bp := make([]float64, n)
+	tr := make([]float64, n)
+	for i := 0; i < n; i++ {
+		if i == 0 {
+			bp[i], tr[i] = nan, nan
+			continue
+		}
+		pc := f.Close[i-1]
+		lo := math.Min(f.Low[i], pc)
+		bp[i] = f.Close[i] - lo
+		tr[i] = math.Max(f.High[i], pc) - lo
+	}
+	ws := [3]int{c.int("short"), c.int("mid"), c.int("long")}
+	wt := [3]float64{4, 2, 1}
+	out := make([]float64, n)
+	for k, w := range ws {
+		sb := rollSum(bp, w, w)
+		st := rollSum(tr, w, w)
+		for i := range out {
+			if k == 0 {
+				out[i] = 0
+			}
+			out[i] += wt[k] * safeDiv(sb[i], st[i])
+		}
+	}
+	for i := range out {
+		out[i] *= 100.0 / 7
+	}
+	return one("ultimate_osc", out), nil
+}
+
+func roc(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	w := c.int("window")
+	out := pct(p, w)
+	for i := range out {
+		out[i] *= 100
+	}
+	return one("roc_"+itoa(w), out), nil
+}
+
+func momentum(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	w := c.int("window")
+	return one("close_mom_"+itoa(w), pct(p, w)), nil
+}
+
+func ret(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	w := c.int("window")
+	return one("ret_"+itoa(w)+"h", pct(p, w)), nil
+}

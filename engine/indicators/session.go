@@ -1,0 +1,337 @@
+package indicators
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"sigmalab/engine/errs"
+)
+
+// newYork is loaded once; the zone data is embedded (time/tzdata).
+var newYork = sync.OnceValue(func() *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic("indicators: America/New_York: " + err.Error())
+	}
+	return loc
+})
+
+// etDay is one local calendar day: its civil date and [Start, End) in unix ms.
+type etDay struct {
+	Y, M, D    int
+	Start, End int64
+	Weekday    time.Weekday
+}
+
+func (d etDay) date() string {
+	return time.Date(d.Y, time.Month(d.M), d.D, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+}
+
+// days maps every row to its local calendar day. Rows are processed in time
+// order and the current day is cached, so the cost is one zone lookup per day,
+// not per row.
+type days struct {
+	idx  []int   // row → index into list
+	list []etDay // distinct days in first-seen order
+}
+
+func splitDays(ts []int64, loc *time.Location) days {
+	out := days{idx: make([]int, len(ts))}
+	cur := -1
+	for i, t := range ts {
+		if cur >= 0 {
+			d := out.list[cur]
+			if t >= d.Start && t < d.End {
+				out.idx[i] = cur
+				continue
+			}
+			// unsorted input: look back for a known day
+			found := false
+			for k := len(out.list) - 1; k >= 0 && k >= len(out.list)-3; k-- {
+				if t >= out.list[k].Start && t < out.list[k].End {
+					cur, found = k, true
+					break
+				}
+			}
+			if found {
+				out.idx[i] = cur
+				continue
+			}
+		}
+		lt := time.UnixMilli(t).In(loc)
+		y, m, dd := lt.Date()
+		st := time.Date(y, m, dd, 0, 0, 0, 0, loc)
+		out.list = append(out.list, etDay{Y: y, M: int(m), D: dd, Start: st.UnixMilli(), End: st.AddDate(0, 0, 1).UnixMilli(), Weekday: st.Weekday()})
+		cur = len(out.list) - 1
+		out.idx[i] = cur
+	}
+	return out
+}
+
+// hourOf is the local hour of t within day d (DST days are resolved exactly).
+func hourOf(t int64, d etDay, loc *time.Location) int {
+	if d.End-d.Start == 24*3600000 {
+		return int((t - d.Start) / 3600000)
+	}
+	return time.UnixMilli(t).In(loc).Hour()
+}
+
+// minuteOfDay is minutes since local midnight of time t (ms) in day d.
+func minuteOfDay(t int64, d etDay, loc *time.Location) float64 {
+	if d.End-d.Start == 24*3600000 {
+		return float64(t-d.Start) / 60000
+	}
+	lt := time.UnixMilli(t).In(loc)
+	return float64(lt.Hour()*60+lt.Minute()) + float64(lt.Second())/60
+}
+
+func hourOfDay(c *call) ([]Column, error) {
+	loc := newYork()
+	ds := splitDays(c.f.TS, loc)
+	out := make([]float64, c.n())
+	for i, t := range c.f.TS {
+		out[i] = float64(hourOf(t, ds.list[ds.idx[i]], loc))
+	}
+	return one("hour_of_day", out), nil
+}
+
+func calendarFlags(c *call) ([]Column, error) {
+	tz := c.str("tz")
+	if tz == "US/Eastern" || tz == "" {
+		tz = "America/New_York"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, errs.Invalidf("tz: unknown time zone %q", c.str("tz"))
+	}
+	ds := splitDays(c.f.TS, loc)
+	n := c.n()
+	eom, eoq, opex, eve := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	type flags struct{ eom, eoq, opex, eve float64 }
+	per := make([]flags, len(ds.list))
+	for k, d := range ds.list {
+		per[k] = dayFlags(d)
+	}
+	for i := range eom {
+		fl := per[ds.idx[i]]
+		eom[i], eoq[i], opex[i], eve[i] = fl.eom, fl.eoq, fl.opex, fl.eve
+	}
+	return []Column{{"is_eom", eom}, {"is_eoq", eoq}, {"is_opex", opex}, {"is_holiday_eve", eve}}, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func dayFlags(d etDay) struct{ eom, eoq, opex, eve float64 } {
+	t := time.Date(d.Y, time.Month(d.M), d.D, 12, 0, 0, 0, time.UTC)
+	// last weekday of the month: no later weekday in the same month
+	last := true
+	for k := 1; k <= 3; k++ {
+		n := t.AddDate(0, 0, k)
+		if n.Month() != t.Month() {
+			break
+		}
+		if n.Weekday() != time.Saturday && n.Weekday() != time.Sunday {
+			last = false
+			break
+		}
+	}
+	wk := t.Weekday() != time.Saturday && t.Weekday() != time.Sunday
+	eom := last && wk
+	eoq := eom && d.M%3 == 0
+	// third Friday: the first Friday falls on day 1..7
+	first := time.Date(d.Y, time.Month(d.M), 1, 12, 0, 0, 0, time.UTC)
+	firstFri := 1 + (int(time.Friday)-int(first.Weekday())+7)%7
+	opex := d.D == firstFri+14
+	nx := t.AddDate(0, 0, 1)
+	eve := (nx.Month() == time.January && nx.Day() == 1) || (nx.Month() == time.July && nx.Day() == 4) || (nx.Month() == time.December && nx.Day() == 25)
+	return struct{ eom, eoq, opex, eve float64 }{b2f(eom), b2f(eoq), b2f(opex), b2f(eve)}
+}
+
+func dayRangePos(c *call) ([]Column, error) {
+	ds := splitDays(c.f.TS, newYork())
+	f := c.f
+	out := make([]float64, c.n())
+	hi, lo := math.Inf(-1), math.Inf(1)
+	for i := range out {
+		if i == 0 || ds.idx[i] != ds.idx[i-1] {
+			hi, lo = math.Inf(-1), math.Inf(1)
+		}
+		if f.High[i] > hi {
+			hi = f.High[i]
+		}
+		if f.Low[i] < lo {
+			lo = f.Low[i]
+		}
+		rg := hi - lo
+		if rg > 0 && !math.IsInf(rg, 0) {
+			out[i] = (f.Close[i] - lo) / rg
+		} else {
+			out[i] = nan
+		}
+	}
+	return one("day_range_pos", out), nil
+}
+
+// sessionVWAP is Σ P·V / Σ V over the rows of the same local day so far.
+func sessionVWAP(ts []int64, p, v []float64) []float64 {
+	ds := splitDays(ts, newYork())
+	out := make([]float64, len(ts))
+	var pv, sv float64
+	for i := range out {
+		if i == 0 || ds.idx[i] != ds.idx[i-1] {
+			pv, sv = 0, 0
+		}
+		if p[i] == p[i] && v[i] == v[i] {
+			pv += p[i] * v[i]
+			sv += v[i]
+		}
+		if sv > 0 {
+			out[i] = pv / sv
+		} else {
+			out[i] = nan
+		}
+	}
+	return out
+}
+
+func intradayVWAP(c *call) ([]Column, error) {
+	p := c.f.Col(c.str("price_col"))
+	if p == nil {
+		p = c.f.Close
+	}
+	v, err := c.column("volume_col")
+	if err != nil {
+		return nil, err
+	}
+	return one("vwap_intraday", sessionVWAP(c.f.TS, p, v)), nil
+}
+
+func closeVsVWAP(c *call) ([]Column, error) {
+	var vw []float64
+	if c.str("kind") == "daily" {
+		vw = c.f.Col("vwap_d")
+		if vw == nil {
+			cols, err := dailyVWAPCol(c, 1)
+			if err != nil {
+				return nil, err
+			}
+			vw = cols
+		}
+	} else {
+		vw = c.f.Col("vwap_intraday")
+		if vw == nil {
+			p := c.f.VWAP
+			if p == nil {
+				p = c.f.Close
+			}
+			vw = sessionVWAP(c.f.TS, p, c.f.Volume)
+		}
+	}
+	out := make([]float64, c.n())
+	for i := range out {
+		out[i] = safeDiv(c.f.Close[i]-vw[i], vw[i])
+	}
+	return one("close_vs_vwap", out), nil
+}
+
+func returnsLast30m(c *call) ([]Column, error) {
+	ts, cl := c.f.TS, c.f.Close
+	out := make([]float64, len(ts))
+	j := -1 // last row with ts[j] <= ts[i]−30min
+	const lagMs = 30 * 60000
+	for i := range ts {
+		for j+1 < i && ts[j+1] <= ts[i]-lagMs {
+			j++
+		}
+		if j >= 0 && ts[j] <= ts[i]-lagMs {
+			out[i] = cl[i]/cl[j] - 1
+		} else {
+			out[i] = nan
+		}
+	}
+	return one("returns_last_30m", out), nil
+}
+
+func rsiLastHour(c *call) ([]Column, error) {
+	p := c.int("period")
+	r := rsiCore(c.f.Close, p)
+	loc := newYork()
+	ds := splitDays(c.f.TS, loc)
+	for i, t := range c.f.TS {
+		if hourOf(t, ds.list[ds.idx[i]], loc) != 15 {
+			r[i] = nan
+		}
+	}
+	return one("rsi_last_hour_"+itoa(p), r), nil
+}
+
+// expandingZ is (x_t − mean)/std over the non-NaN values up to t (Welford),
+// NaN until minObs values.
+func expandingZ(x []float64, minObs int) []float64 {
+	out := make([]float64, len(x))
+	var m, s2 float64
+	k := 0
+	for i, v := range x {
+		if v == v {
+			k++
+			d := v - m
+			m += d / float64(k)
+			s2 += d * (v - m)
+		}
+		if k < minObs || v != v || k < 2 {
+			out[i] = nan
+			continue
+		}
+		sd := math.Sqrt(s2 / float64(k-1))
+		out[i] = (v - m) / (sd + 1e-12)
+	}
+	return out
+}
+
+func momentumScore(c *call) ([]Column, error) {
+	wh, wd := c.float("w_hourly"), c.float("w_daily")
+	m1 := c.f.Col("close_mom_1")
+	if m1 == nil {
+		m1 = pct(c.f.Close, 1)
+	}
+	m3 := c.f.Col("close_mom_3")
+	if m3 == nil {
+		m3 = pct(c.f.Close, 3)
+	}
+	z1, z3 := expandingZ(m1, 20), expandingZ(m3, 20)
+	rd := c.f.Col("rsi_14_d")
+	if rd == nil && c.src != nil {
+		v, err := dailyRSICol(c, 14, "close")
+		if err != nil {
+			return nil, err
+		}
+		rd = v
+	}
+	out := make([]float64, c.n())
+	for i := range out {
+		var h float64
+		switch {
+		case z1[i] == z1[i] && z3[i] == z3[i]:
+			h = (z1[i] + z3[i]) / 2
+		case z1[i] == z1[i]:
+			h = z1[i]
+		case z3[i] == z3[i]:
+			h = z3[i]
+		default:
+			out[i] = nan
+			continue
+		}
+		d := 0.0
+		if rd != nil && rd[i] == rd[i] {
+			d = (rd[i] - 50) / 50
+		}
+		out[i] = wh*h + wd*d
+	}
+	return one("momentum_score_total", out), nil
+}

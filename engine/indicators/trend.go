@@ -1,0 +1,314 @@
+package indicators
+
+import "math"
+
+func adx(c *call) ([]Column, error) {
+	p := c.int("period")
+	f := c.f
+	n := c.n()
+	tr := trueRange(f.High, f.Low, f.Close)
+	pdm := make([]float64, n)
+	mdm := make([]float64, n)
+	for i := 0; i < n; i++ {
+		if i == 0 {
+			tr[i], pdm[i], mdm[i] = nan, nan, nan // no previous bar
+			continue
+		}
+		up := f.High[i] - f.High[i-1]
+		dn := f.Low[i-1] - f.Low[i]
+		switch {
+		case up != up || dn != dn:
+			pdm[i], mdm[i] = nan, nan
+			continue
+		}
+		if up > dn && up > 0 {
+			pdm[i] = up
+		}
+		if dn > up && dn > 0 {
+			mdm[i] = dn
+		}
+	}
+	trs := wilder(tr, p, tr)
+	pd := wilder(pdm, p, pdm)
+	md := wilder(mdm, p, mdm)
+	dx := make([]float64, n)
+	for i := 0; i < n; i++ {
+		pd[i] = 100 * safeDiv(pd[i], trs[i])
+		md[i] = 100 * safeDiv(md[i], trs[i])
+		s := pd[i] + md[i]
+		switch {
+		case s != s:
+			dx[i] = nan
+		case s == 0:
+			dx[i] = 0
+		default:
+			dx[i] = 100 * math.Abs(pd[i]-md[i]) / s
+		}
+	}
+	a := wilder(dx, p, trs)
+	ps := itoa(p)
+	return []Column{{"plus_di_" + ps, pd}, {"minus_di_" + ps, md}, {"adx_" + ps, a}}, nil
+}
+
+// aroonLine is 100·(p − bars since the extreme)/p over the last p+1 bars,
+// the most recent extreme winning ties.
+func aroonLine(x []float64, p int, isMax bool) []float64 {
+	out := make([]float64, len(x))
+	dq := make([]int, 0, p+2)
+	head := 0
+	for i, v := range x {
+		for head < len(dq) && dq[head] < i-p {
+			head++
+		}
+		if v == v {
+			for len(dq) > head {
+				last := x[dq[len(dq)-1]]
+				if (isMax && last <= v) || (!isMax && last >= v) {
+					dq = dq[:len(dq)-1]
+				} else {
+					break
+				}
+			}
+			dq = append(dq, i)
+		}
+		if head >= 64 && 2*head >= len(dq) {
+			k := copy(dq, dq[head:])
+			dq = dq[:k]
+			head = 0
+		}
+		if i < p || head >= len(dq) {
+			out[i] = nan
+			continue
+		}
+		out[i] = 100 * float64(p-(i-dq[head])) / float64(p)
+	}
+	return out
+}
+
+func aroon(c *call) ([]Column, error) {
+	p := c.int("period")
+	up := aroonLine(c.f.High, p, true)
+	dn := aroonLine(c.f.Low, p, false)
+	osc := make([]float64, len(up))
+	for i := range osc {
+		osc[i] = up[i] - dn[i]
+	}
+	ps := itoa(p)
+	return []Column{{"aroon_up_" + ps, up}, {"aroon_down_" + ps, dn}, {"aroon_osc_" + ps, osc}}, nil
+}
+
+func psar(c *call) ([]Column, error) {
+	step, maxStep := c.float("step"), c.float("max_step")
+	h, l := c.f.High, c.f.Low
+	n := c.n()
+	out := make([]float64, n)
+	if n == 0 {
+		return one("psar", out), nil
+	}
+	out[0] = nan
+	bull := true
+	af := step
+	ep := h[0]
+	sar := l[0]
+	for i := 1; i < n; i++ {
+		if h[i] != h[i] || l[i] != l[i] {
+			out[i] = nan
+			continue
+		}
+		if i > 1 {
+			sar += af * (ep - sar)
+		}
+		if bull {
+			sar = math.Min(sar, l[i-1])
+			if i >= 2 {
+				sar = math.Min(sar, l[i-2])
+			}
+		} else {
+			sar = math.Max(sar, h[i-1])
+			if i >= 2 {
+				sar = math.Max(sar, h[i-2])
+			}
+		}
+		switch {
+		case bull && l[i] < sar:
+			bull, sar, ep, af = false, ep, l[i], step
+		case !bull && h[i] > sar:
+			bull, sar, ep, af = true, ep, h[i], step
+		case bull && h[i] > ep:
+			ep, af = h[i], math.Min(af+step, maxStep)
+		case !bull && l[i] < ep:
+			ep, af = l[i], math.Min(af+step, maxStep)
+		}
+		out[i] = sar
+	}
+	return one("psar", out), nil
+}
+
+func supertrend(c *call) ([]Column, error) {
+	p, m := c.int("period"), c.float("multiplier")
+	f := c.f
+	n := c.n()
+	atrv := rollMean(trueRange(f.High, f.Low, f.Close), p, half(p))
+	line := make([]float64, n)
+	dir := make([]float64, n)
+	var fu, fl float64
+	onUpper := false
+	started := false
+	for i := 0; i < n; i++ {
+		hl2 := (f.High[i] + f.Low[i]) / 2
+		bu, bl := hl2+m*atrv[i], hl2-m*atrv[i]
+		if bu != bu || bl != bl || f.Close[i] != f.Close[i] {
+			line[i], dir[i] = nan, nan
+			started = false
+			continue
+		}
+		if !started {
+			fu, fl = bu, bl
+			onUpper = f.Close[i] <= fu
+			started = true
+		} else {
+			pc := f.Close[i-1]
+			if bu < fu || pc > fu {
+				fu = bu
+			}
+			if bl > fl || pc < fl {
+				fl = bl
+			}
+			if onUpper {
+				onUpper = f.Close[i] <= fu
+			} else {
+				onUpper = f.Close[i] < fl
+			}
+		}
+		if onUpper {
+			line[i] = fu
+		} else {
+			line[i] = fl
+		}
+		if f.Close[i] >= line[i] {
+			dir[i] = 1
+		} else {
+			dir[i] = -1
+		}
+	}
+	return []Column{{"supertrend", line}, {"supertrend_dir", dir}}, nil
+}
+
+func midRange(h, l []float64, n int) []float64 {
+	hi := rollMax(h, n, n)
+	lo := rollMin(l, n, n)
+	for i := range hi {
+		hi[i] = (hi[i] + lo[i]) / 2
+	}
+	return hi
+}
+
+func lag(x []float64, k int) []float64 {
+	out := make([]float64, len(x))
+	for i := range x {
+		if i < k {
+			out[i] = nan
+		} else {
+			out[i] = x[i-k]
+		}
+	}
+	return out
+}
+
+func ichimoku(c *call) ([]Column, error) {
+	f := c.f
+	kj := c.int("kijun")
+	tenkan := midRange(f.High, f.Low, c.int("tenkan"))
+	kijun := midRange(f.High, f.Low, kj)
+	spanB := midRange(f.High, f.Low, c.int("senkou"))
+	spanA := make([]float64, len(tenkan))
+	for i := range spanA {
+		spanA[i] = (tenkan[i] + kijun[i]) / 2
+	}
+	if c.boolean("shift_ahead") {
+		spanA, spanB = lag(spanA, kj), lag(spanB, kj)
+	}
+	chikou := diff(f.Close, kj)
+	return []Column{{"ichimoku_tenkan", tenkan}, {"ichimoku_kijun", kijun}, {"ichimoku_span_a", spanA},
+		{"ichimoku_span_b", spanB}, {"ichimoku_chikou", chikou}}, nil
+}
+
+func lrR2(c *call) ([]Column, error) {
+	y, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	w := c.int("window")
+	n := len(y)
+	out := make([]float64, n)
+	fw := float64(w)
+	xbar := (fw - 1) / 2
+	sxx := fw * (fw*fw - 1) / 12
+	var cc, s1, s2, sx float64
+	nans := 0
+	val := func(v float64) float64 {
+		if v != v {
+			return 0
+		}
+		return v - cc
+	}
+	for i := 0; i < n; i++ {
+		if y[i] != y[i] {
+			nans++
+		}
+		if i >= w && y[i-w] != y[i-w] {
+			nans--
+		}
+		if i%w == 0 && y[i] == y[i] {
+			// re-anchor on the current value and recompute exactly
+			cc = y[i]
+			s1, s2, sx = 0, 0, 0
+			lo := i - w + 1
+			if lo < 0 {
+				lo = 0
+			}
+			for j := lo; j <= i; j++ {
+				d := val(y[j])
+				k := float64(j - (i - w + 1))
+				s1 += d
+				s2 += d * d
+				sx += k * d
+			}
+		} else {
+			d := val(y[i])
+			var old float64
+			if i >= w {
+				old = val(y[i-w])
+			}
+			sx = sx - (s1 - old) + (fw-1)*d
+			s1 += d - old
+			s2 += d*d - old*old
+		}
+		if i < w-1 || nans > 0 || w < 2 {
+			out[i] = nan
+			continue
+		}
+		syy := s2 - s1*s1/fw
+		if syy <= 1e-12*s2 || syy <= 0 {
+			out[i] = nan
+			continue
+		}
+		sxy := sx - xbar*s1
+		r2 := sxy * sxy / (sxx * syy)
+		out[i] = math.Min(1, math.Max(0, r2))
+	}
+	return one("lr_r2_"+itoa(w), out), nil
+}
+
+func dpo(c *call) ([]Column, error) {
+	p, err := c.column("column")
+	if err != nil {
+		return nil, err
+	}
+	n := c.int("period")
+	sma := lag(rollMean(p, n, half(n)), n/2+1)
+	for i := range sma {
+		sma[i] = p[i] - sma[i]
+	}
+	return one("dpo_"+itoa(n), sma), nil
+}

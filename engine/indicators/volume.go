@@ -1,0 +1,101 @@
+package indicators
+
+func obv(c *call) ([]Column, error) {
+	p, err := c.column("price_col")
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.column("volume_col")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(p))
+	acc := 0.0
+	for i := range p {
+		if i > 0 {
+			switch d := p[i] - p[i-1]; {
+			case d > 0:
+				acc += v[i]
+			case d < 0:
+				acc -= v[i]
+			}
+		}
+		out[i] = acc
+	}
+	return one("obv", out), nil
+}
+
+func cmf(c *call) ([]Column, error) {
+	n := c.int("period")
+	f := c.f
+	mv := make([]float64, c.n())
+	for i := range mv {
+		h, l, cl := f.High[i], f.Low[i], f.Close[i]
+		m := 0.0 // H=L: the close sits on both ends, no pressure either way
+		if h != l {
+			m = ((cl - l) - (h - cl)) / (h - l)
+		}
+		mv[i] = m * f.Volume[i]
+	}
+	sm := rollSum(mv, n, half(n))
+	sv := rollSum(f.Volume, n, half(n))
+	for i := range sm {
+		sm[i] = safeDiv(sm[i], sv[i])
+	}
+	return one("cmf_"+itoa(n), sm), nil
+}
+
+func mfi(c *call) ([]Column, error) {
+	n := c.int("period")
+	f := c.f
+	size := c.n()
+	pos := make([]float64, size)
+	neg := make([]float64, size)
+	prev := nan
+	for i := 0; i < size; i++ {
+		tp := (f.High[i] + f.Low[i] + f.Close[i]) / 3
+		switch {
+		case i == 0 || prev != prev || tp != tp:
+			pos[i], neg[i] = nan, nan
+		case tp > prev:
+			pos[i], neg[i] = tp*f.Volume[i], 0
+		case tp < prev:
+			pos[i], neg[i] = 0, tp*f.Volume[i]
+		default:
+			pos[i], neg[i] = 0, 0
+		}
+		prev = tp
+	}
+	sp := rollSum(pos, n, half(n))
+	sn := rollSum(neg, n, half(n))
+	for i := range sp {
+		a, b := sp[i], sn[i]
+		switch {
+		case a != a || b != b:
+			sp[i] = nan
+		case b == 0 && a == 0:
+			sp[i] = 50
+		case b == 0:
+			sp[i] = 100
+		default:
+			sp[i] = 100 - 100/(1+a/b)
+		}
+	}
+	return one("mfi_"+itoa(n), sp), nil
+}
+
+func volZScore(c *call) ([]Column, error) {
+	w := c.int("window")
+	v := c.f.Volume
+	m := make([]float64, len(v))
+	s := make([]float64, len(v))
+	rollMoments(v, w, half(w), nil, m, s)
+	for i := range m {
+		if s[i] == 0 {
+			m[i] = nan
+			continue
+		}
+		m[i] = (v[i] - m[i]) / s[i]
+	}
+	return one("vol_zscore_"+itoa(w), m), nil
+}
