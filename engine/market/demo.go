@@ -398,7 +398,9 @@ func genOptionDay(cfg DemoConfig, p *demoPath, si int, s Session) *OptionBars {
 				tEnd := float64(s.Close-ts-msPerMinute) / msPerMinute / minutesYear
 				tStart := tEnd + 1.0/minutesYear
 				iv := demoIV(p.tk, p.dayVol[si], S, k, tEnd)
-				price := func(spot, t float64) float64 { return math.Max(0.01, round2(bs(typ == 'C', spot, k, t, cfg.Rate, iv).price)) }
+				price := func(spot, t float64) float64 {
+					return math.Max(0.01, round2(bs(typ == 'C', spot, k, t, cfg.Rate, iv).price))
+				}
 				o := price(p.min1.Open[i], tStart)
 				c := price(S, tEnd)
 				hi, loP := price(p.min1.High[i], tEnd), price(p.min1.Low[i], tEnd)
