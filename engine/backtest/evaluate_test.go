@@ -1,0 +1,387 @@
+package backtest
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+// randomOOF makes an OOF of n rows in f folds with hours 9..15 and classes in
+// the given order.
+func randomOOF(t testing.TB, seed uint64, n, folds int, classes []string) *OOF {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	o := &OOF{Classes: classes, Probs: make([][]float64, len(classes))}
+	for c := range o.Probs {
+		o.Probs[c] = make([]float64, n)
+	}
+	for i := 0; i < n; i++ {
+		o.TS = append(o.TS, int64(i)*3600_000)
+		o.Hour = append(o.Hour, int32(9+i%7))
+		r := rng.NormFloat64() * 0.002
+		if rng.IntN(50) == 0 {
+			r = math.NaN()
+		}
+		o.Ret = append(o.Ret, r)
+		sum := 0.0
+		for c := range classes {
+			// Quantised probabilities create ties in confidence and between classes.
+			v := float64(1+rng.IntN(20)) / 20
+			o.Probs[c][i] = v
+			sum += v
+		}
+		for c := range classes {
+			o.Probs[c][i] /= sum
+		}
+	}
+	o.Aux = map[string][]float64{"mom": make([]float64, n)}
+	for i := range o.Aux["mom"] {
+		o.Aux["mom"][i] = rng.NormFloat64()
+		if rng.IntN(10) == 0 {
+			o.Aux["mom"][i] = math.NaN()
+		}
+	}
+	for f := 0; f <= folds; f++ {
+		o.FoldStart = append(o.FoldStart, f*n/folds)
+	}
+	oo, err := NewOOF(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oo
+}
+
+// naive is a direct, slow transcription of the trading rules used to check
+// the bucketed Evaluator.
+func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metrics) {
+	p, _ = p.Normalize()
+	mask := p.hourMask()
+	up, down := o.PUp, o.PDown
+	slip := p.SlippageBps / 1e4
+	eligible := func(i int) bool { return !math.IsNaN(o.Ret[i]) && mask[o.Hour[i]] }
+	posAt := func(i int, th float64) float64 {
+		var d float64
+		switch {
+		case up[i] >= th && up[i] > down[i]:
+			d = 1
+		case down[i] >= th && down[i] > up[i]:
+			d = -1
+		}
+		if p.MomentumGate {
+			if m, ok := o.Aux[p.MomentumColumn]; ok {
+				v := m[i]
+				if math.IsNaN(v) {
+					v = 0
+				}
+				if v < p.MomentumMin {
+					d = 0
+				}
+			}
+		}
+		if p.SizeByConf {
+			return d * math.Min(math.Max(0, 2*math.Max(up[i], down[i])-1), p.ConfCap)
+		}
+		return d
+	}
+	pnlOf := func(i int, pos float64) float64 { return pos*o.Ret[i] - slip*math.Abs(pos) }
+	score := func(rows []int, th float64) float64 {
+		var xs []float64
+		tr := 0
+		for _, i := range rows {
+			pos := posAt(i, th)
+			if pos != 0 {
+				tr++
+			}
+			xs = append(xs, pnlOf(i, pos))
+		}
+		switch p.SelectBy {
+		case SelectTrades:
+			return float64(tr)
+		case SelectCumRet:
+			s := 0.0
+			for _, x := range xs {
+				s += x
+			}
+			return s
+		}
+		return seriesMetrics(xs, nil, 1).SharpeHourly
+	}
+	pick := func(rows []int) int {
+		bi, bv := 0, math.Inf(-1)
+		for t, th := range p.Thresholds {
+			if v := score(rows, th); v > bv+1e-12 {
+				bi, bv = t, v
+			}
+		}
+		return bi
+	}
+	var allPnl, allPos []float64
+	for f := 0; f < o.Folds(); f++ {
+		lo, hi := o.FoldStart[f], o.FoldStart[f+1]
+		var rows []int
+		for i := lo; i < hi; i++ {
+			if eligible(i) {
+				rows = append(rows, i)
+			}
+		}
+		var earlier []int
+		for i := 0; i < lo; i++ {
+			if eligible(i) {
+				earlier = append(earlier, i)
+			}
+		}
+		sel := map[int]bool{}
+		g := (len(p.Thresholds) - 1) / 2
+		if p.TopPct > 0 {
+			k := int(math.Ceil(p.TopPct*float64(len(rows)) - 1e-9))
+			byConf := append([]int(nil), rows...)
+			sort.SliceStable(byConf, func(a, b int) bool {
+				return math.Max(up[byConf[a]], down[byConf[a]]) > math.Max(up[byConf[b]], down[byConf[b]])
+			})
+			for _, i := range byConf[:k] {
+				sel[i] = true
+			}
+			thr = append(thr, math.NaN())
+		} else {
+			if f > 0 {
+				g = pick(earlier)
+			}
+			thr = append(thr, p.Thresholds[g])
+		}
+		var pnl, pos []float64
+		for _, i := range rows {
+			var ps float64
+			if p.TopPct > 0 {
+				if sel[i] {
+					ps = posAt(i, 0)
+				}
+			} else {
+				t := g
+				if p.PerHourThresholds && f > 0 {
+					var hr []int
+					for _, j := range earlier {
+						if o.Hour[j] == o.Hour[i] {
+							hr = append(hr, j)
+						}
+					}
+					if len(hr) > 0 {
+						t = pick(hr)
+					}
+				}
+				ps = posAt(i, p.Thresholds[t])
+			}
+			pos = append(pos, ps)
+			pnl = append(pnl, pnlOf(i, ps))
+		}
+		folds = append(folds, seriesMetrics(pnl, pos, o.BarsPerYear))
+		allPnl = append(allPnl, pnl...)
+		allPos = append(allPos, pos...)
+	}
+	return folds, thr, seriesMetrics(allPnl, allPos, o.BarsPerYear)
+}
+
+// seriesMetrics computes Metrics with two-pass formulas.
+func seriesMetrics(pnl, pos []float64, bpy float64) Metrics {
+	m := Metrics{Rows: len(pnl)}
+	if len(pnl) == 0 {
+		return m
+	}
+	n := float64(len(pnl))
+	eq, peak, prev := 1.0, 1.0, 0.0
+	var down2, abs, turn float64
+	var wins int
+	var sw, sl float64
+	for i, x := range pnl {
+		m.CumRet += x
+		if x < 0 {
+			down2 += x * x
+		}
+		eq *= 1 + x
+		peak = math.Max(peak, eq)
+		m.MaxDD = math.Min(m.MaxDD, eq/peak-1)
+		if pos != nil {
+			abs += math.Abs(pos[i])
+			turn += math.Abs(pos[i] - prev)
+			prev = pos[i]
+			if pos[i] != 0 {
+				m.Trades++
+				if x > 0 {
+					wins++
+					sw += x
+				} else {
+					sl += x
+				}
+			}
+		}
+	}
+	mean := m.CumRet / n
+	v := 0.0
+	for _, x := range pnl {
+		v += (x - mean) * (x - mean)
+	}
+	if sd := math.Sqrt(v / n); sd > 1e-12 {
+		m.SharpeHourly = mean / sd
+	}
+	m.SharpeAnn = m.SharpeHourly * math.Sqrt(bpy)
+	if dd := math.Sqrt(down2 / n); dd > 1e-12 {
+		m.Sortino = mean / dd * math.Sqrt(bpy)
+	}
+	m.CompRet = eq - 1
+	m.Exposure = abs / n
+	m.Turnover = turn / n
+	if m.Trades > 0 {
+		m.HitRate = float64(wins) / float64(m.Trades)
+	}
+	if wins > 0 {
+		m.AvgWin = sw / float64(wins)
+	}
+	if m.Trades-wins > 0 {
+		m.AvgLoss = sl / float64(m.Trades-wins)
+	}
+	return m
+}
+
+func closeM(a, b Metrics) bool {
+	c := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*(1+math.Abs(x)+math.Abs(y)) }
+	return a.Rows == b.Rows && a.Trades == b.Trades && c(a.CumRet, b.CumRet) && c(a.CompRet, b.CompRet) &&
+		c(a.SharpeHourly, b.SharpeHourly) && c(a.SharpeAnn, b.SharpeAnn) && c(a.Sortino, b.Sortino) &&
+		c(a.MaxDD, b.MaxDD) && c(a.HitRate, b.HitRate) && c(a.Turnover, b.Turnover) &&
+		c(a.Exposure, b.Exposure) && c(a.AvgWin, b.AvgWin) && c(a.AvgLoss, b.AvgLoss)
+}
+
+// TestEvaluateMatchesNaive checks the fast evaluator against the direct
+// transcription on random OOFs and random parameters.
+func TestEvaluateMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 300; trial++ {
+		classes := [][]string{{"DOWN", "FLAT", "UP"}, {"UP", "DOWN"}, {"FLAT", "UP", "DOWN"}}[trial%3]
+		o := randomOOF(t, uint64(trial), 40+rng.IntN(300), 2+rng.IntN(4), classes)
+		p := TradeParams{SlippageBps: float64(rng.IntN(3)), SizeByConf: rng.IntN(2) == 0, ConfCap: 0.3 + 0.7*rng.Float64(),
+			PerHourThresholds: rng.IntN(2) == 0, SelectBy: []string{"sharpe", "cum_ret", "trades"}[rng.IntN(3)]}
+		for k := rng.IntN(5); k > 0; k-- {
+			p.Thresholds = append(p.Thresholds, 0.3+0.05*float64(rng.IntN(8)))
+		}
+		if rng.IntN(3) == 0 {
+			p.TopPct = []float64{0.05, 0.1, 0.25, 1}[rng.IntN(4)]
+		}
+		if rng.IntN(2) == 0 {
+			p.AllowedHours = []int{9 + rng.IntN(7), 9 + rng.IntN(7), 13}
+		}
+		if rng.IntN(3) == 0 {
+			p.MomentumGate, p.MomentumColumn, p.MomentumMin = true, "mom", rng.NormFloat64()*0.5
+		}
+		res, err := Evaluate(o, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		folds, thr, overall := naive(o, p)
+		for f := range folds {
+			got := res.ThresholdResults[f]
+			if !closeM(got.Metrics, folds[f]) {
+				t.Fatalf("trial %d fold %d params %+v:\n got %+v\nwant %+v", trial, f, p, got.Metrics, folds[f])
+			}
+			if p.TopPct == 0 && !p.PerHourThresholds && (got.Thr == nil || *got.Thr != thr[f]) {
+				t.Fatalf("trial %d fold %d: thr %v want %v", trial, f, got.Thr, thr[f])
+			}
+			if p.TopPct > 0 && got.Thr != nil {
+				t.Fatalf("top-pct fold reports a threshold")
+			}
+		}
+		if !closeM(res.Overall, overall) {
+			t.Fatalf("trial %d overall:\n got %+v\nwant %+v", trial, res.Overall, overall)
+		}
+	}
+}
+
+// TestClassesByName: the same probabilities under different class orders give
+// identical trades — the predecessor's class-index bug (no trades ever) cannot recur.
+func TestClassesByName(t *testing.T) {
+	a := randomOOF(t, 1, 200, 4, []string{"DOWN", "FLAT", "UP"})
+	// Same data with the class columns permuted.
+	b := &OOF{Classes: []string{"UP", "DOWN", "FLAT"}, Probs: [][]float64{a.Probs[2], a.Probs[0], a.Probs[1]},
+		TS: a.TS, Hour: a.Hour, Ret: a.Ret, FoldStart: a.FoldStart}
+	b, err := NewOOF(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := TradeParams{Thresholds: []float64{0.3, 0.4}}
+	ra, _ := Evaluate(a, p)
+	rb, _ := Evaluate(b, p)
+	if ra.Overall.Trades == 0 {
+		t.Fatal("no trades: probabilities not read by class name")
+	}
+	if !closeM(ra.Overall, rb.Overall) {
+		t.Fatalf("class order changed the result: %+v vs %+v", ra.Overall, rb.Overall)
+	}
+	if _, err := NewOOF(&OOF{Classes: []string{"0", "1"}, Probs: [][]float64{{}, {}}, FoldStart: []int{0, 0}}); err == nil {
+		t.Fatal("classes without UP/DOWN must be rejected")
+	}
+}
+
+func TestHandCase(t *testing.T) {
+	// Two folds of four rows. Fold 0 uses the middle threshold 0.6.
+	o := &OOF{
+		Classes:   []string{"UP", "DOWN"},
+		Probs:     [][]float64{{0.7, 0.3, 0.55, 0.62, 0.9, 0.2, 0.65, 0.5}, {0.3, 0.7, 0.45, 0.38, 0.1, 0.8, 0.35, 0.5}},
+		TS:        []int64{1, 2, 3, 4, 5, 6, 7, 8},
+		Hour:      []int32{10, 10, 11, 11, 10, 10, 11, 11},
+		Ret:       []float64{0.01, -0.02, 0.005, -0.01, 0.02, 0.01, -0.01, 0.03},
+		FoldStart: []int{0, 4, 8},
+	}
+	o, err := NewOOF(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Evaluate(o, TradeParams{Thresholds: []float64{0.5, 0.6, 0.7}, SlippageBps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0 := res.ThresholdResults[0]
+	// thr 0.6: rows 0 (+1, +0.01), 1 (−1, +0.02), 3 (+1, −0.01) trade; row 2 (0.55) does not.
+	if *f0.Thr != 0.6 || f0.Trades != 3 || math.Abs(f0.CumRet-(0.01+0.02-0.01-3*0.001)) > 1e-15 {
+		t.Fatalf("fold 0 = %+v thr %v", f0, *f0.Thr)
+	}
+	if f0.HitRate != 2.0/3 {
+		t.Fatalf("hit rate %v", f0.HitRate)
+	}
+	// Top 25% of 4 rows = 1 row per fold: the most confident (0.7 at row 1 ties row 0; time wins → row 0).
+	tp, _ := Evaluate(o, TradeParams{TopPct: 0.25, SlippageBps: 1})
+	if tp.ThresholdResults[0].Trades != 1 || tp.ThresholdResults[0].CumRet != 0.01-0.0001 {
+		t.Fatalf("top-pct fold 0 = %+v", tp.ThresholdResults[0])
+	}
+	if tp.ThresholdResults[1].CumRet != 0.02-0.0001 { // row 4 (0.9)
+		t.Fatalf("top-pct fold 1 = %+v", tp.ThresholdResults[1])
+	}
+	// size_by_conf: row 4 conf 0.9 ⇒ size 0.8, capped at 0.5.
+	sz, _ := Evaluate(o, TradeParams{TopPct: 0.25, SizeByConf: true, ConfCap: 0.5, SlippageBps: 1})
+	if got := sz.ThresholdResults[1].CumRet; math.Abs(got-(0.5*0.02-0.5*0.0001)) > 1e-15 {
+		t.Fatalf("sized pnl %v", got)
+	}
+}
+
+func TestNormalizeRejects(t *testing.T) {
+	bad := []TradeParams{
+		{Thresholds: []float64{1.5}}, {TopPct: -0.1}, {AllowedHours: []int{25}}, {SlippageBps: math.NaN()},
+		{SelectBy: "sortino"}, {ConfCap: 2},
+	}
+	for _, p := range bad {
+		if _, err := p.Normalize(); err == nil {
+			t.Errorf("%+v accepted", p)
+		}
+	}
+}
+
+func TestEvaluatorReuseAllocs(t *testing.T) {
+	o := randomOOF(t, 5, 5000, 5, []string{"DOWN", "FLAT", "UP"})
+	ev := NewEvaluator(o)
+	p := TradeParams{Thresholds: []float64{0.34, 0.36, 0.38}, AllowedHours: []int{13, 14}}
+	first, _ := ev.Evaluate(p)
+	allocs := testing.AllocsPerRun(20, func() { _, _ = ev.Evaluate(p) })
+	if allocs > 20 {
+		t.Errorf("%.0f allocations per evaluation, want a handful independent of rows", allocs)
+	}
+	again, _ := ev.Evaluate(p)
+	if !closeM(first.Overall, again.Overall) {
+		t.Fatal("reusing the evaluator changed the result")
+	}
+}

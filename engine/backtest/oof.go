@@ -1,0 +1,185 @@
+// Package backtest turns out-of-fold (OOF) class probabilities into positions,
+// per-trade PnL and metrics, and produces those probabilities with a purged,
+// embargoed cross-validation of any learner.
+//
+// The work is split so that sweeps are cheap: RunOOF trains once per fold and
+// yields an immutable *OOF; Evaluate (or an Evaluator, which reuses its scratch
+// buffers) applies one set of TradeParams to it in two linear passes over the
+// rows, independent of how many thresholds are tried.
+package backtest
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"sigmalab/engine/errs"
+)
+
+// Class names the positions are read from. Probabilities are always looked up
+// by these names, never by class index.
+const (
+	ClassUp   = "UP"
+	ClassDown = "DOWN"
+)
+
+// DefaultBarsPerYear annualises hourly figures of a 7-bar session.
+const DefaultBarsPerYear = 252 * 7
+
+// OOF holds the out-of-fold predictions of one cross-validated model: only the
+// test rows of the folds, in time order, grouped by fold. It is read-only after
+// NewOOF and safe to share between goroutines.
+type OOF struct {
+	Classes   []string    `json:"classes"`
+	Probs     [][]float64 `json:"probs"`      // Probs[class][i]: calibrated class probabilities
+	Label     []int       `json:"label"`      // class index of the realised label, −1 when unknown
+	PUp       []float64   `json:"-"`          // P(UP) by name; zeros when the class is absent
+	PDown     []float64   `json:"-"`          // P(DOWN) by name
+	Rows      []int       `json:"rows"`       // row index in the source matrix
+	TS        []int64     `json:"ts"`         // row time, unix ms
+	Hour      []int32     `json:"hour"`       // ET hour 0..23
+	Ret       []float64   `json:"ret"`        // realised forward return of the label horizon; NaN = not tradeable
+	FoldStart []int       `json:"fold_start"` // fold f holds rows [FoldStart[f], FoldStart[f+1])
+	// Aux holds extra per-row columns the trading rules may read (momentum gate).
+	Aux         map[string][]float64 `json:"aux,omitempty"`
+	BarsPerYear float64              `json:"bars_per_year"`
+
+	// Derived, built by prepare. Hot per-row data is packed so an evaluation
+	// streams one array instead of five.
+	row   []prow  // per row, time order
+	order []orow  // per fold, rows by confidence descending, ties by time
+	cntFH []int32 // valid rows per (fold, hour)
+}
+
+// prow is the per-row data every evaluation reads.
+type prow struct {
+	conf float64 // max(p_up, p_down)
+	ret  float64 // realised forward return
+	hour uint8   // ET hour (0..23; 24 when out of range)
+	dir  int8    // +1 when p_up > p_down, −1 when p_down > p_up, 0 on a tie
+	ok   bool    // tradeable: return finite and hour in range
+}
+
+// orow is one entry of the per-fold confidence order.
+type orow struct {
+	idx  int32
+	hour uint8
+	ok   bool
+}
+
+// Len is the number of OOF rows.
+func (o *OOF) Len() int { return len(o.TS) }
+
+// Folds is the number of folds.
+func (o *OOF) Folds() int { return len(o.FoldStart) - 1 }
+
+// NewOOF checks o's columns, maps the UP/DOWN probabilities by class name and
+// precomputes what every evaluation needs (confidence order per fold). It
+// takes ownership of o.
+func NewOOF(o *OOF) (*OOF, error) {
+	n := len(o.TS)
+	if len(o.Hour) != n || len(o.Ret) != n || len(o.Probs) != len(o.Classes) {
+		return nil, errs.Invalidf("backtest: oof columns differ in length")
+	}
+	if o.Label != nil && len(o.Label) != n {
+		return nil, errs.Invalidf("backtest: oof labels have %d rows, want %d", len(o.Label), n)
+	}
+	if o.Rows == nil {
+		o.Rows = make([]int, n)
+		for i := range o.Rows {
+			o.Rows[i] = i
+		}
+	}
+	if len(o.Rows) != n {
+		return nil, errs.Invalidf("backtest: oof rows have %d entries, want %d", len(o.Rows), n)
+	}
+	for c := range o.Probs {
+		if len(o.Probs[c]) != n {
+			return nil, errs.Invalidf("backtest: class %s has %d probabilities, want %d", o.Classes[c], len(o.Probs[c]), n)
+		}
+	}
+	for name, col := range o.Aux {
+		if len(col) != n {
+			return nil, errs.Invalidf("backtest: aux column %s has %d rows, want %d", name, len(col), n)
+		}
+	}
+	if len(o.FoldStart) < 2 || o.FoldStart[0] != 0 || o.FoldStart[len(o.FoldStart)-1] != n {
+		return nil, errs.Invalidf("backtest: fold offsets %v do not cover %d rows", o.FoldStart, n)
+	}
+	for f := 1; f < len(o.FoldStart); f++ {
+		if o.FoldStart[f] < o.FoldStart[f-1] {
+			return nil, errs.Invalidf("backtest: fold offsets %v are not ascending", o.FoldStart)
+		}
+	}
+	up, down := -1, -1
+	for c, name := range o.Classes {
+		switch name {
+		case ClassUp:
+			up = c
+		case ClassDown:
+			down = c
+		}
+	}
+	if up < 0 && down < 0 {
+		return nil, fmt.Errorf("backtest: classes %v contain neither %s nor %s: %w", o.Classes, ClassUp, ClassDown, errs.ErrInvalid)
+	}
+	zeros := make([]float64, n)
+	o.PUp, o.PDown = zeros, zeros
+	if up >= 0 {
+		o.PUp = o.Probs[up]
+	}
+	if down >= 0 {
+		o.PDown = o.Probs[down]
+	}
+	if o.BarsPerYear <= 0 {
+		o.BarsPerYear = DefaultBarsPerYear
+	}
+	o.prepare()
+	return o, nil
+}
+
+func (o *OOF) prepare() {
+	n := o.Len()
+	o.row = make([]prow, n)
+	o.cntFH = make([]int32, o.Folds()*24)
+	for i := 0; i < n; i++ {
+		pu, pd := o.PUp[i], o.PDown[i]
+		if math.IsNaN(pu) {
+			pu = 0
+		}
+		if math.IsNaN(pd) {
+			pd = 0
+		}
+		r := prow{ret: o.Ret[i], hour: 24}
+		switch {
+		case pu > pd:
+			r.dir, r.conf = 1, pu
+		case pd > pu:
+			r.dir, r.conf = -1, pd
+		default:
+			r.conf = pu
+		}
+		if h := o.Hour[i]; h >= 0 && h < 24 {
+			r.hour = uint8(h)
+			r.ok = !math.IsNaN(r.ret) && !math.IsInf(r.ret, 0)
+		}
+		o.row[i] = r
+	}
+	o.order = make([]orow, n)
+	idx := make([]int32, 0, n)
+	for f := 0; f < o.Folds(); f++ {
+		lo, hi := o.FoldStart[f], o.FoldStart[f+1]
+		idx = idx[:0]
+		for i := lo; i < hi; i++ {
+			idx = append(idx, int32(i))
+			if o.row[i].ok {
+				o.cntFH[f*24+int(o.row[i].hour)]++
+			}
+		}
+		// Rows are in time order, so the index breaks confidence ties by time.
+		sort.SliceStable(idx, func(a, b int) bool { return o.row[idx[a]].conf > o.row[idx[b]].conf })
+		for k, i := range idx {
+			o.order[lo+k] = orow{idx: i, hour: o.row[i].hour, ok: o.row[i].ok}
+		}
+	}
+}
