@@ -77,9 +77,11 @@ type Runner struct {
 	wg      sync.WaitGroup
 }
 
+// Causes of a job context's cancellation (context.Cause(ctx)), so a handler can
+// tell a user's cancel from a shutdown and record its own rows accordingly.
 var (
-	errCancelRequested = errors.New("cancelled by request")
-	errShutdown        = errors.New("interrupted by shutdown")
+	ErrCancelRequested = fmt.Errorf("cancelled by request: %w", errs.ErrCancelled)
+	ErrShutdown        = errors.New("interrupted by shutdown")
 )
 
 // New returns a runner over store. Call Start before submitting.
@@ -211,10 +213,10 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (Job, error) {
 		r.removePending(t.class, id)
 		delete(r.live, id)
 		r.mu.Unlock()
-		t.cancel(errCancelRequested)
+		t.cancel(ErrCancelRequested)
 		j := t.job
 		now := r.opt.Now()
-		j.Status, j.Message, j.Error, j.FinishedAt = Cancelled, "cancelled before it started", errCancelRequested.Error(), &now
+		j.Status, j.Message, j.Error, j.FinishedAt = Cancelled, "cancelled before it started", ErrCancelRequested.Error(), &now
 		if err := r.store.PutJob(ctx, &j); err != nil {
 			return Job{}, fmt.Errorf("cancel job %d: %w", id, err)
 		}
@@ -223,7 +225,7 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (Job, error) {
 	}
 	r.mu.Unlock()
 	if ok {
-		t.cancel(errCancelRequested)
+		t.cancel(ErrCancelRequested)
 		t.mu.Lock()
 		if !t.closed {
 			t.job.Message = "cancel requested"
@@ -309,7 +311,7 @@ func (r *Runner) Close(ctx context.Context) error {
 
 	now := r.opt.Now()
 	for _, t := range queued {
-		t.cancel(errShutdown)
+		t.cancel(ErrShutdown)
 		j := t.job
 		j.Status, j.Message, j.FinishedAt = Interrupted, "interrupted: the server stopped before the job started", &now
 		if err := r.store.PutJob(ctx, &j); err != nil {
@@ -318,7 +320,7 @@ func (r *Runner) Close(ctx context.Context) error {
 		close(t.done)
 	}
 	for _, t := range running {
-		t.cancel(errShutdown)
+		t.cancel(ErrShutdown)
 	}
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
@@ -408,10 +410,10 @@ func (r *Runner) run(t *Task, h Handler) {
 	t.closed = true
 	t.job.FinishedAt, t.job.Result = &end, raw
 	switch {
-	case errors.Is(cause, errCancelRequested):
-		t.job.Status, t.job.Message, t.job.Error = Cancelled, "cancelled", errCancelRequested.Error()
-	case errors.Is(cause, errShutdown):
-		t.job.Status, t.job.Message, t.job.Error = Interrupted, "interrupted: the server stopped before the job finished; retry to run it again", errShutdown.Error()
+	case errors.Is(cause, ErrCancelRequested):
+		t.job.Status, t.job.Message, t.job.Error = Cancelled, "cancelled", ErrCancelRequested.Error()
+	case errors.Is(cause, ErrShutdown):
+		t.job.Status, t.job.Message, t.job.Error = Interrupted, "interrupted: the server stopped before the job finished; retry to run it again", ErrShutdown.Error()
 	case herr != nil:
 		t.job.Status, t.job.Message, t.job.Error = Failed, "failed", herr.Error()
 	default:

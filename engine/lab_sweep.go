@@ -1,0 +1,582 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"sigmalab/engine/backtest"
+	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
+	"sigmalab/engine/sweep"
+)
+
+// SweepJobKind is the job kind of asynchronous sweeps.
+const SweepJobKind = "backtest_sweep"
+
+// SweepRequest is the body of POST /backtest_sweep (field names and defaults of
+// the predecessor, plus slippage/size variants and calibration).
+type SweepRequest struct {
+	ModelID              string    `json:"model_id"`
+	PackID               string    `json:"pack_id"`
+	Start                string    `json:"start,omitempty"` // reserved, as in the predecessor
+	End                  string    `json:"end,omitempty"`
+	ThresholdsVariants   []string  `json:"thresholds_variants"`    // each "0.55,0.60,0.65"
+	AllowedHoursVariants []string  `json:"allowed_hours_variants"` // each "13,14,15"; "" = every hour
+	TopPctVariants       []float64 `json:"top_pct_variants"`
+	SlippageBpsVariants  []float64 `json:"slippage_bps_variants,omitempty"`
+	SizeByConfVariants   []bool    `json:"size_by_conf_variants,omitempty"`
+	Splits               int       `json:"splits"`
+	Embargo              float64   `json:"embargo"`
+	AllowedHours         string    `json:"allowed_hours,omitempty"` // the single hours variant when no variants are given
+	Calibration          string    `json:"calibration,omitempty"`
+	Save                 *bool     `json:"save,omitempty"`
+	Tag                  string    `json:"tag"`
+	MinTrades            int       `json:"min_trades"`
+	MinSharpe            *float64  `json:"min_sharpe"`
+	Async                bool      `json:"async,omitempty"`
+}
+
+// Defaults of SweepRequest.
+const (
+	DefaultSweepPack        = "zerosigma"
+	DefaultSweepTag         = "sweep"
+	DefaultSweepSplits      = 5
+	DefaultSweepCalibration = "sigmoid"
+	sweepTopRuns            = 10
+)
+
+// Normalize fills defaults and parses the grid. Errors are 422 validations
+// naming body fields.
+func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, error) {
+	v := &errs.Validation{}
+	r.ModelID = strings.TrimSpace(r.ModelID)
+	switch {
+	case r.ModelID == "":
+		v.Add("body", "model_id", "Field required", "missing")
+	case !ValidID(r.ModelID):
+		v.Add("body", "model_id", "invalid id: must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if r.PackID = strings.TrimSpace(r.PackID); r.PackID == "" {
+		r.PackID = DefaultSweepPack
+	} else if !ValidID(r.PackID) {
+		v.Add("body", "pack_id", "invalid id: must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if r.Tag = strings.TrimSpace(r.Tag); r.Tag == "" {
+		r.Tag = DefaultSweepTag
+	} else if len(r.Tag) > 64 {
+		v.Add("body", "tag", "at most 64 characters", "value_error")
+	}
+	if r.Splits == 0 {
+		r.Splits = DefaultSweepSplits
+	}
+	if r.Splits < 2 || r.Splits > 50 {
+		v.Add("body", "splits", "must be in 2..50", "value_error")
+	}
+	if !(r.Embargo >= 0 && r.Embargo < 1) {
+		v.Add("body", "embargo", "must be in [0, 1)", "value_error")
+	}
+	switch r.Calibration {
+	case "":
+		r.Calibration = DefaultSweepCalibration
+	case "none", "sigmoid", "isotonic":
+	default:
+		v.Add("body", "calibration", "must be one of none|sigmoid|isotonic", "enum")
+	}
+	if r.Save == nil {
+		t := true
+		r.Save = &t
+	}
+	if r.MinTrades < 0 {
+		v.Add("body", "min_trades", "must be >= 0", "greater_than_equal")
+	}
+	if r.MinSharpe != nil && !isFiniteF(*r.MinSharpe) {
+		v.Add("body", "min_sharpe", "must be a finite number", "finite_number")
+	}
+
+	var spec sweep.Spec
+	for i, s := range r.ThresholdsVariants {
+		xs, err := sweep.ParseFloats(s)
+		if err != nil {
+			v.Add("body", "thresholds_variants", fmt.Sprintf("variant %d: %v", i, err), "value_error")
+			continue
+		}
+		spec.ThresholdsVariants = append(spec.ThresholdsVariants, xs)
+	}
+	spec.TopPctVariants = r.TopPctVariants
+	if len(r.ThresholdsVariants) == 0 && len(r.TopPctVariants) == 0 {
+		spec.ThresholdsVariants = sweep.DefaultThresholdsVariants
+		for _, t := range sweep.DefaultThresholdsVariants {
+			r.ThresholdsVariants = append(r.ThresholdsVariants, sweep.FormatFloats(t))
+		}
+	}
+	hours := r.AllowedHoursVariants
+	if len(hours) == 0 {
+		if strings.TrimSpace(r.AllowedHours) != "" {
+			hours = []string{r.AllowedHours}
+		} else {
+			hours = []string{sweep.FormatHours(sweep.DefaultHours)}
+		}
+		r.AllowedHoursVariants = hours
+	}
+	for i, s := range hours {
+		hs, err := sweep.ParseHours(s)
+		if err != nil {
+			v.Add("body", "allowed_hours_variants", fmt.Sprintf("variant %d: %v", i, err), "value_error")
+			continue
+		}
+		spec.AllowedHoursVariants = append(spec.AllowedHoursVariants, hs)
+	}
+	spec.SlippageBpsVariants = r.SlippageBpsVariants
+	spec.SizeByConfVariants = r.SizeByConfVariants
+	if len(v.Fields) == 0 {
+		if err := spec.Validate(); err != nil {
+			return r, spec, sweep.Guardrails{}, err
+		}
+	}
+	return r, spec, sweep.Guardrails{MinTrades: r.MinTrades, MinSharpe: r.MinSharpe}, v.Err()
+}
+
+func isFiniteF(x float64) bool { return x-x == 0 }
+
+// SweepSource is what a sweep evaluates: the out-of-fold predictions of the
+// model's one training setup, and the execution settings every cell starts from.
+type SweepSource struct {
+	OOF        *backtest.OOF
+	Base       backtest.TradeParams // policy execution settings (slippage, sizing, momentum gate)
+	OOFKey     string               // cache key of the OOF predictions
+	TrainingMS int64                // time spent producing them (0 when served from cache)
+	Lineage    any                  // hashes of matrix, config, policy
+	// SaveRuns, when set and the request has save=true, stores cells as tagged
+	// backtest runs and returns their ids (one per run, same order). It is
+	// called with batches, one transaction each.
+	SaveRuns func(ctx context.Context, runs []SweepCellRun) ([]int64, error)
+}
+
+// SweepCellRun is one cell as a backtest run.
+type SweepCellRun struct {
+	SweepID int64
+	Tag     string
+	Cell    sweep.Cell
+	Params  backtest.TradeParams
+	Result  *backtest.Result
+}
+
+// SweepOptions connect a sweep to the job running it.
+type SweepOptions struct {
+	JobID    int64                          // >0: resume the sweep this job started, if any
+	Progress func(frac float64, msg string) // called once per cell (throttle on the receiving side)
+	Workers  int                            // default GOMAXPROCS
+}
+
+// SweepResponse is the answer of POST /backtest_sweep.
+type SweepResponse struct {
+	Runs       []sweep.Row `json:"runs"` // top 10 after guardrails and ranking
+	Count      int         `json:"count"`
+	Filtered   int         `json:"filtered"`
+	ReportPath *string     `json:"report_path"`
+	SweepID    int64       `json:"sweep_id"`
+	Status     string      `json:"status"`
+	Cells      int         `json:"cells"` // cells in the grid (count < cells when cancelled)
+	TrainingMS int64       `json:"training_ms"`
+	EvalMS     int64       `json:"eval_ms"`
+	Resumed    int         `json:"resumed,omitempty"` // cells kept from an interrupted run
+}
+
+// SweepReport is the JSON report artifact of a sweep.
+type SweepReport struct {
+	OK         bool             `json:"ok"`
+	SweepID    int64            `json:"sweep_id"`
+	Status     string           `json:"status"`
+	PackID     string           `json:"pack_id"`
+	ModelID    string           `json:"model_id"`
+	Tag        string           `json:"tag"`
+	Spec       SweepSpec        `json:"spec"`
+	Guardrails sweep.Guardrails `json:"guardrails"`
+	Count      int              `json:"count"`
+	Filtered   int              `json:"filtered"`
+	TrainingMS int64            `json:"training_ms"`
+	EvalMS     int64            `json:"eval_ms"`
+	OOFKey     string           `json:"oof_key,omitempty"`
+	Lineage    any              `json:"lineage,omitempty"`
+	CreatedAt  time.Time        `json:"created_at"`
+	Runs       []sweep.Row      `json:"runs"`     // best first, with full detail (top 50)
+	Table      []sweep.Row      `json:"table"`    // every cell, compact, in grid order
+	Rejected   []sweep.Rejected `json:"rejected"` // cells the guardrails dropped, with reasons
+}
+
+// SweepJob runs a sweep as a job; register it with
+// jobs.Register(runner, SweepJobKind, jobs.Heavy, lab.SweepJob).
+func (l *Lab) SweepJob(ctx context.Context, t *jobs.Task, req SweepRequest) (any, error) {
+	return l.Sweep(ctx, req, SweepOptions{JobID: t.JobID, Progress: t.Progress})
+}
+
+// Sweep resolves the model's OOF predictions (one training per distinct
+// training setup, cached) and runs the sweep over them.
+func (l *Lab) Sweep(ctx context.Context, req SweepRequest, opt SweepOptions) (SweepResponse, error) {
+	req, _, _, err := req.Normalize()
+	if err != nil {
+		return SweepResponse{}, err
+	}
+	src, err := l.sweepSource(ctx, req)
+	if err != nil {
+		return SweepResponse{}, err
+	}
+	return l.RunSweep(ctx, req, src, opt)
+}
+
+// sweepSource produces the OOF predictions of the request's training setup
+// through the backtest domain's cache, with the policy's execution settings.
+func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, error) {
+	_ = ctx
+	return SweepSource{}, fmt.Errorf("model %s: no cached out-of-fold predictions available: %w", req.ModelID, errs.ErrNoData)
+}
+
+// RunSweep evaluates the request's grid on src, storing every cell as it
+// finishes. Cancelling ctx stops it within one cell per worker: finished cells
+// are kept, ranked and reported, and the sweep is recorded cancelled (or
+// interrupted when the cause is a shutdown; a retry of the same job resumes it).
+func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, opt SweepOptions) (SweepResponse, error) {
+	req, spec, guard, err := req.Normalize()
+	if err != nil {
+		return SweepResponse{}, err
+	}
+	if l.Sweeps == nil {
+		return SweepResponse{}, fmt.Errorf("sweep store not configured: %w", errs.ErrNoData)
+	}
+	if src.OOF == nil || src.OOF.Len() == 0 {
+		return SweepResponse{}, fmt.Errorf("no out-of-fold predictions for model %s: %w", req.ModelID, errs.ErrNoData)
+	}
+	cells := sweep.Expand(spec)
+	// Writes after cancellation must still land: finished cells are kept.
+	wctx := context.WithoutCancel(ctx)
+
+	rec, done, err := l.startSweep(wctx, req, spec, src, opt.JobID, len(cells))
+	if err != nil {
+		return SweepResponse{}, err
+	}
+
+	w := &sweepWriter{lab: l, ctx: wctx, rec: &rec, src: src, req: req, now: l.now,
+		byIndex: make(map[int]*SweepResult, len(cells))}
+	for i := range done {
+		r := done[i]
+		w.byIndex[r.Params.Index] = &r
+	}
+	doneRes := make(map[int]sweep.Result, len(done))
+	for _, r := range done {
+		doneRes[r.Params.Index] = sweep.Result{Cell: cellAt(cells, r.Params.Index), Outcome: r.Metrics, Err: r.Error}
+	}
+
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	eval := sweepEvaluator(src, workers)
+	t0 := time.Now()
+	results, runErr := sweep.Run(ctx, cells, eval, sweep.RunOptions{
+		Workers:  workers,
+		Done:     doneRes,
+		OnResult: w.add,
+		Progress: func(d, total int) {
+			if opt.Progress != nil {
+				opt.Progress(float64(d)/float64(total), fmt.Sprintf("cell %d/%d", d, total))
+			}
+		},
+	})
+	rec.EvalMS += time.Since(t0).Milliseconds()
+	if err := w.flush(); err != nil {
+		return SweepResponse{}, errors.Join(err, l.failSweep(wctx, &rec, err))
+	}
+
+	status := SweepCompleted
+	switch {
+	case runErr == nil:
+	case errors.Is(context.Cause(ctx), jobs.ErrShutdown):
+		// The process is stopping: leave ranking to the retry that resumes it.
+		now := l.now()
+		rec.Status, rec.FinishedAt, rec.Count = SweepInterrupted, &now, len(results)
+		if err := l.Sweeps.PutSweep(wctx, &rec); err != nil {
+			return SweepResponse{}, err
+		}
+		return SweepResponse{SweepID: rec.ID, Status: rec.Status, Count: len(results), Cells: len(cells)}, runErr
+	case ctx.Err() != nil:
+		status = SweepCancelled
+	default:
+		return SweepResponse{}, errors.Join(runErr, l.failSweep(wctx, &rec, runErr))
+	}
+	resp, err := l.finishSweep(wctx, &rec, w, results, guard, status, len(cells), len(done))
+	if err != nil {
+		return SweepResponse{}, errors.Join(err, l.failSweep(wctx, &rec, err))
+	}
+	if status == SweepCancelled {
+		return resp, fmt.Errorf("sweep %d cancelled after %d of %d cells: %w", rec.ID, len(results), len(cells), errs.ErrCancelled)
+	}
+	return resp, nil
+}
+
+func cellAt(cells []sweep.Cell, index int) sweep.Cell {
+	if index >= 0 && index < len(cells) && cells[index].Index == index {
+		return cells[index]
+	}
+	return sweep.Cell{Index: index}
+}
+
+// startSweep creates the sweep row, or reopens the one job jobID created
+// before it was interrupted, returning the results already stored.
+func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec, src SweepSource, jobID int64, cells int) (SweepRecord, []SweepResult, error) {
+	now := l.now()
+	if jobID > 0 {
+		rec, found, err := l.Sweeps.SweepByJob(ctx, jobID)
+		if err != nil {
+			return SweepRecord{}, nil, err
+		}
+		if found && rec.Spec.Cells == cells {
+			done, err := l.Sweeps.SweepResults(ctx, rec.ID)
+			if err != nil {
+				return SweepRecord{}, nil, err
+			}
+			rec.Status, rec.Error, rec.FinishedAt, rec.Count = SweepRunning, "", nil, len(done)
+			rec.TrainingMS += src.TrainingMS
+			if err := l.Sweeps.PutSweep(ctx, &rec); err != nil {
+				return SweepRecord{}, nil, err
+			}
+			return rec, done, nil
+		}
+	}
+	rec := SweepRecord{
+		PackID: req.PackID, ModelID: req.ModelID, Tag: req.Tag, Status: SweepRunning, JobID: jobID,
+		Spec: SweepSpec{
+			ThresholdsVariants: req.ThresholdsVariants, AllowedHoursVariants: req.AllowedHoursVariants,
+			TopPctVariants: spec.TopPctVariants, SlippageBpsVariants: spec.SlippageBpsVariants,
+			SizeByConfVariants: spec.SizeByConfVariants, Splits: req.Splits, Embargo: req.Embargo,
+			Calibration: req.Calibration, MinTrades: req.MinTrades, MinSharpe: req.MinSharpe,
+			Save: *req.Save, Cells: cells,
+		},
+		TrainingMS: src.TrainingMS, OOFKey: src.OOFKey, Lineage: src.Lineage,
+		StartedAt: &now, CreatedAt: now,
+	}
+	if err := l.Sweeps.CreateSweep(ctx, &rec); err != nil {
+		return SweepRecord{}, nil, err
+	}
+	return rec, nil, nil
+}
+
+func (l *Lab) failSweep(ctx context.Context, rec *SweepRecord, cause error) error {
+	now := l.now()
+	rec.Status, rec.Error, rec.FinishedAt = SweepFailed, cause.Error(), &now
+	return l.Sweeps.PutSweep(ctx, rec)
+}
+
+// sweepEvaluator evaluates cells with one backtest.Evaluator (scratch buffers)
+// per worker over the shared OOF.
+func sweepEvaluator(src SweepSource, workers int) sweep.EvalFunc {
+	pool := make(chan *backtest.Evaluator, workers)
+	for i := 0; i < workers; i++ {
+		pool <- backtest.NewEvaluator(src.OOF)
+	}
+	return func(ctx context.Context, c sweep.Cell) (sweep.Outcome, error) {
+		p := cellParams(src.Base, c)
+		ev := <-pool
+		res, err := ev.Evaluate(p)
+		pool <- ev
+		if err != nil {
+			return sweep.Outcome{}, err
+		}
+		return sweep.Outcome{BestSharpeHourly: res.Overall.SharpeHourly, BestCumRet: res.Overall.CumRet,
+			Trades: res.Overall.Trades, Detail: &res}, nil
+	}
+}
+
+// cellParams applies a cell's trading parameters over the base settings.
+func cellParams(base backtest.TradeParams, c sweep.Cell) backtest.TradeParams {
+	p := base
+	p.KeepSeries = false
+	p.Thresholds, p.TopPct, p.AllowedHours = c.Thresholds, 0, c.AllowedHours
+	if c.Kind == sweep.KindTopPct {
+		p.Thresholds, p.TopPct = nil, c.TopPct
+	}
+	if c.SlippageBps != nil {
+		p.SlippageBps = *c.SlippageBps
+	}
+	if c.SizeByConf != nil {
+		p.SizeByConf = *c.SizeByConf
+	}
+	return p
+}
+
+// sweepFlushEvery bounds how long finished cells wait before they are stored
+// (and how many bbolt transactions a sweep makes: about 4 per second).
+const (
+	sweepFlushEvery = 250 * time.Millisecond
+	sweepFlushRows  = 2000
+)
+
+// sweepWriter batches finished cells into one transaction per flush.
+type sweepWriter struct {
+	lab     *Lab
+	ctx     context.Context
+	rec     *SweepRecord
+	src     SweepSource
+	req     SweepRequest
+	now     func() time.Time
+	mu      sync.Mutex
+	pending []sweep.Result
+	last    time.Time
+	byIndex map[int]*SweepResult
+	err     error
+}
+
+// add is sweep.RunOptions.OnResult (called serially).
+func (w *sweepWriter) add(r sweep.Result) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = append(w.pending, r)
+	if len(w.pending) >= sweepFlushRows || time.Since(w.last) >= sweepFlushEvery {
+		w.flushLocked()
+	}
+}
+
+func (w *sweepWriter) flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushLocked()
+	return w.err
+}
+
+func (w *sweepWriter) flushLocked() {
+	w.last = time.Now()
+	if len(w.pending) == 0 || w.err != nil {
+		return
+	}
+	batch := w.pending
+	w.pending = nil
+	now := w.now()
+	rows := make([]SweepResult, len(batch))
+	var runIDs []int64
+	if *w.req.Save && w.src.SaveRuns != nil {
+		runs := make([]SweepCellRun, 0, len(batch))
+		for _, r := range batch {
+			res, _ := r.Outcome.Detail.(*backtest.Result)
+			if r.Err != "" || res == nil {
+				continue
+			}
+			runs = append(runs, SweepCellRun{SweepID: w.rec.ID, Tag: w.req.Tag, Cell: r.Cell,
+				Params: cellParams(w.src.Base, r.Cell), Result: res})
+		}
+		ids, err := w.src.SaveRuns(w.ctx, runs)
+		if err != nil {
+			w.err = fmt.Errorf("save sweep runs: %w", err)
+			return
+		}
+		runIDs = ids
+	}
+	k := 0
+	for i, r := range batch {
+		rows[i] = SweepResult{ID: int64(r.Cell.Index) + 1, SweepID: w.rec.ID, Kind: r.Cell.Kind, Params: r.Cell,
+			Metrics: r.Outcome, Error: r.Err, CreatedAt: now}
+		res, _ := r.Outcome.Detail.(*backtest.Result)
+		if runIDs != nil && r.Err == "" && res != nil && k < len(runIDs) {
+			rows[i].BacktestRunID = runIDs[k]
+			k++
+		}
+		row := rows[i]
+		w.byIndex[r.Cell.Index] = &row
+	}
+	w.rec.Count = len(w.byIndex)
+	if err := w.lab.Sweeps.PutSweepResults(w.ctx, w.rec, rows); err != nil {
+		w.err = fmt.Errorf("store sweep results: %w", err)
+	}
+}
+
+// finishSweep ranks, stores ranks and the final status with every row in one
+// transaction, writes the report and builds the response.
+func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter, results []sweep.Result,
+	guard sweep.Guardrails, status string, cells, resumed int) (SweepResponse, error) {
+	sum := sweep.Summarise(results, guard)
+	runID := func(i int) int64 {
+		if r := w.byIndex[i]; r != nil {
+			return r.BacktestRunID
+		}
+		return 0
+	}
+	table := sum.Table(results)
+	rows := make([]SweepResult, 0, len(table))
+	for i, t := range table {
+		r := w.byIndex[t.Index]
+		if r == nil {
+			continue
+		}
+		r.Rank, r.Passed, r.Reason = t.Rank, t.Passed, t.Reason
+		table[i].BacktestRunID = r.BacktestRunID
+		rows = append(rows, *r)
+	}
+	now := l.now()
+	rec.Status, rec.FinishedAt, rec.Count, rec.Filtered = status, &now, sum.Count, sum.Filtered
+
+	var reportPath *string
+	if l.Reports != nil {
+		rep := SweepReport{OK: true, SweepID: rec.ID, Status: status, PackID: rec.PackID, ModelID: rec.ModelID,
+			Tag: rec.Tag, Spec: rec.Spec, Guardrails: guard, Count: sum.Count, Filtered: sum.Filtered,
+			TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, OOFKey: rec.OOFKey, Lineage: rec.Lineage,
+			CreatedAt: rec.CreatedAt, Runs: sum.Rows(sweep.ReportTopN, runID), Table: table, Rejected: sum.Rejected}
+		if rep.Rejected == nil {
+			rep.Rejected = []sweep.Rejected{}
+		}
+		data, err := json.Marshal(rep)
+		if err != nil {
+			return SweepResponse{}, fmt.Errorf("encode sweep report: %w", err)
+		}
+		path, err := l.Reports.WriteReport(ctx, "sweep_"+strconv.FormatInt(rec.ID, 10), data)
+		if err != nil {
+			return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
+		}
+		rec.ReportPath, reportPath = path, &path
+	}
+	if err := l.Sweeps.PutSweepResults(ctx, rec, rows); err != nil {
+		return SweepResponse{}, err
+	}
+	top := sum.Rows(sweepTopRuns, runID)
+	if top == nil {
+		top = []sweep.Row{}
+	}
+	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
+		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
+		Resumed: resumed}, nil
+}
+
+// GetSweep returns a sweep and all its results (cell order).
+func (l *Lab) GetSweep(ctx context.Context, id int64) (SweepRecord, []SweepResult, error) {
+	if l.Sweeps == nil {
+		return SweepRecord{}, nil, fmt.Errorf("sweep %d: %w", id, errs.ErrNotFound)
+	}
+	rec, err := l.Sweeps.GetSweep(ctx, id)
+	if err != nil {
+		return SweepRecord{}, nil, err
+	}
+	rows, err := l.Sweeps.SweepResults(ctx, id)
+	if err != nil {
+		return SweepRecord{}, nil, err
+	}
+	if rows == nil {
+		rows = []SweepResult{}
+	}
+	return rec, rows, nil
+}
+
+// ListSweeps lists sweeps newest first.
+func (l *Lab) ListSweeps(ctx context.Context, f SweepFilter) ([]SweepRecord, int, error) {
+	if l.Sweeps == nil {
+		return []SweepRecord{}, 0, nil
+	}
+	rows, total, err := l.Sweeps.ListSweeps(ctx, f)
+	if rows == nil {
+		rows = []SweepRecord{}
+	}
+	return rows, total, err
+}
