@@ -13,6 +13,7 @@ import (
 
 	"sigmalab/assets"
 	"sigmalab/engine"
+	"sigmalab/engine/market"
 	"sigmalab/httpapi"
 	"sigmalab/storage/bolt"
 	"sigmalab/storage/files"
@@ -22,6 +23,9 @@ import (
 type Config struct {
 	DataDir string
 	Demo    bool // seed the demo market on an empty data dir
+	// DemoMarket overrides the seeded demo market (tests use a short range);
+	// nil seeds market.DefaultDemoConfig(market.DemoSeed).
+	DemoMarket *market.DemoConfig
 	Version string
 	Log     *slog.Logger     // nil: discard
 	Now     func() time.Time // nil: wall clock
@@ -82,6 +86,10 @@ func Open(cfg Config) (*App, error) {
 		return nil, err
 	}
 	// Extension point: demo seeding (cfg.Demo) runs here once the market exists.
+	if err := a.wireMarket(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 
 	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})
 	return a, nil

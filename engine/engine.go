@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sigmalab/engine/jobs"
+	"sigmalab/engine/market"
 )
 
 // Lab holds the ports and injected dependencies every use case needs.
@@ -47,6 +48,20 @@ type Lab struct {
 	Sweeps SweepStore
 	// Reports writes report artifacts (artifacts/reports/<id>.json) atomically.
 	Reports ReportWriter
+
+	// Market stores bars, option bars and chains (Parquet under market/).
+	Market market.Store
+	// MarketTables opens .parquet files for import (nil: Parquet import refused).
+	MarketTables market.TableOpener
+	// ResolveDataPath confines a client-supplied path to the data dir (ErrInvalid otherwise).
+	ResolveDataPath func(rel string) (string, error)
+
+	// Matrices stores built matrices (matrices/<model_id>/<build_id>.parquet).
+	Matrices MatrixStore
+	// BuildRuns records matrix builds (bucket build_runs).
+	BuildRuns BuildRunStore
+	// Exports writes user-named output files (out_csv, raw_out) under exports/.
+	Exports ExportWriter
 
 	packs *packCache
 }

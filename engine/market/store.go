@@ -34,6 +34,15 @@ type CoverageEntry struct {
 	End        string `json:"end"`   // ET session date of LastTS
 }
 
+// Expiry is one option expiration known from stored data. Contracts is the largest
+// number of distinct contracts (type × strike) seen for it in one partition.
+type Expiry struct {
+	Date      string `json:"date"`
+	HasChain  bool   `json:"has_chain"`
+	HasBars   bool   `json:"has_bars"`
+	Contracts int    `json:"count"`
+}
+
 // Store is the market-data port. Implementations keep demo and real data apart: every
 // series carries its source, and writing real rows over a ticker's demo rows (or demo
 // over real) is an errs.ErrConflict — callers delete the demo data first (see Importer).
@@ -65,8 +74,8 @@ type Store interface {
 
 	// Coverage lists every stored series.
 	Coverage(ctx context.Context) ([]CoverageEntry, error)
-	// Expirations lists the expiries (YYYY-MM-DD, ascending) known from option bars and chains.
-	Expirations(ctx context.Context, underlying string) ([]string, error)
+	// Expirations lists the expiries known from option bars and chains, ascending.
+	Expirations(ctx context.Context, underlying string) ([]Expiry, error)
 	// DeleteSource removes every series of ticker (bars, options, chains) whose source is
 	// source, and reports how many rows went.
 	DeleteSource(ctx context.Context, ticker, source string) (int64, error)

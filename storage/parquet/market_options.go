@@ -113,12 +113,12 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 		}
 	}
 	first, last := rows[0].TS, rows[0].TS
-	expSet := map[string]bool{}
+	expSet := map[string]int{}
 	for k := range rows {
 		first, last = min(first, rows[k].TS), max(last, rows[k].TS)
 		if k == 0 || rows[k].Symbol != rows[k-1].Symbol {
 			if c, err := market.ParseOCC(rows[k].Symbol); err == nil {
-				expSet[c.Expiry] = true
+				expSet[c.Expiry]++
 			}
 		}
 	}
@@ -127,12 +127,16 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 	return st, WriteParquetAtomic(path, rows, m)
 }
 
-func joinSet(set map[string]bool) string {
+// joinSet renders expiry counts as "YYYY-MM-DD:n,…" (sorted) for the file footer.
+func joinSet(set map[string]int) string {
 	keys := make([]string, 0, len(set))
 	for k := range set {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + ":" + strconv.Itoa(set[k])
+	}
 	return strings.Join(keys, ",")
 }
 
@@ -316,9 +320,18 @@ func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (marke
 			j++
 		}
 	}
-	expSet := map[string]bool{}
+	expSet := map[string]int{}
+	type contract struct {
+		expiry, typ string
+		strike      float64
+	}
+	seen := map[contract]bool{}
 	for k := range rows {
-		expSet[rows[k].Expiry] = true
+		c := contract{rows[k].Expiry, rows[k].Type, rows[k].Strike}
+		if !seen[c] {
+			seen[c] = true
+			expSet[c.expiry]++
+		}
 	}
 	m := map[string]string{mkKind: market.KindChains, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(rows[0].SnapTS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].SnapTS, 10), mkExpiries: joinSet(expSet)}
@@ -414,17 +427,20 @@ func (s *MarketStore) Coverage(ctx context.Context) ([]market.CoverageEntry, err
 }
 
 // Expirations implements market.Store from file footers only.
-func (s *MarketStore) Expirations(ctx context.Context, u string) ([]string, error) {
+func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expiry, error) {
 	if err := checkTicker(u); err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
-	for _, dir := range []string{filepath.Join(s.root, "options", u), filepath.Join(s.root, "chains", u)} {
+	set := map[string]*market.Expiry{}
+	for di, dir := range []string{filepath.Join(s.root, "options", u), filepath.Join(s.root, "chains", u)} {
 		parts, err := partitions(dir, "", "")
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range parts {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			meta, _, err := ReadParquetMeta(p)
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
@@ -432,17 +448,30 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]string, erro
 				}
 				return nil, err
 			}
-			for _, e := range strings.Split(meta[mkExpiries], ",") {
-				if e != "" {
-					set[e] = true
+			for _, item := range strings.Split(meta[mkExpiries], ",") {
+				date, count, _ := strings.Cut(item, ":")
+				if date == "" {
+					continue
+				}
+				e := set[date]
+				if e == nil {
+					e = &market.Expiry{Date: date}
+					set[date] = e
+				}
+				n, _ := strconv.Atoi(count)
+				e.Contracts = max(e.Contracts, n)
+				if di == 0 {
+					e.HasBars = true
+				} else {
+					e.HasChain = true
 				}
 			}
 		}
 	}
-	out := make([]string, 0, len(set))
-	for e := range set {
-		out = append(out, e)
+	out := make([]market.Expiry, 0, len(set))
+	for _, e := range set {
+		out = append(out, *e)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out, nil
 }

@@ -124,7 +124,7 @@ func TestImportSharedOptions(t *testing.T) {
 		t.Fatalf("07-03 contracts = %d, want 30", len(syms))
 	}
 	exp, err := st.Expirations(ctx, "SPY")
-	if err != nil || len(exp) != 3 || exp[0] != "2024-07-01" || exp[2] != "2024-07-03" {
+	if err != nil || len(exp) != 3 || exp[0].Date != "2024-07-01" || exp[2].Date != "2024-07-03" || exp[0].Contracts != 30 || !exp[0].HasBars || exp[0].HasChain {
 		t.Fatalf("expirations %v %v", exp, err)
 	}
 	one, err := st.ReadContractBars(ctx, "O:SPY240701C00545000", 0, 0)

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
+)
+
+// market returns the market store or a typed error when none is wired.
+func (l *Lab) marketStore() (market.Store, error) {
+	if l.Market == nil {
+		return nil, fmt.Errorf("market data store is not configured: %w", errs.ErrNoData)
+	}
+	return l.Market, nil
+}
+
+// ImportMarket imports files into the market store (see market.Importer): files[i] is
+// read, names[i] is how it is reported and decides its format. onProgress may be nil.
+func (l *Lab) ImportMarket(ctx context.Context, files, names []string, opts market.ImportOptions, onProgress func(market.Progress)) (market.ImportResult, error) {
+	st, err := l.marketStore()
+	if err != nil {
+		return market.ImportResult{}, err
+	}
+	im := &market.Importer{Store: st, OpenParquet: l.MarketTables, OnProgress: onProgress}
+	return im.ImportFiles(ctx, files, names, opts)
+}
+
+// ImportDataPath imports a file or directory named relative to the data dir; the path is
+// confined to the data dir (.., absolute paths and symlinks out are ErrInvalid).
+func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.ImportOptions) (market.ImportResult, error) {
+	if l.ResolveDataPath == nil {
+		return market.ImportResult{}, fmt.Errorf("server-side import paths are not available: %w", errs.ErrInvalid)
+	}
+	full, err := l.ResolveDataPath(rel)
+	if err != nil {
+		return market.ImportResult{}, err
+	}
+	files, err := market.ExpandPaths([]string{full})
+	if err != nil {
+		return market.ImportResult{}, fmt.Errorf("import %s: %w", rel, err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = rel
+		if len(files) > 1 || f != full {
+			names[i] = rel + f[len(full):]
+		}
+	}
+	return l.ImportMarket(ctx, files, names, opts, nil)
+}
+
+// MarketCoverage lists the stored series.
+func (l *Lab) MarketCoverage(ctx context.Context) ([]market.CoverageEntry, error) {
+	st, err := l.marketStore()
+	if err != nil {
+		return nil, err
+	}
+	return st.Coverage(ctx)
+}
+
+// Expirations lists the option expiries known for ticker.
+func (l *Lab) Expirations(ctx context.Context, ticker string) ([]market.Expiry, error) {
+	st, err := l.marketStore()
+	if err != nil {
+		return nil, err
+	}
+	return st.Expirations(ctx, ticker)
+}
