@@ -39,6 +39,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"run the HTTP API and web UI", cmdServe},
 		"version": {"print the version", cmdVersion},
+		"sweep":   {"sweep trading parameters over a model's cached predictions; prints JSON", cmdSweep},
 	}
 }
 
