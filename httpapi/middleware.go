@@ -109,13 +109,14 @@ func (s *Server) withRecover(next http.Handler) http.Handler {
 // *http.MaxBytesError, which the adapter maps to 413.
 func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.opts.MaxBody {
+		limit := s.bodyLimitFor(r) // streaming imports have their own cap (data.go)
+		if r.ContentLength > limit {
 			s.writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
-				Message: fmt.Sprintf("request body exceeds %d bytes", s.opts.MaxBody)})
+				Message: fmt.Sprintf("request body exceeds %d bytes", limit)})
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

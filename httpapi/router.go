@@ -7,6 +7,7 @@ func (s *Server) registerAll() {
 	for _, register := range []func(*Server){
 		(*Server).routesHealth,
 		(*Server).routesJobs,
+		(*Server).routesData,
 		(*Server).routesSweep,
 	} {
 		register(s)

@@ -1,0 +1,238 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
+)
+
+// ImportMaxBody caps POST /data/import uploads. They stream to temp files, so the
+// cap guards the disk, not memory; the general DefaultMaxBody does not apply.
+const ImportMaxBody = 2 << 30
+
+// maxRejectDetail bounds the per-row detail of a refused import.
+const maxRejectDetail = 200
+
+// bodyLimitFor returns the body cap of a request: streaming routes have their own.
+func (s *Server) bodyLimitFor(r *http.Request) int64 {
+	if r.URL.Path == "/data/import" {
+		return ImportMaxBody
+	}
+	return s.opts.MaxBody
+}
+
+func (s *Server) routesData() {
+	s.POST("/data/import", "import bars, option bars or chains: multipart upload or JSON {path} inside the data dir", s.dataImport)
+	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range)", s.dataCoverage)
+	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)
+}
+
+// importBody is the JSON form of POST /data/import; multipart uploads carry the same
+// fields as form fields.
+type importBody struct {
+	Path      string `json:"path"`
+	Ticker    string `json:"ticker"`
+	Timeframe string `json:"timeframe"`
+	Timezone  string `json:"timezone"`
+	Partial   bool   `json:"partial"`
+}
+
+func (b *importBody) options(c *Check) market.ImportOptions {
+	o := market.ImportOptions{
+		Ticker:    c.Ticker("ticker", b.Ticker, false),
+		Timeframe: c.Enum("timeframe", strings.TrimSpace(b.Timeframe), "", market.TF1m, market.TF5m, market.TF1h, market.TF1d),
+		Timezone:  strings.TrimSpace(b.Timezone),
+		Partial:   b.Partial,
+	}
+	return o
+}
+
+func (s *Server) dataImport(r *http.Request, _ httprouter.Params) (any, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var (
+		res market.ImportResult
+		err error
+	)
+	if ct == "multipart/form-data" {
+		res, err = s.importUpload(r)
+	} else {
+		var body importBody
+		if err := DecodeJSON(r, &body); err != nil {
+			return nil, err
+		}
+		c := NewCheck("body")
+		c.Required("path", body.Path)
+		opts := body.options(c)
+		if err := c.Err(); err != nil {
+			return nil, err
+		}
+		res, err = s.Lab.ImportDataPath(r.Context(), strings.TrimSpace(body.Path), opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return importOutcome(res)
+}
+
+// importOutcome answers 422 with per-row detail when nothing could be written because
+// every file was refused, and 200 with the counts otherwise (refused rows listed).
+func importOutcome(res market.ImportResult) (any, error) {
+	if res.Added+res.Replaced == 0 && len(res.Rejected) > 0 {
+		v := &errs.Validation{}
+		for i, rj := range res.Rejected {
+			if i == maxRejectDetail {
+				v.Fields = append(v.Fields, errs.FieldError{Loc: []string{"body", "file"},
+					Msg: fmt.Sprintf("%d more rejected rows not shown", len(res.Rejected)-maxRejectDetail), Type: "value_error"})
+				break
+			}
+			loc := []string{"body", rj.File}
+			if rj.Line > 0 {
+				loc = append(loc, "line "+strconv.Itoa(rj.Line))
+			}
+			v.Fields = append(v.Fields, errs.FieldError{Loc: loc, Msg: rj.Reason, Type: "value_error"})
+		}
+		return nil, v
+	}
+	return res, nil
+}
+
+// importUpload streams every file part to a temp file (nothing is held in memory),
+// collects the option fields, then imports the files in upload order.
+func (s *Server) importUpload(r *http.Request) (market.ImportResult, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return market.ImportResult{}, errs.Invalidf("multipart: %v", err)
+	}
+	var body importBody
+	var tmps, names []string
+	defer func() {
+		for _, t := range tmps {
+			_ = os.Remove(t)
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return market.ImportResult{}, uploadErr(err)
+		}
+		if part.FileName() == "" {
+			val, err := io.ReadAll(io.LimitReader(part, 4096))
+			if err != nil {
+				return market.ImportResult{}, uploadErr(err)
+			}
+			v := strings.TrimSpace(string(val))
+			switch part.FormName() {
+			case "ticker":
+				body.Ticker = v
+			case "timeframe":
+				body.Timeframe = v
+			case "timezone":
+				body.Timezone = v
+			case "partial":
+				body.Partial = v == "true" || v == "1"
+			}
+			continue
+		}
+		name := filepath.Base(filepath.Clean("/" + strings.ReplaceAll(part.FileName(), "\\", "/")))
+		ext := strings.ToLower(filepath.Ext(name))
+		if ext != ".csv" && ext != ".json" && ext != ".parquet" {
+			return market.ImportResult{}, errs.Field("body", part.FormName(), fmt.Sprintf("unsupported file %q (want .csv, .json or .parquet)", name))
+		}
+		f, err := os.CreateTemp("", "sigmalab-import-*"+ext)
+		if err != nil {
+			return market.ImportResult{}, fmt.Errorf("import temp file: %w", err)
+		}
+		tmps = append(tmps, f.Name())
+		_, err = io.Copy(f, part)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return market.ImportResult{}, uploadErr(err)
+		}
+		names = append(names, name)
+	}
+	if len(tmps) == 0 {
+		return market.ImportResult{}, errs.Field("body", "file", "Field required: upload at least one file part")
+	}
+	c := NewCheck("body")
+	opts := body.options(c)
+	if err := c.Err(); err != nil {
+		return market.ImportResult{}, err
+	}
+	return s.Lab.ImportMarket(r.Context(), tmps, names, opts, nil)
+}
+
+func uploadErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("upload exceeds %d bytes: %w", mbe.Limit, errs.ErrTooLarge)
+	}
+	return errs.Invalidf("reading upload: %v", err)
+}
+
+func (s *Server) dataCoverage(r *http.Request, _ httprouter.Params) (any, error) {
+	cov, err := s.Lab.MarketCoverage(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	tickers := []string{}
+	demo := false
+	for i, c := range cov {
+		if i == 0 || c.Ticker != cov[i-1].Ticker {
+			tickers = append(tickers, c.Ticker)
+		}
+		demo = demo || c.Source == market.SourceDemo
+	}
+	return map[string]any{"coverage": cov, "tickers": tickers, "count": len(cov), "demo": demo}, nil
+}
+
+// optionsExpirations keeps the predecessor's shape {ticker, start, weeks, expirations:
+// [{date, has_chain, count}]} but answers from stored data: without start every known
+// expiry is listed; with start, those in [start, start + weeks·7 days).
+func (s *Server) optionsExpirations(r *http.Request, _ httprouter.Params) (any, error) {
+	q := NewQuery(r)
+	ticker := q.Ticker("ticker", "", true)
+	start := q.Date("start", false)
+	weeks := q.Int("weeks", 12, 1, 520)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	exps, err := s.Lab.Expirations(r.Context(), ticker)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]market.Expiry, 0, len(exps))
+	end := ""
+	if start != "" {
+		t, _ := market.ParseDate(start)
+		end = t.AddDate(0, 0, 7*weeks).Format(market.DateLayout)
+	}
+	for _, e := range exps {
+		if start == "" || (e.Date >= start && e.Date < end) {
+			out = append(out, e)
+		}
+	}
+	return map[string]any{"ticker": ticker, "start": nullIfEmpty(start), "weeks": weeks, "expirations": out}, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,102 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"sigmalab/app"
+	"sigmalab/engine/market"
+	"sigmalab/httpapi/apitest"
+)
+
+func shortDemo() *market.DemoConfig {
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-06-24", "2024-07-12", "2024-07-08"
+	return &cfg
+}
+
+// upload posts files as multipart/form-data with extra form fields.
+func upload(t *testing.T, env *apitest.Env, fields map[string]string, files map[string][]byte) (int, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	for name, data := range files {
+		w, _ := mw.CreateFormFile("file", name)
+		_, _ = w.Write(data)
+	}
+	_ = mw.Close()
+	status, body := env.DoHeaders(http.MethodPost, "/data/import", buf.Bytes(), map[string]string{"Content-Type": mw.FormDataContentType()})
+	return status, string(body)
+}
+
+func TestDataRoutes(t *testing.T) {
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: shortDemo()})
+	csv := "timestamp,open,high,low,close,volume\n" +
+		"2024-07-01 09:30:00-04:00,100,101,99.5,100.5,1000\n" +
+		"2024-07-01 09:31:00-04:00,100.5,101.2,100.1,101,1200\n"
+	if err := os.MkdirAll(filepath.Join(env.Dir, "incoming"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(env.Dir, "incoming", "AAPL_1m.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := "date,open,high,low,close,volume\n2024-07-01,10,9,8,9.5,100\n2024-07-02,10,11,9,10.5,-5\n2024-07-03,x,11,9,10,5\n"
+	env.Run(t, []apitest.Scenario{
+		{Name: "coverage shows the seeded demo market", URL: "/data/coverage",
+			Contains: []string{`"demo":true`, `"tickers":["AAPL","MSFT","SPY"]`, `"ticker":"SPY","kind":"options"`, `"source":"demo"`}},
+		{Name: "expirations from stored data", URL: "/options/expirations?ticker=spy",
+			Contains: []string{`"ticker":"SPY"`, `"date":"2024-07-08","has_chain":true,"has_bars":true`}},
+		{Name: "expirations window", URL: "/options/expirations?ticker=SPY&start=2024-07-10&weeks=1",
+			Contains: []string{`"start":"2024-07-10"`, `"date":"2024-07-10"`}, NotContains: []string{`"date":"2024-07-09"`, `"date":"2024-07-17"`}},
+		{Name: "expirations needs a ticker", URL: "/options/expirations", Status: 422, Contains: []string{`"loc":["query","ticker"]`}},
+		{Name: "expirations bad start", URL: "/options/expirations?ticker=SPY&start=2024-13-01", Status: 422},
+		{Name: "import path escaping the data dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "../etc/passwd"}, Status: 400},
+		{Name: "import absolute path", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "/etc/passwd"}, Status: 400},
+		{Name: "import missing path", Method: "POST", URL: "/data/import", Body: map[string]any{}, Status: 422, Contains: []string{`"loc":["body","path"]`}},
+		{Name: "import unknown timeframe", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming", "timeframe": "2h"}, Status: 422},
+		{Name: "import a server-side file replaces the ticker's demo data", Method: "POST", URL: "/data/import",
+			Body: map[string]any{"path": "incoming/AAPL_1m.csv"}, Contains: []string{`"added":2`, `"replaced":0`, `"rejected":[]`, `"timeframe":"1m"`}},
+		{Name: "AAPL is real now", URL: "/data/coverage",
+			Contains: []string{`"ticker":"AAPL","kind":"bars","timeframe":"1m","source":"file","rows":2`}, NotContains: []string{`"ticker":"AAPL","kind":"chains"`}},
+		{Name: "re-import is idempotent", Method: "POST", URL: "/data/import",
+			Body: map[string]any{"path": "incoming"}, Contains: []string{`"added":0`, `"replaced":2`}},
+	})
+
+	status, body := upload(t, env, map[string]string{"ticker": "MSFT"}, map[string][]byte{"daily.csv": []byte(bad)})
+	if status != 422 || !strings.Contains(body, `"loc":["body","daily.csv","line 2"]`) || !strings.Contains(body, "inconsistent OHLC") ||
+		!strings.Contains(body, `"line 3"]`) || !strings.Contains(body, "volume must be") || !strings.Contains(body, `"line 4"]`) {
+		t.Fatalf("bad upload: %d %s", status, body)
+	}
+	_, cov := env.Do(http.MethodGet, "/data/coverage", nil)
+	if !strings.Contains(string(cov), `"ticker":"MSFT","kind":"bars","timeframe":"1m","source":"demo"`) {
+		t.Fatalf("a refused file must change nothing: %s", cov)
+	}
+	status, body = upload(t, env, nil, map[string][]byte{"evil.exe": []byte("x")})
+	if status != 422 {
+		t.Fatalf("unsupported upload: %d %s", status, body)
+	}
+
+	_, file, _, _ := runtime.Caller(0)
+	sample := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "polygon-cache", "SPY_hour_2024-07-01_2024-07-03.json")
+	data, err := os.ReadFile(sample)
+	if err != nil {
+		t.Skip("shared market samples not present")
+	}
+	status, body = upload(t, env, nil, map[string][]byte{"SPY_hour_2024-07-01_2024-07-03.json": data})
+	if status != 200 || !strings.Contains(body, `"added":43`) || !strings.Contains(body, `"demo_removed":`) {
+		t.Fatalf("upload of the Polygon cache file: %d %s", status, body)
+	}
+	_, cov = env.Do(http.MethodGet, "/data/coverage", nil)
+	if strings.Contains(string(cov), `"ticker":"SPY","kind":"options"`) || !strings.Contains(string(cov), `"ticker":"SPY","kind":"bars","timeframe":"1h","source":"file","rows":43`) {
+		t.Fatalf("SPY demo data must be gone after a real import: %s", cov)
+	}
+}
