@@ -39,6 +39,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"run the HTTP API and web UI", cmdServe},
 		"version": {"print the version", cmdVersion},
+		"import":  {"import bars, option bars or chains from CSV, Parquet or Polygon cache JSON files", cmdImport},
 		"sweep":   {"sweep trading parameters over a model's cached predictions; prints JSON", cmdSweep},
 	}
 }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCmdImport(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "QQQ_5m.csv")
+	data := "Date,Time,Open,High,Low,Close,Volume\n" +
+		"2024-07-01,09:30,480,481,479.5,480.5,1000\n" +
+		"2024-07-01,09:35,480.5,481.2,480.1,481,1200\n" +
+		"2024-07-01,09:40,481,482,480.8,481.5,900\n"
+	if err := os.WriteFile(csv, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	rc := run([]string{"import", "--data", filepath.Join(dir, "d"), "--timezone", "ET", "--progress", "never", csv}, &out, &errb)
+	if rc != 0 || !strings.Contains(out.String(), `"added": 3`) || !strings.Contains(out.String(), `"timeframe": "5m"`) {
+		t.Fatalf("rc %d out %s err %s", rc, out.String(), errb.String())
+	}
+	bad := filepath.Join(dir, "QQQ_bad.csv")
+	_ = os.WriteFile(bad, []byte("ts,open,high,low,close,volume\nnot-a-time,1,1,1,1,1\n"), 0o644)
+	out.Reset()
+	rc = run([]string{"import", "--data", filepath.Join(dir, "d"), "--progress", "never", bad}, &out, &errb)
+	if rc != 1 || !strings.Contains(out.String(), `"line": 2`) || !strings.Contains(out.String(), "unparseable timestamp") {
+		t.Fatalf("bad file: rc %d out %s", rc, out.String())
+	}
+	if rc := run([]string{"import"}, &out, &errb); rc != 2 {
+		t.Fatalf("no paths: rc %d", rc)
+	}
+}
