@@ -514,3 +514,24 @@ func (t *Task) snapshot() Job {
 	defer t.mu.Unlock()
 	return t.job
 }
+
+// Stats counts the jobs this process holds, for metrics and health pages.
+type Stats struct {
+	Queued  map[string]int `json:"queued"`  // by kind
+	Running map[string]int `json:"running"` // by kind
+}
+
+// Stats returns the queued and running jobs of this process by kind.
+func (r *Runner) Stats() Stats {
+	s := Stats{Queued: map[string]int{}, Running: map[string]int{}}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.live {
+		if t.started {
+			s.Running[t.job.Kind]++
+		} else {
+			s.Queued[t.job.Kind]++
+		}
+	}
+	return s
+}

@@ -241,6 +241,9 @@ func TestPoolBoundAndQueuedCancel(t *testing.T) {
 	if got, _ := r.Get(context.Background(), ids[4]); got.Status != jobs.Queued {
 		t.Fatalf("5th job %s, want queued", got.Status)
 	}
+	if st := r.Stats(); st.Running["block"] != 2 || st.Queued["block"] != 3 {
+		t.Fatalf("stats %+v", st)
+	}
 	// Cancelling a queued job finishes it at once without running it.
 	cj, err := r.Cancel(context.Background(), ids[4])
 	if err != nil || cj.Status != jobs.Cancelled {
