@@ -30,6 +30,9 @@ func fetchBars(c *call, ticker, timeframe string, lookbackDays int) (*Frame, err
 }
 
 // lookback converts a number of sessions into calendar days with margin.
+// Recursive (EWM) daily indicators ask for 10× their period so the seed's
+// weight has decayed below ~1e-4 by the first frame row; the value still
+// depends only on data before the row.
 func lookback(sessions int) int { return sessions*3/2 + 15 }
 
 // prevSession maps each frame row to the index of the last daily bar whose
@@ -77,7 +80,7 @@ func dailyRSICol(c *call, period int, column string) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := fetchBars(c, t, "1d", lookback(period*4))
+	d, err := fetchBars(c, t, "1d", lookback(10*period))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func dailyCloses(c *call, sessions int) (*Frame, error) {
 
 func dailyEMA(c *call) ([]Column, error) {
 	w := c.int("window")
-	d, err := dailyCloses(c, 3*w)
+	d, err := dailyCloses(c, 10*w)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func dailyRet(c *call) ([]Column, error) {
 
 func dailyDistToEMA(c *call) ([]Column, error) {
 	w := c.int("window")
-	d, err := dailyCloses(c, 3*w)
+	d, err := dailyCloses(c, 10*w)
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,16 @@ func truncate(f *Frame, m int) *Frame {
 
 type fakeSource struct {
 	vol      func(expiry string, K float64) float64 // implied vol surface
+	spot     func(ms int64) float64                  // underlying path; nil = spotAtTime
 	noChains bool
 	calls    int
+}
+
+func (s *fakeSource) spotFn(ms int64) float64 {
+	if s.spot != nil {
+		return s.spot(ms)
+	}
+	return spotAtTime(ms)
 }
 
 func (s *fakeSource) Bars(_ context.Context, ticker, tf string, from, to int64) (*Frame, error) {
@@ -89,7 +97,7 @@ func (s *fakeSource) Bars(_ context.Context, ticker, tf string, from, to int64) 
 		case "I:VIX3M":
 			return 16 + 1.5*math.Sin(float64(t)/8.64e7/5)
 		}
-		return spotAtTime(t)
+		return s.spotFn(t)
 	}
 	switch tf {
 	case "1d":
@@ -141,7 +149,7 @@ func snapshotTimes(day time.Time) []int64 {
 }
 
 func (s *fakeSource) chainAt(asOf int64, expiry string) options.Chain {
-	spot := spotAtTime(asOf)
+	spot := s.spotFn(asOf)
 	ch := options.Chain{Underlying: "SPY", Expiry: expiry, AsOf: asOf, Spot: spot}
 	T := options.YearFrac(asOf, expiry)
 	center := math.Round(spot)
@@ -213,7 +221,7 @@ func (s *fakeSource) OptionBars(_ context.Context, c options.ContractRef, from, 
 			continue
 		}
 		// priced at the bar's mid-minute with the surface's vol and the row's spot
-		p := options.Price(c.Call, spotAtTime(t), c.Strike, options.YearFrac(t+30000, c.Expiry), 0, 0, s.vol(c.Expiry, c.Strike))
+		p := options.Price(c.Call, s.spotFn(t), c.Strike, options.YearFrac(t+30000, c.Expiry), 0, 0, s.vol(c.Expiry, c.Strike))
 		f.TS = append(f.TS, t)
 		f.Open = append(f.Open, p)
 		f.High = append(f.High, p)
