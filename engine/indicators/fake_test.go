@@ -75,7 +75,7 @@ func truncate(f *Frame, m int) *Frame {
 
 type fakeSource struct {
 	vol      func(expiry string, K float64) float64 // implied vol surface
-	spot     func(ms int64) float64                  // underlying path; nil = spotAtTime
+	spot     func(ms int64) float64                 // underlying path; nil = spotAtTime
 	noChains bool
 	calls    int
 }
@@ -232,4 +232,6 @@ func (s *fakeSource) OptionBars(_ context.Context, c options.ContractRef, from, 
 	return f, nil
 }
 
-func flatVol(v float64) func(string, float64) float64 { return func(string, float64) float64 { return v } }
+func flatVol(v float64) func(string, float64) float64 {
+	return func(string, float64) float64 { return v }
+}
