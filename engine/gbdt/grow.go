@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"math"
 	"slices"
 )
 
@@ -8,12 +9,25 @@ import (
 // bins. A fixed width lets the kernel index with a uint8 without bounds checks.
 const histSlots = 256
 
-// gradPair is one row's gradient and hessian. float32 halves the memory
-// traffic of the histogram kernel; sums are accumulated in float64.
+// gradPair is one row's gradient and hessian.
 type gradPair struct{ g, h float32 }
 
-// binStat is one histogram bin: gradient and hessian sums.
+// binStat is a gradient and hessian sum.
 type binStat struct{ g, h float64 }
+
+// Histograms hold quantised gradients packed into one int64 per row:
+// gradient (signed) in the high 32 bits, hessian (≥ 0) in the low 32 bits.
+// One integer add per row and feature is ~1.8× faster than two float adds,
+// integer sums are exact (the subtraction trick loses nothing and the result
+// cannot depend on summation order), and the quantisation levels are chosen
+// per tree so no sum can overflow (see quantize). Split search works on these
+// sums; leaf values are then recomputed from the exact float gradients.
+func packGH(g, h int64) int64 { return g<<32 + h }
+
+func unpackGH(v int64) (g, h int64) {
+	h = int64(uint64(v) & 0xffffffff)
+	return (v - h) >> 32, h
+}
 
 // split is the best split found for a node.
 type split struct {
@@ -22,7 +36,7 @@ type split struct {
 	bin         int // left = value bins 1..bin
 	defaultLeft bool
 	gain        float64
-	gl, hl      float64 // left sums, missing rows included when defaultLeft
+	left        int64 // packed quantised sums of the left child
 }
 
 // nodeState is a tree node that may still be split.
@@ -30,8 +44,8 @@ type nodeState struct {
 	node       int32 // index in the Tree
 	start, end int   // rows idx[start:end]
 	depth      int
-	g, h       float64
-	hist       []binStat // nf*histSlots; nil when the node will not be split
+	sum        int64   // packed quantised gradient/hessian sum
+	hist       []int64 // nf*histSlots; nil when the node will not be split
 	best       split
 }
 
@@ -48,12 +62,15 @@ type grower struct {
 	p       Params
 	workers int
 
-	idx     []int32    // in-bag rows, partitioned into node ranges
-	scratch []int32    // partition buffer aligned with idx
-	ogh     []gradPair // gradients gathered in idx order
-	feats   []int      // active (sampled) features of the current tree, ascending
-	pool    [][]binStat
+	idx     []int32 // in-bag rows, partitioned into node ranges
+	scratch []int32 // partition buffer aligned with idx
+	qgh     []int64 // quantised packed gradients by Dataset row (current tree)
+	oq      []int64 // qgh gathered in idx order
+	sg, sh  float64 // dequantisation scales of the current tree
+	feats   []int   // active (sampled) features of the current tree, ascending
+	pool    [][]int64
 	leaves  []leafRange
+	salt    uint64 // stochastic-rounding stream of the current tree
 }
 
 func newGrower(ds *Dataset, p Params, capRows int) *grower {
@@ -63,20 +80,21 @@ func newGrower(ds *Dataset, p Params, capRows int) *grower {
 		workers: p.workers(),
 		idx:     make([]int32, 0, capRows),
 		scratch: make([]int32, capRows),
-		ogh:     make([]gradPair, capRows),
+		qgh:     make([]int64, ds.Rows()),
+		oq:      make([]int64, capRows),
 	}
 }
 
-func (gr *grower) getHist() []binStat {
+func (gr *grower) getHist() []int64 {
 	if n := len(gr.pool); n > 0 {
 		h := gr.pool[n-1]
 		gr.pool = gr.pool[:n-1]
 		return h
 	}
-	return make([]binStat, gr.ds.Features()*histSlots)
+	return make([]int64, gr.ds.Features()*histSlots)
 }
 
-func (gr *grower) putHist(h []binStat) {
+func (gr *grower) putHist(h []int64) {
 	if h != nil {
 		gr.pool = append(gr.pool, h)
 	}
@@ -95,18 +113,15 @@ func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
 	gr.leaves = gr.leaves[:0]
 	n := len(gr.idx)
 	root := &nodeState{node: t.addNode(), start: 0, end: n}
-	for _, r := range gr.idx {
-		root.g += float64(gh[r].g)
-		root.h += float64(gh[r].h)
-	}
+	root.sum = gr.quantize(gh)
 	leafWise := p.NumLeaves > 0
 	canSplit := func(depth int) bool { return p.MaxDepth == 0 || depth < p.MaxDepth }
 	if canSplit(0) {
 		root.hist = gr.getHist()
 		if identity {
-			gr.buildRootIdentity(root.hist, gh[:n])
+			gr.buildRootIdentity(root.hist, gr.qgh[:n])
 		} else {
-			gr.gather(gh, []*nodeState{root})
+			gr.gather([]*nodeState{root})
 			gr.buildHists([]*nodeState{root})
 		}
 		gr.findBest([]*nodeState{root})
@@ -127,7 +142,7 @@ func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
 			}
 			c := cands[bi]
 			cands = slices.Delete(cands, bi, bi+1)
-			kids := gr.splitNodes(t, gh, []*nodeState{c}, canSplit(c.depth+1))
+			kids := gr.splitNodes(t, []*nodeState{c}, canSplit(c.depth+1))
 			cands = append(cands, kids...)
 			nLeaves++
 		}
@@ -147,17 +162,15 @@ func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
 			if len(split) == 0 {
 				break
 			}
-			level = gr.splitNodes(t, gh, split, canSplit(split[0].depth+1))
+			level = gr.splitNodes(t, split, canSplit(split[0].depth+1))
 		}
 	}
-	lr := p.LearningRate
 	for _, s := range final {
 		gr.putHist(s.hist)
 		s.hist = nil
-		t.Value[s.node] = lr * leafWeight(s.g, s.h, p.RegLambda)
-		t.Cover[s.node] = s.h
 		gr.leaves = append(gr.leaves, leafRange{node: s.node, start: s.start, end: s.end})
 	}
+	gr.leafValues(t, gh)
 	return t
 }
 
@@ -171,7 +184,7 @@ func leafWeight(g, h, lambda float64) float64 {
 // splitNodes applies each node's best split, partitions its rows, and — when
 // the children may be split further — builds the smaller child's histogram,
 // derives the larger one by subtraction and finds the children's best splits.
-func (gr *grower) splitNodes(t *Tree, gh []gradPair, nodes []*nodeState, needHist bool) []*nodeState {
+func (gr *grower) splitNodes(t *Tree, nodes []*nodeState, needHist bool) []*nodeState {
 	kids := make([]*nodeState, 0, 2*len(nodes))
 	for _, s := range nodes {
 		b := s.best
@@ -180,9 +193,10 @@ func (gr *grower) splitNodes(t *Tree, gh []gradPair, nodes []*nodeState, needHis
 		t.Threshold[s.node] = gr.ds.uppers[b.feature][b.bin-1]
 		t.DefaultLeft[s.node] = b.defaultLeft
 		t.Gain[s.node] = b.gain
-		t.Cover[s.node] = s.h
-		l := &nodeState{node: t.addNode(), depth: s.depth + 1, g: b.gl, h: b.hl}
-		r := &nodeState{node: t.addNode(), depth: s.depth + 1, g: s.g - b.gl, h: s.h - b.hl}
+		_, hq := unpackGH(s.sum)
+		t.Cover[s.node] = float64(hq) * gr.sh
+		l := &nodeState{node: t.addNode(), depth: s.depth + 1, sum: b.left}
+		r := &nodeState{node: t.addNode(), depth: s.depth + 1, sum: s.sum - b.left}
 		t.Left[s.node], t.Right[s.node] = l.node, r.node
 		kids = append(kids, l, r)
 	}
@@ -207,113 +221,277 @@ func (gr *grower) splitNodes(t *Tree, gh []gradPair, nodes []*nodeState, needHis
 		large[i].hist = s.hist // reused: becomes parent − small below
 		s.hist = nil
 	}
-	gr.gather(gh, small)
+	gr.gather(small)
 	gr.buildHists(small)
 	gr.subtract(large, small)
 	gr.findBest(kids)
 	return kids
 }
 
+// partChunk is the row block of one partition task. Fixed, so the result is
+// the same for any worker count.
+const partChunk = 1 << 15
+
 // partition splits each node's idx range stably into its children's ranges.
+// Blocks of every node are partitioned in parallel into scratch (lefts first),
+// then copied back to their final places.
 func (gr *grower) partition(nodes, kids []*nodeState) {
+	type block struct {
+		node, lo, hi, nl int
+	}
+	var blocks []block
 	work := 0
-	for _, s := range nodes {
+	for i, s := range nodes {
+		for lo := s.start; lo < s.end; lo += partChunk {
+			blocks = append(blocks, block{node: i, lo: lo, hi: min(lo+partChunk, s.end)})
+		}
 		work += s.end - s.start
 	}
 	w := gr.workers
 	if work < minParallelWork {
 		w = 1
 	}
-	parallelFor(len(nodes), w, func(i int) {
-		s := nodes[i]
-		b := s.best
-		var goLeft [histSlots]bool
-		goLeft[0] = b.defaultLeft
-		for v := 1; v <= b.bin; v++ {
-			goLeft[v] = true
+	luts := make([][histSlots]bool, len(nodes))
+	for i, s := range nodes {
+		luts[i][0] = s.best.defaultLeft
+		for v := 1; v <= s.best.bin; v++ {
+			luts[i][v] = true
 		}
-		col := gr.ds.bins[b.feature]
-		idx := gr.idx[s.start:s.end]
-		tmp := gr.scratch[s.start:s.end]
-		nl, nr := 0, 0
+	}
+	parallelFor(len(blocks), w, func(k int) {
+		bl := &blocks[k]
+		goLeft := &luts[bl.node]
+		col := gr.ds.bins[nodes[bl.node].best.feature]
+		idx := gr.idx[bl.lo:bl.hi]
+		out := gr.scratch[bl.lo:bl.hi]
+		// Lefts fill out from the front; rights go to the back in reverse and
+		// are flipped below, keeping both sides in row order.
+		nl, nr := 0, len(out)
 		for _, row := range idx {
 			if goLeft[col[row]] {
-				idx[nl] = row
+				out[nl] = row
 				nl++
 			} else {
-				tmp[nr] = row
-				nr++
+				nr--
+				out[nr] = row
 			}
 		}
-		copy(idx[nl:], tmp[:nr])
+		for i, j := nl, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+		bl.nl = nl
+	})
+	// Destination offsets per block.
+	type dest struct{ left, right int }
+	dests := make([]dest, len(blocks))
+	for i, s := range nodes {
+		nl := 0
+		for _, bl := range blocks {
+			if bl.node == i {
+				nl += bl.nl
+			}
+		}
 		l, r := kids[2*i], kids[2*i+1]
 		l.start, l.end = s.start, s.start+nl
 		r.start, r.end = s.start+nl, s.end
+		lpos, rpos := l.start, r.start
+		for k, bl := range blocks {
+			if bl.node == i {
+				dests[k] = dest{lpos, rpos}
+				lpos += bl.nl
+				rpos += bl.hi - bl.lo - bl.nl
+			}
+		}
+	}
+	parallelFor(len(blocks), w, func(k int) {
+		bl := blocks[k]
+		d := dests[k]
+		src := gr.scratch[bl.lo:bl.hi]
+		copy(gr.idx[d.left:d.left+bl.nl], src[:bl.nl])
+		copy(gr.idx[d.right:d.right+len(src)-bl.nl], src[bl.nl:])
 	})
 }
 
-// gather copies the gradients of the nodes' rows into ogh, aligned with idx.
-func (gr *grower) gather(gh []gradPair, nodes []*nodeState) {
+// quantize fills gr.qgh for the rows in gr.idx and returns their packed sum.
+// Levels: with n rows, |Σg| ≤ n·Lg must fit 31 bits and Σh ≤ n·Lh 32 bits, so
+// Lg = ⌊(2³¹−1)/n⌋ and Lh = ⌊(2³²−1)/n⌋ (capped at 2¹⁵ and 2¹⁶); 800k rows
+// still get ±2684 and 5368 levels. Rounding is stochastic (unbiased), driven
+// by a hash of (tree, row) so it does not depend on scheduling.
+func (gr *grower) quantize(gh []gradPair) int64 {
+	idx := gr.idx
+	n := len(idx)
+	nc := (n + sumChunk - 1) / sumChunk
+	maxG := make([]float32, nc)
+	maxH := make([]float32, nc)
+	chunkFor(n, sumChunk, gr.workers, func(lo, hi int) {
+		var mg, mh float32
+		for _, r := range idx[lo:hi] {
+			mg = max(mg, abs32(gh[r].g))
+			mh = max(mh, gh[r].h)
+		}
+		maxG[lo/sumChunk], maxH[lo/sumChunk] = mg, mh
+	})
+	mg, mh := slices.Max(maxG), slices.Max(maxH)
+	lg := float64(min(int64(1)<<15, (int64(1)<<31-1)/int64(n)))
+	lh := float64(min(int64(1)<<16, (int64(1)<<32-1)/int64(n)))
+	gr.sg, gr.sh = 1, 1
+	if mg > 0 {
+		gr.sg = float64(mg) / lg
+	}
+	if mh > 0 {
+		gr.sh = float64(mh) / lh
+	}
+	ig, ih := 1/gr.sg, 1/gr.sh
+	part := make([]int64, nc)
+	salt := gr.salt
+	chunkFor(n, sumChunk, gr.workers, func(lo, hi int) {
+		var sum int64
+		for _, r := range idx[lo:hi] {
+			u1, u2 := uniforms(salt, uint64(r))
+			g := int64(math.Floor(float64(gh[r].g)*ig + u1))
+			h := int64(math.Floor(float64(gh[r].h)*ih + u2))
+			g = min(max(g, -int64(lg)), int64(lg))
+			h = min(max(h, 0), int64(lh))
+			v := packGH(g, h)
+			gr.qgh[r] = v
+			sum += v
+		}
+		part[lo/sumChunk] = sum
+	})
+	var sum int64
+	for _, v := range part {
+		sum += v
+	}
+	return sum
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// uniforms returns two uniform [0,1) numbers from a splitmix64 hash of
+// (salt, row).
+func uniforms(salt, row uint64) (float64, float64) {
+	z := salt + row*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>40) / (1 << 24), float64(z&(1<<24-1)) / (1 << 24)
+}
+
+// sumChunk is the block size of parallel reductions; partial results are
+// combined in block order so they do not depend on the worker count.
+const sumChunk = 1 << 16
+
+// gather copies the quantised gradients of the nodes' rows into oq, aligned
+// with idx.
+func (gr *grower) gather(nodes []*nodeState) {
 	for _, s := range nodes {
 		idx := gr.idx[s.start:s.end]
-		dst := gr.ogh[s.start:s.end]
+		dst := gr.oq[s.start:s.end]
 		if len(idx) < minParallelWork {
 			for i, r := range idx {
-				dst[i] = gh[r]
+				dst[i] = gr.qgh[r]
 			}
 			continue
 		}
 		chunkFor(len(idx), 1<<16, gr.workers, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				dst[i] = gh[idx[i]]
+				dst[i] = gr.qgh[idx[i]]
 			}
 		})
 	}
 }
 
-// buildRootIdentity fills the root histogram when the rows are 0..n-1.
-func (gr *grower) buildRootIdentity(hist []binStat, gh []gradPair) {
-	feats := gr.feats
-	parallelFor(len(feats), gr.workers, func(i int) {
-		f := feats[i]
-		hs := (*[histSlots]binStat)(hist[f*histSlots:])
-		*hs = [histSlots]binStat{}
-		col := gr.ds.bins[f][:len(gh)]
-		for r, b := range col {
-			p := &hs[b]
-			p.g += float64(gh[r].g)
-			p.h += float64(gh[r].h)
+// leafValues sets every leaf's value and cover from the exact float gradients
+// of its rows (the quantised sums only choose the splits), summed in fixed
+// blocks combined in order.
+func (gr *grower) leafValues(t *Tree, gh []gradPair) {
+	type span struct{ leaf, lo, hi int }
+	var spans []span
+	for i, lf := range gr.leaves {
+		for lo := lf.start; lo < lf.end; lo += sumChunk {
+			spans = append(spans, span{i, lo, min(lo+sumChunk, lf.end)})
 		}
+	}
+	part := make([]binStat, len(spans))
+	w := gr.workers
+	if len(gr.idx) < minParallelWork {
+		w = 1
+	}
+	parallelFor(len(spans), w, func(k int) {
+		sp := spans[k]
+		var s binStat
+		for _, r := range gr.idx[sp.lo:sp.hi] {
+			s.g += float64(gh[r].g)
+			s.h += float64(gh[r].h)
+		}
+		part[k] = s
+	})
+	sums := make([]binStat, len(gr.leaves))
+	for k, sp := range spans {
+		sums[sp.leaf].g += part[k].g
+		sums[sp.leaf].h += part[k].h
+	}
+	for i, lf := range gr.leaves {
+		t.Value[lf.node] = gr.p.LearningRate * leafWeight(sums[i].g, sums[i].h, gr.p.RegLambda)
+		t.Cover[lf.node] = sums[i].h
+	}
+}
+
+// featGroup is the number of features one histogram task covers.
+const featGroup = 4
+
+// groups splits the active features into consecutive groups of featGroup.
+func (gr *grower) groups() [][]int {
+	var out [][]int
+	for i := 0; i < len(gr.feats); i += featGroup {
+		out = append(out, gr.feats[i:min(i+featGroup, len(gr.feats))])
+	}
+	return out
+}
+
+// histTask resolves the histograms and columns of one feature group.
+func (gr *grower) histTask(hist []int64, fs []int) ([]*histArr, [][]uint8) {
+	hs := make([]*histArr, len(fs))
+	cs := make([][]uint8, len(fs))
+	for j, f := range fs {
+		hs[j] = (*histArr)(hist[f*histSlots:])
+		*hs[j] = histArr{}
+		cs[j] = gr.ds.bins[f]
+	}
+	return hs, cs
+}
+
+// buildRootIdentity fills the root histogram when the rows are 0..n-1.
+func (gr *grower) buildRootIdentity(hist []int64, q []int64) {
+	groups := gr.groups()
+	parallelFor(len(groups), gr.workers, func(i int) {
+		hs, cs := gr.histTask(hist, groups[i])
+		histDense(hs, cs, q)
 	})
 }
 
 // buildHists fills the histograms of nodes (rows gathered into ogh), one task
-// per (node, feature); each task sums its rows in idx order on one goroutine.
+// per (node, feature group); each feature is summed in idx order by one task.
 func (gr *grower) buildHists(nodes []*nodeState) {
-	feats := gr.feats
-	nf := len(feats)
+	groups := gr.groups()
+	ng := len(groups)
 	work := 0
 	for _, s := range nodes {
-		work += (s.end - s.start) * nf
+		work += (s.end - s.start) * len(gr.feats)
 	}
 	w := gr.workers
 	if work < minParallelWork {
 		w = 1
 	}
-	parallelFor(len(nodes)*nf, w, func(k int) {
-		s := nodes[k/nf]
-		f := feats[k%nf]
-		hs := (*[histSlots]binStat)(s.hist[f*histSlots:])
-		*hs = [histSlots]binStat{}
-		col := gr.ds.bins[f]
-		idx := gr.idx[s.start:s.end]
-		ogh := gr.ogh[s.start:s.end]
-		ogh = ogh[:len(idx)]
-		for i, r := range idx {
-			p := &hs[col[r]]
-			p.g += float64(ogh[i].g)
-			p.h += float64(ogh[i].h)
-		}
+	parallelFor(len(nodes)*ng, w, func(k int) {
+		s := nodes[k/ng]
+		hs, cs := gr.histTask(s.hist, groups[k%ng])
+		histRows(hs, cs, gr.idx[s.start:s.end], gr.oq[s.start:s.end])
 	})
 }
 
@@ -328,11 +506,10 @@ func (gr *grower) subtract(large, small []*nodeState) {
 	}
 	parallelFor(len(large)*nf, w, func(k int) {
 		f := feats[k%nf]
-		dst := (*[histSlots]binStat)(large[k/nf].hist[f*histSlots:])
-		src := (*[histSlots]binStat)(small[k/nf].hist[f*histSlots:])
+		dst := (*histArr)(large[k/nf].hist[f*histSlots:])
+		src := (*histArr)(small[k/nf].hist[f*histSlots:])
 		for b := range dst {
-			dst[b].g -= src[b].g
-			dst[b].h -= src[b].h
+			dst[b] -= src[b]
 		}
 	})
 }
@@ -383,37 +560,66 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 	p := gr.p
 	lambda := p.RegLambda
 	mcw := max(p.MinChildWeight, minHess)
-	hs := (*[histSlots]binStat)(s.hist[f*histSlots:])
-	G, H := s.g, s.h
+	sg, sh := gr.sg, gr.sh
+	hs := (*histArr)(s.hist[f*histSlots:])
+	gq, hq := unpackGH(s.sum)
+	G, H := float64(gq)*sg, float64(hq)*sh
 	parent := G * G / (H + lambda)
 	miss := hs[0]
-	hasMiss := miss.h > 0
+	hasMiss := miss != 0
 	best := split{gain: max(p.Gamma, minGain)}
-	var gl, hl float64
-	for t := 1; t < nv; t++ {
-		gl += hs[t].g
-		hl += hs[t].h
-		// Missing rows right.
-		if hr := H - hl; hl >= mcw && hr >= mcw {
-			gr := G - gl
-			if gain := gl*gl/(hl+lambda) + gr*gr/(hr+lambda) - parent; gain > best.gain {
-				best = split{ok: true, feature: f, bin: t, gain: gain, gl: gl, hl: hl}
-			}
+	var cum int64
+	eval := func(left int64, t int, defaultLeft bool) {
+		lg, lh := unpackGH(left)
+		gl, hl := float64(lg)*sg, float64(lh)*sh
+		hr := H - hl
+		if hl < mcw || hr < mcw {
+			return
 		}
+		gr := G - gl
+		if gain := gl*gl/(hl+lambda) + gr*gr/(hr+lambda) - parent; gain > best.gain {
+			best = split{ok: true, feature: f, bin: t, defaultLeft: defaultLeft, gain: gain, left: left}
+		}
+	}
+	for t := 1; t < nv; t++ {
+		cum += hs[t]
+		eval(cum, t, false) // missing rows right
 		if hasMiss {
-			gll, hll := gl+miss.g, hl+miss.h
-			if hr := H - hll; hll >= mcw && hr >= mcw {
-				gr := G - gll
-				if gain := gll*gll/(hll+lambda) + gr*gr/(hr+lambda) - parent; gain > best.gain {
-					best = split{ok: true, feature: f, bin: t, defaultLeft: true, gain: gain, gl: gll, hl: hll}
-				}
-			}
+			eval(cum+miss, t, true)
 		}
 	}
 	if best.ok && !hasMiss {
 		// No missing values reached this node: send future NaNs to the side that
 		// saw more (hessian-weighted) rows.
-		best.defaultLeft = best.hl >= H-best.hl
+		_, lh := unpackGH(best.left)
+		best.defaultLeft = 2*lh >= hq
 	}
 	return best
+}
+
+// updateScores adds each leaf's value to the scores of the rows that reached
+// it during growth (no tree walk needed). Rows are disjoint, so any schedule
+// gives the same result.
+func (gr *grower) updateScores(t *Tree, sc []float64) {
+	type span struct {
+		lo, hi int
+		v      float64
+	}
+	var spans []span
+	for _, lf := range gr.leaves {
+		v := t.Value[lf.node]
+		for lo := lf.start; lo < lf.end; lo += partChunk {
+			spans = append(spans, span{lo, min(lo+partChunk, lf.end), v})
+		}
+	}
+	w := gr.workers
+	if len(gr.idx) < minParallelWork {
+		w = 1
+	}
+	parallelFor(len(spans), w, func(k int) {
+		sp := spans[k]
+		for _, r := range gr.idx[sp.lo:sp.hi] {
+			sc[r] += sp.v
+		}
+	})
 }

@@ -231,21 +231,22 @@ func (b *booster) run(counts []float64) *Model {
 			slices.Sort(gr.feats)
 
 			gr.idx = append(gr.idx[:0], bag...)
+			gr.salt = rng.Uint64()
 			t := gr.grow(gh[k], identity)
+			gr.updateScores(t, score[k])
 			sc := score[k]
-			for _, lf := range gr.leaves {
-				v := t.Value[lf.node]
-				for _, r := range gr.idx[lf.start:lf.end] {
-					sc[r] += v
+			chunkFor(len(oob), gradChunk, workers, func(lo, hi int) {
+				for _, r := range oob[lo:hi] {
+					sc[r] += t.Value[t.leafBinned(ds.bins, int(r))]
 				}
-			}
-			for _, r := range oob {
-				sc[r] += t.Value[t.leafBinned(ds.bins, int(r))]
-			}
+			})
 			vs := vscore[k]
-			for i, r := range b.valid {
-				vs[i] += t.Value[t.leafBinned(ds.bins, r)]
-			}
+			valid := b.valid
+			chunkFor(len(valid), gradChunk, workers, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					vs[i] += t.Value[t.leafBinned(ds.bins, valid[i])]
+				}
+			})
 			m.Trees = append(m.Trees, *t)
 		}
 		if p.EarlyStopping > 0 && len(b.valid) > 0 {

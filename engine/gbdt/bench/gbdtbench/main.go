@@ -1,0 +1,155 @@
+// Command gbdtbench generates the fixed-seed synthetic benchmark data, trains
+// the gbdt package on it and prints time and test metrics as JSON. With -out it
+// also exports the exact same data (float32, row-major) so the XGBoost
+// reference script (../xgb_compare.py) trains on identical inputs.
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	"sigmalab/engine/gbdt"
+	"sigmalab/engine/gbdt/internal/synth"
+)
+
+func main() {
+	n := flag.Int("rows", 800_000, "training rows")
+	nTest := flag.Int("test", 200_000, "test rows")
+	nf := flag.Int("features", 50, "features")
+	trees := flag.Int("trees", 100, "boosting rounds")
+	depth := flag.Int("depth", 4, "max depth")
+	lr := flag.Float64("lr", 0.08, "learning rate")
+	seed := flag.Uint64("seed", 1, "data seed")
+	out := flag.String("out", "", "directory to export the data to (optional)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of training to this file")
+	flag.Parse()
+
+	cols, y := synth.Binary(*n+*nTest, *nf, *seed)
+	train := make([][]float64, *nf)
+	test := make([][]float64, *nf)
+	for f := range cols {
+		train[f] = cols[f][:*n]
+		test[f] = cols[f][*n:]
+	}
+	yTrain, yTest := y[:*n], y[*n:]
+	if *out != "" {
+		must(export(filepath.Join(*out, "train"), train, yTrain))
+		must(export(filepath.Join(*out, "test"), test, yTest))
+	}
+
+	p := gbdt.DefaultParams()
+	p.NEstimators = *trees
+	p.MaxDepth = *depth
+	p.LearningRate = *lr
+	p.Subsample = 1
+	p.ColsampleBytree = 1
+	p.MaxBins = 255
+	runtime.GC()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+	}
+	t0 := time.Now()
+	ds, err := gbdt.NewDataset(train, p.MaxBins)
+	must(err)
+	tBin := time.Since(t0)
+	m, err := gbdt.TrainRows(ds, nil, yTrain, 2, p, nil)
+	must(err)
+	total := time.Since(t0)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	t1 := time.Now()
+	probs := m.PredictProba(test)
+	tPred := time.Since(t1)
+	res := map[string]any{
+		"impl":          "sigmalab-gbdt",
+		"rows":          *n,
+		"features":      *nf,
+		"trees":         *trees,
+		"depth":         *depth,
+		"lr":            *lr,
+		"gomaxprocs":    runtime.GOMAXPROCS(0),
+		"train_seconds": total.Seconds(),
+		"bin_seconds":   tBin.Seconds(),
+		"pred_seconds":  tPred.Seconds(),
+		"test_auc":      auc(probs[1], yTest),
+		"test_logloss":  logloss(probs[1], yTest),
+	}
+	b, _ := json.Marshal(res)
+	fmt.Println(string(b))
+}
+
+// export writes <prefix>_X.f32 (row-major float32) and <prefix>_y.u8.
+func export(prefix string, cols [][]float64, y []int) error {
+	n, nf := len(y), len(cols)
+	buf := make([]byte, 4*n*nf)
+	for r := 0; r < n; r++ {
+		for f := 0; f < nf; f++ {
+			binary.LittleEndian.PutUint32(buf[4*(r*nf+f):], math.Float32bits(float32(cols[f][r])))
+		}
+	}
+	if err := os.WriteFile(prefix+"_X.f32", buf, 0o644); err != nil {
+		return err
+	}
+	yb := make([]byte, n)
+	for i, v := range y {
+		yb[i] = byte(v)
+	}
+	return os.WriteFile(prefix+"_y.u8", yb, 0o644)
+}
+
+func auc(score []float64, y []int) float64 {
+	idx := make([]int, len(y))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
+	var rankSum, pos float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && score[idx[j]] == score[idx[i]] {
+			j++
+		}
+		avg := float64(i+j+1) / 2 // mean 1-based rank of the tie group
+		for k := i; k < j; k++ {
+			if y[idx[k]] == 1 {
+				rankSum += avg
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := float64(len(y)) - pos
+	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+}
+
+func logloss(p1 []float64, y []int) float64 {
+	s := 0.0
+	for i, v := range y {
+		p := math.Min(math.Max(p1[i], 1e-15), 1-1e-15)
+		if v == 1 {
+			s -= math.Log(p)
+		} else {
+			s -= math.Log(1 - p)
+		}
+	}
+	return s / float64(len(y))
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
