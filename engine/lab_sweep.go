@@ -220,15 +220,9 @@ func (l *Lab) SweepJob(ctx context.Context, t *jobs.Task, req SweepRequest) (any
 // Sweep resolves the model's OOF predictions (one training per distinct
 // training setup, cached) and runs the sweep over them.
 func (l *Lab) Sweep(ctx context.Context, req SweepRequest, opt SweepOptions) (SweepResponse, error) {
-	req, _, _, err := req.Normalize()
-	if err != nil {
-		return SweepResponse{}, err
-	}
-	src, err := l.sweepSource(ctx, req)
-	if err != nil {
-		return SweepResponse{}, err
-	}
-	return l.RunSweep(ctx, req, src, opt)
+	return l.runSweep(ctx, req, func(ctx context.Context, req SweepRequest) (SweepSource, error) {
+		return l.sweepSource(ctx, req)
+	}, opt)
 }
 
 // sweepSource produces the OOF predictions of the request's training setup
@@ -243,6 +237,12 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 // are kept, ranked and reported, and the sweep is recorded cancelled (or
 // interrupted when the cause is a shutdown; a retry of the same job resumes it).
 func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, opt SweepOptions) (SweepResponse, error) {
+	return l.runSweep(ctx, req, func(context.Context, SweepRequest) (SweepSource, error) { return src, nil }, opt)
+}
+
+// runSweep records the sweep as running first (so listings show it while the
+// predictions are being trained), then resolves its source and evaluates.
+func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(context.Context, SweepRequest) (SweepSource, error), opt SweepOptions) (SweepResponse, error) {
 	req, spec, guard, err := req.Normalize()
 	if err != nil {
 		return SweepResponse{}, err
@@ -250,17 +250,26 @@ func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, o
 	if l.Sweeps == nil {
 		return SweepResponse{}, fmt.Errorf("sweep store not configured: %w", errs.ErrNoData)
 	}
-	if src.OOF == nil || src.OOF.Len() == 0 {
-		return SweepResponse{}, fmt.Errorf("no out-of-fold predictions for model %s: %w", req.ModelID, errs.ErrNoData)
-	}
 	cells := sweep.Expand(spec)
 	// Writes after cancellation must still land: finished cells are kept.
 	wctx := context.WithoutCancel(ctx)
 
-	rec, done, err := l.startSweep(wctx, req, spec, src, opt.JobID, len(cells))
+	rec, done, err := l.startSweep(wctx, req, spec, opt.JobID, len(cells))
 	if err != nil {
 		return SweepResponse{}, err
 	}
+	src, err := resolve(ctx, req)
+	if err == nil && (src.OOF == nil || src.OOF.Len() == 0) {
+		err = fmt.Errorf("no out-of-fold predictions for model %s: %w", req.ModelID, errs.ErrNoData)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = errors.Join(err, ctx.Err())
+		}
+		return SweepResponse{SweepID: rec.ID, Status: SweepFailed, Cells: len(cells)}, errors.Join(err, l.endEarly(wctx, ctx, &rec, err))
+	}
+	rec.TrainingMS += src.TrainingMS
+	rec.OOFKey, rec.Lineage = src.OOFKey, src.Lineage
 
 	w := &sweepWriter{lab: l, ctx: wctx, rec: &rec, src: src, req: req, now: l.now,
 		byIndex: make(map[int]*SweepResult, len(cells))}
@@ -329,7 +338,7 @@ func cellAt(cells []sweep.Cell, index int) sweep.Cell {
 
 // startSweep creates the sweep row, or reopens the one job jobID created
 // before it was interrupted, returning the results already stored.
-func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec, src SweepSource, jobID int64, cells int) (SweepRecord, []SweepResult, error) {
+func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec, jobID int64, cells int) (SweepRecord, []SweepResult, error) {
 	now := l.now()
 	if jobID > 0 {
 		rec, found, err := l.Sweeps.SweepByJob(ctx, jobID)
@@ -342,7 +351,6 @@ func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec,
 				return SweepRecord{}, nil, err
 			}
 			rec.Status, rec.Error, rec.FinishedAt, rec.Count = SweepRunning, "", nil, len(done)
-			rec.TrainingMS += src.TrainingMS
 			if err := l.Sweeps.PutSweep(ctx, &rec); err != nil {
 				return SweepRecord{}, nil, err
 			}
@@ -358,13 +366,28 @@ func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec,
 			Calibration: req.Calibration, MinTrades: req.MinTrades, MinSharpe: req.MinSharpe,
 			Save: *req.Save, Cells: cells,
 		},
-		TrainingMS: src.TrainingMS, OOFKey: src.OOFKey, Lineage: src.Lineage,
 		StartedAt: &now, CreatedAt: now,
 	}
 	if err := l.Sweeps.CreateSweep(ctx, &rec); err != nil {
 		return SweepRecord{}, nil, err
 	}
 	return rec, nil, nil
+}
+
+// endEarly records a sweep that stopped before evaluating: interrupted on
+// shutdown, cancelled on request, failed otherwise.
+func (l *Lab) endEarly(wctx, ctx context.Context, rec *SweepRecord, cause error) error {
+	switch {
+	case errors.Is(context.Cause(ctx), jobs.ErrShutdown):
+		now := l.now()
+		rec.Status, rec.FinishedAt = SweepInterrupted, &now
+		return l.Sweeps.PutSweep(wctx, rec)
+	case ctx.Err() != nil:
+		now := l.now()
+		rec.Status, rec.Error, rec.FinishedAt = SweepCancelled, cause.Error(), &now
+		return l.Sweeps.PutSweep(wctx, rec)
+	}
+	return l.failSweep(wctx, rec, cause)
 }
 
 func (l *Lab) failSweep(ctx context.Context, rec *SweepRecord, cause error) error {
