@@ -1,0 +1,134 @@
+package backtest
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// CacheKey identifies one training setup whose OOF predictions can be reused:
+// any change to the data, the features, the target, the model, the split, the
+// calibration or the training-hours filter changes the predictions.
+type CacheKey struct {
+	MatrixHash  string   `json:"matrix"`
+	Features    []string `json:"features"`
+	Target      string   `json:"target"`
+	Hyperparams any      `json:"hyperparams"` // canonical JSON of the learner's parameters
+	CV          any      `json:"cv"`          // cv.Config after Normalize
+	Calibration string   `json:"calibration"`
+	TrainHours  []int    `json:"train_hours"` // nil = all hours
+}
+
+// String is the key's sha256 over its canonical JSON (struct fields in fixed
+// order; maps inside Hyperparams are sorted by encoding/json).
+func (k CacheKey) String() string {
+	b, err := json.Marshal(k)
+	if err != nil {
+		// Only unencodable hyperparams get here; fall back to a key that never
+		// matches anything cached.
+		b = []byte(err.Error())
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Cache is a small in-memory LRU of OOF runs, safe for concurrent use. OOFs are
+// immutable, so a hit is shared, not copied.
+type Cache struct {
+	mu  sync.Mutex
+	cap int
+	ll  *list.List
+	m   map[string]*list.Element
+}
+
+// CacheEntry is what the cache holds per key.
+type CacheEntry struct {
+	Key  string
+	OOF  *OOF
+	Info *RunInfo
+}
+
+// NewCache returns an LRU holding at most capacity entries (minimum 1).
+func NewCache(capacity int) *Cache {
+	return &Cache{cap: max(1, capacity), ll: list.New(), m: map[string]*list.Element{}}
+}
+
+// Get returns the entry for key and marks it recently used.
+func (c *Cache) Get(key string) (CacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(CacheEntry), true
+	}
+	return CacheEntry{}, false
+}
+
+// Put stores an entry, evicting the least recently used beyond capacity.
+func (c *Cache) Put(ent CacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[ent.Key]; ok {
+		e.Value = ent
+		c.ll.MoveToFront(e)
+		return
+	}
+	c.m[ent.Key] = c.ll.PushFront(ent)
+	for c.ll.Len() > c.cap {
+		last := c.ll.Back()
+		c.ll.Remove(last)
+		delete(c.m, last.Value.(CacheEntry).Key)
+	}
+}
+
+// Len is the number of cached entries.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// oofWire is the persisted form of an OOF (derived columns are rebuilt on load).
+type oofWire struct {
+	Version     int
+	Classes     []string
+	Probs       [][]float64
+	Label       []int
+	Rows        []int
+	TS          []int64
+	Hour        []int32
+	Ret         []float64
+	FoldStart   []int
+	Aux         map[string][]float64
+	BarsPerYear float64
+	Info        *RunInfo
+}
+
+// EncodeOOF writes o (and its run info) in a compact binary form for the
+// persisted OOF artifact. gob keeps NaN returns, which JSON cannot.
+func EncodeOOF(w io.Writer, o *OOF, info *RunInfo) error {
+	return gob.NewEncoder(w).Encode(oofWire{Version: 1, Classes: o.Classes, Probs: o.Probs, Label: o.Label, Rows: o.Rows,
+		TS: o.TS, Hour: o.Hour, Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, BarsPerYear: o.BarsPerYear, Info: info})
+}
+
+// DecodeOOF reads what EncodeOOF wrote.
+func DecodeOOF(r io.Reader) (*OOF, *RunInfo, error) {
+	var w oofWire
+	if err := gob.NewDecoder(r).Decode(&w); err != nil {
+		return nil, nil, fmt.Errorf("backtest: decode oof: %w", err)
+	}
+	if w.Version != 1 {
+		return nil, nil, fmt.Errorf("backtest: oof artifact version %d not supported", w.Version)
+	}
+	o, err := NewOOF(&OOF{Classes: w.Classes, Probs: w.Probs, Label: w.Label, Rows: w.Rows, TS: w.TS, Hour: w.Hour,
+		Ret: w.Ret, FoldStart: w.FoldStart, Aux: w.Aux, BarsPerYear: w.BarsPerYear})
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, w.Info, nil
+}

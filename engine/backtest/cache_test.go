@@ -1,0 +1,57 @@
+package backtest
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+func TestCacheLRU(t *testing.T) {
+	c := NewCache(2)
+	c.Put(CacheEntry{Key: "a"})
+	c.Put(CacheEntry{Key: "b"})
+	if _, ok := c.Get("a"); !ok { // a becomes most recent
+		t.Fatal("a missing")
+	}
+	c.Put(CacheEntry{Key: "c"}) // evicts b
+	if _, ok := c.Get("b"); ok {
+		t.Fatal("b should have been evicted")
+	}
+	if _, ok := c.Get("a"); !ok || c.Len() != 2 {
+		t.Fatal("a evicted instead of b")
+	}
+}
+
+func TestCacheKey(t *testing.T) {
+	k := CacheKey{MatrixHash: "h", Features: []string{"x"}, Target: "y", Hyperparams: map[string]any{"b": 1, "a": 2},
+		CV: map[string]any{"cv": "walk_forward"}, Calibration: "sigmoid"}
+	k2 := k
+	k2.Hyperparams = map[string]any{"a": 2, "b": 1}
+	if k.String() != k2.String() {
+		t.Fatal("map order changed the key")
+	}
+	k2.TrainHours = []int{13}
+	if k.String() == k2.String() {
+		t.Fatal("training-hours filter not in the key")
+	}
+}
+
+// TestOOFRoundTrip: a persisted OOF (with NaN returns) loads back to
+// identical evaluations.
+func TestOOFRoundTrip(t *testing.T) {
+	o := randomOOF(t, 8, 300, 3, []string{"DOWN", "FLAT", "UP"})
+	var buf bytes.Buffer
+	if err := EncodeOOF(&buf, o, &RunInfo{Calibration: "sigmoid"}); err != nil {
+		t.Fatal(err)
+	}
+	o2, info, err := DecodeOOF(&buf)
+	if err != nil || info.Calibration != "sigmoid" {
+		t.Fatal(err)
+	}
+	p := TradeParams{Thresholds: []float64{0.34, 0.4}, SlippageBps: 1}
+	r1, _ := Evaluate(o, p)
+	r2, _ := Evaluate(o2, p)
+	if !reflect.DeepEqual(r1, r2) {
+		t.Fatal("round-tripped OOF evaluates differently")
+	}
+}
