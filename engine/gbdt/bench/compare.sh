@@ -1,6 +1,8 @@
 #!/bin/sh
 # Benchmark our GBDT against XGBoost hist on identical synthetic data.
 # Usage (from the repository root): engine/gbdt/bench/compare.sh [gbdtbench flags…]
+# e.g. engine/gbdt/bench/compare.sh -repeat 3 (each side reports its fastest run;
+# the dev machine is shared, so single runs are noisy).
 # Needs python3 with xgboost, scikit-learn and numpy (Debian: python3-xgboost
 # python3-sklearn python3-numpy). The exported data lives in a temp dir that is
 # removed on exit.

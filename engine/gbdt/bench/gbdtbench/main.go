@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"syscall"
 	"time"
 
 	"sigmalab/engine/gbdt"
@@ -31,6 +32,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "data seed")
 	out := flag.String("out", "", "directory to export the data to (optional)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of training to this file")
+	repeat := flag.Int("repeat", 1, "train this many times and report the fastest (the machine is shared)")
 	flag.Parse()
 
 	cols, y := synth.Binary(*n+*nTest, *nf, *seed)
@@ -53,19 +55,27 @@ func main() {
 	p.Subsample = 1
 	p.ColsampleBytree = 1
 	p.MaxBins = 255
-	runtime.GC()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		must(err)
 		must(pprof.StartCPUProfile(f))
 	}
-	t0 := time.Now()
-	ds, err := gbdt.NewDataset(train, p.MaxBins)
-	must(err)
-	tBin := time.Since(t0)
-	m, err := gbdt.TrainRows(ds, nil, yTrain, 2, p, nil)
-	must(err)
-	total := time.Since(t0)
+	var m *gbdt.Model
+	var total, tBin time.Duration
+	var cpu time.Duration
+	for i := 0; i < max(1, *repeat); i++ {
+		runtime.GC()
+		c0 := cpuTime()
+		t0 := time.Now()
+		ds, err := gbdt.NewDataset(train, p.MaxBins)
+		must(err)
+		tb := time.Since(t0)
+		m, err = gbdt.TrainRows(ds, nil, yTrain, 2, p, nil)
+		must(err)
+		if d := time.Since(t0); i == 0 || d < total {
+			total, tBin, cpu = d, tb, cpuTime()-c0
+		}
+	}
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -81,6 +91,8 @@ func main() {
 		"lr":            *lr,
 		"gomaxprocs":    runtime.GOMAXPROCS(0),
 		"train_seconds": total.Seconds(),
+		"cpu_seconds":   cpu.Seconds(),
+		"repeat":        max(1, *repeat),
 		"bin_seconds":   tBin.Seconds(),
 		"pred_seconds":  tPred.Seconds(),
 		"test_auc":      auc(probs[1], yTest),
@@ -145,6 +157,15 @@ func logloss(p1 []float64, y []int) float64 {
 		}
 	}
 	return s / float64(len(y))
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func must(err error) {
