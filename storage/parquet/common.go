@@ -127,3 +127,114 @@ func sortedKeys(m map[string]string) []string {
 	}
 	return keys
 }
+
+// ReadColumns reads whole required INT64 and DOUBLE columns of a Parquet file by name,
+// page by page straight into slices (no row reconstruction), and returns the file's
+// key/value metadata. It is the fast path for files this package writes; a column that
+// is missing or of another physical type is an error.
+func ReadColumns(path string, int64Cols, floatCols []string) ([][]int64, [][]float64, map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pf, err := pq.OpenFile(f, st.Size(), pq.SkipBloomFilters(true))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := int(pf.NumRows())
+	index := map[string]int{}
+	for i, c := range pf.Schema().Columns() {
+		index[c[len(c)-1]] = i
+	}
+	ints := make([][]int64, len(int64Cols))
+	floats := make([][]float64, len(floatCols))
+	for k, name := range int64Cols {
+		ci, ok := index[name]
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("%s: no column %q", path, name)
+		}
+		ints[k] = make([]int64, 0, n)
+		if err := eachPage(pf, ci, func(p pq.Page) error {
+			r, ok := p.Values().(pq.Int64Reader)
+			if !ok {
+				return fmt.Errorf("column %q is not INT64", name)
+			}
+			m := int(p.NumValues())
+			dst := ints[k][len(ints[k]) : len(ints[k])+m]
+			got, err := r.ReadInt64s(dst)
+			if err != nil && err != io.EOF {
+				return err
+			}
+			ints[k] = ints[k][:len(ints[k])+got]
+			return nil
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	for k, name := range floatCols {
+		ci, ok := index[name]
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("%s: no column %q", path, name)
+		}
+		floats[k] = make([]float64, 0, n)
+		if err := eachPage(pf, ci, func(p pq.Page) error {
+			r, ok := p.Values().(pq.DoubleReader)
+			if !ok {
+				return fmt.Errorf("column %q is not DOUBLE", name)
+			}
+			m := int(p.NumValues())
+			dst := floats[k][len(floats[k]) : len(floats[k])+m]
+			got, err := r.ReadDoubles(dst)
+			if err != nil && err != io.EOF {
+				return err
+			}
+			floats[k] = floats[k][:len(floats[k])+got]
+			return nil
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	for k := range ints {
+		if len(ints[k]) != n {
+			return nil, nil, nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, int64Cols[k], len(ints[k]), n)
+		}
+	}
+	for k := range floats {
+		if len(floats[k]) != n {
+			return nil, nil, nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, floatCols[k], len(floats[k]), n)
+		}
+	}
+	return ints, floats, fileMeta(pf), nil
+}
+
+// eachPage calls fn for every page of column ci across row groups.
+func eachPage(pf *pq.File, ci int, fn func(pq.Page) error) error {
+	for _, rg := range pf.RowGroups() {
+		pages := rg.ColumnChunks()[ci].Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return err
+			}
+			err = fn(p)
+			pq.Release(p)
+			if err != nil {
+				pages.Close()
+				return err
+			}
+		}
+		if err := pages.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,46 +112,80 @@ func (s *MarketStore) WriteBars(ctx context.Context, b *market.Bars) (market.Wri
 	if err := s.checkSource(b.Ticker, b.Source); err != nil {
 		return st, err
 	}
+	type span struct {
+		lo, hi int
+		month  string
+	}
+	var spans []span
 	for lo := 0; lo < b.Len(); {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
 		month := market.SessionDate(b.TS[lo])[:7]
-		hi := lo + 1
-		for hi < b.Len() && market.SessionDate(b.TS[hi])[:7] == month {
-			hi++
-		}
-		ps, err := s.mergeBars(b, lo, hi, month)
-		if err != nil {
-			return st, err
-		}
-		st.Add(ps)
+		// Jump ahead by the month boundary instead of converting every timestamp.
+		end := monthEnd(month)
+		hi := lo + sort.Search(b.Len()-lo, func(k int) bool { return b.TS[lo+k] >= end })
+		spans = append(spans, span{lo, hi, month})
 		lo = hi
 	}
-	return st, nil
+	// Partitions are independent files: merge them in parallel so fsyncs overlap.
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, scanWorkers)
+	)
+	for _, sp := range spans {
+		if err := ctx.Err(); err != nil {
+			first = err
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ps, err := s.mergeBars(b, sp.lo, sp.hi, sp.month)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			st.Add(ps)
+		}()
+	}
+	wg.Wait()
+	return st, first
+}
+
+// monthEnd returns unix ms of ET midnight on the first day of the month after month (YYYY-MM).
+func monthEnd(month string) int64 {
+	t, err := market.ParseDate(month + "-01")
+	if err != nil {
+		return math.MaxInt64
+	}
+	return t.AddDate(0, 1, 0).UnixMilli()
 }
 
 func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (market.WriteStats, error) {
 	var st market.WriteStats
 	path := filepath.Join(s.barsDir(b.Ticker, b.Timeframe), month+".parquet")
 	defer s.lock(path)()
-	old, meta, err := ReadParquetRows[barRow](path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	old, err := readBarPartition(path, b.Ticker, b.Timeframe)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		old = &market.Bars{}
+	case err != nil:
 		return st, err
-	}
-	if meta != nil && mixes(meta[mkSource], b.Source) {
+	case mixes(old.Source, b.Source):
 		return st, fmt.Errorf("%s %s %s holds %q data, refusing to mix in %q: %w",
-			b.Ticker, b.Timeframe, month, meta[mkSource], b.Source, errs.ErrConflict)
+			b.Ticker, b.Timeframe, month, old.Source, b.Source, errs.ErrConflict)
 	}
-	rows := make([]barRow, 0, len(old)+hi-lo)
+	rows := make([]barRow, 0, old.Len()+hi-lo)
 	i, j := 0, lo
-	for i < len(old) || j < hi {
+	for i < old.Len() || j < hi {
 		switch {
-		case j == hi || (i < len(old) && old[i].TS < b.TS[j]):
-			rows = append(rows, old[i])
+		case j == hi || (i < old.Len() && old.TS[i] < b.TS[j]):
+			rows = append(rows, barRow{old.TS[i], old.Open[i], old.High[i], old.Low[i], old.Close[i], old.Volume[i], old.VWAP[i]})
 			i++
 		default:
-			if i < len(old) && old[i].TS == b.TS[j] {
+			if i < old.Len() && old.TS[i] == b.TS[j] {
 				st.Replaced++
 				i++
 			} else {
@@ -259,10 +294,24 @@ func dateRange(from, to int64, n int) (string, string) {
 
 func inRange(ts, from, to int64) bool { return ts >= from && (to <= 0 || ts < to) }
 
-// ReadBars implements market.Store.
+// ReadBars implements market.Store. Partitions are decoded in parallel and the result
+// is assembled once at its final size.
 func (s *MarketStore) ReadBars(ctx context.Context, ticker, tf string, from, to int64) (*market.Bars, error) {
-	out := market.NewBars(ticker, tf, "", 0)
+	var chunks []*market.Bars
+	n := 0
 	err := s.ScanBars(ctx, ticker, tf, from, to, func(c *market.Bars) error {
+		chunks = append(chunks, c)
+		n += c.Len()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := market.NewBars(ticker, tf, "", n)
+	for _, c := range chunks {
 		out.Source = c.Source
 		out.TS = append(out.TS, c.TS...)
 		out.Open = append(out.Open, c.Open...)
@@ -271,12 +320,16 @@ func (s *MarketStore) ReadBars(ctx context.Context, ticker, tf string, from, to 
 		out.Close = append(out.Close, c.Close...)
 		out.Volume = append(out.Volume, c.Volume...)
 		out.VWAP = append(out.VWAP, c.VWAP...)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
-// ScanBars implements market.Store: one callback per monthly partition.
+// scanWorkers bounds how many partitions are decoded ahead of the consumer.
+const scanWorkers = 4
+
+// ScanBars implements market.Store: one callback per monthly partition, in time order.
+// Up to scanWorkers partitions are decoded ahead in parallel, so memory stays bounded
+// by a few months whatever the range.
 func (s *MarketStore) ScanBars(ctx context.Context, ticker, tf string, from, to int64, fn func(*market.Bars) error) error {
 	if err := checkTicker(ticker); err != nil {
 		return err
@@ -289,28 +342,73 @@ func (s *MarketStore) ScanBars(ctx context.Context, ticker, tf string, from, to 
 	if err != nil {
 		return err
 	}
-	for _, p := range parts {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rows, meta, err := ReadParquetRows[barRow](p)
-		if err != nil {
-			return err
-		}
-		c := market.NewBars(ticker, tf, meta[mkSource], len(rows))
-		for _, r := range rows {
-			if inRange(r.TS, from, to) {
-				c.Append(r.TS, r.Open, r.High, r.Low, r.Close, r.Volume, r.VWAP)
+	type result struct {
+		b   *market.Bars
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	futures := make([]chan result, len(parts))
+	for i := range futures {
+		futures[i] = make(chan result, 1)
+	}
+	sem := make(chan struct{}, scanWorkers)
+	go func() {
+		for i, p := range parts {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
 			}
+			go func() {
+				b, err := readBarPartition(p, ticker, tf)
+				if err == nil {
+					b = b.Slice(from, upper(to))
+				}
+				futures[i] <- result{b, err}
+			}()
 		}
-		if c.Len() == 0 {
+	}()
+	for i := range parts {
+		var r result
+		select {
+		case r = <-futures[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-sem
+		if r.err != nil {
+			return r.err
+		}
+		if r.b.Len() == 0 {
 			continue
 		}
-		if err := fn(c); err != nil {
+		if err := fn(r.b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// upper maps the "no upper bound" convention (to <= 0) to MaxInt64 for Slice.
+func upper(to int64) int64 {
+	if to <= 0 {
+		return math.MaxInt64
+	}
+	return to
+}
+
+// barFloatCols are the DOUBLE columns of a bar partition, in market.Bars order.
+var barFloatCols = []string{"open", "high", "low", "close", "volume", "vwap"}
+
+// readBarPartition decodes one bar partition column by column.
+func readBarPartition(path, ticker, tf string) (*market.Bars, error) {
+	ints, fl, meta, err := ReadColumns(path, []string{"ts"}, barFloatCols)
+	if err != nil {
+		return nil, err
+	}
+	return &market.Bars{Ticker: ticker, Timeframe: tf, Source: meta[mkSource], TS: ints[0],
+		Open: fl[0], High: fl[1], Low: fl[2], Close: fl[3], Volume: fl[4], VWAP: fl[5]}, nil
 }
 
 // DeleteSource implements market.Store.
