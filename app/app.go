@@ -79,6 +79,12 @@ func Open(cfg Config) (*App, error) {
 			"index_dir": func(context.Context) error { return layout.CheckDirs(files.DirIndex) },
 		},
 	}
+	// The shipped packs' model configs and policies become stored models on a
+	// fresh data dir (never overwriting edits), so GET /models lists them.
+	if _, err := a.Lab.SeedPacks(context.Background()); err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("seed packs: %w", err)
+	}
 	// Extension point: other domains attach their ports to a.Lab here (Parquet
 	// matrix store, Bleve indexes, market data, job runner) and register closers.
 	if err := a.wireJobs(); err != nil {

@@ -6,6 +6,10 @@ package httpapi
 func (s *Server) registerAll() {
 	for _, register := range []func(*Server){
 		(*Server).routesHealth,
+		(*Server).routesPacks,
+		(*Server).routesModels,
+		(*Server).routesConfig,
+		(*Server).routesPolicy,
 		(*Server).routesJobs,
 		(*Server).routesData,
 		(*Server).routesSweep,

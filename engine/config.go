@@ -1,0 +1,429 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/indicators"
+	"sigmalab/engine/policy"
+)
+
+// DefaultPack is the pack assumed when a request names none (predecessor default).
+const DefaultPack = "zerosigma"
+
+// Accepted values of the model naming fields.
+var (
+	assetAliases = map[string]string{"opt": "opt", "option": "opt", "options": "opt",
+		"eq": "eq", "equity": "eq", "equities": "eq", "stock": "eq", "stocks": "eq"}
+	horizons = []string{"0dte", "intraday", "swing", "long"}
+	cadences = []string{"hourly", "daily"}
+	algos    = []string{"gbm", "logreg"}
+)
+
+// CreateModelRequest is the body of POST /models.
+type CreateModelRequest struct {
+	Ticker           string `json:"ticker"`
+	AssetType        string `json:"asset_type"`
+	Horizon          string `json:"horizon"`
+	Cadence          string `json:"cadence"`
+	Algo             string `json:"algo"`
+	Variant          string `json:"variant"`
+	PackID           string `json:"pack_id"`
+	IndicatorSetName string `json:"indicator_set_name"`
+	TemplateID       string `json:"template_id"`
+}
+
+// CreateModelResult is what POST /models returns.
+type CreateModelResult struct {
+	ModelID       string         `json:"model_id"`
+	PackID        string         `json:"pack_id"`
+	TemplateID    string         `json:"template_id"`
+	Message       string         `json:"message"`
+	Version       int            `json:"version"`
+	PolicyVersion int            `json:"policy_version"`
+	Config        map[string]any `json:"config"`
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// ModelID builds {ticker}_{asset}_{horizon}_{cadence}[_{variant}] from normalised parts.
+func ModelID(ticker, asset, horizon, cadence, variant string) string {
+	id := strings.ToLower(ticker) + "_" + asset + "_" + horizon + "_" + cadence
+	if variant != "" {
+		id += "_" + variant
+	}
+	return id
+}
+
+// CreateModel scaffolds a model config and its first policy from the pack's
+// template (template_id, else the template matching asset/horizon/cadence,
+// else the pack's default template). ErrConflict when the id exists.
+func (l *Lab) CreateModel(ctx context.Context, req CreateModelRequest) (CreateModelResult, error) {
+	v := &errs.Validation{}
+	ticker, ok := NormalizeTicker(req.Ticker)
+	if strings.TrimSpace(req.Ticker) == "" {
+		v.Add("body", "ticker", "Field required", "missing")
+	} else if !ok {
+		v.Add("body", "ticker", fmt.Sprintf("invalid ticker %q", req.Ticker), "value_error")
+	}
+	asset := "opt"
+	if a := strings.ToLower(strings.TrimSpace(req.AssetType)); a != "" {
+		if asset, ok = assetAliases[a]; !ok {
+			v.Add("body", "asset_type", "must be one of opt|eq (aliases: option(s), equity, equities, stock(s))", "enum")
+		}
+	}
+	horizon := lowerOr(req.Horizon, "0dte")
+	if !oneOf(horizon, horizons) {
+		v.Add("body", "horizon", "must be one of "+strings.Join(horizons, "|"), "enum")
+	}
+	cadence := lowerOr(req.Cadence, "hourly")
+	if !oneOf(cadence, cadences) {
+		v.Add("body", "cadence", "must be one of "+strings.Join(cadences, "|"), "enum")
+	}
+	algo := lowerOr(req.Algo, "gbm")
+	if !oneOf(algo, algos) {
+		v.Add("body", "algo", "must be one of "+strings.Join(algos, "|"), "enum")
+	}
+	variant := strings.TrimSpace(req.Variant)
+	packID := lowerOr(req.PackID, DefaultPack)
+	if !ValidID(packID) {
+		v.Add("body", "pack_id", "invalid id", "value_error")
+	}
+	if req.IndicatorSetName != "" && !ValidID(req.IndicatorSetName) {
+		v.Add("body", "indicator_set_name", "invalid name", "value_error")
+	}
+	modelID := ModelID(ticker, asset, horizon, cadence, variant)
+	if err := v.Err(); err != nil {
+		return CreateModelResult{}, err
+	}
+	if !ValidID(modelID) {
+		field := "ticker"
+		if variant != "" {
+			field = "variant"
+		}
+		return CreateModelResult{}, errs.Field("body", field,
+			fmt.Sprintf("model id %q would not be a valid id (^[a-z0-9][a-z0-9_-]{0,63}$)", modelID))
+	}
+	pack, err := l.Pack(packID)
+	if err != nil {
+		return CreateModelResult{}, err
+	}
+	tpl, err := pickTemplate(pack, req.TemplateID, asset, horizon, cadence)
+	if err != nil {
+		return CreateModelResult{}, err
+	}
+	cfg := map[string]any{}
+	polDoc := map[string]any{"risk": map[string]any{}, "execution": map[string]any{}, "alerting": map[string]any{}}
+	tplID := ""
+	if tpl != nil {
+		tplID = stringOr(tpl["template_id"], "")
+		if c, ok := tpl["config"].(map[string]any); ok {
+			cfg = deepCopy(c).(map[string]any)
+		}
+		if p, ok := tpl["policy"].(map[string]any); ok {
+			polDoc = deepCopy(p).(map[string]any)
+		}
+		cfg["template_id"] = tplID
+		cfg["template_version"] = tpl["template_version"]
+	} else if p, ok := pack.Policies["default"]; ok {
+		polDoc = deepCopy(p).(map[string]any)
+	}
+	cfg["model_id"] = modelID
+	cfg["ticker"] = ticker
+	cfg["asset_type"] = asset
+	cfg["horizon"] = horizon
+	cfg["cadence"] = cadence
+	cfg["model"] = algo
+	if _, ok := cfg["task"]; !ok {
+		cfg["task"] = "classification"
+	}
+	if variant != "" {
+		cfg["variant"] = variant
+	}
+	if req.IndicatorSetName != "" {
+		cfg["indicator_set"] = req.IndicatorSetName
+	}
+	now := l.now()
+	rec, err := l.Configs.CreateModel(ctx,
+		ModelRecord{ModelID: modelID, PackID: packID, Config: cfg, CreatedAt: now, UpdatedAt: now},
+		PolicyRecord{ModelID: modelID, PackID: packID, Policy: polDoc, CreatedAt: now})
+	if err != nil {
+		return CreateModelResult{}, err
+	}
+	l.logger().Info("model created", "model_id", modelID, "pack_id", packID, "template_id", tplID)
+	return CreateModelResult{ModelID: modelID, PackID: packID, TemplateID: tplID, Message: "created",
+		Version: rec.Version, PolicyVersion: 1, Config: rec.Config}, nil
+}
+
+func lowerOr(s, def string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// pickTemplate chooses the scaffold template (nil when the pack has none).
+func pickTemplate(p *Pack, templateID, asset, horizon, cadence string) (map[string]any, error) {
+	if templateID != "" {
+		t, ok := p.Templates[templateID]
+		if !ok {
+			return nil, fmt.Errorf("template %s not in pack %s: %w", templateID, p.ID, errs.ErrNotFound)
+		}
+		return t, nil
+	}
+	ids := sortedKeys(p.Templates)
+	match := func(keys ...string) map[string]any {
+		want := map[string]string{"asset_type": asset, "horizon": horizon, "cadence": cadence}
+		for _, id := range ids {
+			t := p.Templates[id]
+			all := true
+			for _, k := range keys {
+				if stringOr(t[k], "") != want[k] {
+					all = false
+					break
+				}
+			}
+			if all {
+				return t
+			}
+		}
+		return nil
+	}
+	if t := match("asset_type", "horizon", "cadence"); t != nil {
+		return t, nil
+	}
+	if t := match("asset_type", "cadence"); t != nil {
+		return t, nil
+	}
+	if t, ok := p.Templates[stringOr(p.Meta["default_template"], "")]; ok {
+		return t, nil
+	}
+	if len(ids) > 0 {
+		return p.Templates[ids[0]], nil
+	}
+	return nil, nil
+}
+
+// GetModel returns a model's latest config record.
+func (l *Lab) GetModel(ctx context.Context, modelID string) (ModelRecord, error) {
+	return l.Configs.GetModel(ctx, modelID)
+}
+
+// ListModels lists stored models ordered by (pack_id, model_id).
+func (l *Lab) ListModels(ctx context.Context, packID string, offset, limit int) ([]ModelRecord, int, error) {
+	return l.Configs.ListModels(ctx, packID, offset, limit)
+}
+
+// PatchModel shallow-merges patch into the model's config and stores it as a
+// new version: for each top-level key, two objects merge one level deep,
+// anything else replaces. packID, when set, must be the model's pack.
+func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[string]any) (ModelRecord, error) {
+	rec, err := l.Configs.GetModel(ctx, modelID)
+	if err != nil {
+		return ModelRecord{}, err
+	}
+	if packID != "" && packID != rec.PackID {
+		return ModelRecord{}, fmt.Errorf("model %s is in pack %s, not %s: %w", modelID, rec.PackID, packID, errs.ErrNotFound)
+	}
+	cfg := deepCopy(rec.Config).(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	for k, nv := range patch {
+		if om, ok := cfg[k].(map[string]any); ok {
+			if nm, ok := nv.(map[string]any); ok {
+				for k2, v2 := range nm {
+					om[k2] = deepCopy(v2)
+				}
+				continue
+			}
+		}
+		cfg[k] = deepCopy(nv)
+	}
+	cfg["model_id"] = modelID // the id is the key; a patch cannot rename it
+	rec.Config = cfg
+	rec.UpdatedAt = l.now()
+	return l.Configs.PutModel(ctx, rec)
+}
+
+// resolvePack picks the pack of a (pack, model) lookup: the explicit one, else
+// the stored model's pack, else DefaultPack.
+func (l *Lab) resolvePack(ctx context.Context, modelID, packID string) (string, error) {
+	if packID != "" {
+		return packID, nil
+	}
+	rec, err := l.Configs.GetModel(ctx, modelID)
+	if err == nil {
+		return rec.PackID, nil
+	}
+	if errors.Is(err, errs.ErrNotFound) {
+		return DefaultPack, nil
+	}
+	return "", err
+}
+
+// GetModelConfig returns the model's config; packID "" means the model's own pack.
+func (l *Lab) GetModelConfig(ctx context.Context, modelID, packID string) (ModelRecord, error) {
+	rec, err := l.Configs.GetModel(ctx, modelID)
+	if err != nil {
+		return ModelRecord{}, err
+	}
+	if packID != "" && packID != rec.PackID {
+		return ModelRecord{}, fmt.Errorf("model_config %s/%s: %w", packID, modelID, errs.ErrNotFound)
+	}
+	return rec, nil
+}
+
+// PutModelConfig replaces the whole config (new version; creating the model if needed).
+func (l *Lab) PutModelConfig(ctx context.Context, packID, modelID string, cfg map[string]any) (ModelRecord, error) {
+	if _, err := l.Pack(packID); err != nil {
+		return ModelRecord{}, err
+	}
+	cfg = deepCopy(cfg).(map[string]any)
+	cfg["model_id"] = modelID
+	now := l.now()
+	return l.Configs.PutModel(ctx, ModelRecord{ModelID: modelID, PackID: packID, Config: cfg, CreatedAt: now, UpdatedAt: now})
+}
+
+// GetPolicy returns the latest stored policy of a model.
+func (l *Lab) GetPolicy(ctx context.Context, modelID, packID string) (PolicyRecord, error) {
+	pack, err := l.resolvePack(ctx, modelID, packID)
+	if err != nil {
+		return PolicyRecord{}, err
+	}
+	return l.Configs.LatestPolicy(ctx, pack, modelID)
+}
+
+// PutPolicy stores a policy (new version when bump, else in place). It is not
+// rejected when invalid (clients save drafts); the result carries the schema
+// verdict.
+func (l *Lab) PutPolicy(ctx context.Context, modelID, packID string, doc map[string]any, bump bool) (PolicyRecord, []string, error) {
+	pack, err := l.resolvePack(ctx, modelID, packID)
+	if err != nil {
+		return PolicyRecord{}, nil, err
+	}
+	rec, err := l.Configs.PutPolicy(ctx, PolicyRecord{ModelID: modelID, PackID: pack, Policy: doc, CreatedAt: l.now()}, bump)
+	if err != nil {
+		return PolicyRecord{}, nil, err
+	}
+	return rec, policy.Validate(doc), nil
+}
+
+// PolicyExplanation is GET /policy/explain: the verdict plus where the policy came from.
+type PolicyExplanation struct {
+	policy.Explanation
+	ModelID       string `json:"model_id"`
+	PackID        string `json:"pack_id"`
+	Source        string `json:"source"` // store | pack | none
+	PolicyVersion int    `json:"policy_version,omitempty"`
+}
+
+// ExplainPolicy validates the model's policy (stored, else the pack's
+// policy_templates/<model>.yaml) and derives the effective execution.
+func (l *Lab) ExplainPolicy(ctx context.Context, modelID, packID string) (PolicyExplanation, error) {
+	pack, err := l.resolvePack(ctx, modelID, packID)
+	if err != nil {
+		return PolicyExplanation{}, err
+	}
+	out := PolicyExplanation{ModelID: modelID, PackID: pack, Source: "none"}
+	var doc any
+	rec, err := l.Configs.LatestPolicy(ctx, pack, modelID)
+	switch {
+	case err == nil:
+		doc, out.Source, out.PolicyVersion = rec.Policy, "store", rec.Version
+	case errors.Is(err, errs.ErrNotFound):
+		if p, perr := l.Pack(pack); perr == nil {
+			if d, ok := p.Policies[modelID]; ok {
+				doc, out.Source = d, "pack"
+			}
+		}
+	default:
+		return PolicyExplanation{}, err
+	}
+	out.Explanation = policy.Explain(doc, pack+"/policy_templates/"+modelID+".yaml")
+	return out, nil
+}
+
+// GetIndicatorSet returns the latest indicator set: by model (scope model) when
+// modelID is set, else by name (scope pack, falling back to the pack's built-in
+// set of that name).
+func (l *Lab) GetIndicatorSet(ctx context.Context, packID, modelID, name string) (IndicatorSetRecord, error) {
+	if modelID != "" {
+		return l.Configs.LatestIndicatorSet(ctx, packID, ScopeModel, modelID)
+	}
+	rec, err := l.Configs.LatestIndicatorSet(ctx, packID, ScopePack, name)
+	if !errors.Is(err, errs.ErrNotFound) {
+		return rec, err
+	}
+	p, perr := l.Pack(packID)
+	if perr != nil {
+		return IndicatorSetRecord{}, err
+	}
+	d, ok := p.IndicatorSets[name]
+	if !ok {
+		return IndicatorSetRecord{}, err
+	}
+	ver := 1
+	if n, ok := d["version"].(int); ok {
+		ver = n
+	}
+	return IndicatorSetRecord{PackID: packID, Scope: ScopePack, Key: name, Version: ver, Data: d}, nil
+}
+
+// PutIndicatorSet validates the set against the indicator registry (unknown
+// names or bad parameters are a 422 naming them) and appends a new version.
+func (l *Lab) PutIndicatorSet(ctx context.Context, rec IndicatorSetRecord) (IndicatorSetRecord, error) {
+	if _, err := indicators.SetFromMap(rec.Data); err != nil {
+		return IndicatorSetRecord{}, errs.Field("body", "data", err.Error())
+	}
+	if _, ok := rec.Data["name"]; !ok && rec.Scope == ScopePack {
+		rec.Data["name"] = rec.Key
+	}
+	rec.CreatedAt = l.now()
+	return l.Configs.PutIndicatorSet(ctx, rec)
+}
+
+// ModelSummary is one row of GET /models.
+type ModelSummary struct {
+	ID        string `json:"id"`
+	PackID    string `json:"pack_id"`
+	Version   int    `json:"version"`
+	Ticker    string `json:"ticker,omitempty"`
+	AssetType string `json:"asset_type,omitempty"`
+	Horizon   string `json:"horizon,omitempty"`
+	Cadence   string `json:"cadence,omitempty"`
+	UpdatedAt string `json:"updated_at,omitempty"`
+}
+
+// Summarize turns records into listing rows.
+func Summarize(recs []ModelRecord) []ModelSummary {
+	out := make([]ModelSummary, 0, len(recs))
+	for _, r := range recs {
+		s := ModelSummary{ID: r.ModelID, PackID: r.PackID, Version: r.Version,
+			Ticker: stringOr(r.Config["ticker"], ""), AssetType: stringOr(r.Config["asset_type"], ""),
+			Horizon: stringOr(r.Config["horizon"], ""), Cadence: stringOr(r.Config["cadence"], "")}
+		if !r.UpdatedAt.IsZero() {
+			s.UpdatedAt = r.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PackID != out[j].PackID {
+			return out[i].PackID < out[j].PackID
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

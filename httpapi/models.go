@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine"
+)
+
+func (s *Server) routesModels() {
+	s.POST("/models", "create a model from its pack's template (409 if it exists)", s.createModel)
+	s.GET("/models", "list models (?pack_id=, limit/offset)", s.listModels)
+	s.GET("/models/:id", "one model: config, version, latest policy", s.getModel)
+	s.PATCH("/models/:id", "shallow-merge into the model config (new version)", s.patchModel)
+}
+
+func (s *Server) createModel(r *http.Request, _ httprouter.Params) (any, error) {
+	var req engine.CreateModelRequest
+	if err := DecodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	return s.Lab.CreateModel(r.Context(), req)
+}
+
+// modelsPage is GET /models.
+type modelsPage struct {
+	Models []engine.ModelSummary `json:"models"`
+	Count  int                   `json:"count"`
+	PageInfo
+}
+
+func (s *Server) listModels(r *http.Request, _ httprouter.Params) (any, error) {
+	q := NewQuery(r)
+	pack := q.ID("pack_id", "", false)
+	page := q.Page(100)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	recs, total, err := s.Lab.ListModels(r.Context(), pack, page.Offset, page.Limit)
+	if err != nil {
+		return nil, err
+	}
+	rows := engine.Summarize(recs)
+	return modelsPage{Models: rows, Count: len(rows), PageInfo: page.Info(len(rows), total)}, nil
+}
+
+func (s *Server) getModel(r *http.Request, p httprouter.Params) (any, error) {
+	id, err := PathID(p, "id")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.Lab.GetModel(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"model": rec, "model_id": rec.ModelID, "pack_id": rec.PackID, "config": rec.Config,
+		"version": rec.Version, "policy": nil, "policy_version": nil}
+	if pol, err := s.Lab.GetPolicy(r.Context(), id, rec.PackID); err == nil {
+		out["policy"], out["policy_version"] = pol.Policy, pol.Version
+	}
+	return out, nil
+}
+
+func (s *Server) patchModel(r *http.Request, p httprouter.Params) (any, error) {
+	id, err := PathID(p, "id")
+	if err != nil {
+		return nil, err
+	}
+	var body struct {
+		PackID string         `json:"pack_id"`
+		Config map[string]any `json:"config"`
+	}
+	if err := DecodeJSON(r, &body); err != nil {
+		return nil, err
+	}
+	c := NewCheck("body")
+	pack := c.ID("pack_id", body.PackID, false)
+	if body.Config == nil {
+		c.Fail("config", "Field required", "missing")
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	rec, err := s.Lab.PatchModel(r.Context(), id, pack, body.Config)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"model_id": rec.ModelID, "pack_id": rec.PackID, "version": rec.Version, "config": rec.Config}, nil
+}
