@@ -1,6 +1,9 @@
 package indicators
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // This file holds the O(n) building blocks every indicator uses. They skip
 // NaN inputs the way rolling/ewm statistics conventionally do and write into
@@ -14,36 +17,93 @@ var nan = math.NaN()
 // stale state less. Output is NaN until minP inputs have been observed; on a
 // NaN input the previous state is repeated.
 func ewm(x []float64, alpha float64, minP int, out []float64) []float64 {
+	n := len(x)
 	if out == nil {
-		out = make([]float64, len(x))
+		out = make([]float64, n)
 	}
-	var w float64
-	omega := 1.0
-	started := false
-	cnt := 0
+	i := 0
+	for ; i < n && x[i] != x[i]; i++ {
+		out[i] = nan
+	}
+	if i == n {
+		return out
+	}
 	beta := 1 - alpha
-	for i, v := range x {
-		if !started {
-			if v == v {
-				w, started, cnt, omega = v, true, 1, 1
+	// Without gaps the weight of the old state is always beta and the update
+	// is beta·w + alpha·x (its denominator beta+alpha is 1 up to rounding);
+	// after a gap the decayed weight omega is renormalised explicitly.
+	w := x[i]
+	cnt := 1
+	omega := 1.0
+	if cnt >= minP {
+		out[i] = w
+	} else {
+		out[i] = nan
+	}
+	for i++; i < n; i++ {
+		v := x[i]
+		if v == v {
+			if omega == 1 {
+				w = beta*w + alpha*v
+			} else {
+				omega *= beta
+				w = (omega*w + alpha*v) / (omega + alpha)
+				omega = 1
 			}
+			cnt++
 		} else {
 			omega *= beta
-			if v == v {
-				if w != v {
-					w = (omega*w + alpha*v) / (omega + alpha)
-				}
-				omega = 1
-				cnt++
-			}
 		}
-		if started && cnt >= minP {
+		if cnt >= minP {
 			out[i] = w
 		} else {
 			out[i] = nan
 		}
 	}
 	return out
+}
+
+// ewmPair smooths a and b with the same alpha in one pass when both are
+// dense after a common leading NaN run (two independent recurrences
+// interleave in the CPU); otherwise it falls back to two ewm passes.
+func ewmPair(a, b []float64, alpha float64, minP int, outA, outB []float64) {
+	n := len(a)
+	lead := 0
+	for lead < n && a[lead] != a[lead] {
+		lead++
+	}
+	dense := lead < n
+	for i := lead; i < n && dense; i++ {
+		if a[i] != a[i] || b[i] != b[i] {
+			dense = false
+		}
+	}
+	for i := 0; i < lead && dense; i++ {
+		if b[i] == b[i] {
+			dense = false
+		}
+	}
+	if !dense {
+		ewm(a, alpha, minP, outA)
+		ewm(b, alpha, minP, outB)
+		return
+	}
+	beta := 1 - alpha
+	for i := 0; i < lead; i++ {
+		outA[i], outB[i] = nan, nan
+	}
+	wa, wb := a[lead], b[lead]
+	for i := lead; i < n; i++ {
+		if i > lead {
+			wa = beta*wa + alpha*a[i]
+			wb = beta*wb + alpha*b[i]
+		}
+		if i-lead+1 >= minP {
+			outA[i], outB[i] = wa, wb
+		} else {
+			outA[i], outB[i] = nan, nan
+		}
+	}
 }
 
 // ema is EMA_n: α=2/(n+1), NaN until n inputs have been seen.
@@ -61,8 +121,32 @@ func rollMoments(x []float64, n, minP int, sum, mean, std []float64) {
 	if minP < 1 {
 		minP = 1
 	}
+	// Most inputs are NaN only during a leading warm-up: run the dense kernel
+	// on the rest (windows there simply start at the first value).
+	lead := 0
+	for lead < len(x) && x[lead] != x[lead] {
+		lead++
+	}
+	if !hasNaN(x[lead:]) {
+		for _, o := range [][]float64{sum, mean, std} {
+			if o != nil {
+				for i := 0; i < lead; i++ {
+					o[i] = nan
+				}
+			}
+		}
+		sub := func(o []float64) []float64 {
+			if o == nil {
+				return nil
+			}
+			return o[lead:]
+		}
+		rollMomentsDense(x[lead:], n, minP, sub(sum), sub(mean), sub(std))
+		return
+	}
 	var c, s, ss float64
 	cnt := 0
+	left := n // rows until the next exact re-summation
 	for i, v := range x {
 		if i >= n {
 			if o := x[i-n]; o == o {
@@ -72,7 +156,10 @@ func rollMoments(x []float64, n, minP int, sum, mean, std []float64) {
 				cnt--
 			}
 		}
-		if i > 0 && i%n == 0 {
+		if left--; left == 0 {
+			left = n
+		}
+		if i > 0 && left == n {
 			if cnt > 0 {
 				c += s / float64(cnt)
 			}
@@ -132,6 +219,74 @@ func rollMoments(x []float64, n, minP int, sum, mean, std []float64) {
 	}
 }
 
+// rollMomentsDense is rollMoments for input without NaN: the count is
+// min(i+1, n), so the per-row bookkeeping reduces to the running sums.
+func rollMomentsDense(x []float64, n, minP int, sum, mean, std []float64) {
+	if len(x) == 0 {
+		return
+	}
+	c := x[0]
+	var s, ss float64
+	left := n
+	invN := 1 / float64(n)
+	for i, v := range x {
+		if i >= n {
+			d := x[i-n] - c
+			s -= d
+			ss -= d * d
+		}
+		if left--; left == 0 {
+			left = n
+			if i > 0 { // re-centre and re-sum rows i−n+1 … i−1 exactly
+				lo := max(0, i-n+1)
+				c += s / float64(i-lo)
+				s, ss = 0, 0
+				for _, o := range x[lo:i] {
+					d := o - c
+					s += d
+					ss += d * d
+				}
+			}
+		}
+		d := v - c
+		s += d
+		ss += d * d
+		cnt := i + 1
+		inv := invN
+		if cnt < n {
+			inv = 1 / float64(cnt)
+		} else {
+			cnt = n
+		}
+		ok := cnt >= minP
+		if sum != nil {
+			if ok {
+				sum[i] = s + c*float64(cnt)
+			} else {
+				sum[i] = nan
+			}
+		}
+		if mean != nil {
+			if ok {
+				mean[i] = c + s*inv
+			} else {
+				mean[i] = nan
+			}
+		}
+		if std != nil {
+			if ok && cnt >= 2 {
+				vr := (ss - s*s*inv) / float64(cnt-1)
+				if vr <= 1e-13*(ss*inv+1e-300) {
+					vr = 0
+				}
+				std[i] = math.Sqrt(vr)
+			} else {
+				std[i] = nan
+			}
+		}
+	}
+}
+
 func rollSum(x []float64, n, minP int) []float64 {
 	out := make([]float64, len(x))
 	rollMoments(x, n, minP, out, nil, nil)
@@ -150,49 +305,146 @@ func rollStd(x []float64, n, minP int) []float64 {
 	return out
 }
 
+// scratch recycles temporary buffers of the hot kernels (not outputs), so a
+// pass over a million rows does not fault in and zero fresh pages each time.
+var scratch = sync.Pool{New: func() any { return new([]float64) }}
+
+func getScratch(n int) *[]float64 {
+	p := scratch.Get().(*[]float64)
+	if cap(*p) < n {
+		*p = make([]float64, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+func hasNaN(x []float64) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
+}
+
 // rollExtreme writes the rolling max (isMax) or min of x over n rows with at
-// least minP non-NaN values, using a monotonic deque of indices.
+// least minP non-NaN values. It uses the van Herk/Gil-Werman scheme: running
+// extremes forward within blocks of n rows and backward within each block;
+// the window ending at i is covered by the backward extreme at its start and
+// the forward extreme at i, both of which only read rows inside the window.
+// NaN never wins a comparison, so it is skipped.
 func rollExtreme(x []float64, n, minP int, isMax bool, out []float64) []float64 {
+	size := len(x)
 	if out == nil {
-		out = make([]float64, len(x))
+		out = make([]float64, size)
 	}
 	if minP < 1 {
 		minP = 1
 	}
-	dq := make([]int, 0, n+1)
-	head := 0
+	if size == 0 {
+		return out
+	}
+	bp := getScratch(size)
+	defer scratch.Put(bp)
+	back := *bp
+	lead := 0
+	for lead < size && x[lead] != x[lead] {
+		lead++
+	}
+	if !hasNaN(x[lead:]) { // NaN only as a leading warm-up: windows start after it
+		for i := 0; i < lead; i++ {
+			out[i] = nan
+		}
+		if isMax {
+			gilWermanMax(x[lead:], n, back, out[lead:])
+		} else {
+			gilWermanMin(x[lead:], n, back, out[lead:])
+		}
+		for i := lead; i < lead+minP-1 && i < size; i++ {
+			out[i] = nan
+		}
+		return out
+	}
+	if isMax {
+		gilWermanMax(x, n, back, out)
+	} else {
+		gilWermanMin(x, n, back, out)
+	}
 	cnt := 0
 	for i, v := range x {
+		if v == v {
+			cnt++
+		}
 		if i >= n && x[i-n] == x[i-n] {
 			cnt--
 		}
-		for head < len(dq) && dq[head] <= i-n {
-			head++
-		}
-		if v == v {
-			cnt++
-			for len(dq) > head {
-				last := x[dq[len(dq)-1]]
-				if (isMax && last <= v) || (!isMax && last >= v) {
-					dq = dq[:len(dq)-1]
-				} else {
-					break
-				}
-			}
-			dq = append(dq, i)
-		}
-		if head >= 64 && 2*head >= len(dq) { // drop the spent prefix
-			k := copy(dq, dq[head:])
-			dq = dq[:k]
-			head = 0
-		}
-		if cnt >= minP && head < len(dq) {
-			out[i] = x[dq[head]]
-		} else {
+		if cnt < minP || math.IsInf(out[i], 0) {
 			out[i] = nan
 		}
 	}
 	return out
+}
+
+func gilWermanMax(x []float64, n int, back, out []float64) {
+	size := len(x)
+	ninf := math.Inf(-1)
+	for b := 0; b < size; b += n {
+		e := min(b+n, size)
+		m := ninf
+		for i := e - 1; i >= b; i-- {
+			if v := x[i]; v > m {
+				m = v
+			}
+			back[i] = m
+		}
+	}
+	for b := 0; b < size; b += n {
+		e := min(b+n, size)
+		m := ninf
+		for i := b; i < e; i++ {
+			if v := x[i]; v > m {
+				m = v
+			}
+			r := m
+			if i != b+n-1 && i >= n-1 {
+				if bv := back[i-n+1]; bv > r {
+					r = bv
+				}
+			}
+			out[i] = r
+		}
+	}
+}
+
+func gilWermanMin(x []float64, n int, back, out []float64) {
+	size := len(x)
+	pinf := math.Inf(1)
+	for b := 0; b < size; b += n {
+		e := min(b+n, size)
+		m := pinf
+		for i := e - 1; i >= b; i-- {
+			if v := x[i]; v < m {
+				m = v
+			}
+			back[i] = m
+		}
+	}
+	for b := 0; b < size; b += n {
+		e := min(b+n, size)
+		m := pinf
+		for i := b; i < e; i++ {
+			if v := x[i]; v < m {
+				m = v
+			}
+			r := m
+			if i != b+n-1 && i >= n-1 {
+				if bv := back[i-n+1]; bv < r {
+					r = bv
+				}
+			}
+			out[i] = r
+		}
+	}
 }
 
 func rollMax(x []float64, n, minP int) []float64 { return rollExtreme(x, n, minP, true, nil) }

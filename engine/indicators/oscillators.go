@@ -22,8 +22,8 @@ func rsiCore(p []float64, n int) []float64 {
 			g[i], l[i] = 0, -d
 		}
 	}
-	ag := wilder(g, n, g)
-	al := wilder(l, n, l)
+	ewmPair(g, l, 1/float64(n), n, g, l)
+	ag, al := g, l
 	out := ag // reuse
 	for i := range out {
 		a, b := ag[i], al[i]

@@ -38,15 +38,16 @@ type days struct {
 
 func splitDays(ts []int64, loc *time.Location) days {
 	out := days{idx: make([]int, len(ts))}
+	z := zoneCache{loc: loc}
 	cur := -1
 	for i, t := range ts {
 		if cur >= 0 {
-			d := out.list[cur]
+			d := &out.list[cur]
 			if t >= d.Start && t < d.End {
 				out.idx[i] = cur
 				continue
 			}
-			// unsorted input: look back for a known day
+			// unsorted input: look back a few days
 			found := false
 			for k := len(out.list) - 1; k >= 0 && k >= len(out.list)-3; k-- {
 				if t >= out.list[k].Start && t < out.list[k].End {
@@ -59,14 +60,88 @@ func splitDays(ts []int64, loc *time.Location) days {
 				continue
 			}
 		}
-		lt := time.UnixMilli(t).In(loc)
-		y, m, dd := lt.Date()
-		st := time.Date(y, m, dd, 0, 0, 0, 0, loc)
-		out.list = append(out.list, etDay{Y: y, M: int(m), D: dd, Start: st.UnixMilli(), End: st.AddDate(0, 0, 1).UnixMilli(), Weekday: st.Weekday()})
+		out.list = append(out.list, z.day(t))
 		cur = len(out.list) - 1
 		out.idx[i] = cur
 	}
 	return out
+}
+
+// zoneCache resolves local days with plain arithmetic inside one UTC-offset
+// period (ZoneBounds) and asks the zone database only when crossing into
+// another period, which keeps the cost per day at a few integer operations.
+type zoneCache struct {
+	loc       *time.Location
+	off       int64 // offset in ms
+	from, to  int64 // period bounds in ms (to = 0: unbounded)
+	have      bool
+	toUnbound bool
+	fromUnbnd bool
+}
+
+func (z *zoneCache) offsetAt(t int64) int64 {
+	if z.have && (z.fromUnbnd || t >= z.from) && (z.toUnbound || t < z.to) {
+		return z.off
+	}
+	tm := time.UnixMilli(t).In(z.loc)
+	_, off := tm.Zone()
+	a, b := tm.ZoneBounds()
+	z.off, z.have = int64(off)*1000, true
+	z.fromUnbnd, z.toUnbound = a.IsZero(), b.IsZero()
+	if !z.fromUnbnd {
+		z.from = a.UnixMilli()
+	}
+	if !z.toUnbound {
+		z.to = b.UnixMilli()
+	}
+	return z.off
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// day returns the local calendar day containing t.
+func (z *zoneCache) day(t int64) etDay {
+	off := z.offsetAt(t)
+	dn := floorDiv(t+off, dayMs) // local day number since 1970-01-01
+	localMid := dn * dayMs
+	start := localMid - z.offsetAt(localMid-off)
+	if start > t { // the offset changed between midnight and t
+		start = localMid - z.offsetAt(start)
+	}
+	endLocal := localMid + dayMs
+	end := endLocal - z.offsetAt(endLocal-off)
+	if end <= t {
+		end = endLocal - z.offsetAt(end)
+	}
+	y, m, d := civil(dn)
+	return etDay{Y: y, M: m, D: d, Start: start, End: end, Weekday: time.Weekday((dn%7 + 11) % 7)}
+}
+
+// civil converts days since 1970-01-01 to a proleptic Gregorian date
+// (H. Hinnant's days-to-civil algorithm).
+func civil(z int64) (int, int, int) {
+	z += 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return int(y), int(m), int(d)
 }
 
 // hourOf is the local hour of t within day d (DST days are resolved exactly).

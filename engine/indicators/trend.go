@@ -29,8 +29,8 @@ func adx(c *call) ([]Column, error) {
 		}
 	}
 	trs := wilder(tr, p, tr)
-	pd := wilder(pdm, p, pdm)
-	md := wilder(mdm, p, mdm)
+	ewmPair(pdm, mdm, 1/float64(p), p, pdm, mdm)
+	pd, md := pdm, mdm
 	dx := make([]float64, n)
 	for i := 0; i < n; i++ {
 		pd[i] = 100 * safeDiv(pd[i], trs[i])

@@ -679,3 +679,27 @@ func TestFlowIndicators(t *testing.T) {
 	g = runInd(t, h, "pcr_volume", nil)
 	expectCol(t, "pcr_volume/d", g["pcr_volume"], mapf(40, func(i int) float64 { return (2*p[i] + 1e-9) / (k[i] + 1e-9) }), 1e-12)
 }
+
+func TestSplitDaysMatchesTimePackage(t *testing.T) {
+	// every 20 minutes across both 2024 DST changes and a few years back
+	var ts []int64
+	for _, y := range []int{1999, 2020, 2024} {
+		for tm := time.Date(y, 3, 1, 0, 0, 0, 0, time.UTC); tm.Before(time.Date(y, 11, 20, 0, 0, 0, 0, time.UTC)); tm = tm.Add(20 * time.Minute) {
+			ts = append(ts, tm.UnixMilli())
+		}
+	}
+	loc := newYork()
+	ds := splitDays(ts, loc)
+	for i, t0 := range ts {
+		d := ds.list[ds.idx[i]]
+		lt := time.UnixMilli(t0).In(loc)
+		y, m, dd := lt.Date()
+		st := time.Date(y, m, dd, 0, 0, 0, 0, loc)
+		if d.Y != y || d.M != int(m) || d.D != dd || d.Start != st.UnixMilli() || d.End != st.AddDate(0, 0, 1).UnixMilli() || d.Weekday != lt.Weekday() {
+			t.Fatalf("%v: got %+v", lt, d)
+		}
+		if h := hourOf(t0, d, loc); h != lt.Hour() {
+			t.Fatalf("%v: hour %d", lt, h)
+		}
+	}
+}
