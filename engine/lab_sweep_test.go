@@ -348,3 +348,58 @@ func TestSweepJobCrashAndResume(t *testing.T) {
 		t.Fatalf("retry created another sweep: %d", total)
 	}
 }
+
+// TestSweepJobCancel cancels a running sweep job through the runner: the job
+// ends cancelled within a second, its result holds the finished cells, and
+// the sweep row is cancelled with those cells stored and ranked.
+func TestSweepJobCancel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluates a few hundred cells over 100k rows")
+	}
+	env := openSweepEnv(t, t.TempDir())
+	oof := testOOF(t, 100_000)
+	r := jobs.New(env.db, jobs.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Close(context.Background()) }()
+	reached := make(chan struct{})
+	var once sync.Once
+	jobs.Register(r, engine.SweepJobKind, jobs.Heavy, func(ctx context.Context, tk *jobs.Task, req engine.SweepRequest) (any, error) {
+		return env.lab.RunSweep(ctx, req, engine.SweepSource{OOF: oof}, engine.SweepOptions{JobID: tk.JobID, Workers: 1,
+			Progress: func(f float64, msg string) {
+				tk.Progress(f, msg)
+				if f >= 0.2 {
+					once.Do(func() { close(reached) })
+				}
+			}})
+	})
+	job, err := r.Submit(context.Background(), engine.SweepJobKind, "", bigGrid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		t.Fatal("sweep never got going")
+	}
+	t0 := time.Now()
+	if _, err := r.Cancel(context.Background(), job.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	j, err := r.Wait(ctx, job.ID)
+	if d := time.Since(t0); err != nil || d > time.Second {
+		t.Fatalf("cancel took %v: %v", d, err)
+	}
+	var resp engine.SweepResponse
+	if j.Status != jobs.Cancelled || json.Unmarshal(j.Result, &resp) != nil || resp.Status != engine.SweepCancelled ||
+		resp.Count < 200 || resp.Count >= 1000 {
+		t.Fatalf("job %+v result %s", j, j.Result)
+	}
+	rec, rows, err := env.lab.GetSweep(context.Background(), resp.SweepID)
+	if err != nil || rec.Status != engine.SweepCancelled || len(rows) != resp.Count || rec.Filtered != resp.Filtered {
+		t.Fatalf("%+v rows %d %v", rec, len(rows), err)
+	}
+}
