@@ -33,6 +33,11 @@ type MarketStore struct {
 	locks sync.Map // partition path → *sync.Mutex; serialises read-merge-write per file
 }
 
+// writePartition publishes one partition file atomically (temp file, fsync, rename).
+func writePartition[T any](_ *MarketStore, path string, rows []T, meta map[string]string) error {
+	return WriteParquetAtomic(path, rows, meta)
+}
+
 var _ market.Store = (*MarketStore)(nil)
 
 // NewMarketStore returns a store rooted at dir (created on first write).
@@ -197,7 +202,7 @@ func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (marke
 	}
 	m := map[string]string{mkKind: market.KindBars, mkSource: b.Source, mkTicker: b.Ticker, mkTF: b.Timeframe,
 		mkFirst: strconv.FormatInt(rows[0].TS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].TS, 10)}
-	return st, WriteParquetAtomic(path, rows, m)
+	return st, writePartition(s, path, rows, m)
 }
 
 // checkSource refuses to write source over a ticker that holds data of another source.

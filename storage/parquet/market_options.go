@@ -124,7 +124,7 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 	}
 	m := map[string]string{mkKind: market.KindOptions, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(first, 10), mkLast: strconv.FormatInt(last, 10), mkExpiries: joinSet(expSet)}
-	return st, WriteParquetAtomic(path, rows, m)
+	return st, writePartition(s, path, rows, m)
 }
 
 // joinSet renders expiry counts as "YYYY-MM-DD:n,…" (sorted) for the file footer.
@@ -335,7 +335,7 @@ func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (marke
 	}
 	m := map[string]string{mkKind: market.KindChains, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(rows[0].SnapTS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].SnapTS, 10), mkExpiries: joinSet(expSet)}
-	return st, WriteParquetAtomic(path, rows, m)
+	return st, writePartition(s, path, rows, m)
 }
 
 // ReadChains implements market.Store.
