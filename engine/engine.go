@@ -63,6 +63,13 @@ type Lab struct {
 	// Exports writes user-named output files (out_csv, raw_out) under exports/.
 	Exports ExportWriter
 
+	// Backtests stores backtest runs, folds and the leaderboard index.
+	Backtests BacktestStore
+	// Artifacts reads and writes artifacts/<kind>/<name> (plots, OOF predictions).
+	Artifacts ArtifactStore
+	// OOFs caches out-of-fold predictions in memory (nil: no cache).
+	OOFs *OOFCache
+
 	packs *packCache
 }
 

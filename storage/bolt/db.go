@@ -27,8 +27,10 @@
 //	flags                key → {enabled, …}
 //	risk_profiles        name → risk profile
 //	audit                be(id) → audit row (who, what, when, outcome, body digest)
-//	idx_leaderboard_sharpe  be(sortable float)|be(run_id) → "" (order by sharpe_hourly)
-//	idx_leaderboard_cumret  be(sortable float)|be(run_id) → ""
+//	idx_leaderboard_sharpe  scope|be(sortable float)|be(run_id) → filter fields (order by sharpe_hourly)
+//	idx_leaderboard_cumret  scope|be(sortable float)|be(run_id) → filter fields (order by cum_ret)
+//	idx_leaderboard_created scope|be(run_id) → filter fields (order by created_at); "#"|scope → be(count)
+//	                     (scope: "*", "p="pack, "m="model, "t="tag, "r="risk_profile, "g=0|1"; see backtests.go)
 //	idx_signals_by_model    model_id|date|hour|ticker → "" (signals by model/date)
 //
 // Every bucket above is created at Open, so readers never meet a missing bucket.
@@ -73,6 +75,7 @@ const (
 	BucketAudit               = "audit"
 	BucketIdxLeaderSharpe     = "idx_leaderboard_sharpe"
 	BucketIdxLeaderCumRet     = "idx_leaderboard_cumret"
+	BucketIdxLeaderCreated    = "idx_leaderboard_created"
 	BucketIdxSignalsByModel   = "idx_signals_by_model"
 
 	// Nested bucket names.
@@ -86,7 +89,7 @@ var Buckets = []string{
 	BucketPolicies, BucketIndicatorSets, BucketTemplates, BucketBuildRuns, BucketTrainingRuns,
 	BucketBacktestRuns, BucketSweeps, BucketArtifacts, BucketSignals, BucketOptionSignals, BucketJobs,
 	BucketUsers, BucketTokens, BucketQuotas, BucketFlags, BucketRiskProfiles, BucketAudit,
-	BucketIdxLeaderSharpe, BucketIdxLeaderCumRet, BucketIdxSignalsByModel,
+	BucketIdxLeaderSharpe, BucketIdxLeaderCumRet, BucketIdxSignalsByModel, BucketIdxLeaderCreated,
 }
 
 // nestedBuckets are created inside their parent at Open.

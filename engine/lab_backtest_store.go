@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"sigmalab/engine/backtest"
+)
+
+// BacktestRun is one stored backtest (bucket backtest_runs). The predecessor's
+// columns keep their names; the UI/mock aliases (sharpe, trades, win_rate,
+// max_drawdown, cum_ret, gate, lineage) are filled from the same figures.
+type BacktestRun struct {
+	ID          int64          `json:"id"`
+	PackID      string         `json:"pack_id"`
+	ModelID     string         `json:"model_id"`
+	BuildID     string         `json:"build_id"`
+	Tag         string         `json:"tag"`
+	RiskProfile string         `json:"risk_profile"`
+	Status      string         `json:"status"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  time.Time      `json:"finished_at"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Params      map[string]any `json:"params"`
+	Metrics     map[string]any `json:"metrics"`
+	// BestSharpeHourly and BestCumRet are the overall OOF figures of the
+	// reported path (not the best fold); nil when the run has no rows.
+	BestSharpeHourly *float64       `json:"best_sharpe_hourly"`
+	BestCumRet       *float64       `json:"best_cum_ret"`
+	TradesTotal      int            `json:"trades_total"`
+	PlotsURI         string         `json:"plots_uri"`    // equity curve SVG (data-dir relative)
+	PlotPNGURI       string         `json:"plot_png_uri"` // same as PNG
+	DataCSVURI       string         `json:"data_csv_uri"` // the matrix the run read
+	CardURI          string         `json:"card_uri"`     // model card JSON
+	OOFKey           string         `json:"oof_key"`      // cache key of the OOF predictions
+	SweepID          int64          `json:"sweep_id,omitempty"`
+	Gate             Gate           `json:"gate"`
+	GatePass         bool           `json:"gate_pass"`
+	Lineage          map[string]any `json:"lineage"`
+
+	// UI aliases.
+	Sharpe      *float64 `json:"sharpe"`
+	Trades      int      `json:"trades"`
+	WinRate     float64  `json:"win_rate"`
+	MaxDrawdown float64  `json:"max_drawdown"`
+	CumRet      *float64 `json:"cum_ret"`
+}
+
+// Gate is the risk gate verdict of a run: it passes when Reasons is empty.
+type Gate struct {
+	Pass    bool     `json:"pass"`
+	Reasons []string `json:"reasons"`
+}
+
+// BacktestFold is one fold of a stored run (nested bucket folds).
+type BacktestFold struct {
+	RunID        int64              `json:"run_id"`
+	Fold         int                `json:"fold"`
+	ThrUsed      *float64           `json:"thr_used"`
+	CumRet       float64            `json:"cum_ret"`
+	SharpeHourly float64            `json:"sharpe_hourly"`
+	Trades       int                `json:"trades"`
+	Sortino      float64            `json:"sortino"`
+	MaxDD        float64            `json:"max_dd"`
+	Metrics      backtest.Metrics   `json:"metrics"`
+	HourThr      []backtest.HourThr `json:"hour_thr,omitempty"`
+}
+
+// BacktestWrite is a run with its folds, stored together.
+type BacktestWrite struct {
+	Run   BacktestRun
+	Folds []BacktestFold
+}
+
+// Leaderboard orders.
+const (
+	OrderSharpe    = "sharpe_hourly"
+	OrderCumRet    = "cum_ret"
+	OrderCreatedAt = "created_at"
+)
+
+// LeaderboardQuery filters and orders GET /leaderboard. Empty strings and a
+// nil PassGate match everything.
+type LeaderboardQuery struct {
+	PackID      string
+	ModelID     string
+	Tag         string
+	RiskProfile string
+	PassGate    *bool
+	OrderBy     string // sharpe_hourly (default) | cum_ret | created_at
+	Limit       int
+	Offset      int
+}
+
+// BacktestStore is the port for backtest runs, their folds and the
+// leaderboard index.
+type BacktestStore interface {
+	// SaveBacktests stores runs with their folds and index entries in one
+	// transaction, assigning ids (returned in order).
+	SaveBacktests(ctx context.Context, runs []BacktestWrite) ([]int64, error)
+	// GetBacktest returns a run and its folds (ErrNotFound when absent).
+	GetBacktest(ctx context.Context, id int64) (BacktestRun, []BacktestFold, error)
+	// Leaderboard returns one page of runs in index order and the number of
+	// matching runs. Runs without the metric sort last; ties newest first.
+	Leaderboard(ctx context.Context, q LeaderboardQuery) ([]BacktestRun, int, error)
+}
+
+// ArtifactStore reads and writes artifact files artifacts/<kind>/<name>
+// atomically; paths returned are data-dir relative.
+type ArtifactStore interface {
+	WriteArtifact(ctx context.Context, kind, name string, data []byte) (string, error)
+	// ReadArtifact returns ErrNotFound when the file is absent.
+	ReadArtifact(ctx context.Context, kind, name string) ([]byte, error)
+}

@@ -1,0 +1,270 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"sigmalab/engine"
+	"sigmalab/engine/errs"
+)
+
+// Backtest runs live in backtest_runs as be(id) → BacktestRun, their folds in
+// the nested bucket backtest_runs/folds as be(run_id)|be(fold) → BacktestFold.
+//
+// The leaderboard is served from three index buckets, one per order:
+//
+//	idx_leaderboard_sharpe   scope|sortable(sharpe_hourly)|be(id) → filter fields
+//	idx_leaderboard_cumret   scope|sortable(cum_ret)|be(id)       → filter fields
+//	idx_leaderboard_created  scope|be(id)                         → filter fields
+//
+// Every run is indexed under the scope "*" and one scope per filter value it
+// has ("p=<pack>", "m=<model>", "t=<tag>", "r=<risk_profile>", "g=0|1"), so a
+// query with one filter (or none) is a reverse range read of one scope. Ties
+// sort newest first because the id follows the metric; a missing metric is
+// encoded below every number, so those runs come last. The created bucket also
+// keeps "#"|scope → be(count) so such queries report their total without
+// counting. A query with several filters walks the smallest of its scopes and
+// checks the other fields from the index values, never loading a run it does
+// not return.
+
+// Backtests returns the engine.BacktestStore over db.
+func (db *DB) Backtests() *Backtests { return &Backtests{db: db} }
+
+// Backtests implements engine.BacktestStore.
+type Backtests struct{ db *DB }
+
+var _ engine.BacktestStore = (*Backtests)(nil)
+
+// idxFields are the filterable fields stored as index values.
+type idxFields struct {
+	Pack, Model, Tag, Risk string
+	Gate                   bool
+}
+
+// clean keeps the separator out of index keys and values.
+func clean(s string) string { return strings.ReplaceAll(s, "\x00", " ") }
+
+func (f idxFields) encode() []byte {
+	g := "0"
+	if f.Gate {
+		g = "1"
+	}
+	return []byte(strings.Join([]string{clean(f.Pack), clean(f.Model), clean(f.Tag), clean(f.Risk), g}, "\x00"))
+}
+
+func decodeIdxFields(b []byte) idxFields {
+	p := strings.Split(string(b), "\x00")
+	if len(p) != 5 {
+		return idxFields{}
+	}
+	return idxFields{Pack: p[0], Model: p[1], Tag: p[2], Risk: p[3], Gate: p[4] == "1"}
+}
+
+func (f idxFields) scopes() []string {
+	g := "g=0"
+	if f.Gate {
+		g = "g=1"
+	}
+	s := []string{"*", "p=" + clean(f.Pack), "m=" + clean(f.Model), g}
+	if f.Tag != "" {
+		s = append(s, "t="+clean(f.Tag))
+	}
+	if f.Risk != "" {
+		s = append(s, "r="+clean(f.Risk))
+	}
+	return s
+}
+
+func metricKey(p *float64) []byte {
+	if p == nil || math.IsNaN(*p) {
+		return U64(0)
+	}
+	return SortableFloat(*p)
+}
+
+func countKey(scope string) []byte { return []byte("#" + scope) }
+
+// SaveBacktests implements engine.BacktestStore: rows, folds, index entries and
+// counters of all runs in one transaction.
+func (s *Backtests) SaveBacktests(_ context.Context, runs []engine.BacktestWrite) ([]int64, error) {
+	ids := make([]int64, len(runs))
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BucketBacktestRuns))
+		folds := b.Bucket([]byte(NestedFolds))
+		sh := tx.Bucket([]byte(BucketIdxLeaderSharpe))
+		cr := tx.Bucket([]byte(BucketIdxLeaderCumRet))
+		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
+		for i := range runs {
+			run := runs[i].Run
+			id, key, err := NextID(b)
+			if err != nil {
+				return fmt.Errorf("backtest id: %w", err)
+			}
+			run.ID = int64(id)
+			if err := PutJSON(b, key, run); err != nil {
+				return fmt.Errorf("backtest run: %w", err)
+			}
+			for _, f := range runs[i].Folds {
+				f.RunID = run.ID
+				if err := PutJSON(folds, Key(key, U64(uint64(f.Fold))), f); err != nil {
+					return fmt.Errorf("backtest fold: %w", err)
+				}
+			}
+			fields := idxFields{Pack: run.PackID, Model: run.ModelID, Tag: run.Tag, Risk: run.RiskProfile, Gate: run.GatePass}
+			val := fields.encode()
+			for _, scope := range fields.scopes() {
+				if err := sh.Put(Key(scope, metricKey(run.BestSharpeHourly), key), val); err != nil {
+					return err
+				}
+				if err := cr.Put(Key(scope, metricKey(run.BestCumRet), key), val); err != nil {
+					return err
+				}
+				if err := ct.Put(Key(scope, key), val); err != nil {
+					return err
+				}
+				n := ParseU64(ct.Get(countKey(scope)))
+				if err := ct.Put(countKey(scope), U64(n+1)); err != nil {
+					return err
+				}
+			}
+			ids[i] = run.ID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// GetBacktest implements engine.BacktestStore.
+func (s *Backtests) GetBacktest(_ context.Context, id int64) (engine.BacktestRun, []engine.BacktestFold, error) {
+	var run engine.BacktestRun
+	var folds []engine.BacktestFold
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BucketBacktestRuns))
+		key := U64(uint64(id))
+		found, err := GetJSON(b, key, &run)
+		if err != nil {
+			return err
+		}
+		if id <= 0 || !found {
+			return errs.NotFoundf("backtest run %d", id)
+		}
+		c := b.Bucket([]byte(NestedFolds)).Cursor()
+		prefix := append(append([]byte{}, key...), Sep)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var f engine.BacktestFold
+			if err := json.Unmarshal(v, &f); err != nil {
+				return err
+			}
+			folds = append(folds, f)
+		}
+		return nil
+	})
+	return run, folds, err
+}
+
+// Leaderboard implements engine.BacktestStore.
+func (s *Backtests) Leaderboard(_ context.Context, q engine.LeaderboardQuery) ([]engine.BacktestRun, int, error) {
+	bucket := BucketIdxLeaderSharpe
+	switch q.OrderBy {
+	case engine.OrderCumRet:
+		bucket = BucketIdxLeaderCumRet
+	case engine.OrderCreatedAt:
+		bucket = BucketIdxLeaderCreated
+	}
+	var scopes []string
+	if q.PackID != "" {
+		scopes = append(scopes, "p="+clean(q.PackID))
+	}
+	if q.ModelID != "" {
+		scopes = append(scopes, "m="+clean(q.ModelID))
+	}
+	if q.Tag != "" {
+		scopes = append(scopes, "t="+clean(q.Tag))
+	}
+	if q.RiskProfile != "" {
+		scopes = append(scopes, "r="+clean(q.RiskProfile))
+	}
+	if q.PassGate != nil {
+		if *q.PassGate {
+			scopes = append(scopes, "g=1")
+		} else {
+			scopes = append(scopes, "g=0")
+		}
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"*"}
+	}
+	match := func(f idxFields) bool {
+		return (q.PackID == "" || f.Pack == clean(q.PackID)) && (q.ModelID == "" || f.Model == clean(q.ModelID)) &&
+			(q.Tag == "" || f.Tag == clean(q.Tag)) && (q.RiskProfile == "" || f.Risk == clean(q.RiskProfile)) &&
+			(q.PassGate == nil || f.Gate == *q.PassGate)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	var rows []engine.BacktestRun
+	total := 0
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
+		// Walk the smallest scope.
+		scope, best := scopes[0], ParseU64(ct.Get(countKey(scopes[0])))
+		for _, sc := range scopes[1:] {
+			if n := ParseU64(ct.Get(countKey(sc))); n < best {
+				scope, best = sc, n
+			}
+		}
+		single := len(scopes) == 1
+		prefix := Prefix(scope)
+		c := tx.Bucket([]byte(bucket)).Cursor()
+		// Reverse range read: position on the last key of the scope.
+		var k, v []byte
+		if end := prefixEnd(prefix); end == nil {
+			k, v = c.Last()
+		} else if k, v = c.Seek(end); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		var ids [][]byte
+		seen := 0
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if !single && !match(decodeIdxFields(v)) {
+				continue
+			}
+			if seen >= q.Offset && len(ids) < limit {
+				ids = append(ids, append([]byte(nil), k[len(k)-8:]...))
+			}
+			seen++
+			if single && len(ids) >= limit {
+				break // the counter gives the total
+			}
+		}
+		total = seen
+		if single {
+			total = int(best)
+		}
+		b := tx.Bucket([]byte(BucketBacktestRuns))
+		for _, id := range ids {
+			var run engine.BacktestRun
+			found, err := GetJSON(b, id, &run)
+			if err != nil {
+				return err
+			}
+			if found {
+				rows = append(rows, run)
+			}
+		}
+		return nil
+	})
+	return rows, total, err
+}

@@ -1,0 +1,172 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"sigmalab/engine"
+	"sigmalab/engine/errs"
+)
+
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "sigmalab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestLeaderboardOrdering stores 10k runs and checks every order and filter
+// combination against a sort of the same runs in memory.
+func TestLeaderboardOrdering(t *testing.T) {
+	db := openTestDB(t)
+	store := db.Backtests()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 10_000
+	type mem struct {
+		id                  int64
+		sharpe, cum         *float64
+		pack, model, tag, r string
+		gate                bool
+	}
+	var all []mem
+	for batch := 0; batch < n/1000; batch++ {
+		var ws []engine.BacktestWrite
+		for i := 0; i < 1000; i++ {
+			run := engine.BacktestRun{PackID: fmt.Sprintf("p%d", rng.IntN(3)), ModelID: fmt.Sprintf("m%d", rng.IntN(20)),
+				RiskProfile: []string{"", "balanced", "aggressive"}[rng.IntN(3)], GatePass: rng.IntN(2) == 0,
+				CreatedAt: time.Unix(int64(batch*1000+i), 0)}
+			if rng.IntN(4) > 0 {
+				run.Tag = fmt.Sprintf("t%d", rng.IntN(5))
+			}
+			if rng.IntN(20) > 0 { // some runs have no metric
+				s := float64(rng.IntN(200)-100) / 100 // ties on purpose
+				c := rng.NormFloat64()
+				run.BestSharpeHourly, run.BestCumRet = &s, &c
+			}
+			ws = append(ws, engine.BacktestWrite{Run: run, Folds: []engine.BacktestFold{{Fold: 0}, {Fold: 1}}})
+		}
+		ids, err := store.SaveBacktests(context.Background(), ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			r := ws[i].Run
+			all = append(all, mem{id, r.BestSharpeHourly, r.BestCumRet, r.PackID, r.ModelID, r.Tag, r.RiskProfile, r.GatePass})
+		}
+	}
+	yes, no := true, false
+	queries := []engine.LeaderboardQuery{
+		{}, {OrderBy: engine.OrderCumRet}, {OrderBy: engine.OrderCreatedAt},
+		{PackID: "p1"}, {ModelID: "m7", OrderBy: engine.OrderCumRet}, {Tag: "t3"}, {RiskProfile: "balanced"},
+		{PassGate: &yes}, {PackID: "p2", Tag: "t1", PassGate: &no}, {PackID: "p0", ModelID: "m3", OrderBy: engine.OrderCreatedAt},
+		{PackID: "nope"},
+	}
+	for qi, q := range queries {
+		var want []mem
+		for _, m := range all {
+			if (q.PackID == "" || m.pack == q.PackID) && (q.ModelID == "" || m.model == q.ModelID) &&
+				(q.Tag == "" || m.tag == q.Tag) && (q.RiskProfile == "" || m.r == q.RiskProfile) &&
+				(q.PassGate == nil || m.gate == *q.PassGate) {
+				want = append(want, m)
+			}
+		}
+		metric := func(m mem) *float64 {
+			switch q.OrderBy {
+			case engine.OrderCumRet:
+				return m.cum
+			case engine.OrderCreatedAt:
+				return nil
+			}
+			return m.sharpe
+		}
+		sort.SliceStable(want, func(a, b int) bool {
+			ma, mb := metric(want[a]), metric(want[b])
+			switch {
+			case ma != nil && mb != nil && *ma != *mb:
+				return *ma > *mb
+			case (ma == nil) != (mb == nil):
+				return ma != nil // missing metric last
+			}
+			return want[a].id > want[b].id // then newest first
+		})
+		for _, page := range []struct{ off, lim int }{{0, 20}, {37, 50}, {len(want) - 5, 20}} {
+			if page.off < 0 {
+				continue
+			}
+			q.Offset, q.Limit = page.off, page.lim
+			rows, total, err := store.Leaderboard(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != len(want) {
+				t.Fatalf("query %d: total %d want %d", qi, total, len(want))
+			}
+			exp := want[min(page.off, len(want)):min(page.off+page.lim, len(want))]
+			if len(rows) != len(exp) {
+				t.Fatalf("query %d page %+v: %d rows want %d", qi, page, len(rows), len(exp))
+			}
+			for i := range rows {
+				if rows[i].ID != exp[i].id {
+					t.Fatalf("query %d page %+v row %d: id %d want %d", qi, page, i, rows[i].ID, exp[i].id)
+				}
+			}
+		}
+	}
+}
+
+func TestBacktestGet(t *testing.T) {
+	store := openTestDB(t).Backtests()
+	thr := 0.6
+	ids, err := store.SaveBacktests(context.Background(), []engine.BacktestWrite{{
+		Run:   engine.BacktestRun{PackID: "p", ModelID: "m", Tag: "x"},
+		Folds: []engine.BacktestFold{{Fold: 0, ThrUsed: &thr, Trades: 3}, {Fold: 1, Trades: 4}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, folds, err := store.GetBacktest(context.Background(), ids[0])
+	if err != nil || run.ModelID != "m" || len(folds) != 2 || *folds[0].ThrUsed != 0.6 || folds[1].RunID != ids[0] {
+		t.Fatalf("%+v %+v %v", run, folds, err)
+	}
+	if _, _, err := store.GetBacktest(context.Background(), 999); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("missing run: %v", err)
+	}
+}
+
+// BenchmarkLeaderboard100k reads the first page from 100k stored runs.
+func BenchmarkLeaderboard100k(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), "sigmalab.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	store := db.Backtests()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for batch := 0; batch < 100; batch++ {
+		var ws []engine.BacktestWrite
+		for i := 0; i < 1000; i++ {
+			s, c := rng.NormFloat64(), rng.NormFloat64()
+			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
+				ModelID: fmt.Sprintf("m%d", rng.IntN(50)), BestSharpeHourly: &s, BestCumRet: &c,
+				Params: map[string]any{"thresholds": []float64{0.55, 0.6}}, Metrics: map[string]any{"best_sharpe_hourly": s}}})
+		}
+		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := store.Leaderboard(context.Background(), engine.LeaderboardQuery{ModelID: "m7", Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
