@@ -7,6 +7,9 @@ import (
 	"sigmalab/engine/backtest"
 )
 
+// OOFCache is the in-memory LRU of out-of-fold predictions (see backtest.Cache).
+type OOFCache = backtest.Cache
+
 // BacktestRun is one stored backtest (bucket backtest_runs). The predecessor's
 // columns keep their names; the UI/mock aliases (sharpe, trades, win_rate,
 // max_drawdown, cum_ret, gate, lineage) are filled from the same figures.
