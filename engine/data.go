@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
 	"sigmalab/engine/market"
 )
 
@@ -29,7 +30,7 @@ func (l *Lab) ImportMarket(ctx context.Context, files, names []string, opts mark
 
 // ImportDataPath imports a file or directory named relative to the data dir; the path is
 // confined to the data dir (.., absolute paths and symlinks out are ErrInvalid).
-func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.ImportOptions) (market.ImportResult, error) {
+func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.ImportOptions, onProgress func(market.Progress)) (market.ImportResult, error) {
 	if l.ResolveDataPath == nil {
 		return market.ImportResult{}, fmt.Errorf("server-side import paths are not available: %w", errs.ErrInvalid)
 	}
@@ -48,7 +49,27 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 			names[i] = rel + f[len(full):]
 		}
 	}
-	return l.ImportMarket(ctx, files, names, opts, nil)
+	return l.ImportMarket(ctx, files, names, opts, onProgress)
+}
+
+// ImportJobKind is the job kind of asynchronous data-dir imports.
+const ImportJobKind = "import"
+
+// ImportJobParams are the parameters of an import job.
+type ImportJobParams struct {
+	Path    string               `json:"path"`
+	Options market.ImportOptions `json:"options"`
+}
+
+// ImportJob runs ImportDataPath as a background job, reporting progress by bytes read.
+func (l *Lab) ImportJob(ctx context.Context, t *jobs.Task, p ImportJobParams) (any, error) {
+	return l.ImportDataPath(ctx, p.Path, p.Options, func(pr market.Progress) {
+		frac := 1.0
+		if pr.BytesTotal > 0 {
+			frac = float64(pr.BytesDone) / float64(pr.BytesTotal)
+		}
+		t.Progress(frac, fmt.Sprintf("file %d/%d", pr.FilesDone, pr.FilesTotal))
+	})
 }
 
 // MarketCoverage lists the stored series.

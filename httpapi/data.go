@@ -13,7 +13,9 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"sigmalab/engine"
 	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
 	"sigmalab/engine/market"
 )
 
@@ -33,7 +35,10 @@ func (s *Server) bodyLimitFor(r *http.Request) int64 {
 }
 
 func (s *Server) routesData() {
-	s.POST("/data/import", "import bars, option bars or chains: multipart upload or JSON {path} inside the data dir", s.dataImport)
+	if s.Lab != nil && s.Lab.Jobs != nil {
+		jobs.Register(s.Lab.Jobs, engine.ImportJobKind, jobs.Light, s.Lab.ImportJob)
+	}
+	s.POST("/data/import", "import bars, option bars or chains: multipart upload or JSON {path} inside the data dir (async:true → job)", s.dataImport)
 	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range)", s.dataCoverage)
 	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)
 }
@@ -46,6 +51,7 @@ type importBody struct {
 	Timeframe string `json:"timeframe"`
 	Timezone  string `json:"timezone"`
 	Partial   bool   `json:"partial"`
+	Async     bool   `json:"async"`
 }
 
 func (b *importBody) options(c *Check) market.ImportOptions {
@@ -77,7 +83,10 @@ func (s *Server) dataImport(r *http.Request, _ httprouter.Params) (any, error) {
 		if err := c.Err(); err != nil {
 			return nil, err
 		}
-		res, err = s.Lab.ImportDataPath(r.Context(), strings.TrimSpace(body.Path), opts)
+		if body.Async {
+			return s.SubmitJob(r, engine.ImportJobKind, engine.ImportJobParams{Path: strings.TrimSpace(body.Path), Options: opts})
+		}
+		res, err = s.Lab.ImportDataPath(r.Context(), strings.TrimSpace(body.Path), opts, nil)
 	}
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -69,7 +70,13 @@ func TestDataRoutes(t *testing.T) {
 			Contains: []string{`"ticker":"AAPL","kind":"bars","timeframe":"1m","source":"file","rows":2`}, NotContains: []string{`"ticker":"AAPL","kind":"chains"`}},
 		{Name: "re-import is idempotent", Method: "POST", URL: "/data/import",
 			Body: map[string]any{"path": "incoming"}, Contains: []string{`"added":0`, `"replaced":2`}},
+		{Name: "async import queues a job", Method: "POST", URL: "/data/import",
+			Body: map[string]any{"path": "incoming", "async": true}, Status: 202, Contains: []string{`"job_id":`}},
 	})
+	job, err := env.App.Lab.Jobs.Wait(context.Background(), 1)
+	if err != nil || job.Status != "completed" || !strings.Contains(string(job.Result), `"replaced":2`) {
+		t.Fatalf("import job: %+v %v", job, err)
+	}
 
 	status, body := upload(t, env, map[string]string{"ticker": "MSFT"}, map[string][]byte{"daily.csv": []byte(bad)})
 	if status != 422 || !strings.Contains(body, `"loc":["body","daily.csv","line 2"]`) || !strings.Contains(body, "inconsistent OHLC") ||
