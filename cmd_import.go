@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"sigmalab/app"
@@ -21,6 +22,11 @@ type importFlags struct {
 	opts     market.ImportOptions
 	progress string
 	paths    []string
+	// Polygon mode: the arguments are symbols to fetch instead of paths.
+	polygon  bool
+	from, to string
+	expiry   string
+	cacheDir string
 }
 
 func parseImport(args []string, stderr io.Writer) (importFlags, error) {
@@ -29,7 +35,10 @@ func parseImport(args []string, stderr io.Writer) (importFlags, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sigmalab import [flags] PATH...")
-		fmt.Fprintln(stderr, "Imports .csv, .parquet and Polygon cache .json files (directories are walked).")
+		fmt.Fprintln(stderr, "       sigmalab import --polygon --from DATE --to DATE [--timeframe 1h] [--expiry DATE] SYMBOL...")
+		fmt.Fprintln(stderr, "Imports .csv, .parquet and Polygon cache .json files (directories are walked), or, with")
+		fmt.Fprintln(stderr, "--polygon and POLYGON_API_KEY set, fetches bars (TICKER), option minute bars (O:…) and,")
+		fmt.Fprintln(stderr, "with --expiry, chain snapshots from the Polygon REST API.")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.data, "data", envOr("SIGMA_DATA_DIR", "./sigmalab-data"), "data directory (env SIGMA_DATA_DIR)")
@@ -38,6 +47,11 @@ func parseImport(args []string, stderr io.Writer) (importFlags, error) {
 	fs.StringVar(&f.opts.Timezone, "timezone", "UTC", "zone of timestamps without an offset: UTC, ET or an IANA name")
 	fs.BoolVar(&f.opts.Partial, "partial", false, "import the valid rows of files that have invalid ones")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal)|always|never")
+	fs.BoolVar(&f.polygon, "polygon", false, "fetch SYMBOL... from the Polygon REST API (needs POLYGON_API_KEY)")
+	fs.StringVar(&f.from, "from", "", "polygon: first session date YYYY-MM-DD")
+	fs.StringVar(&f.to, "to", "", "polygon: last session date YYYY-MM-DD")
+	fs.StringVar(&f.expiry, "expiry", "", "polygon: also fetch each ticker's chain snapshot for this expiry")
+	fs.StringVar(&f.cacheDir, "cache", "", "polygon: keep fetched aggregates in this directory (Polygon cache-file format)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -59,6 +73,9 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, err)
 		return 2
+	}
+	if f.polygon {
+		return cmdImportPolygon(f, stdout, stderr)
 	}
 	files, err := market.ExpandPaths(f.paths)
 	if err != nil {
@@ -95,4 +112,85 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// polygonFetch is the outcome of one symbol in polygon mode.
+type polygonFetch struct {
+	Symbol   string `json:"symbol"`
+	Kind     string `json:"kind"`
+	Added    int    `json:"added"`
+	Replaced int    `json:"replaced"`
+	Error    string `json:"error,omitempty"`
+}
+
+// cmdImportPolygon fetches symbols from the Polygon REST API into the market store.
+func cmdImportPolygon(f importFlags, stdout, stderr io.Writer) int {
+	client := market.NewPolygonClient(os.Getenv("POLYGON_API_KEY"))
+	if client == nil {
+		fmt.Fprintln(stderr, "import: --polygon needs POLYGON_API_KEY")
+		return 2
+	}
+	client.CacheDir = f.cacheDir
+	if u := os.Getenv("POLYGON_BASE_URL"); u != "" { // a proxy or mirror (tests use a local fake)
+		client.BaseURL = u
+	}
+	if _, err := market.ParseDate(f.from); err != nil {
+		fmt.Fprintln(stderr, "import: --from:", err)
+		return 2
+	}
+	if _, err := market.ParseDate(f.to); err != nil || f.to < f.from {
+		fmt.Fprintln(stderr, "import: --to must be a date on or after --from")
+		return 2
+	}
+	tf := f.opts.Timeframe
+	if tf == "" {
+		tf = market.TF1h
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
+	if err != nil {
+		fmt.Fprintln(stderr, "import:", err)
+		return 1
+	}
+	defer a.Close()
+	bar := newProgressBar(stderr, f.progress)
+	var out []polygonFetch
+	failed := false
+	for i, sym := range f.paths {
+		var res []polygonFetch
+		if strings.HasPrefix(sym, "O:") {
+			ws, err := client.FetchOptionBars(ctx, a.Lab.Market, sym, f.from, f.to)
+			res = append(res, fetchOutcome(sym, market.KindOptions, ws, err))
+		} else {
+			t := strings.ToUpper(sym)
+			ws, err := client.FetchBars(ctx, a.Lab.Market, t, tf, f.from, f.to)
+			res = append(res, fetchOutcome(t, market.KindBars, ws, err))
+			if f.expiry != "" {
+				ws, err := client.FetchChain(ctx, a.Lab.Market, t, f.expiry)
+				res = append(res, fetchOutcome(t, market.KindChains, ws, err))
+			}
+		}
+		for _, r := range res {
+			failed = failed || r.Error != ""
+		}
+		out = append(out, res...)
+		bar.update(float64(i+1)/float64(len(f.paths)), sym)
+	}
+	bar.done()
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(map[string]any{"fetched": out})
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func fetchOutcome(sym, kind string, ws market.WriteStats, err error) polygonFetch {
+	r := polygonFetch{Symbol: sym, Kind: kind, Added: ws.Added, Replaced: ws.Replaced}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,5 +35,29 @@ func TestCmdImport(t *testing.T) {
 	}
 	if rc := run([]string{"import"}, &out, &errb); rc != 2 {
 		t.Fatalf("no paths: rc %d", rc)
+	}
+}
+
+func TestCmdImportPolygon(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/v2/aggs/ticker/SPY/range/1/hour/") {
+			fmt.Fprint(w, `{"status":"OK","results":[{"t":1719820800000,"o":544.85,"h":545.48,"l":544.45,"c":544.63,"v":42429}]}`)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"status":"NOT_FOUND","message":"no such thing"}`)
+	}))
+	defer srv.Close()
+	t.Setenv("POLYGON_API_KEY", "k")
+	t.Setenv("POLYGON_BASE_URL", srv.URL)
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	rc := run([]string{"import", "--data", dir, "--polygon", "--from", "2024-07-01", "--to", "2024-07-01", "--progress", "never", "spy", "O:SPY240701C00545000"}, &out, &errb)
+	if rc != 1 || !strings.Contains(out.String(), `"symbol": "SPY"`) || !strings.Contains(out.String(), `"added": 1`) || !strings.Contains(out.String(), "no such thing") {
+		t.Fatalf("rc %d out %s err %s", rc, out.String(), errb.String())
+	}
+	t.Setenv("POLYGON_API_KEY", "")
+	if rc := run([]string{"import", "--data", dir, "--polygon", "--from", "2024-07-01", "--to", "2024-07-01", "SPY"}, &out, &errb); rc != 2 {
+		t.Fatalf("no key: rc %d", rc)
 	}
 }
