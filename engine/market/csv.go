@@ -338,14 +338,24 @@ func inferTimeframe(ts []int64, ord []int, dateOnly bool) (string, error) {
 }
 
 func finishBars(a *rowAcc, ticker, name, tf string) (*Bars, []Reject, error) {
-	ord := sortedOrder(len(a.ts), func(i, j int) bool {
+	less := func(i, j int) bool {
 		return a.ts[i] < a.ts[j] || (a.ts[i] == a.ts[j] && a.line[i] < a.line[j])
-	})
+	}
+	ord := sortedOrder(len(a.ts), less)
 	if tf == "" {
 		var err error
 		if tf, err = inferTimeframe(a.ts, ord, a.dateOnly); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", ticker, err)
 		}
+	}
+	if tf == TF1d {
+		// Daily bars are stored at ET midnight of their session. Vendors stamp them at
+		// UTC midnight, ET midnight or the close; the ET date six hours later is the
+		// session in all three cases.
+		for i, ts := range a.ts {
+			a.ts[i], _ = ETMillis(SessionDate(ts+6*3_600_000), 0, 0)
+		}
+		ord = sortedOrder(len(a.ts), less)
 	}
 	step := TimeframeMillis(tf)
 	var rejects []Reject

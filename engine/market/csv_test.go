@@ -43,6 +43,13 @@ func TestCSVFlexibleHeadersAndZones(t *testing.T) {
 			t.Fatalf("%s: tf %s first %d rows %d", c.name, b.Timeframe, b.TS[0], b.Len())
 		}
 	}
+	// Daily bars stamped at UTC midnight, ET midnight or the close all land on ET midnight.
+	for _, ts := range []string{"2024-07-01T00:00:00Z", "2024-07-01T04:00:00Z", "2024-07-01T20:00:00Z", "2024-07-01 16:00:00-04:00"} {
+		p, rej, err := parseCSVString(t, "D.csv", "ts,open,high,low,close,volume\n"+ts+",1,2,0.5,1.5,10\n", ImportOptions{Timeframe: TF1d})
+		if err != nil || len(rej) > 0 || SessionDate(p.Bars[0].TS[0]) != "2024-07-01" || MinuteOfDayET(p.Bars[0].TS[0]) != 0 {
+			t.Fatalf("daily %s: %v %v", ts, err, rej)
+		}
+	}
 	p, _, _ := parseCSVString(t, "SPY_1m.csv", cases[0].data, ImportOptions{})
 	if p.Bars[0].Ticker != "SPY" || !math.IsNaN(p.Bars[0].VWAP[1]) || p.Bars[0].VWAP[0] != 1.2 {
 		t.Fatal("ticker from name / optional vwap")

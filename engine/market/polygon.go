@@ -252,6 +252,9 @@ func (c *PolygonClient) Bars(ctx context.Context, ticker, tf, from, to string) (
 	}
 	b := NewBars(ticker, tf, SourcePolygon, len(rows))
 	for _, r := range rows {
+		if tf == TF1d { // stored at ET midnight of the session, whatever the stamp
+			r.ts, _ = ETMillis(SessionDate(r.ts+6*3_600_000), 0, 0)
+		}
 		if checkOHLCV(r.o, r.h, r.l, r.c, r.v, r.vwp) != "" || (b.Len() > 0 && r.ts <= b.TS[b.Len()-1]) {
 			continue
 		}
