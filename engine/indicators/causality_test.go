@@ -74,3 +74,33 @@ func TestCausalityWholeRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyAndGappyFrames runs the whole registry on empty, one-row and
+// two-row frames and on a frame with NaN gaps: no panic, right lengths.
+func TestTinyAndGappyFrames(t *testing.T) {
+	src := &fakeSource{vol: flatVol(0.2)}
+	full := synthFrame(120, 11)
+	gappy := truncate(full, 120)
+	for _, col := range []*[]float64{&gappy.Open, &gappy.High, &gappy.Low, &gappy.Close, &gappy.Volume} {
+		c := append([]float64(nil), (*col)...)
+		for i := 30; i < 120; i += 17 {
+			c[i] = math.NaN()
+		}
+		*col = c
+	}
+	frames := map[string]*Frame{"empty": truncate(full, 0), "one": truncate(full, 1), "two": truncate(full, 2), "gappy": gappy}
+	for name, f := range frames {
+		for _, m := range List() {
+			cols, err := Compute(context.Background(), m.Name, nil, f, src)
+			if err != nil {
+				t.Errorf("%s on %s: %v", m.Name, name, err)
+				continue
+			}
+			for _, c := range cols {
+				if len(c.Values) != f.Len() {
+					t.Errorf("%s/%s on %s: %d rows", m.Name, c.Name, name, len(c.Values))
+				}
+			}
+		}
+	}
+}

@@ -447,6 +447,77 @@ func gilWermanMin(x []float64, n int, back, out []float64) {
 	}
 }
 
+// rollMaxMin returns MAX_{n,minP}(hi) and MIN_{n,minP}(lo) (hi and lo may be
+// the same series). When both are dense after the same leading NaN run, one
+// Gil-Werman pass tracks both extremes (two independent compare chains per
+// row instead of two passes).
+func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
+	size := len(hi)
+	lead := 0
+	for lead < size && hi[lead] != hi[lead] {
+		lead++
+	}
+	dense := !hasNaN(hi[lead:]) && !hasNaN(lo[lead:])
+	for i := 0; i < lead && dense; i++ {
+		if lo[i] == lo[i] {
+			dense = false
+		}
+	}
+	if !dense {
+		return rollMax(hi, n, minP), rollMin(lo, n, minP)
+	}
+	if minP < 1 {
+		minP = 1
+	}
+	mx, mn = make([]float64, size), make([]float64, size)
+	bh, bl := getScratch(size), getScratch(size)
+	defer scratch.Put(bh)
+	defer scratch.Put(bl)
+	h, l := hi[lead:], lo[lead:]
+	backH, backL := (*bh)[:len(h)], (*bl)[:len(h)]
+	oh, ol := mx[lead:], mn[lead:]
+	m := len(h)
+	for b := 0; b < m; b += n {
+		e := min(b+n, m)
+		a, z := h[e-1], l[e-1]
+		for i := e - 1; i >= b; i-- {
+			if v := h[i]; v > a {
+				a = v
+			}
+			if v := l[i]; v < z {
+				z = v
+			}
+			backH[i], backL[i] = a, z
+		}
+	}
+	for b := 0; b < m; b += n {
+		e := min(b+n, m)
+		a, z := h[b], l[b]
+		for i := b; i < e; i++ {
+			if v := h[i]; v > a {
+				a = v
+			}
+			if v := l[i]; v < z {
+				z = v
+			}
+			ra, rz := a, z
+			if i != b+n-1 && i >= n-1 {
+				if v := backH[i-n+1]; v > ra {
+					ra = v
+				}
+				if v := backL[i-n+1]; v < rz {
+					rz = v
+				}
+			}
+			oh[i], ol[i] = ra, rz
+		}
+	}
+	for i := 0; i < lead+minP-1 && i < size; i++ {
+		mx[i], mn[i] = nan, nan
+	}
+	return mx, mn
+}
+
 func rollMax(x []float64, n, minP int) []float64 { return rollExtreme(x, n, minP, true, nil) }
 func rollMin(x []float64, n, minP int) []float64 { return rollExtreme(x, n, minP, false, nil) }
 

@@ -57,8 +57,7 @@ func stochRSI(c *call) ([]Column, error) {
 	}
 	r := rsiCore(p, c.int("rsi_period"))
 	sp := c.int("stoch_period")
-	hi := rollMax(r, sp, sp)
-	lo := rollMin(r, sp, sp)
+	hi, lo := rollMaxMin(r, r, sp, sp)
 	s := make([]float64, len(r))
 	for i := range r {
 		rg := hi[i] - lo[i]
@@ -82,8 +81,7 @@ func stochRSI(c *call) ([]Column, error) {
 
 // stochCore is 100·(C−MIN L)/(MAX H−MIN L) over n rows (0 when the range is 0).
 func stochCore(h, l, cl []float64, n int, williams bool) []float64 {
-	hi := rollMax(h, n, n)
-	lo := rollMin(l, n, n)
+	hi, lo := rollMaxMin(h, l, n, n)
 	out := hi
 	for i := range out {
 		rg := hi[i] - lo[i]
@@ -151,8 +149,7 @@ func fisher(c *call) ([]Column, error) {
 	for i := range hl {
 		hl[i] = (f.High[i] + f.Low[i]) / 2
 	}
-	hi := rollMax(hl, n, n)
-	lo := rollMin(hl, n, n)
+	hi, lo := rollMaxMin(hl, hl, n, n)
 	out := make([]float64, len(hl))
 	v, fish := 0.0, 0.0
 	started := false
@@ -223,8 +220,11 @@ func trix(c *call) ([]Column, error) {
 	n := c.int("period")
 	e := ema(ema(ema(p, n, nil), n, nil), n, nil)
 	out := make([]float64, len(e))
-	out[0] = nan
-	for i := 1; i < len(e); i++ {
+	for i := range out {
+		if i == 0 {
+			out[i] = nan
+			continue
+		}
 		out[i] = 100 * safeDiv(e[i]-e[i-1], e[i-1])
 	}
 	return one("trix_"+itoa(n), out), nil
@@ -252,6 +252,7 @@ func tsi(c *call) ([]Column, error) {
 func ultimate(c *call) ([]Column, error) {
 	f := c.f
 	n := c.n()
+	ws := [3]int{c.int("short"), c.int("mid"), c.int("long")}
 	bp := make([]float64, n)
 	tr := make([]float64, n)
 	for i := 0; i < n; i++ {
@@ -260,25 +261,69 @@ func ultimate(c *call) ([]Column, error) {
 			continue
 		}
 		pc := f.Close[i-1]
-		lo := math.Min(f.Low[i], pc)
-		bp[i] = f.Close[i] - lo
-		tr[i] = math.Max(f.High[i], pc) - lo
-	}
-	ws := [3]int{c.int("short"), c.int("mid"), c.int("long")}
-	wt := [3]float64{4, 2, 1}
-	out := make([]float64, n)
-	for k, w := range ws {
-		sb := rollSum(bp, w, w)
-		st := rollSum(tr, w, w)
-		for i := range out {
-			if k == 0 {
-				out[i] = 0
-			}
-			out[i] += wt[k] * safeDiv(sb[i], st[i])
+		lo := f.Low[i]
+		if pc < lo {
+			lo = pc
 		}
+		hi := f.High[i]
+		if pc > hi {
+			hi = pc
+		}
+		bp[i] = f.Close[i] - lo
+		tr[i] = hi - lo
 	}
-	for i := range out {
-		out[i] *= 100.0 / 7
+	if n < 2 || hasNaN(bp[1:]) || hasNaN(tr[1:]) {
+		// general path with NaN-aware rolling sums
+		out := make([]float64, n)
+		wt := [3]float64{4, 2, 1}
+		for k, w := range ws {
+			sb := rollSum(bp, w, w)
+			st := rollSum(tr, w, w)
+			for i := range out {
+				if k == 0 {
+					out[i] = 0
+				}
+				out[i] += wt[k] * safeDiv(sb[i], st[i])
+			}
+		}
+		for i := range out {
+			out[i] *= 100.0 / 7
+		}
+		return one("ultimate_osc", out), nil
+	}
+	// Dense input: the three windows' sums of BP and TR ride along in one pass
+	// (re-summed exactly every 4096 rows to bound rounding drift).
+	out := bp // each row reads bp[i−w] before out[i] overwrites bp[i]; keep a copy of the lagged values
+	lagB := make([]float64, n)
+	copy(lagB, bp)
+	var sb, st [3]float64
+	maxW := max(ws[0], ws[1], ws[2])
+	for i := 1; i < n; i++ {
+		if i%4096 == 0 {
+			for k, w := range ws {
+				sb[k], st[k] = 0, 0
+				for j := max(1, i-w+1); j < i; j++ {
+					sb[k] += lagB[j]
+					st[k] += tr[j]
+				}
+			}
+		}
+		for k, w := range ws {
+			sb[k] += lagB[i]
+			st[k] += tr[i]
+			if j := i - w; j >= 1 {
+				sb[k] -= lagB[j]
+				st[k] -= tr[j]
+			}
+		}
+		if i < maxW {
+			out[i] = nan
+			continue
+		}
+		out[i] = 100 * (4*safeDiv(sb[0], st[0]) + 2*safeDiv(sb[1], st[1]) + safeDiv(sb[2], st[2])) / 7
+	}
+	for i := 1; i < min(maxW, n); i++ {
+		out[i] = nan
 	}
 	return one("ultimate_osc", out), nil
 }

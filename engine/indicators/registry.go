@@ -286,8 +286,14 @@ func Resolve(name string, params map[string]any) (Spec, error) {
 	return Spec{Name: key, Params: p}, nil
 }
 
-// Compute runs the resolved indicator on f.
-func (s Spec) Compute(ctx context.Context, f *Frame, src Source) ([]Column, error) {
+// Compute runs the resolved indicator on f. A panic inside an indicator
+// (a bug) is returned as an error instead of taking the caller down.
+func (s Spec) Compute(ctx context.Context, f *Frame, src Source) (cols []Column, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			cols, err = nil, fmt.Errorf("indicator %s: internal error: %v", s.Name, r)
+		}
+	}()
 	e, ok := registry[s.Name]
 	if !ok {
 		return nil, errs.Invalidf("unknown indicator: %s", s.Name)
@@ -302,7 +308,7 @@ func (s Spec) Compute(ctx context.Context, f *Frame, src Source) ([]Column, erro
 		ctx = context.Background()
 	}
 	c := &call{ctx: ctx, name: s.Name, p: s.Params, f: f, src: src}
-	cols, err := e.fn(c)
+	cols, err = e.fn(c)
 	if err != nil {
 		return nil, fmt.Errorf("indicator %s: %w", s.Name, err)
 	}

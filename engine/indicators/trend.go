@@ -51,8 +51,58 @@ func adx(c *call) ([]Column, error) {
 }
 
 // aroonLine is 100·(p − bars since the extreme)/p over the last p+1 bars,
-// the most recent extreme winning ties.
+// the most recent extreme winning ties. The arg-extreme of every window comes
+// from a van Herk/Gil-Werman pass over blocks of p+1 rows carrying indices.
 func aroonLine(x []float64, p int, isMax bool) []float64 {
+	size := len(x)
+	out := make([]float64, size)
+	if hasNaN(x) {
+		return aroonLineNaN(x, p, isMax)
+	}
+	w := p + 1
+	better := func(a, b float64) bool { // a strictly better than b
+		if isMax {
+			return a > b
+		}
+		return a < b
+	}
+	back := make([]int32, size)
+	for b := 0; b < size; b += w {
+		e := min(b+w, size)
+		bi := e - 1
+		for i := e - 1; i >= b; i-- {
+			if better(x[i], x[bi]) { // strict: the later index keeps ties
+				bi = i
+			}
+			back[i] = int32(bi)
+		}
+	}
+	for b := 0; b < size; b += w {
+		e := min(b+w, size)
+		fi := b
+		for i := b; i < e; i++ {
+			if !better(x[fi], x[i]) { // ≥: the most recent extreme
+				fi = i
+			}
+			if i < p {
+				out[i] = nan
+				continue
+			}
+			best := fi
+			if i != b+w-1 {
+				if bi := int(back[i-w+1]); better(x[bi], x[fi]) {
+					best = bi
+				}
+			}
+			out[i] = 100 * float64(p-(i-best)) / float64(p)
+		}
+	}
+	return out
+}
+
+// aroonLineNaN is the monotonic-deque version used when x has gaps (NaN rows
+// are skipped).
+func aroonLineNaN(x []float64, p int, isMax bool) []float64 {
 	out := make([]float64, len(x))
 	dq := make([]int, 0, p+2)
 	head := 0
@@ -195,8 +245,7 @@ func supertrend(c *call) ([]Column, error) {
 }
 
 func midRange(h, l []float64, n int) []float64 {
-	hi := rollMax(h, n, n)
-	lo := rollMin(l, n, n)
+	hi, lo := rollMaxMin(h, l, n, n)
 	for i := range hi {
 		hi[i] = (hi[i] + lo[i]) / 2
 	}

@@ -703,3 +703,20 @@ func TestSplitDaysMatchesTimePackage(t *testing.T) {
 		}
 	}
 }
+
+func TestAroonAndUltimateWithGaps(t *testing.T) {
+	// the NaN-aware paths agree with the dense ones where windows hold no gap
+	f := synthFrame(200, 5)
+	g := truncate(f, 200)
+	g.High = append([]float64(nil), f.High...)
+	g.Close = append([]float64(nil), f.Close...)
+	g.High[150] = math.NaN()
+	g.Close[150] = math.NaN()
+	a := runInd(t, f, "aroon", map[string]any{"period": 10})["aroon_up_10"]
+	b := runInd(t, g, "aroon", map[string]any{"period": 10})["aroon_up_10"]
+	expectCol(t, "aroon gaps", b[:150], a[:150], 1e-12)
+	expectCol(t, "aroon after gap", b[161:], a[161:], 1e-12)
+	u := runInd(t, f, "ultimate_oscillator", nil)["ultimate_osc"]
+	v := runInd(t, g, "ultimate_oscillator", nil)["ultimate_osc"]
+	expectCol(t, "ultimate gaps", v[:150], u[:150], 1e-9)
+}

@@ -51,8 +51,7 @@ func volatility(c *call) ([]Column, error) {
 
 func donchian(c *call) ([]Column, error) {
 	w := c.int("window")
-	up := rollMax(c.f.High, w, half(w))
-	lo := rollMin(c.f.Low, w, half(w))
+	up, lo := rollMaxMin(c.f.High, c.f.Low, w, half(w))
 	mid := make([]float64, len(up))
 	for i := range mid {
 		mid[i] = (up[i] + lo[i]) / 2
