@@ -183,3 +183,19 @@ func pandasSeconds(b *testing.B, f *Frame) (float64, bool) {
 	s, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 	return s, err == nil
 }
+
+// BenchmarkEachOHLCV times every frame-only indicator alone over 1M bars
+// (sub-benchmark per indicator) to show where the total goes.
+func BenchmarkEachOHLCV(b *testing.B) {
+	f := benchFrame(1_000_000)
+	ctx := context.Background()
+	for _, name := range frameOnly() {
+		b.Run(name, func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				if _, err := Compute(ctx, name, nil, f, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
