@@ -142,6 +142,10 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 	}
 	tp := &tsParser{naive: zone, last: -1}
 	need := max(idx["open"], idx["high"], idx["low"], idx["close"], idx["volume"], tsCol, dateCol)
+	var priceCols [5]int
+	for k, role := range priceRoles {
+		priceCols[k] = idx[role]
+	}
 	var rejects []Reject
 	rej := func(line int, format string, a ...any) {
 		rejects = append(rejects, Reject{File: name, Line: line, Reason: fmt.Sprintf(format, a...)})
@@ -184,8 +188,8 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 		}
 		var vals [6]float64
 		bad := ""
-		for k, role := range [...]string{"open", "high", "low", "close", "volume"} {
-			v, err := parseNum(rec[idx[role]])
+		for k, role := range priceRoles {
+			v, err := parseNum(rec[priceCols[k]])
 			if err != nil {
 				bad = fmt.Sprintf("%s: %v", role, err)
 				break
@@ -261,6 +265,9 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 	}
 	return p, rejects, nil
 }
+
+// priceRoles are the required numeric columns, in checkOHLCV order.
+var priceRoles = [5]string{"open", "high", "low", "close", "volume"}
 
 func parseNum(s string) (float64, error) {
 	s = strings.TrimSpace(s)
