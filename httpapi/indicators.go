@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine/indicators"
+)
+
+func (s *Server) routesIndicators() {
+	s.GET("/indicators", "indicator registry: name, category, subcategory, params [{name,type,default}], doc, needs; ?group=true groups names by category/subcategory", s.indicatorsList)
+	s.GET("/indicators/status", "indicator registry status: count and load errors", s.indicatorsStatus)
+}
+
+// indicatorsList answers GET /indicators. The registry is compiled in and
+// immutable, so there is nothing to cache; bypass_cache is accepted (and
+// validated) for the predecessor's clients.
+func (s *Server) indicatorsList(r *http.Request, _ httprouter.Params) (any, error) {
+	q := NewQuery(r)
+	group := q.Bool("group", false)
+	_ = q.Bool("bypass_cache", false)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	if group {
+		return map[string]any{"groups": indicators.Groups(), "count": indicators.Count()}, nil
+	}
+	return map[string]any{"indicators": indicators.List(), "count": indicators.Count()}, nil
+}
+
+// loadError mirrors the predecessor's load_errors items; the Go registry is
+// built at compile time, so the list is always empty.
+type loadError struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+	Where string `json:"where"`
+}
+
+func (s *Server) indicatorsStatus(_ *http.Request, _ httprouter.Params) (any, error) {
+	return map[string]any{"count": indicators.Count(), "load_errors": []loadError{}}, nil
+}
