@@ -97,6 +97,11 @@ func Open(cfg Config) (*App, error) {
 		return nil, err
 	}
 
+	if err := a.wireTrain(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+
 	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})
 	return a, nil
 }

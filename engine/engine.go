@@ -49,6 +49,13 @@ type Lab struct {
 	// Reports writes report artifacts (artifacts/reports/<id>.json) atomically.
 	Reports ReportWriter
 
+	// TrainingRuns records trainings (bucket training_runs).
+	TrainingRuns TrainingRunStore
+	// ArtifactRegistry stores downloadable artifacts (file + artifacts row), e.g. trained models.
+	ArtifactRegistry ArtifactRegistry
+	// Cards stores model cards (nil: cards are not written).
+	Cards CardStore
+
 	// Market stores bars, option bars and chains (Parquet under market/).
 	Market market.Store
 	// MarketTables opens .parquet files for import (nil: Parquet import refused).

@@ -1,0 +1,296 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/gbdt"
+	"sigmalab/engine/matrix"
+)
+
+// defaultFeaturePrefixes and defaultFeatureNames are the predecessor's
+// select_features: columns matching the prefixes, prefix by prefix in matrix
+// order, then whichever named columns exist.
+var (
+	defaultFeaturePrefixes = []string{"calls_sold_d", "puts_sold_d", "close_mom_", "close_vol_", "bb_mid_",
+		"bb_upper_", "bb_lower_", "macd_", "plus_di_", "minus_di_", "adx_", "atr_", "obv", "rsi_", "ema_",
+		"dist_ema", "stoch_", "cci_", "williams_r_", "iv_"}
+	defaultFeatureNames = []string{"calls_sold_total", "puts_sold_total", "pc_ratio", "imbalance", "day_of_week",
+		"hour_et", "atm_calls", "atm_puts", "atm_pc_ratio", "atm_imbalance", "vwap_d", "vwap_intraday",
+		"momentum_score_total"}
+)
+
+// trainNonFeature reports columns that must never be features because they
+// hold the label or information from after the row (the realised forward
+// return).
+func trainNonFeature(name, target string) bool {
+	n := strings.ToLower(name)
+	return name == target || n == "y" || n == "y_syn" || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
+		strings.Contains(n, "fwd_") || strings.HasPrefix(n, "label")
+}
+
+// SelectFeatures returns the feature columns of m for a model config's
+// `features` entry (reference engine.md §4):
+//   - a list: the names that are numeric matrix columns, in list order;
+//   - a dict of flags: flow.per_distance (default true: every calls/puts_sold_d*),
+//     flow.totals / flow.ratios (default true: the four totals), flow.atm,
+//     dealer.mm_profit_dir_simple, dealer.divergence_score, oi.include,
+//     momentum.include (close_mom_<h>, hourly_horizons default [1,3]),
+//     volatility.include (close_vol_<h>, default [3]), time.day_of_week and
+//     time.hour_of_day (day_of_week, hour_et); then sorted by name;
+//   - nothing, or a selection matching no column: the default prefix rule.
+//
+// Label and forward-return columns (y, ret_fwd, …) are never selected, and
+// "hour_et" is served from the matrix key column.
+func SelectFeatures(m *matrix.Matrix, features any, target string) []string {
+	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == "hour_et") && !trainNonFeature(n, target) }
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] && has(n) {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	switch f := features.(type) {
+	case []any:
+		for _, x := range f {
+			if s, ok := x.(string); ok {
+				add(strings.TrimSpace(s))
+			}
+		}
+	case []string:
+		for _, s := range f {
+			add(strings.TrimSpace(s))
+		}
+	case map[string]any:
+		flag := func(block, key string, def bool) bool {
+			b, _ := f[block].(map[string]any)
+			if b == nil {
+				return def
+			}
+			v, ok := b[key].(bool)
+			if !ok {
+				return def
+			}
+			return v
+		}
+		if flag("flow", "per_distance", true) {
+			for _, n := range m.Names {
+				if strings.HasPrefix(n, "calls_sold_d") || strings.HasPrefix(n, "puts_sold_d") {
+					if n != "calls_sold_total" && n != "puts_sold_total" {
+						add(n)
+					}
+				}
+			}
+		}
+		if flag("flow", "totals", true) || flag("flow", "ratios", true) {
+			for _, n := range []string{"calls_sold_total", "puts_sold_total", "pc_ratio", "imbalance"} {
+				add(n)
+			}
+		}
+		if flag("flow", "atm", false) {
+			for _, n := range []string{"atm_calls", "atm_puts", "atm_pc_ratio", "atm_imbalance"} {
+				add(n)
+			}
+		}
+		if flag("dealer", "mm_profit_dir_simple", false) {
+			add("mm_profit_dir_simple")
+		}
+		if flag("dealer", "divergence_score", false) {
+			add("divergence_score")
+		}
+		if flag("oi", "include", false) {
+			add("distance_to_max_pain")
+			add("oi_concentration")
+		}
+		horizons := func(block string, def []int) []int {
+			b, _ := f[block].(map[string]any)
+			if b == nil {
+				return def
+			}
+			raw, ok := b["hourly_horizons"].([]any)
+			if !ok {
+				return def
+			}
+			var hs []int
+			for _, x := range raw {
+				if v, ok := x.(float64); ok {
+					hs = append(hs, int(v))
+				} else if v, ok := x.(int); ok {
+					hs = append(hs, v)
+				}
+			}
+			return hs
+		}
+		// The time block is additive to the predecessor's flags: configs ask
+		// for day_of_week and hour_of_day and the matrix carries both.
+		if flag("time", "day_of_week", false) {
+			add("day_of_week")
+		}
+		if flag("time", "hour_of_day", false) {
+			add("hour_et")
+		}
+		if flag("momentum", "include", false) {
+			for _, h := range horizons("momentum", []int{1, 3}) {
+				add("close_mom_" + strconv.Itoa(h))
+			}
+		}
+		if flag("volatility", "include", false) {
+			for _, h := range horizons("volatility", []int{3}) {
+				add("close_vol_" + strconv.Itoa(h))
+			}
+		}
+		sort.Strings(out)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, p := range defaultFeaturePrefixes {
+		for _, n := range m.Names {
+			if strings.HasPrefix(n, p) {
+				add(n)
+			}
+		}
+	}
+	for _, n := range defaultFeatureNames {
+		add(n)
+	}
+	return out
+}
+
+// featureColumn returns a feature's values ("hour_et" comes from the key column).
+func featureColumn(m *matrix.Matrix, name string) []float64 {
+	if c := m.Col(name); c != nil {
+		return c
+	}
+	if name == "hour_et" {
+		out := make([]float64, m.Len())
+		for i, h := range m.HourET {
+			out[i] = float64(h)
+		}
+		return out
+	}
+	return nil
+}
+
+// TargetLabels resolves the target column (the request's, else "y" when it has
+// any label, else "y_syn") and returns its per-row labels as strings; "" marks
+// a row without a label (empty, "nan", or NaN in a numeric column).
+func TargetLabels(m *matrix.Matrix, target string) (string, []string, error) {
+	pick := func(name string) ([]string, bool) {
+		if c := m.TextCol(name); c != nil {
+			out := make([]string, len(c))
+			for i, v := range c {
+				v = strings.TrimSpace(v)
+				if strings.EqualFold(v, "nan") || strings.EqualFold(v, "none") || strings.EqualFold(v, "null") {
+					v = ""
+				}
+				out[i] = v
+			}
+			return out, true
+		}
+		if c := m.Col(name); c != nil {
+			out := make([]string, len(c))
+			for i, v := range c {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					out[i] = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+			}
+			return out, true
+		}
+		return nil, false
+	}
+	nonEmpty := func(ls []string) bool {
+		return slices.ContainsFunc(ls, func(s string) bool { return s != "" })
+	}
+	if target != "" {
+		ls, ok := pick(target)
+		if !ok {
+			return "", nil, errs.Field("body", "target", fmt.Sprintf("target column %q is not in the matrix", target))
+		}
+		return target, ls, nil
+	}
+	if ls, ok := pick("y"); ok && nonEmpty(ls) {
+		return "y", ls, nil
+	}
+	if ls, ok := pick("y_syn"); ok {
+		return "y_syn", ls, nil
+	}
+	return "", nil, fmt.Errorf("matrix has no label column (y or y_syn); build it with labels or pass target: %w", errs.ErrNoData)
+}
+
+// hyperparamKeys maps accepted hyperparameter names (XGBoost/sklearn/LightGBM
+// spellings) to setters on gbdt.Params.
+var hyperparamKeys = map[string]func(p *gbdt.Params, v float64){
+	"n_estimators":          func(p *gbdt.Params, v float64) { p.NEstimators = int(v) },
+	"num_boost_round":       func(p *gbdt.Params, v float64) { p.NEstimators = int(v) },
+	"max_depth":             func(p *gbdt.Params, v float64) { p.MaxDepth = int(v) },
+	"num_leaves":            func(p *gbdt.Params, v float64) { p.NumLeaves = int(v) },
+	"learning_rate":         func(p *gbdt.Params, v float64) { p.LearningRate = v },
+	"eta":                   func(p *gbdt.Params, v float64) { p.LearningRate = v },
+	"min_child_weight":      func(p *gbdt.Params, v float64) { p.MinChildWeight = v },
+	"reg_lambda":            func(p *gbdt.Params, v float64) { p.RegLambda = v },
+	"lambda":                func(p *gbdt.Params, v float64) { p.RegLambda = v },
+	"gamma":                 func(p *gbdt.Params, v float64) { p.Gamma = v },
+	"min_split_loss":        func(p *gbdt.Params, v float64) { p.Gamma = v },
+	"min_split_gain":        func(p *gbdt.Params, v float64) { p.Gamma = v },
+	"subsample":             func(p *gbdt.Params, v float64) { p.Subsample = v },
+	"colsample_bytree":      func(p *gbdt.Params, v float64) { p.ColsampleBytree = v },
+	"max_bin":               func(p *gbdt.Params, v float64) { p.MaxBins = int(v) },
+	"early_stopping_rounds": func(p *gbdt.Params, v float64) { p.EarlyStopping = int(v) },
+	"validation_fraction":   func(p *gbdt.Params, v float64) { p.ValidFraction = v },
+	"seed":                  func(p *gbdt.Params, v float64) { p.Seed = uint64(v) },
+	"random_state":          func(p *gbdt.Params, v float64) { p.Seed = uint64(v) },
+}
+
+// integerHyperparams must be whole numbers.
+var integerHyperparams = map[string]bool{"n_estimators": true, "num_boost_round": true, "max_depth": true,
+	"num_leaves": true, "max_bin": true, "early_stopping_rounds": true, "seed": true, "random_state": true}
+
+// ApplyHyperparams overlays hp (a config's or request's `hyperparams`) on p.
+// Unknown keys are returned (and otherwise ignored: configs carry XGBoost-only
+// settings such as `objective`); a known key with a bad value is a 422 naming
+// loc.hyperparams.key.
+func ApplyHyperparams(p gbdt.Params, hp map[string]any, loc string) (gbdt.Params, []string, error) {
+	var ignored []string
+	keys := make([]string, 0, len(hp))
+	for k := range hp {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	v := &errs.Validation{}
+	for _, k := range keys {
+		set, ok := hyperparamKeys[strings.ToLower(k)]
+		if !ok {
+			ignored = append(ignored, k)
+			continue
+		}
+		f, ok := num(hp[k])
+		if s, isStr := hp[k].(string); isStr {
+			f, ok = 0, false
+			if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+				f, ok = x, true
+			}
+		}
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) || (integerHyperparams[strings.ToLower(k)] && (f != math.Trunc(f) || f < 0)) {
+			v.Fields = append(v.Fields, errs.FieldError{Loc: []string{loc, "hyperparams", k},
+				Msg:  fmt.Sprintf("hyperparameter %s must be a finite number%s", k, map[bool]string{true: " (whole, ≥ 0)"}[integerHyperparams[strings.ToLower(k)]]),
+				Type: "value_error"})
+			continue
+		}
+		set(&p, f)
+	}
+	if err := v.Err(); err != nil {
+		return p, ignored, err
+	}
+	if err := p.Validate(); err != nil {
+		return p, ignored, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{loc, "hyperparams"}, Msg: err.Error(), Type: "value_error"}}}
+	}
+	return p, ignored, nil
+}
