@@ -12,10 +12,7 @@ func (s *Server) registerAll() {
 		(*Server).routesPolicy,
 		(*Server).routesJobs,
 		(*Server).routesData,
-		(*Server).routesMatrix,
 		(*Server).routesSweep,
-		(*Server).routesBacktest,
-		(*Server).routesTrain,
 		(*Server).routesIndicators,
 	} {
 		register(s)
