@@ -13,6 +13,7 @@ func (s *Server) registerAll() {
 		(*Server).routesJobs,
 		(*Server).routesData,
 		(*Server).routesSweep,
+		(*Server).routesTrain,
 		(*Server).routesIndicators,
 	} {
 		register(s)
