@@ -96,6 +96,10 @@ func Open(cfg Config) (*App, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	if err := a.wireMatrix(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 
 	if err := a.wireTrain(); err != nil {
 		_ = a.Close()

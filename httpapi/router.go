@@ -12,7 +12,9 @@ func (s *Server) registerAll() {
 		(*Server).routesPolicy,
 		(*Server).routesJobs,
 		(*Server).routesData,
+		(*Server).routesMatrix,
 		(*Server).routesSweep,
+		(*Server).routesBacktest,
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
 	} {

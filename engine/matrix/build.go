@@ -151,3 +151,54 @@ func pricesAt(b *market.Bars, at []int) (o, h, l, c []float64) {
 	}
 	return
 }
+
+// optionPrefetcher reads the option bars of several sessions concurrently
+// (the store decodes one Parquet file per session) while the builder consumes
+// them strictly in session order. At most `workers` sessions are read or
+// waiting at any time, so memory stays bounded on long ranges.
+type optionPrefetcher struct {
+	slots  []chan optionFetch
+	sem    chan struct{}
+	cancel context.CancelFunc
+}
+
+type optionFetch struct {
+	ob  *market.OptionBars
+	err error
+}
+
+func newOptionPrefetcher(ctx context.Context, src Source, ticker string, dates []string, workers int) *optionPrefetcher {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &optionPrefetcher{slots: make([]chan optionFetch, len(dates)), sem: make(chan struct{}, max(1, workers)), cancel: cancel}
+	for i := range p.slots {
+		p.slots[i] = make(chan optionFetch, 1)
+	}
+	go func() {
+		for i, d := range dates {
+			select {
+			case p.sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func(i int, d string) {
+				ob, err := src.ReadOptionBars(ctx, ticker, d)
+				p.slots[i] <- optionFetch{ob, err}
+			}(i, d)
+		}
+	}()
+	return p
+}
+
+// get waits for session i's bars (call with i = 0, 1, 2 … in order).
+func (p *optionPrefetcher) get(ctx context.Context, i int) (*market.OptionBars, error) {
+	select {
+	case f := <-p.slots[i]:
+		<-p.sem
+		return f.ob, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stop cancels outstanding reads.
+func (p *optionPrefetcher) stop() { p.cancel() }

@@ -160,3 +160,29 @@ func (m *Matrix) Hash() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Head returns a copy of the first n rows of m (all of m when n >= Len).
+func Head(m *Matrix, n int) *Matrix {
+	n = max(0, min(n, m.Len()))
+	out := &Matrix{
+		TS:        append([]int64(nil), m.TS[:n]...),
+		Date:      append([]string(nil), m.Date[:n]...),
+		HourET:    append([]int32(nil), m.HourET[:n]...),
+		Names:     append([]string(nil), m.Names...),
+		TextNames: append([]string(nil), m.TextNames...),
+		Meta:      map[string]string{},
+	}
+	if m.T1 != nil {
+		out.T1 = append([]int64(nil), m.T1[:n]...)
+	}
+	for _, c := range m.Cols {
+		out.Cols = append(out.Cols, append([]float64(nil), c[:n]...))
+	}
+	for _, c := range m.Text {
+		out.Text = append(out.Text, append([]string(nil), c[:n]...))
+	}
+	for k, v := range m.Meta {
+		out.Meta[k] = v
+	}
+	return out
+}

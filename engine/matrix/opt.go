@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 
@@ -131,16 +132,26 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	var rowKeys []int64          // hour-bucket start per row, for flow columns
 	flowPerRow := [][]flowCell{} // per row: 2D+1 cells
 	optSource := ""
+	// Sessions without a previous close have no anchor (the predecessor skipped
+	// them too); the others' option bars are read ahead concurrently.
+	var fetchIdx []int
+	var fetchDates []string
 	for si, s := range sessions {
-		if err := ctx.Err(); err != nil {
+		if !math.IsNaN(prevClose[si]) {
+			fetchIdx = append(fetchIdx, si)
+			fetchDates = append(fetchDates, s.Date)
+		}
+	}
+	pf := newOptionPrefetcher(ctx, src, ticker, fetchDates, runtime.GOMAXPROCS(0))
+	defer pf.stop()
+	for fi, si := range fetchIdx {
+		s := sessions[si]
+		pc := prevClose[si]
+		anchor := math.RoundToEven(pc)
+		ob, err := pf.get(ctx, fi)
+		if ctx.Err() != nil {
 			return nil, fmt.Errorf("build cancelled: %w", errs.ErrCancelled)
 		}
-		pc := prevClose[si]
-		if math.IsNaN(pc) {
-			continue // no anchor: the predecessor skipped such dates too
-		}
-		anchor := math.RoundToEven(pc)
-		ob, err := src.ReadOptionBars(ctx, ticker, s.Date)
 		if err != nil {
 			return nil, fmt.Errorf("read %s option bars %s: %w", ticker, s.Date, err)
 		}

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	pq "github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/matrix"
+	"sigmalab/storage/files"
 )
 
 // Key/value metadata keys written into every matrix file. A parquet-go Group
@@ -72,7 +72,7 @@ func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 		return err
 	}
 	pw := pq.NewWriter(w, schema,
-		pq.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		ZstdCompression(),
 		pq.KeyValueMetadata(metaColumns, string(order)),
 		pq.KeyValueMetadata(metaMeta, string(metaJSON)),
 		pq.KeyValueMetadata(metaVersion, "1"),
@@ -407,7 +407,7 @@ func (s *MatrixStore) Path(modelID, buildID string) (string, error) {
 	return filepath.Join(s.Root, modelID, buildID+".parquet"), nil
 }
 
-// Put writes m atomically (temp file, fsync, rename) and returns its path and
+// Put writes m atomically (temp file, fsync, rename via storage/files) and returns its path and
 // size. A failed write leaves no partial file visible.
 func (s *MatrixStore) Put(modelID, buildID string, m *matrix.Matrix) (string, int64, error) {
 	path, err := s.Path(modelID, buildID)
@@ -418,7 +418,7 @@ func (s *MatrixStore) Put(modelID, buildID string, m *matrix.Matrix) (string, in
 	if err != nil {
 		return "", 0, err
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := files.WriteFile(path, b); err != nil {
 		return "", 0, err
 	}
 	return path, int64(len(b)), nil
@@ -490,46 +490,6 @@ func (s *MatrixStore) Delete(modelID, buildID string) error {
 	}
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
-	}
-	return nil
-}
-
-// writeFileAtomic writes b to path via a temp file in the same directory,
-// fsyncs it and renames it into place, so readers see the old file or the new
-// one, never a torn write.
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func TestMatrixStore(t *testing.T) {
 	// no temp files left behind
 	ents, _ := os.ReadDir(filepath.Dir(path))
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".tmp") {
+		if strings.Contains(e.Name(), ".tmp-") {
 			t.Fatalf("temp file left: %s", e.Name())
 		}
 	}

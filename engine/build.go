@@ -1,0 +1,1014 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigmalab/engine/errs"
+	"sigmalab/engine/indicators"
+	"sigmalab/engine/jobs"
+	"sigmalab/engine/market"
+	"sigmalab/engine/matrix"
+)
+
+// Build-run states.
+const (
+	BuildRunning   = "running"
+	BuildCompleted = "completed"
+	BuildFailed    = "failed"
+)
+
+// MatrixStore is the port for built matrices (matrices/<model_id>/<build_id>.parquet).
+type MatrixStore interface {
+	// Put writes m atomically and returns the file path and its size in bytes.
+	Put(modelID, buildID string, m *matrix.Matrix) (string, int64, error)
+	// Get reads a stored matrix (ErrNotFound when absent).
+	Get(modelID, buildID string) (*matrix.Matrix, error)
+	// Bytes returns the stored Parquet file (ErrNotFound when absent).
+	Bytes(modelID, buildID string) ([]byte, error)
+}
+
+// BuildRunStore is the port for build_runs rows.
+type BuildRunStore interface {
+	// CreateBuildRun assigns the id and stores r.
+	CreateBuildRun(ctx context.Context, r BuildRun) (BuildRun, error)
+	// UpdateBuildRun overwrites the row with r.ID.
+	UpdateBuildRun(ctx context.Context, r BuildRun) error
+	// GetBuildRun returns one row (ErrNotFound when absent).
+	GetBuildRun(ctx context.Context, id int64) (BuildRun, error)
+	// ListBuildRuns lists rows newest first with the filter applied; total counts all matches.
+	ListBuildRuns(ctx context.Context, f BuildRunFilter, offset, limit int) ([]BuildRun, int, error)
+}
+
+// ExportWriter writes user-named output files. Names resolve under the data
+// dir's exports/ only; anything else (.., absolute paths, symlinks out) is an
+// ErrInvalid error (HTTP 400).
+type ExportWriter interface {
+	// ResolveExport returns the confined path of name without writing.
+	ResolveExport(name string) (string, error)
+	// WriteExport writes the file atomically and returns its data-dir relative path.
+	WriteExport(name string, write func(w io.Writer) error) (string, error)
+}
+
+// BuildRunFilter selects build_runs rows; empty fields match everything.
+type BuildRunFilter struct {
+	PackID  string
+	ModelID string
+	Tag     string
+	Status  string
+	Start   time.Time // created_at >= Start when non-zero
+	End     time.Time // created_at <= End when non-zero
+}
+
+// Lineage identifies exactly what a matrix was built from. Hashes are sha256
+// over canonical JSON (sorted keys, compact) of the stored documents, and over
+// the input data slice as the builder read it.
+type Lineage struct {
+	ModelConfigSHA  string `json:"model_config_sha"`
+	PolicySHA       string `json:"policy_sha"`
+	IndicatorSetSHA string `json:"indicator_set_sha"`
+	DataSHA         string `json:"data_sha"`
+	MatrixSHA       string `json:"matrix_sha"`
+	DataSource      string `json:"data_source"` // demo or real
+	ConfigVersion   int    `json:"config_version,omitempty"`
+	PolicyVersion   int    `json:"policy_version,omitempty"`
+	IndicatorSet    string `json:"indicator_set,omitempty"`
+	ConfigOrigin    string `json:"config_origin,omitempty"` // db or pack
+}
+
+// BuildRun is one build_runs row. Field names follow the predecessor's table
+// (id, pack_id, model_id, started_at, finished_at, params, metrics,
+// out_csv_uri, lineage, tag, created_at); the rest are additions.
+type BuildRun struct {
+	ID         int64          `json:"id"`
+	BuildID    string         `json:"build_id"`
+	PackID     string         `json:"pack_id"`
+	ModelID    string         `json:"model_id"`
+	Kind       string         `json:"kind"` // opt or eq
+	Status     string         `json:"status"`
+	Error      string         `json:"error,omitempty"`
+	Params     map[string]any `json:"params"`
+	Metrics    map[string]any `json:"metrics"`
+	OutCSVURI  string         `json:"out_csv_uri,omitempty"`
+	MatrixURI  string         `json:"matrix_uri,omitempty"`
+	Rows       int            `json:"rows"`
+	Columns    int            `json:"columns"`
+	Lineage    *Lineage       `json:"lineage"`
+	Tag        string         `json:"tag,omitempty"`
+	StartedAt  *time.Time     `json:"started_at"`
+	FinishedAt *time.Time     `json:"finished_at"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// BuildRequest is the body of POST /build_matrix, /build_stock_matrix and
+// /preview_matrix (each uses its subset). Pointers distinguish "absent" from 0.
+type BuildRequest struct {
+	ModelID     string   `json:"model_id"`
+	PackID      string   `json:"pack_id"`
+	Start       string   `json:"start"`
+	End         string   `json:"end"`
+	Ticker      string   `json:"ticker"`
+	OutCSV      string   `json:"out_csv"`
+	KSigma      *float64 `json:"k_sigma"`
+	FixedBP     *float64 `json:"fixed_bp"`
+	DistanceMax *int     `json:"distance_max"`
+	DumpRaw     bool     `json:"dump_raw"`
+	RawOut      string   `json:"raw_out"`
+	LabelKind   string   `json:"label_kind"`
+	Cadence     string   `json:"cadence"`
+	Session     string   `json:"session"`
+	MaxRows     int      `json:"max_rows"`
+	Tag         string   `json:"tag"`
+	Async       bool     `json:"async"`
+}
+
+// BuildResult is what a build returns (and what its job result holds).
+type BuildResult struct {
+	OK           bool           `json:"ok"`
+	BuildRunID   int64          `json:"build_run_id"`
+	BuildID      string         `json:"build_id"`
+	ModelID      string         `json:"model_id"`
+	PackID       string         `json:"pack_id"`
+	OutCSV       string         `json:"out_csv"` // the CSV export when requested, else the matrix path
+	MatrixPath   string         `json:"matrix_path"`
+	RawOut       string         `json:"raw_out,omitempty"`
+	Rows         int            `json:"rows"`
+	ColumnsCount int            `json:"columns_count"`
+	Columns      []string       `json:"columns"`
+	Lineage      Lineage        `json:"lineage"`
+	Labels       map[string]int `json:"labels"`
+}
+
+// modelPlan is everything a build needs about the model, resolved once.
+type modelPlan struct {
+	modelID, packID string
+	config          map[string]any
+	configVersion   int
+	configOrigin    string
+	policy          map[string]any
+	policyVersion   int
+	set             *indicators.Set
+	setDoc          map[string]any
+	ticker          string
+	assetType       string
+	horizon         string
+	cadence         string
+	session         string
+	label           matrix.LabelConfig
+	distanceMax     int
+}
+
+// canonicalSHA is sha256 over canonical JSON (sorted keys, compact).
+func canonicalSHA(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	var x any
+	if err := json.Unmarshal(b, &x); err == nil {
+		b, _ = json.Marshal(x) // maps marshal with sorted keys
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func validateBuildDates(v *errs.Validation, start, end string) {
+	s, ok1 := ParseDate(start)
+	e, ok2 := ParseDate(end)
+	if !ok1 {
+		v.Add("body", "start", "start/end must be ISO date YYYY-MM-DD", "value_error.date")
+	}
+	if !ok2 {
+		v.Add("body", "end", "start/end must be ISO date YYYY-MM-DD", "value_error.date")
+	}
+	if ok1 && ok2 && e.Before(s) {
+		v.Add("body", "end", "end must be on or after start", "value_error.date_range")
+	}
+}
+
+func finite(p *float64) bool { return p == nil || (!math.IsNaN(*p) && !math.IsInf(*p, 0)) }
+
+// validateBuild checks the request fields shared by every build route.
+func validateBuild(req *BuildRequest, needModel bool) error {
+	v := &errs.Validation{}
+	req.ModelID = strings.TrimSpace(req.ModelID)
+	if needModel && req.ModelID == "" {
+		v.Add("body", "model_id", "model_id is required", "value_error.missing")
+	} else if req.ModelID != "" && !ValidID(req.ModelID) {
+		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error.id")
+	}
+	if req.PackID != "" && !ValidID(req.PackID) {
+		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error.id")
+	}
+	validateBuildDates(v, req.Start, req.End)
+	if req.Ticker != "" {
+		t, ok := NormalizeTicker(req.Ticker)
+		if !ok {
+			v.Add("body", "ticker", "ticker must be a simple symbol", "value_error.ticker")
+		}
+		req.Ticker = t
+	}
+	if !finite(req.KSigma) || (req.KSigma != nil && (*req.KSigma < 0 || *req.KSigma > 100)) {
+		v.Add("body", "k_sigma", "k_sigma must be a finite number in [0, 100]", "value_error.number")
+	}
+	if !finite(req.FixedBP) || (req.FixedBP != nil && (*req.FixedBP < 0 || *req.FixedBP > 1e5)) {
+		v.Add("body", "fixed_bp", "fixed_bp must be a finite number in [0, 100000]", "value_error.number")
+	}
+	if req.DistanceMax != nil && (*req.DistanceMax <= 0 || *req.DistanceMax > 50) {
+		v.Add("body", "distance_max", "distance_max must be a positive integer (at most 50)", "value_error.number")
+	}
+	if req.MaxRows < 0 || req.MaxRows > 100000 {
+		v.Add("body", "max_rows", "max_rows must be in 1..100000", "value_error.number")
+	}
+	if req.LabelKind != "" {
+		if _, _, err := matrix.ParseLabelKind(req.LabelKind); err != nil {
+			v.Add("body", "label_kind", err.Error(), "value_error.enum")
+		}
+	}
+	if c := strings.ToLower(req.Cadence); c != "" && c != "hourly" && c != "daily" {
+		v.Add("body", "cadence", "cadence must be hourly or daily", "value_error.enum")
+	}
+	if s := strings.ToLower(req.Session); s != "" && s != "rth" && s != "extended" {
+		v.Add("body", "session", "session must be rth or extended", "value_error.enum")
+	}
+	if req.Tag != "" && len(req.Tag) > 64 {
+		v.Add("body", "tag", "tag is at most 64 characters", "value_error.length")
+	}
+	return v.Err()
+}
+
+// str reads a string field of a decoded document.
+func str(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s, ok := m[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func sub(m map[string]any, k string) map[string]any {
+	if s, ok := m[k].(map[string]any); ok {
+		return s
+	}
+	return nil
+}
+
+func num(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// readPackYAML returns a document of the built-in packs: dir is
+// model_configs, policy_templates or indicator_sets; every pack is searched
+// (in id order) when packID is empty. ok=false when absent.
+func (l *Lab) readPackYAML(packID, dir, name string) (map[string]any, string, bool) {
+	packs, ids, err := l.loadPacks()
+	if err != nil {
+		return nil, "", false
+	}
+	search := ids
+	if packID != "" {
+		search = []string{packID}
+	}
+	for _, id := range search {
+		p := packs[id]
+		if p == nil {
+			continue
+		}
+		var docs map[string]map[string]any
+		switch dir {
+		case "model_configs":
+			docs = p.ModelConfigs
+		case "policy_templates":
+			docs = p.Policies
+		case "indicator_sets":
+			docs = p.IndicatorSets
+		}
+		if d, ok := docs[name]; ok {
+			return deepCopy(d).(map[string]any), id, true
+		}
+	}
+	return nil, "", false
+}
+
+// resolvePlan loads the model config (stored config first, then the built-in
+// pack), its policy and indicator set, and the label settings with request
+// overrides applied.
+func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, error) {
+	p := &modelPlan{modelID: req.ModelID, packID: req.PackID}
+	if l.Configs != nil {
+		rec, err := l.Configs.GetModel(ctx, req.ModelID)
+		switch {
+		case err == nil:
+			p.config, p.configVersion, p.configOrigin = rec.Config, rec.Version, "db"
+			if p.packID == "" {
+				p.packID = rec.PackID
+			}
+		case !errors.Is(err, errs.ErrNotFound):
+			return nil, fmt.Errorf("load model %s: %w", req.ModelID, err)
+		}
+	}
+	if p.config == nil {
+		doc, pack, ok := l.readPackYAML(req.PackID, "model_configs", req.ModelID)
+		if !ok && req.PackID != "" {
+			doc, pack, ok = l.readPackYAML("", "model_configs", req.ModelID)
+		}
+		if !ok {
+			return nil, errs.NotFoundf("unknown model_id %q: no stored or built-in model config; create it with POST /models", req.ModelID)
+		}
+		p.config, p.configOrigin = doc, "pack"
+		if p.packID == "" {
+			p.packID = pack
+		}
+	}
+	if p.packID == "" {
+		p.packID = "zerosigma"
+	}
+	// policy: stored, else the pack's template, else none (defaults apply downstream)
+	p.policy = map[string]any{}
+	if l.Configs != nil {
+		pol, err := l.Configs.LatestPolicy(ctx, p.packID, p.modelID)
+		if err == nil {
+			p.policy, p.policyVersion = pol.Policy, pol.Version
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			return nil, fmt.Errorf("load policy %s: %w", p.modelID, err)
+		}
+	}
+	if p.policyVersion == 0 {
+		if doc, _, ok := l.readPackYAML(p.packID, "policy_templates", p.modelID); ok {
+			p.policy = doc
+		} else if doc, _, ok := l.readPackYAML(p.packID, "policy_templates", "default"); ok {
+			p.policy = doc
+		}
+	}
+	if err := l.resolveIndicatorSet(ctx, p); err != nil {
+		return nil, err
+	}
+
+	cfg := p.config
+	p.ticker = req.Ticker
+	if p.ticker == "" {
+		p.ticker = strings.ToUpper(str(cfg, "ticker"))
+	}
+	if p.ticker == "" {
+		p.ticker = "SPY"
+	}
+	if t, ok := NormalizeTicker(p.ticker); !ok {
+		return nil, errs.Field("body", "ticker", fmt.Sprintf("model %s has ticker %q; pass a ticker", p.modelID, p.ticker))
+	} else {
+		p.ticker = t
+	}
+	p.assetType = strings.ToLower(str(cfg, "asset_type"))
+	switch p.assetType {
+	case "option", "options":
+		p.assetType = "opt"
+	case "equity", "equities", "stock", "stocks", "":
+		if p.assetType == "" {
+			p.assetType = "opt"
+		} else {
+			p.assetType = "eq"
+		}
+	}
+	p.horizon = strings.ToLower(str(cfg, "horizon"))
+	p.cadence = strings.ToLower(str(cfg, "cadence"))
+	if req.Cadence != "" {
+		p.cadence = strings.ToLower(req.Cadence)
+	}
+	if p.cadence == "" {
+		p.cadence = "hourly"
+	}
+	p.session = strings.ToLower(str(cfg, "session"))
+	if req.Session != "" {
+		p.session = strings.ToLower(req.Session)
+	}
+	// distance_max: request, else config features.flow.distance_max, else 7
+	p.distanceMax = 7
+	if f := sub(sub(cfg, "features"), "flow"); f != nil {
+		if d, ok := num(f["distance_max"]); ok && d > 0 {
+			p.distanceMax = int(d)
+		}
+	}
+	if d, ok := num(cfg["distance_max"]); ok && d > 0 {
+		p.distanceMax = int(d)
+	}
+	if req.DistanceMax != nil {
+		p.distanceMax = *req.DistanceMax
+	}
+	lab, err := labelFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if req.LabelKind != "" {
+		lab.Kind = req.LabelKind
+	}
+	if req.KSigma != nil {
+		lab.KSigma = *req.KSigma
+	}
+	if req.FixedBP != nil {
+		lab.FixedBP = req.FixedBP
+	}
+	p.label = lab
+	return p, nil
+}
+
+// labelFromConfig reads `labels: {kind|type, params|…}` or the legacy
+// `label: {type, horizon}` block.
+func labelFromConfig(cfg map[string]any) (matrix.LabelConfig, error) {
+	var lc matrix.LabelConfig
+	block := sub(cfg, "labels")
+	if block == nil {
+		block = sub(cfg, "label")
+	}
+	if block == nil {
+		return lc, nil
+	}
+	lc.Kind = str(block, "kind", "type")
+	params := sub(block, "params")
+	if params == nil {
+		params = block
+	}
+	if t := str(params, "target"); t != "" && lc.Kind == "regression" {
+		lc.Kind = t
+	}
+	if _, _, err := matrix.ParseLabelKind(lc.Kind); err != nil {
+		return lc, fmt.Errorf("model config labels: %w", err)
+	}
+	if v, ok := num(params["k_sigma"]); ok {
+		lc.KSigma = v
+	}
+	if v, ok := num(params["fixed_bp"]); ok {
+		lc.FixedBP = &v
+	}
+	if v, ok := num(params["threshold_bp"]); ok && v > 0 {
+		lc.Band = v / 1e4
+	}
+	if v, ok := num(params["band"]); ok && v > 0 {
+		lc.Band = v
+	}
+	lc.OpenTime = clock(params["open_time"])
+	lc.WindowEnd = clock(params["window_end"])
+	lc.DriftStartTime = clock(params["drift_start_time"])
+	if v, ok := num(params["min_open_move_atr"]); ok {
+		lc.MinOpenMoveATR = v
+	}
+	if v, ok := num(params["min_reversal_move_atr"]); ok {
+		lc.MinReversalMoveATR = v
+	}
+	if v, ok := num(params["min_pull_atr"]); ok {
+		lc.MinPullATR = v
+	}
+	return lc, nil
+}
+
+// clock accepts "HH:MM" strings and YAML 1.1 sexagesimal ints (09:30 → 570).
+func clock(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int:
+		return fmt.Sprintf("%02d:%02d", x/60, x%60)
+	case float64:
+		return fmt.Sprintf("%02d:%02d", int(x)/60, int(x)%60)
+	}
+	return ""
+}
+
+// resolveIndicatorSet: model-scope stored set, else the pack-scope set named by
+// the config (indicator_set_name | indicator_set | features.indicator_set),
+// stored first then built-in. A named set that exists nowhere is an error.
+func (l *Lab) resolveIndicatorSet(ctx context.Context, p *modelPlan) error {
+	var doc map[string]any
+	if l.Configs != nil {
+		rec, err := l.Configs.LatestIndicatorSet(ctx, p.packID, ScopeModel, p.modelID)
+		if err == nil {
+			doc = rec.Data
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			return fmt.Errorf("load indicator set: %w", err)
+		}
+	}
+	name := str(p.config, "indicator_set_name", "indicator_set")
+	if name == "" {
+		name = str(sub(p.config, "features"), "indicator_set")
+	}
+	if doc == nil && name != "" {
+		if l.Configs != nil {
+			rec, err := l.Configs.LatestIndicatorSet(ctx, p.packID, ScopePack, name)
+			if err == nil {
+				doc = rec.Data
+			} else if !errors.Is(err, errs.ErrNotFound) {
+				return fmt.Errorf("load indicator set %s: %w", name, err)
+			}
+		}
+		if doc == nil {
+			if d, _, ok := l.readPackYAML(p.packID, "indicator_sets", name); ok {
+				doc = d
+			} else if d, _, ok := l.readPackYAML("", "indicator_sets", name); ok {
+				doc = d
+			}
+		}
+		if doc == nil {
+			return errs.Invalidf("model %s names indicator set %q, which is not stored; use PUT /indicator_set", p.modelID, name)
+		}
+	}
+	if doc == nil {
+		return nil // no indicator set: base columns only
+	}
+	set, err := indicators.SetFromMap(doc)
+	if err != nil {
+		return fmt.Errorf("indicator set of model %s: %w", p.modelID, err)
+	}
+	p.set, p.setDoc = set, doc
+	return nil
+}
+
+// featureFunc adapts the model's indicator set to the builders.
+func (l *Lab) featureFunc(p *modelPlan, src indicators.Source) matrix.FeatureFunc {
+	if p.set == nil || len(p.set.Indicators) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, b *market.Bars, extra map[string][]float64) ([]string, [][]float64, error) {
+		f := &indicators.Frame{Ticker: b.Ticker, TS: b.TS, BarMs: market.TimeframeMillis(b.Timeframe),
+			Open: b.Open, High: b.High, Low: b.Low, Close: b.Close, Volume: b.Volume, VWAP: b.VWAP}
+		if b.Timeframe == market.TF1d {
+			f.BarMs = 0 // daily rows are stamped at the session open; let the frame infer
+		}
+		for k, v := range extra {
+			f.SetCol(k, v)
+		}
+		cols, err := p.set.Compute(ctx, f, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		names := make([]string, len(cols))
+		vals := make([][]float64, len(cols))
+		for i, c := range cols {
+			names[i], vals[i] = c.Name, c.Values
+		}
+		return names, vals, nil
+	}
+}
+
+// isOptionsFlowModel: options models with hourly cadence get the 0DTE flow
+// matrix; daily options models (swing/long/overnight) are equity-shaped rows
+// whose indicator set carries the options analytics.
+func (p *modelPlan) isOptionsFlowModel() bool {
+	return p.assetType == "opt" && p.cadence == "hourly"
+}
+
+// buildWindowMS is the time window a build reads (with a year of warm-up) for
+// the chain cache of the indicator source.
+func buildWindowMS(start, end string) (int64, int64) {
+	s, _ := market.ParseDate(start)
+	e, _ := market.ParseDate(end)
+	return s.AddDate(-1, 0, 0).UnixMilli(), e.AddDate(0, 0, 2).UnixMilli()
+}
+
+// built is the outcome of buildMatrix before persisting.
+type built struct {
+	m       *matrix.Matrix
+	raw     *matrix.RawFlow
+	dataSHA string
+	source  string
+}
+
+// buildMatrix runs the right builder for the plan over the market store.
+func (l *Lab) buildMatrix(ctx context.Context, p *modelPlan, start, end string, stock bool) (*built, error) {
+	if l.Market == nil {
+		return nil, fmt.Errorf("no market data store configured: %w", errs.ErrNoData)
+	}
+	hs := newHashingSource(l.Market)
+	from, to := buildWindowMS(start, end)
+	isrc := newMarketIndicatorSource(l.Market, from, to)
+	ff := l.featureFunc(p, isrc)
+	out := &built{}
+	if !stock && p.isOptionsFlowModel() {
+		res, err := matrix.BuildOptions(ctx, hs, matrix.OptSpec{Ticker: p.ticker, Start: start, End: end,
+			DistanceMax: p.distanceMax, Features: ff, Label: p.label})
+		if err != nil {
+			return nil, err
+		}
+		out.m, out.raw = res.Matrix, res.Raw
+	} else {
+		m, err := matrix.BuildEquity(ctx, hs, matrix.EqSpec{Ticker: p.ticker, Start: start, End: end,
+			Cadence: p.cadence, Session: p.session, Features: ff, Label: p.label})
+		if err != nil {
+			return nil, err
+		}
+		out.m = m
+	}
+	out.dataSHA = hs.sum()
+	out.source = out.m.Meta["data_source"]
+	return out, nil
+}
+
+func labelCounts(m *matrix.Matrix) map[string]int {
+	out := map[string]int{}
+	for _, v := range m.TextCol(matrix.LabelCol) {
+		if v == "" {
+			v = "unlabelled"
+		}
+		out[v]++
+	}
+	return out
+}
+
+func (l *Lab) lineage(p *modelPlan, b *built) Lineage {
+	lin := Lineage{
+		ModelConfigSHA: canonicalSHA(p.config),
+		PolicySHA:      canonicalSHA(p.policy),
+		DataSHA:        b.dataSHA,
+		MatrixSHA:      b.m.Hash(),
+		DataSource:     b.source,
+		ConfigVersion:  p.configVersion,
+		PolicyVersion:  p.policyVersion,
+		ConfigOrigin:   p.configOrigin,
+	}
+	if p.set != nil {
+		lin.IndicatorSetSHA = canonicalSHA(map[string]any{"name": p.set.Name, "version": p.set.Version, "indicators": p.set.Indicators})
+		lin.IndicatorSet = p.set.Name
+	}
+	return lin
+}
+
+// BuildMatrix builds a model's matrix over [start, end] (POST /build_matrix):
+// options models get the 0DTE flow matrix, equity models the bar matrix. The
+// matrix is written to matrices/<model_id>/<build_id>.parquet, optionally
+// exported as CSV (out_csv) with its raw flow (dump_raw/raw_out) under
+// exports/, and recorded in build_runs with its lineage. A failed build
+// leaves its build_runs row marked failed and no matrix file.
+func (l *Lab) BuildMatrix(ctx context.Context, req BuildRequest) (BuildResult, error) {
+	if err := validateBuild(&req, true); err != nil {
+		return BuildResult{}, err
+	}
+	return l.build(ctx, req, false)
+}
+
+// BuildStockMatrix builds an equity matrix for a ticker (POST
+// /build_stock_matrix). With model_id the model's indicator set, cadence and
+// label apply; without it the matrix has bars and the label only (label_kind,
+// default next_hour) and is stored under the lower-cased ticker.
+func (l *Lab) BuildStockMatrix(ctx context.Context, req BuildRequest) (BuildResult, error) {
+	if strings.TrimSpace(req.Ticker) == "" && strings.TrimSpace(req.ModelID) == "" {
+		return BuildResult{}, errs.Field("body", "ticker", "ticker is required")
+	}
+	if err := validateBuild(&req, false); err != nil {
+		return BuildResult{}, err
+	}
+	return l.build(ctx, req, true)
+}
+
+func stockPlan(req BuildRequest) (*modelPlan, error) {
+	id := strings.ToLower(strings.NewReplacer(".", "-").Replace(req.Ticker))
+	p := &modelPlan{modelID: id, packID: req.PackID, ticker: req.Ticker, assetType: "eq",
+		cadence: "hourly", session: strings.ToLower(req.Session), config: map[string]any{}, policy: map[string]any{},
+		configOrigin: "request"}
+	if p.packID == "" {
+		p.packID = "swingsigma"
+	}
+	if req.Cadence != "" {
+		p.cadence = strings.ToLower(req.Cadence)
+	}
+	p.label.Kind = req.LabelKind
+	if req.KSigma != nil {
+		p.label.KSigma = *req.KSigma
+	}
+	p.label.FixedBP = req.FixedBP
+	p.config = map[string]any{"ticker": req.Ticker, "asset_type": "eq", "cadence": p.cadence, "session": p.session,
+		"label_kind": req.LabelKind}
+	return p, nil
+}
+
+func (l *Lab) plan(ctx context.Context, req BuildRequest, stock bool) (*modelPlan, error) {
+	if stock && req.ModelID == "" {
+		return stockPlan(req)
+	}
+	return l.resolvePlan(ctx, req)
+}
+
+func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildResult, error) {
+	if l.Matrices == nil || l.BuildRuns == nil {
+		return BuildResult{}, fmt.Errorf("matrix storage not configured: %w", errs.ErrNoData)
+	}
+	p, err := l.plan(ctx, req, stock)
+	if err != nil {
+		return BuildResult{}, err
+	}
+	// Resolve output paths before any work so a bad path is a 400 with nothing written.
+	if req.OutCSV != "" || req.DumpRaw {
+		if l.Exports == nil {
+			return BuildResult{}, errs.Invalidf("exports are not configured")
+		}
+	}
+	if req.OutCSV != "" {
+		if _, err := l.Exports.ResolveExport(req.OutCSV); err != nil {
+			return BuildResult{}, fmt.Errorf("out path not allowed: %w", err)
+		}
+	}
+	rawName := ""
+	if req.DumpRaw {
+		rawName = req.RawOut
+		if rawName == "" {
+			if req.OutCSV != "" {
+				rawName = strings.TrimSuffix(req.OutCSV, ".csv") + "_raw.csv"
+			} else {
+				rawName = p.modelID + "_raw.csv"
+			}
+		}
+		if _, err := l.Exports.ResolveExport(rawName); err != nil {
+			return BuildResult{}, fmt.Errorf("raw_out path not allowed: %w", err)
+		}
+	}
+
+	started := l.now()
+	kind := "eq"
+	if !stock && p.isOptionsFlowModel() {
+		kind = "opt"
+	}
+	params := map[string]any{"start": req.Start, "end": req.End, "ticker": p.ticker, "k_sigma": p.label.KSigma,
+		"fixed_bp": p.label.FixedBP, "distance_max": p.distanceMax, "dump_raw": req.DumpRaw, "label": p.label,
+		"cadence": p.cadence, "session": p.session, "policy_snapshot": p.policy, "asset_type": p.assetType}
+	if req.Tag != "" {
+		params["tag"] = req.Tag
+	}
+	run, err := l.BuildRuns.CreateBuildRun(ctx, BuildRun{PackID: p.packID, ModelID: p.modelID, Kind: kind,
+		Status: BuildRunning, Params: params, Metrics: map[string]any{}, Tag: req.Tag, StartedAt: &started, CreatedAt: started})
+	if err != nil {
+		return BuildResult{}, fmt.Errorf("record build run: %w", err)
+	}
+	run.BuildID = fmt.Sprintf("b%08d", run.ID)
+	fail := func(err error) (BuildResult, error) {
+		fin := l.now()
+		run.Status, run.Error, run.FinishedAt = BuildFailed, err.Error(), &fin
+		if uerr := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); uerr != nil {
+			l.logger().Error("mark build run failed", "id", run.ID, "err", uerr)
+		}
+		return BuildResult{}, err
+	}
+
+	b, err := l.buildMatrix(ctx, p, req.Start, req.End, stock)
+	if err != nil {
+		return fail(err)
+	}
+	lin := l.lineage(p, b)
+	b.m.Meta["model_id"] = p.modelID
+	b.m.Meta["pack_id"] = p.packID
+	b.m.Meta["build_id"] = run.BuildID
+	b.m.Meta["data_sha"] = lin.DataSHA
+	b.m.Meta["model_config_sha"] = lin.ModelConfigSHA
+	b.m.Meta["policy_sha"] = lin.PolicySHA
+	b.m.Meta["indicator_set_sha"] = lin.IndicatorSetSHA
+	b.m.Meta["indicator_set"] = lin.IndicatorSet
+	b.m.Meta["created_at"] = started.Format(time.RFC3339)
+
+	path, size, err := l.Matrices.Put(p.modelID, run.BuildID, b.m)
+	if err != nil {
+		return fail(fmt.Errorf("write matrix: %w", err))
+	}
+	matrixURI := "matrices/" + p.modelID + "/" + run.BuildID + ".parquet"
+	res := BuildResult{OK: true, BuildRunID: run.ID, BuildID: run.BuildID, ModelID: p.modelID, PackID: p.packID,
+		OutCSV: matrixURI, MatrixPath: matrixURI, Rows: b.m.Len(), Lineage: lin, Labels: labelCounts(b.m)}
+	res.Columns = allColumns(b.m)
+	res.ColumnsCount = len(res.Columns)
+	if req.OutCSV != "" {
+		rel, err := l.Exports.WriteExport(req.OutCSV, func(w io.Writer) error { return matrix.WriteCSV(w, b.m) })
+		if err != nil {
+			return fail(fmt.Errorf("write out_csv: %w", err))
+		}
+		res.OutCSV = rel
+		run.OutCSVURI = rel
+	}
+	if req.DumpRaw {
+		rel, err := l.Exports.WriteExport(rawName, func(w io.Writer) error { return writeRawCSV(w, b.raw) })
+		if err != nil {
+			return fail(fmt.Errorf("write raw_out: %w", err))
+		}
+		res.RawOut = rel
+	}
+	fin := l.now()
+	run.Status, run.FinishedAt = BuildCompleted, &fin
+	run.MatrixURI = matrixURI
+	run.Rows, run.Columns = b.m.Len(), res.ColumnsCount
+	run.Metrics = map[string]any{"columns_count": res.ColumnsCount, "rows": b.m.Len(), "size_bytes": size,
+		"labels": res.Labels, "build_ms": fin.Sub(started).Milliseconds()}
+	run.Lineage = &lin
+	_ = path
+	if err := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); err != nil {
+		return BuildResult{}, fmt.Errorf("record build run: %w", err)
+	}
+	return res, nil
+}
+
+// allColumns lists the matrix columns in file order (keys, numeric, text).
+func allColumns(m *matrix.Matrix) []string {
+	cols := []string{"ts", "date", "hour_et"}
+	if m.T1 != nil {
+		cols = append(cols, "t1")
+	}
+	cols = append(cols, m.Names...)
+	return append(cols, m.TextNames...)
+}
+
+// writeRawCSV writes the predecessor's raw flow frame (dump_raw).
+func writeRawCSV(w io.Writer, r *matrix.RawFlow) error {
+	var b bytes.Buffer
+	b.WriteString("date,price_level,spy_prev_close,hour_et,calls_sold,puts_sold,calls_premium,puts_premium\n")
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	if r != nil {
+		for i := 0; i < r.Len(); i++ {
+			fmt.Fprintf(&b, "%s,%s,%s,%d,%s,%s,%s,%s\n", r.Date[i], f(r.PriceLevel[i]), f(r.SpyPrevClose[i]), r.HourET[i],
+				f(r.CallsSold[i]), f(r.PutsSold[i]), f(r.CallsPremium[i]), f(r.PutsPremium[i]))
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// PreviewResult is POST /preview_matrix's verdict: the QA report plus the
+// column list and a few head rows.
+type PreviewResult struct {
+	matrix.QAReport
+	ModelID    string   `json:"model_id"`
+	Columns    []string `json:"columns"`
+	TotalRows  int      `json:"total_rows"`
+	DataSource string   `json:"data_source"`
+	OutCSV     string   `json:"out_csv,omitempty"`
+}
+
+// PreviewMatrix builds the model's matrix over [start, end] without storing
+// it, keeps the first max_rows rows (default 200) and runs the QA checks.
+// Its ok is the QA verdict.
+func (l *Lab) PreviewMatrix(ctx context.Context, req BuildRequest) (PreviewResult, error) {
+	if err := validateBuild(&req, true); err != nil {
+		return PreviewResult{}, err
+	}
+	p, err := l.resolvePlan(ctx, req)
+	if err != nil {
+		return PreviewResult{}, err
+	}
+	if req.OutCSV != "" {
+		if l.Exports == nil {
+			return PreviewResult{}, errs.Invalidf("exports are not configured")
+		}
+		if _, err := l.Exports.ResolveExport(req.OutCSV); err != nil {
+			return PreviewResult{}, fmt.Errorf("out path not allowed: %w", err)
+		}
+	}
+	b, err := l.buildMatrix(ctx, p, req.Start, req.End, false)
+	if err != nil {
+		return PreviewResult{}, err
+	}
+	total := b.m.Len()
+	maxRows := req.MaxRows
+	if maxRows <= 0 {
+		maxRows = 200
+	}
+	m := b.m
+	if total > maxRows {
+		m = matrix.Head(b.m, maxRows)
+	}
+	res := PreviewResult{QAReport: matrix.QA(m), ModelID: p.modelID, Columns: allColumns(m), TotalRows: total,
+		DataSource: b.source}
+	if req.OutCSV != "" {
+		rel, err := l.Exports.WriteExport(req.OutCSV, func(w io.Writer) error { return matrix.WriteCSV(w, m) })
+		if err != nil {
+			return PreviewResult{}, fmt.Errorf("write out_csv: %w", err)
+		}
+		res.OutCSV = rel
+	}
+	return res, nil
+}
+
+// ListBuildRuns pages build_runs newest first.
+func (l *Lab) ListBuildRuns(ctx context.Context, f BuildRunFilter, offset, limit int) ([]BuildRun, int, error) {
+	if l.BuildRuns == nil {
+		return []BuildRun{}, 0, nil
+	}
+	return l.BuildRuns.ListBuildRuns(ctx, f, offset, limit)
+}
+
+// MatrixFile is one build of a model as listed by GET /matrices/{model_id}.
+type MatrixFile struct {
+	BuildID    string         `json:"build_id"`
+	BuildRunID int64          `json:"build_run_id"`
+	Path       string         `json:"path"`
+	Rows       int            `json:"rows"`
+	Columns    int            `json:"columns"`
+	SizeBytes  any            `json:"size_bytes"`
+	DataSource string         `json:"data_source"`
+	Start      any            `json:"start"`
+	End        any            `json:"end"`
+	CreatedAt  time.Time      `json:"created_at"`
+	Labels     any            `json:"labels,omitempty"`
+	Params     map[string]any `json:"-"`
+}
+
+// ListMatrices lists the completed builds of a model, newest first.
+func (l *Lab) ListMatrices(ctx context.Context, modelID string, offset, limit int) ([]MatrixFile, int, error) {
+	if !ValidID(modelID) {
+		return nil, 0, errs.Field("path", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+	}
+	runs, total, err := l.ListBuildRuns(ctx, BuildRunFilter{ModelID: modelID, Status: BuildCompleted}, offset, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]MatrixFile, 0, len(runs))
+	for _, r := range runs {
+		mf := MatrixFile{BuildID: r.BuildID, BuildRunID: r.ID, Path: r.MatrixURI, Rows: r.Rows, Columns: r.Columns,
+			SizeBytes: r.Metrics["size_bytes"], Start: r.Params["start"], End: r.Params["end"], CreatedAt: r.CreatedAt,
+			Labels: r.Metrics["labels"]}
+		if r.Lineage != nil {
+			mf.DataSource = r.Lineage.DataSource
+		}
+		out = append(out, mf)
+	}
+	return out, total, nil
+}
+
+// LoadMatrix returns a stored matrix (train and backtest read matrices here).
+// buildID "" or "latest" picks the newest completed build of the model.
+func (l *Lab) LoadMatrix(ctx context.Context, modelID, buildID string) (*matrix.Matrix, string, error) {
+	if l.Matrices == nil {
+		return nil, "", errs.NotFoundf("no matrix store")
+	}
+	if !ValidID(modelID) {
+		return nil, "", errs.Field("path", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+	}
+	if buildID == "" || buildID == "latest" {
+		runs, _, err := l.ListBuildRuns(ctx, BuildRunFilter{ModelID: modelID, Status: BuildCompleted}, 0, 1)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(runs) == 0 {
+			return nil, "", errs.NotFoundf("no matrix built for model %s; POST /build_matrix first", modelID)
+		}
+		buildID = runs[0].BuildID
+	}
+	if !ValidID(buildID) {
+		return nil, "", errs.Field("path", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+	}
+	m, err := l.Matrices.Get(modelID, buildID)
+	return m, buildID, err
+}
+
+// MatrixBytes returns a stored matrix file as Parquet bytes.
+func (l *Lab) MatrixBytes(ctx context.Context, modelID, buildID string) ([]byte, error) {
+	if l.Matrices == nil {
+		return nil, errs.NotFoundf("no matrix store")
+	}
+	if !ValidID(modelID) || !ValidID(buildID) {
+		return nil, errs.Invalidf("bad model_id or build_id")
+	}
+	return l.Matrices.Bytes(modelID, buildID)
+}
+
+// Job kinds of matrix builds (async:true).
+const (
+	BuildMatrixJobKind      = "build_matrix"
+	BuildStockMatrixJobKind = "build_stock_matrix"
+)
+
+// BuildMatrixJob runs BuildMatrix as a background job; the result is the BuildResult.
+func (l *Lab) BuildMatrixJob(ctx context.Context, t *jobs.Task, req BuildRequest) (any, error) {
+	t.Progress(0.05, "building matrix "+req.ModelID)
+	res, err := l.BuildMatrix(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t.Progress(1, "built "+res.BuildID)
+	return res, nil
+}
+
+// BuildStockMatrixJob runs BuildStockMatrix as a background job.
+func (l *Lab) BuildStockMatrixJob(ctx context.Context, t *jobs.Task, req BuildRequest) (any, error) {
+	t.Progress(0.05, "building stock matrix "+req.Ticker)
+	res, err := l.BuildStockMatrix(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t.Progress(1, "built "+res.BuildID)
+	return res, nil
+}
