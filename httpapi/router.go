@@ -14,7 +14,6 @@ func (s *Server) registerAll() {
 		(*Server).routesData,
 		(*Server).routesMatrix,
 		(*Server).routesSweep,
-		(*Server).routesBacktest,
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
 	} {
