@@ -105,6 +105,10 @@ func Open(cfg Config) (*App, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	if err := a.wireBacktest(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 
 	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})
 	return a, nil

@@ -14,6 +14,7 @@ func (s *Server) registerAll() {
 		(*Server).routesData,
 		(*Server).routesMatrix,
 		(*Server).routesSweep,
+		(*Server).routesBacktest,
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
 	} {

@@ -1,0 +1,836 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"sigmalab/engine/backtest"
+	"sigmalab/engine/calibrate"
+	"sigmalab/engine/cv"
+	"sigmalab/engine/errs"
+	"sigmalab/engine/gbdt"
+	"sigmalab/engine/jobs"
+	"sigmalab/engine/matrix"
+	"sigmalab/engine/policy"
+)
+
+// BacktestJobKind is the job kind of POST /backtest with async:true.
+const BacktestJobKind = "backtest"
+
+// BacktestRequest is the body of POST /backtest. Field names and defaults are
+// the predecessor's; build_id, cv, train_hours, hyperparams, features and
+// risk_profile are new.
+type BacktestRequest struct {
+	ModelID           string         `json:"model_id"`
+	PackID            string         `json:"pack_id"`
+	BuildID           string         `json:"build_id,omitempty"` // matrix build; "" = latest
+	CSV               string         `json:"csv,omitempty"`      // accepted for compatibility; matrices come from the store
+	Target            string         `json:"target,omitempty"`   // label column; default y
+	Thresholds        []float64      `json:"thresholds"`
+	Splits            int            `json:"splits"`
+	Embargo           float64        `json:"embargo"`
+	CV                string         `json:"cv,omitempty"`
+	TopPct            *float64       `json:"top_pct"`
+	AllowedHours      []int          `json:"allowed_hours"`
+	TrainHours        []int          `json:"train_hours,omitempty"` // rows the model trains on; nil = all
+	SlippageBps       *float64       `json:"slippage_bps"`
+	SizeByConf        *bool          `json:"size_by_conf"`
+	ConfCap           *float64       `json:"conf_cap"`
+	PerHourThresholds bool           `json:"per_hour_thresholds"`
+	PerHourSelectBy   string         `json:"per_hour_select_by"`
+	Calibration       *string        `json:"calibration"`
+	MomentumGate      *bool          `json:"momentum_gate"`
+	MomentumMin       *float64       `json:"momentum_min"`
+	MomentumColumn    *string        `json:"momentum_column"`
+	Hyperparams       map[string]any `json:"hyperparams,omitempty"`
+	Features          []string       `json:"features,omitempty"`
+	RiskProfile       string         `json:"risk_profile,omitempty"`
+	Save              *bool          `json:"save"`
+	Tag               string         `json:"tag,omitempty"`
+	Async             bool           `json:"async,omitempty"`
+}
+
+// DefaultBacktestPack is the predecessor's default pack_id.
+const DefaultBacktestPack = "zerosigma"
+
+// Normalize fills defaults and validates the fields that do not need the
+// model; errors are 422 validations naming body fields.
+func (r BacktestRequest) Normalize() (BacktestRequest, error) {
+	v := &errs.Validation{}
+	r.ModelID = strings.TrimSpace(r.ModelID)
+	if r.ModelID == "" {
+		v.Add("body", "model_id", "model_id is required", "missing")
+	} else if !ValidID(r.ModelID) {
+		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if r.PackID == "" {
+		r.PackID = DefaultBacktestPack
+	} else if !ValidID(r.PackID) {
+		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if r.BuildID != "" && r.BuildID != "latest" && !ValidID(r.BuildID) {
+		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if r.Target == "" {
+		r.Target = "y"
+	}
+	if r.Splits == 0 {
+		r.Splits = 5
+	}
+	if r.CV == "" {
+		r.CV = cv.WalkForward
+	}
+	if _, err := (cv.Config{Method: r.CV, Splits: r.Splits, Embargo: r.Embargo}).Normalize(); err != nil {
+		var ve *errs.Validation
+		if errors.As(err, &ve) {
+			v.Fields = append(v.Fields, ve.Fields...)
+		}
+	}
+	if r.Calibration == nil {
+		s := calibrate.Sigmoid
+		r.Calibration = &s
+	}
+	if !calibrate.ValidMethod(*r.Calibration) {
+		v.Add("body", "calibration", "calibration must be one of: none, sigmoid, isotonic", "value_error")
+	}
+	if *r.Calibration == "" {
+		*r.Calibration = calibrate.None
+	}
+	if r.PerHourSelectBy == "" {
+		r.PerHourSelectBy = backtest.SelectSharpe
+	}
+	for _, h := range r.TrainHours {
+		if h < 0 || h > 23 {
+			v.Add("body", "train_hours", "train_hours must be hours in 0..23", "value_error")
+			break
+		}
+	}
+	if r.RiskProfile != "" && !ValidID(strings.ToLower(r.RiskProfile)) {
+		v.Add("body", "risk_profile", "risk_profile must be a simple name", "value_error")
+	}
+	r.RiskProfile = strings.ToLower(r.RiskProfile)
+	if r.Save == nil {
+		t := true
+		r.Save = &t
+	}
+	if len(r.Tag) > 200 {
+		v.Add("body", "tag", "tag is at most 200 characters", "value_error")
+	}
+	// Trading parameters are checked by the engine's own validator.
+	if _, err := r.tradeParams(backtest.TradeParams{}).Normalize(); err != nil {
+		var ve *errs.Validation
+		if errors.As(err, &ve) {
+			v.Fields = append(v.Fields, ve.Fields...)
+		}
+	}
+	return r, v.Err()
+}
+
+// tradeParams applies the request over base (the policy's execution settings).
+func (r BacktestRequest) tradeParams(base backtest.TradeParams) backtest.TradeParams {
+	p := base
+	p.Thresholds = r.Thresholds
+	p.TopPct = 0
+	if r.TopPct != nil {
+		p.TopPct = *r.TopPct
+	}
+	p.AllowedHours = r.AllowedHours
+	if r.SlippageBps != nil {
+		p.SlippageBps = *r.SlippageBps
+	}
+	if r.SizeByConf != nil {
+		p.SizeByConf = *r.SizeByConf
+	}
+	if r.ConfCap != nil {
+		p.ConfCap = *r.ConfCap
+	}
+	p.PerHourThresholds = r.PerHourThresholds
+	p.SelectBy = r.PerHourSelectBy
+	if r.MomentumGate != nil {
+		p.MomentumGate = *r.MomentumGate
+	}
+	if r.MomentumMin != nil {
+		p.MomentumMin = *r.MomentumMin
+	}
+	if r.MomentumColumn != nil {
+		p.MomentumColumn = *r.MomentumColumn
+	}
+	return p
+}
+
+// BacktestResponse is the answer of POST /backtest: the predecessor's keys
+// (result, best_sharpe_hourly, best_cum_ret, parity) plus lineage.
+type BacktestResponse struct {
+	Result           *backtest.Result                 `json:"result"`
+	BestSharpeHourly *float64                         `json:"best_sharpe_hourly"`
+	BestCumRet       *float64                         `json:"best_cum_ret"`
+	Parity           *backtest.ParityResult           `json:"parity"`
+	RunID            *int64                           `json:"run_id"`
+	BuildID          string                           `json:"build_id"`
+	OOFKey           string                           `json:"oof_key"`
+	OOFCached        bool                             `json:"oof_cached"`
+	TrainingMS       int64                            `json:"training_ms"`
+	Folds            []backtest.FoldInfo              `json:"folds"`
+	Features         []string                         `json:"features"`
+	Classes          []string                         `json:"classes"`
+	Reliability      map[string]calibrate.Reliability `json:"reliability"`
+	Gate             Gate                             `json:"gate"`
+	PlotsURI         string                           `json:"plots_uri,omitempty"`
+	CardURI          string                           `json:"card_uri,omitempty"`
+	Warnings         []string                         `json:"warnings,omitempty"`
+}
+
+// BacktestJob runs Backtest as a background job.
+func (l *Lab) BacktestJob(ctx context.Context, t *jobs.Task, req BacktestRequest) (any, error) {
+	t.Progress(0.05, "backtesting "+req.ModelID)
+	res, err := l.Backtest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t.Progress(1, "done")
+	return res, nil
+}
+
+// OOFSpec is one training setup whose out-of-fold predictions can be cached
+// and shared (backtests and sweeps over the same setup reuse them).
+type OOFSpec struct {
+	ModelID     string
+	PackID      string
+	BuildID     string // "" = latest
+	Target      string // default y
+	CV          cv.Config
+	Calibration string
+	TrainHours  []int
+	Hyperparams map[string]any // overrides of the model config's hyperparams
+	Features    []string       // explicit list; nil = from the model config / defaults
+}
+
+// OOFSource is an OOF run with what a caller needs to use it.
+type OOFSource struct {
+	OOF        *backtest.OOF
+	Info       *backtest.RunInfo
+	Key        string
+	Cached     bool
+	TrainingMS int64
+	BuildID    string
+	Matrix     *matrix.Matrix
+	MatrixURI  string
+	Features   []string
+	Model      ModelRecord
+	Policy     PolicyRecord // zero when the model has no policy
+	Warnings   []string
+}
+
+// BacktestOOF returns the OOF predictions of spec: from the in-memory cache,
+// else the persisted artifact, else by training the folds (then stored in both).
+func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) {
+	var src OOFSource
+	if l.Configs == nil {
+		return src, fmt.Errorf("no config store: %w", errs.ErrNoData)
+	}
+	model, err := l.GetModelConfig(ctx, spec.ModelID, spec.PackID)
+	if err != nil {
+		return src, err
+	}
+	src.Model = model
+	if pol, err := l.GetPolicy(ctx, spec.ModelID, model.PackID); err == nil {
+		src.Policy = pol
+	}
+	m, buildID, err := l.LoadMatrix(ctx, spec.ModelID, spec.BuildID)
+	if err != nil {
+		return src, err
+	}
+	src.Matrix, src.BuildID = m, buildID
+	src.MatrixURI = "matrices/" + spec.ModelID + "/" + buildID + ".parquet"
+	if spec.Target == "" {
+		spec.Target = "y"
+	}
+	if spec.Calibration == "" {
+		spec.Calibration = calibrate.None
+	}
+	spec.CV, err = spec.CV.Normalize()
+	if err != nil {
+		return src, err
+	}
+	feats, err := backtestFeatures(m, model.Config, spec.Features)
+	if err != nil {
+		return src, err
+	}
+	src.Features = feats
+	params, err := gbdtParams(model.Config, spec.Hyperparams)
+	if err != nil {
+		return src, err
+	}
+	tbl, y, warn, err := backtestTable(m, spec.Target, spec.TrainHours)
+	if err != nil {
+		return src, err
+	}
+	src.Warnings = warn
+	hours := append([]int(nil), spec.TrainHours...)
+	sort.Ints(hours)
+	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: params,
+		CV: spec.CV, Calibration: spec.Calibration, TrainHours: hours}.String()
+	src.Key = key
+	if l.OOFs != nil {
+		if ent, ok := l.OOFs.Get(key); ok {
+			src.OOF, src.Info, src.Cached = ent.OOF, ent.Info, true
+			return src, nil
+		}
+	}
+	if l.Artifacts != nil {
+		if b, err := l.Artifacts.ReadArtifact(ctx, "oof", key+".gob.zst"); err == nil {
+			if o, info, err := decodeOOFArtifact(b); err == nil {
+				src.OOF, src.Info, src.Cached = o, info, true
+				if l.OOFs != nil {
+					l.OOFs.Put(backtest.CacheEntry{Key: key, OOF: o, Info: info})
+				}
+				return src, nil
+			}
+		}
+	}
+	cols := make([][]float64, len(feats))
+	for j, f := range feats {
+		cols[j] = m.Col(f)
+	}
+	start := time.Now()
+	learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
+	if err != nil {
+		return src, err
+	}
+	oof, info, err := backtest.RunOOF(ctx, tbl, learn, backtest.RunConfig{CV: spec.CV, Calibration: spec.Calibration})
+	if err != nil {
+		return src, err
+	}
+	src.TrainingMS = time.Since(start).Milliseconds()
+	src.OOF, src.Info = oof, info
+	if l.OOFs != nil {
+		l.OOFs.Put(backtest.CacheEntry{Key: key, OOF: oof, Info: info})
+	}
+	if l.Artifacts != nil {
+		if b, err := encodeOOFArtifact(oof, info); err == nil {
+			if _, err := l.Artifacts.WriteArtifact(ctx, "oof", key+".gob.zst", b); err != nil {
+				l.logger().Warn("persist oof", "key", key, "err", err)
+			}
+		}
+	}
+	return src, nil
+}
+
+func encodeOOFArtifact(o *backtest.OOF, info *backtest.RunInfo) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := zstd.NewWriter(&buf)
+	if err != nil {
+		return nil, err
+	}
+	if err := backtest.EncodeOOF(zw, o, info); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeOOFArtifact(b []byte) (*backtest.OOF, *backtest.RunInfo, error) {
+	zr, err := zstd.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer zr.Close()
+	return backtest.DecodeOOF(zr)
+}
+
+// ExecutionParams are a policy's execution settings as trading parameters,
+// and its brackets when parity applies (nil otherwise).
+func ExecutionParams(pol map[string]any) (backtest.TradeParams, *backtest.Brackets) {
+	eff := policy.Effective(pol)
+	p := backtest.TradeParams{
+		SlippageBps:    numOr(eff["slippage_bps"], 1),
+		SizeByConf:     eff["size_by_conf"] == true,
+		ConfCap:        numOr(eff["conf_cap"], 1),
+		MomentumGate:   eff["momentum_gate"] == true,
+		MomentumMin:    numOr(eff["momentum_min"], 0),
+		MomentumColumn: strOr(eff["momentum_column"], "momentum_score_total"),
+	}
+	// Parity runs when the stored policy itself has a non-empty brackets block
+	// that is not disabled (the defaults alone do not switch it on).
+	var br *backtest.Brackets
+	doc, _ := policy.Unwrap(pol)
+	if ex, ok := doc["execution"].(map[string]any); ok {
+		if raw, ok := ex["brackets"].(map[string]any); ok && len(raw) > 0 && raw["enabled"] != false {
+			b := eff["brackets"].(map[string]any)
+			br = &backtest.Brackets{
+				AtrPeriod:       int(numOr(b["atr_period"], 14)),
+				AtrMultStop:     numOr(b["atr_mult_stop"], 1.5),
+				AtrMultTarget:   numOr(b["atr_mult_target"], 3),
+				TimeStopMinutes: int(numOr(b["time_stop_minutes"], 120)),
+				EntryMode:       strOr(b["entry_mode"], backtest.EntryNextSessionOpen),
+			}
+		}
+	}
+	return p, br
+}
+
+func numOr(v any, def float64) float64 {
+	switch x := v.(type) {
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x
+		}
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			return f
+		}
+	}
+	return def
+}
+
+func strOr(v any, def string) string {
+	if s, ok := v.(string); ok && s != "" {
+		return s
+	}
+	return def
+}
+
+// Backtest cross-validates the model on its latest (or named) matrix, applies
+// the trading rules to the out-of-fold predictions, simulates bracket parity
+// when the policy has brackets, and with save stores the run, its folds, an
+// equity plot, a model card and the leaderboard entries.
+func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestResponse, error) {
+	var resp BacktestResponse
+	req, err := req.Normalize()
+	if err != nil {
+		return resp, err
+	}
+	started := l.now()
+	src, err := l.BacktestOOF(ctx, OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
+		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo},
+		Calibration: *req.Calibration, TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features})
+	if err != nil {
+		return resp, err
+	}
+	resp.Warnings = append(resp.Warnings, src.Warnings...)
+	if req.CSV != "" {
+		resp.Warnings = append(resp.Warnings, "csv is ignored: backtests read the stored matrix (use build_id)")
+	}
+	base, brackets := ExecutionParams(src.Policy.Policy)
+	params := req.tradeParams(base)
+	params.KeepSeries = true
+	res, err := backtest.Evaluate(src.OOF, params)
+	if err != nil {
+		return resp, err
+	}
+	resp.Warnings = append(resp.Warnings, res.Warnings...)
+	resp.Result = &res
+	if res.Overall.Rows > 0 {
+		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
+		resp.BestSharpeHourly, resp.BestCumRet = &s, &c
+	}
+	if brackets != nil {
+		pr := parityFor(src.Matrix, src.OOF, res, *brackets)
+		resp.Parity = &pr
+	}
+	resp.BuildID, resp.OOFKey, resp.OOFCached, resp.TrainingMS = src.BuildID, src.Key, src.Cached, src.TrainingMS
+	resp.Folds, resp.Features, resp.Classes = src.Info.Folds, src.Features, src.OOF.Classes
+	resp.Reliability = src.Info.Reliability
+	resp.Gate = riskGate(res.Overall, src.Policy.Policy)
+	if !*req.Save {
+		return resp, nil
+	}
+	if l.Backtests == nil {
+		resp.Warnings = append(resp.Warnings, "save: no backtest store; run not persisted")
+		return resp, nil
+	}
+	run, folds := l.backtestRecord(req, src, params, res, resp.Parity, resp.Gate, started)
+	// Artifacts first (files are only referenced once the run row commits).
+	name := fmt.Sprintf("%s-%s-%s", req.ModelID, started.Format("20060102T150405.000"), src.Key[:8])
+	name = strings.ReplaceAll(name, ".", "")
+	if l.Artifacts != nil {
+		if svg, png, err := EquityPlot(src.OOF, res, req.ModelID); err == nil {
+			if p, err := l.Artifacts.WriteArtifact(ctx, "plots", name+".svg", svg); err == nil {
+				run.PlotsURI = p
+			}
+			if p, err := l.Artifacts.WriteArtifact(ctx, "plots", name+".png", png); err == nil {
+				run.PlotPNGURI = p
+			}
+		} else {
+			resp.Warnings = append(resp.Warnings, "plot: "+err.Error())
+		}
+	}
+	ids, err := l.Backtests.SaveBacktests(ctx, []BacktestWrite{{Run: run, Folds: folds}})
+	if err != nil {
+		return resp, fmt.Errorf("save backtest: %w", err)
+	}
+	id := ids[0]
+	resp.RunID = &id
+	resp.PlotsURI = run.PlotsURI
+	run.ID = id
+	if uri, err := l.writeBacktestCard(ctx, run, src, params); err == nil {
+		resp.CardURI = uri
+	} else {
+		resp.Warnings = append(resp.Warnings, "model card: "+err.Error())
+	}
+	return resp, nil
+}
+
+// backtestRecord builds the stored run and folds of one evaluation.
+func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.TradeParams, res backtest.Result,
+	parity *backtest.ParityResult, gate Gate, started time.Time) (BacktestRun, []BacktestFold) {
+	now := l.now()
+	params := map[string]any{
+		"target": req.Target, "thresholds": p.Thresholds, "splits": req.Splits, "embargo": req.Embargo, "cv": req.CV,
+		"top_pct": req.TopPct, "allowed_hours": p.AllowedHours, "train_hours": req.TrainHours,
+		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
+		"per_hour_thresholds": p.PerHourThresholds, "per_hour_select_by": p.SelectBy,
+		"calibration": *req.Calibration, "momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin,
+		"momentum_column": p.MomentumColumn, "features": src.Features, "policy_snapshot": src.Policy.Policy,
+		"policy_version": src.Policy.Version,
+	}
+	if req.CSV != "" {
+		params["csv"] = req.CSV
+	}
+	run := BacktestRun{PackID: src.Model.PackID, ModelID: req.ModelID, BuildID: src.BuildID, Tag: req.Tag,
+		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,
+		Params: params, DataCSVURI: src.MatrixURI, OOFKey: src.Key, Gate: gate, GatePass: gate.Pass,
+		TradesTotal: res.Overall.Trades, Trades: res.Overall.Trades, WinRate: res.Overall.HitRate,
+		MaxDrawdown: res.Overall.MaxDD}
+	run.Lineage = backtestLineage(src)
+	run.Lineage["risk_profile"] = req.RiskProfile
+	metrics := map[string]any{"overall": res.Overall, "mode": res.Mode, "threshold_table": res.ThresholdTable}
+	if res.Overall.Rows > 0 {
+		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
+		run.BestSharpeHourly, run.BestCumRet, run.Sharpe, run.CumRet = &s, &c, &s, &c
+		metrics["best_sharpe_hourly"], metrics["best_cum_ret"] = s, c
+	}
+	if parity != nil {
+		metrics["parity"] = parity
+	}
+	run.Metrics = metrics
+	folds := make([]BacktestFold, len(res.ThresholdResults))
+	for i, f := range res.ThresholdResults {
+		folds[i] = BacktestFold{Fold: f.Fold, ThrUsed: f.Thr, CumRet: f.CumRet, SharpeHourly: f.SharpeHourly,
+			Trades: f.Trades, Sortino: f.Sortino, MaxDD: f.MaxDD, Metrics: f.Metrics, HourThr: f.HourThr}
+	}
+	return run, folds
+}
+
+// backtestLineage hashes what the run read.
+func backtestLineage(src OOFSource) map[string]any {
+	h := func(v any) string {
+		b, _ := json.Marshal(v)
+		s := sha256.Sum256(b)
+		return hex.EncodeToString(s[:])
+	}
+	lin := map[string]any{"matrix_sha": src.Matrix.Hash(), "config_sha": h(src.Model.Config),
+		"build_id": src.BuildID, "oof_key": src.Key}
+	if src.Policy.Policy != nil {
+		lin["policy_sha"] = h(src.Policy.Policy)
+		lin["policy_version"] = src.Policy.Version
+	}
+	for k, v := range src.Matrix.Meta {
+		if strings.HasSuffix(k, "_sha") || k == "source" || k == "data_source" || k == "ticker" {
+			lin[k] = v
+		}
+	}
+	return lin
+}
+
+// riskGate checks a run against the policy's risk block: it needs trades, a
+// positive overall Sharpe, and a drawdown/exposure within risk.max_drawdown
+// and risk.max_exposure when those are set.
+func riskGate(m backtest.Metrics, pol map[string]any) Gate {
+	g := Gate{Reasons: []string{}}
+	if m.Trades == 0 {
+		g.Reasons = append(g.Reasons, "no trades")
+	}
+	if m.SharpeHourly <= 0 {
+		g.Reasons = append(g.Reasons, "sharpe_hourly <= 0")
+	}
+	doc, _ := policy.Unwrap(pol)
+	if risk, ok := doc["risk"].(map[string]any); ok {
+		if md := numOr(risk["max_drawdown"], math.NaN()); md > 0 && -m.MaxDD > md {
+			g.Reasons = append(g.Reasons, fmt.Sprintf("max_dd %.4f beyond risk.max_drawdown %.4f", m.MaxDD, md))
+		}
+		if me := numOr(risk["max_exposure"], math.NaN()); me > 0 && m.Exposure > me {
+			g.Reasons = append(g.Reasons, fmt.Sprintf("exposure %.4f beyond risk.max_exposure %.4f", m.Exposure, me))
+		}
+	}
+	g.Pass = len(g.Reasons) == 0
+	return g
+}
+
+// parityFor runs bracket parity on the reported path's positions.
+func parityFor(m *matrix.Matrix, o *backtest.OOF, res backtest.Result, br backtest.Brackets) backtest.ParityResult {
+	bars := backtest.Bars{TS: m.TS, Date: m.Date, Open: m.Col("open"), High: m.Col("high"), Low: m.Col("low"),
+		Close: m.Col("close")}
+	if bars.Close == nil {
+		return backtest.ParityResult{EntryMode: br.EntryMode, Reason: "matrix has no close column"}
+	}
+	// A stored ATR column of the policy's period is the causal indicator;
+	// otherwise parity computes Wilder's ATR from the bars.
+	period := br.AtrPeriod
+	if period <= 0 {
+		period = 14
+	}
+	bars.ATR = m.Col(fmt.Sprintf("atr_%d", period))
+	var sig []backtest.Signal
+	for i, pos := range res.Pos {
+		if pos > 0 {
+			sig = append(sig, backtest.Signal{Row: o.Rows[i], Side: 1})
+		} else if pos < 0 {
+			sig = append(sig, backtest.Signal{Row: o.Rows[i], Side: -1})
+		}
+	}
+	return backtest.Parity(bars, sig, br)
+}
+
+// btNonFeature reports columns that must never be model inputs: realised
+// forward returns (the label's own outcome) and raw price levels.
+func btNonFeature(name string) bool {
+	switch name {
+	case "open", "high", "low", "close", "vwap", "volume", "spy_prev_close", "t1", "y", "y_syn":
+		return true
+	}
+	return strings.HasPrefix(name, "ret_fwd") || strings.Contains(name, "fwd_") || strings.HasPrefix(name, "label_")
+}
+
+// backtestFeatures chooses the feature columns: the explicit list, else the
+// model config's features list (names present in the matrix), else every
+// numeric column that is not a label outcome or a raw price level.
+func backtestFeatures(m *matrix.Matrix, cfg map[string]any, explicit []string) ([]string, error) {
+	if len(explicit) > 0 {
+		var missing []string
+		for _, f := range explicit {
+			if m.ColIndex(f) < 0 {
+				missing = append(missing, f)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, errs.Field("body", "features", "not matrix columns: "+strings.Join(missing, ", "))
+		}
+		for _, f := range explicit {
+			if btNonFeature(f) {
+				return nil, errs.Field("body", "features", f+" is a label outcome or price level, not a feature")
+			}
+		}
+		return explicit, nil
+	}
+	if list, ok := cfg["features"].([]any); ok {
+		var out []string
+		for _, v := range list {
+			if s, ok := v.(string); ok && m.ColIndex(s) >= 0 && !btNonFeature(s) {
+				out = append(out, s)
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	var out []string
+	for _, n := range m.Names {
+		if !btNonFeature(n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("matrix has no feature columns: %w", errs.ErrNoData)
+	}
+	return out, nil
+}
+
+// gbdtParams merges the model config's hyperparams and the request's over
+// the defaults (unknown keys are ignored, as in model configs).
+func gbdtParams(cfg map[string]any, override map[string]any) (gbdt.Params, error) {
+	p := gbdt.DefaultParams()
+	for _, src := range []any{cfg["hyperparams"], override} {
+		m, ok := src.(map[string]any)
+		if !ok || len(m) == 0 {
+			continue
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return p, errs.Field("body", "hyperparams", "hyperparams must be a JSON object")
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return p, errs.Field("body", "hyperparams", "bad hyperparams: "+err.Error())
+		}
+	}
+	p.Workers = 0
+	if err := p.Validate(); err != nil {
+		return p, errs.Field("body", "hyperparams", err.Error())
+	}
+	return p, nil
+}
+
+// backtestTable turns the matrix into the runner's table: class labels from
+// the target column (text, or numeric {0,1} / {−1,0,1}), realised returns
+// from ret_fwd, label end times from T1.
+func backtestTable(m *matrix.Matrix, target string, trainHours []int) (*backtest.Table, []int, []string, error) {
+	n := m.Len()
+	labels := m.TextCol(target)
+	if labels == nil {
+		num := m.Col(target)
+		if num == nil {
+			return nil, nil, nil, errs.Field("body", "target", fmt.Sprintf("target %q is not a matrix column", target))
+		}
+		labels = make([]string, n)
+		for i, v := range num {
+			switch {
+			case math.IsNaN(v):
+			case v > 0:
+				labels[i] = "UP"
+			case v < 0:
+				labels[i] = "DOWN"
+			default:
+				labels[i] = "FLAT"
+			}
+		}
+		// {0,1} targets are binary UP/DOWN, as in the predecessor.
+		binary := true
+		for _, v := range num {
+			if !math.IsNaN(v) && v != 0 && v != 1 {
+				binary = false
+				break
+			}
+		}
+		if binary {
+			for i, v := range num {
+				if v == 0 {
+					labels[i] = "DOWN"
+				}
+			}
+		}
+	}
+	set := map[string]bool{}
+	for _, s := range labels {
+		if s != "" && s != "nan" && s != "NaN" {
+			set[s] = true
+		}
+	}
+	classes := make([]string, 0, len(set))
+	for s := range set {
+		classes = append(classes, s)
+	}
+	sort.Strings(classes)
+	if !set[backtest.ClassUp] && !set[backtest.ClassDown] {
+		return nil, nil, nil, errs.Field("body", "target", fmt.Sprintf("target %q has no UP or DOWN labels (classes %v)", target, classes))
+	}
+	if len(classes) < 2 {
+		return nil, nil, nil, errs.Field("body", "target", "target needs at least two classes")
+	}
+	idx := map[string]int{}
+	for i, c := range classes {
+		idx[c] = i
+	}
+	y := make([]int, n)
+	for i, s := range labels {
+		if c, ok := idx[s]; ok {
+			y[i] = c
+		} else {
+			y[i] = -1
+		}
+	}
+	ret := m.Col("ret_fwd")
+	if ret == nil {
+		return nil, nil, nil, fmt.Errorf("matrix has no ret_fwd column (realised forward return); rebuild it with labels: %w", errs.ErrNoData)
+	}
+	var warn []string
+	if m.T1 == nil {
+		warn = append(warn, "matrix has no label end times (t1): training rows are not purged")
+	}
+	hours := make([]int32, n)
+	copy(hours, m.HourET)
+	tbl := &backtest.Table{T0: m.TS, T1: m.T1, Hour: hours, Y: y, Classes: classes, Ret: ret}
+	if len(trainHours) > 0 {
+		var ok [24]bool
+		for _, h := range trainHours {
+			ok[h] = true
+		}
+		tbl.TrainMask = make([]bool, n)
+		for i, h := range m.HourET {
+			tbl.TrainMask[i] = h >= 0 && h < 24 && ok[h]
+		}
+	}
+	aux := map[string][]float64{}
+	for _, name := range m.Names {
+		if strings.HasPrefix(name, "momentum") {
+			aux[name] = m.Col(name)
+		}
+	}
+	if len(aux) > 0 {
+		tbl.Aux = aux
+	}
+	days := map[string]bool{}
+	for _, d := range m.Date {
+		days[d] = true
+	}
+	if len(days) > 0 {
+		tbl.BarsPerYear = 252 * float64(n) / float64(len(days))
+	}
+	return tbl, y, warn, nil
+}
+
+// writeBacktestCard writes the run's model card (event backtest) as JSON and
+// markdown artifacts; the predecessor's card fields are kept.
+func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSource, p backtest.TradeParams) (string, error) {
+	if l.Artifacts == nil {
+		return "", fmt.Errorf("no artifact store")
+	}
+	id := fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID)
+	metrics := map[string]any{"best_sharpe_hourly": run.BestSharpeHourly, "best_cum_ret": run.BestCumRet,
+		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate": run.Gate}
+	if pr, ok := run.Metrics["parity"]; ok {
+		metrics["parity"] = pr
+	}
+	card := map[string]any{
+		"id": id, "schema_version": "1.0", "pack_id": run.PackID, "model_id": run.ModelID,
+		"created_at": run.CreatedAt.Format(time.RFC3339), "event": "backtest", "policy_version": src.Policy.Version,
+		"lineage": run.Lineage, "config": src.Model.Config, "policy": map[string]any{
+			"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
+			"momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin, "momentum_column": p.MomentumColumn},
+		"params": map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params["top_pct"],
+			"allowed_hours": p.AllowedHours, "per_hour_thresholds": p.PerHourThresholds,
+			"per_hour_select_by": p.SelectBy, "calibration": run.Params["calibration"], "cv": run.Params["cv"],
+			"splits": run.Params["splits"], "embargo": run.Params["embargo"]},
+		"metrics": metrics, "features": src.Features, "notes": "", "run_id": run.ID,
+	}
+	b, err := json.MarshalIndent(card, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	uri, err := l.Artifacts.WriteArtifact(ctx, "cards", id+".json", b)
+	if err != nil {
+		return "", err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Model card — %s / %s (backtest)\n\n- created: %s\n- run: %d\n- build: %s\n",
+		run.PackID, run.ModelID, run.CreatedAt.Format(time.RFC3339), run.ID, run.BuildID)
+	fmt.Fprintf(&md, "\n## Metrics\n\n")
+	if run.BestSharpeHourly != nil {
+		fmt.Fprintf(&md, "- best_sharpe_hourly (overall OOF): %.6g\n- best_cum_ret (overall OOF): %.6g\n",
+			*run.BestSharpeHourly, *run.BestCumRet)
+	}
+	fmt.Fprintf(&md, "- trades: %d\n- hit rate: %.4f\n- max drawdown: %.4f\n- gate: %v %v\n",
+		run.TradesTotal, run.WinRate, run.MaxDrawdown, run.Gate.Pass, run.Gate.Reasons)
+	fmt.Fprintf(&md, "\n## Features (%d)\n\n%s\n", len(src.Features), strings.Join(src.Features, ", "))
+	if _, err := l.Artifacts.WriteArtifact(ctx, "cards", id+".md", []byte(md.String())); err != nil {
+		return uri, err
+	}
+	return uri, nil
+}

@@ -1,0 +1,246 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine"
+	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
+)
+
+func (s *Server) routesBacktest() {
+	if s.Lab != nil && s.Lab.Jobs != nil {
+		jobs.Register(s.Lab.Jobs, engine.BacktestJobKind, jobs.Heavy, s.Lab.BacktestJob)
+	}
+	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix; save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
+	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, order_by sharpe_hourly|cum_ret|created_at, limit, offset)", s.leaderboard)
+	s.GET("/backtests/:run_id", "one stored backtest run with its folds", s.getBacktest)
+	s.POST("/calibrate_thresholds", "score threshold whose pass count is nearest top_n, on the model's stored matrix", s.calibrateThresholds)
+	s.POST("/calibrate_brackets", "ATR stop/target multipliers nearest the desired reward:risk, and a time stop", s.calibrateBrackets)
+}
+
+// backtestBody is the wire form of engine.BacktestRequest: lists may be JSON
+// arrays or "a,b,c" strings, top_pct may be null, "" or false (all mean off).
+type backtestBody struct {
+	ModelID           string         `json:"model_id"`
+	PackID            string         `json:"pack_id"`
+	BuildID           string         `json:"build_id"`
+	CSV               string         `json:"csv"`
+	Target            string         `json:"target"`
+	Thresholds        FloatList      `json:"thresholds"`
+	Splits            int            `json:"splits"`
+	Embargo           float64        `json:"embargo"`
+	CV                string         `json:"cv"`
+	TopPct            any            `json:"top_pct"`
+	AllowedHours      StringList     `json:"allowed_hours"`
+	TrainHours        StringList     `json:"train_hours"`
+	SlippageBps       *float64       `json:"slippage_bps"`
+	SizeByConf        *bool          `json:"size_by_conf"`
+	ConfCap           *float64       `json:"conf_cap"`
+	PerHourThresholds bool           `json:"per_hour_thresholds"`
+	PerHourSelectBy   string         `json:"per_hour_select_by"`
+	Calibration       *string        `json:"calibration"`
+	MomentumGate      *bool          `json:"momentum_gate"`
+	MomentumMin       *float64       `json:"momentum_min"`
+	MomentumColumn    *string        `json:"momentum_column"`
+	Hyperparams       map[string]any `json:"hyperparams"`
+	Features          StringList     `json:"features"`
+	RiskProfile       string         `json:"risk_profile"`
+	Save              *bool          `json:"save"`
+	Tag               *string        `json:"tag"`
+	Async             bool           `json:"async"`
+}
+
+// hours parses a list of ET hours; field names the 422 location.
+func hours(c *Check, field string, items []string) []int {
+	if items == nil {
+		return nil
+	}
+	out := make([]int, 0, len(items))
+	for _, s := range items {
+		h, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			c.Fail(field, field+" must be a list of ints or comma-separated ints", "value_error")
+			return nil
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func (b backtestBody) request() (engine.BacktestRequest, error) {
+	c := NewCheck("body")
+	req := engine.BacktestRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, CSV: b.CSV,
+		Target: b.Target, Thresholds: b.Thresholds, Splits: b.Splits, Embargo: b.Embargo, CV: b.CV,
+		SlippageBps: b.SlippageBps, SizeByConf: b.SizeByConf, ConfCap: b.ConfCap,
+		PerHourThresholds: b.PerHourThresholds, PerHourSelectBy: b.PerHourSelectBy, Calibration: b.Calibration,
+		MomentumGate: b.MomentumGate, MomentumMin: b.MomentumMin, MomentumColumn: b.MomentumColumn,
+		Hyperparams: b.Hyperparams, Features: b.Features, RiskProfile: b.RiskProfile, Save: b.Save, Async: b.Async}
+	if b.Tag != nil {
+		req.Tag = *b.Tag
+	}
+	req.AllowedHours = hours(c, "allowed_hours", b.AllowedHours)
+	req.TrainHours = hours(c, "train_hours", b.TrainHours)
+	switch v := b.TopPct.(type) {
+	case nil, bool: // null or false: off (true is meaningless)
+		if v == true {
+			c.Fail("top_pct", "top_pct must be a number", "value_error")
+		}
+	case float64:
+		if v > 0 {
+			req.TopPct = &v
+		} else if v < 0 {
+			c.Fail("top_pct", "top_pct must be in [0, 1]", "value_error")
+		}
+	case string:
+		if s := strings.TrimSpace(v); s != "" {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				c.Fail("top_pct", "top_pct must be a number", "value_error")
+			} else if f > 0 {
+				req.TopPct = &f
+			}
+		}
+	default:
+		c.Fail("top_pct", "top_pct must be a number", "value_error")
+	}
+	if err := c.Err(); err != nil {
+		return req, err
+	}
+	return req.Normalize()
+}
+
+func (s *Server) backtest(r *http.Request, _ httprouter.Params) (any, error) {
+	var body backtestBody
+	if err := DecodeJSON(r, &body); err != nil {
+		return nil, err
+	}
+	req, err := body.request()
+	if err != nil {
+		return nil, err
+	}
+	if req.Async {
+		return s.SubmitJob(r, engine.BacktestJobKind, req)
+	}
+	return s.Lab.Backtest(r.Context(), req)
+}
+
+type leaderboardPage struct {
+	Rows    []engine.BacktestRun `json:"rows"`
+	OrderBy string               `json:"order_by"`
+	Tag     *string              `json:"tag"`
+	PageInfo
+}
+
+func (s *Server) leaderboard(r *http.Request, _ httprouter.Params) (any, error) {
+	q := NewQuery(r)
+	page := q.Page(20)
+	order := q.String("order_by", engine.OrderSharpe)
+	switch order {
+	case "sharpe": // the shadowed predecessor route's spelling
+		order = engine.OrderSharpe
+	case engine.OrderSharpe, engine.OrderCumRet, engine.OrderCreatedAt:
+	default:
+		q.C.Fail("order_by", "order_by must be one of: sharpe_hourly, cum_ret, created_at", "value_error")
+	}
+	lq := engine.LeaderboardQuery{
+		PackID: q.ID("pack_id", "", false), ModelID: q.ID("model_id", "", false), Tag: q.String("tag", ""),
+		RiskProfile: strings.ToLower(q.String("risk_profile", "")), OrderBy: order, Limit: page.Limit, Offset: page.Offset,
+	}
+	if q.Has("pass_gate") {
+		g := q.Bool("pass_gate", false)
+		lq.PassGate = &g
+	}
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	if s.Lab.Backtests == nil {
+		return nil, errs.NotFoundf("no backtest store")
+	}
+	rows, total, err := s.Lab.Backtests.Leaderboard(r.Context(), lq)
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []engine.BacktestRun{}
+	}
+	out := leaderboardPage{Rows: rows, OrderBy: order, PageInfo: page.Info(len(rows), total)}
+	if lq.Tag != "" {
+		out.Tag = &lq.Tag
+	}
+	return out, nil
+}
+
+type backtestDetail struct {
+	Run   engine.BacktestRun    `json:"run"`
+	Folds []engine.BacktestFold `json:"folds"`
+}
+
+func (s *Server) getBacktest(r *http.Request, p httprouter.Params) (any, error) {
+	id, err := strconv.ParseInt(strings.TrimSpace(p.ByName("run_id")), 10, 64)
+	if err != nil || id < 1 {
+		return nil, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", "run_id"},
+			Msg: "Input should be an integer >= 1", Type: "int_parsing"}}}
+	}
+	if s.Lab.Backtests == nil {
+		return nil, errs.NotFoundf("no backtest store")
+	}
+	run, folds, err := s.Lab.Backtests.GetBacktest(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if folds == nil {
+		folds = []engine.BacktestFold{}
+	}
+	return backtestDetail{Run: run, Folds: folds}, nil
+}
+
+type calibrateThresholdsBody struct {
+	ModelID string    `json:"model_id"`
+	PackID  string    `json:"pack_id"`
+	BuildID string    `json:"build_id"`
+	CSV     string    `json:"csv"`
+	Metric  string    `json:"metric"`
+	Column  string    `json:"column"`
+	Grid    FloatList `json:"grid"`
+	TopN    *int      `json:"top_n"`
+}
+
+func (s *Server) calibrateThresholds(r *http.Request, _ httprouter.Params) (any, error) {
+	var b calibrateThresholdsBody
+	if err := DecodeJSON(r, &b); err != nil {
+		return nil, err
+	}
+	req := engine.CalibrateThresholdsRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, CSV: b.CSV,
+		Metric: b.Metric, Column: b.Column, Grid: b.Grid}
+	if b.TopN != nil {
+		req.TopN = *b.TopN
+	}
+	return s.Lab.CalibrateThresholds(r.Context(), req)
+}
+
+type calibrateBracketsBody struct {
+	ModelID            string    `json:"model_id"`
+	PackID             string    `json:"pack_id"`
+	DesiredRR          *float64  `json:"desired_rr"`
+	KStopGrid          FloatList `json:"k_stop_grid"`
+	KTargetGrid        FloatList `json:"k_target_grid"`
+	TimeStopCandidates FloatList `json:"time_stop_candidates"`
+}
+
+func (s *Server) calibrateBrackets(r *http.Request, _ httprouter.Params) (any, error) {
+	var b calibrateBracketsBody
+	if err := DecodeJSON(r, &b); err != nil {
+		return nil, err
+	}
+	req := engine.CalibrateBracketsRequest{ModelID: b.ModelID, PackID: b.PackID, KStopGrid: b.KStopGrid,
+		KTargetGrid: b.KTargetGrid, TimeStopCandidates: b.TimeStopCandidates}
+	if b.DesiredRR != nil {
+		req.DesiredRR = *b.DesiredRR
+	}
+	return engine.CalibrateBrackets(req)
+}

@@ -1,0 +1,96 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigmalab/app"
+	"sigmalab/engine/market"
+	"sigmalab/httpapi/apitest"
+)
+
+// TestBacktestPipeline builds a demo matrix, backtests it (fast GBDT settings),
+// checks the predecessor's response keys, the stored run, folds, plot and card
+// files, the leaderboard, the OOF cache on a second run, and the async job.
+func TestBacktestPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-10-31", "2024-10-28"
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+	model := "spy_eq_intraday_hourly"
+	code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-10-31"})
+	if code != 200 {
+		t.Fatalf("build: %d %v", code, out)
+	}
+	body := map[string]any{"model_id": model, "pack_id": "momentumsigma", "splits": 3, "thresholds": "0.4,0.5,0.6",
+		"hyperparams": map[string]any{"n_estimators": 25, "max_depth": 3}, "tag": "t1", "risk_profile": "Balanced"}
+	code, out = env.JSON("POST", "/backtest", body)
+	if code != 200 {
+		t.Fatalf("backtest: %d %v", code, out)
+	}
+	for _, k := range []string{"result", "best_sharpe_hourly", "best_cum_ret", "parity", "run_id", "oof_key", "folds", "reliability"} {
+		if _, ok := out[k]; !ok {
+			t.Fatalf("response lacks %q: %v", k, out)
+		}
+	}
+	res := out["result"].(map[string]any)
+	folds := res["threshold_results"].([]any)
+	if len(folds) != 3 || folds[0].(map[string]any)["thr"].(float64) != 0.5 {
+		t.Fatalf("folds %v", folds)
+	}
+	overall := res["overall"].(map[string]any)
+	if out["best_sharpe_hourly"] != overall["sharpe_hourly"] || out["best_cum_ret"] != overall["cum_ret"] {
+		t.Fatalf("best_* must be the overall OOF figures: %v vs %v", out["best_sharpe_hourly"], overall)
+	}
+	if out["oof_cached"] != false {
+		t.Fatal("first run cannot be cached")
+	}
+	runID := int(out["run_id"].(float64))
+	for _, k := range []string{"plots_uri", "card_uri"} {
+		if p, _ := out[k].(string); p == "" {
+			t.Fatalf("%s missing", k)
+		} else if _, err := os.Stat(filepath.Join(env.Dir, p)); err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+	}
+
+	// The same training setup with other trading rules reuses the OOF.
+	body["top_pct"], body["allowed_hours"], body["save"] = 0.2, []int{10, 11, 12, 13, 14, 15}, false
+	code, out2 := env.JSON("POST", "/backtest", body)
+	if code != 200 || out2["oof_cached"] != true || out2["oof_key"] != out["oof_key"] || out2["run_id"] != nil {
+		t.Fatalf("second run: %d cached=%v run=%v", code, out2["oof_cached"], out2["run_id"])
+	}
+	if out2["result"].(map[string]any)["mode"] != "top_pct" {
+		t.Fatal("top_pct mode expected")
+	}
+
+	env.Run(t, []apitest.Scenario{
+		{Name: "leaderboard", URL: "/leaderboard?model_id=" + model, Contains: []string{`"total":1`, fmt.Sprintf(`"id":%d`, runID), `"tag":"t1"`, `"risk_profile":"balanced"`, `"next_offset":null`}},
+		{Name: "leaderboard by tag and risk", URL: "/leaderboard?tag=t1&risk_profile=balanced&order_by=cum_ret", Contains: []string{`"total":1`}},
+		{Name: "leaderboard other tag", URL: "/leaderboard?tag=zz", Contains: []string{`"total":0`, `"rows":[]`}},
+		{Name: "leaderboard bad order", URL: "/leaderboard?order_by=alpha", Status: 422},
+		{Name: "run detail", URL: fmt.Sprintf("/backtests/%d", runID), Contains: []string{`"folds":[{"run_id":`, `"thr_used":0.5`}},
+		{Name: "run missing", URL: "/backtests/999", Status: 404},
+		{Name: "bad calibration", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "calibration": "platt"}, Status: 422, Contains: []string{"calibration must be one of"}},
+		{Name: "bad hours", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "allowed_hours": "a,b"}, Status: 422, Contains: []string{"allowed_hours must be a list of ints"}},
+		{Name: "bad select", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "per_hour_select_by": "x"}, Status: 422},
+		{Name: "no model id", Method: "POST", URL: "/backtest", Body: map[string]any{}, Status: 422, Contains: []string{"model_id"}},
+		{Name: "unknown model", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": "nope"}, Status: 404},
+		{Name: "brackets default", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m"},
+			Contains: []string{`"recommended":{"atr_mult_stop":0.8,"atr_mult_target":1.6,"rr_implied":2,"time_stop_minutes":120}`}},
+		{Name: "brackets bad grid", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m", "k_stop_grid": "0,1"}, Status: 422},
+		{Name: "thresholds", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": model, "column": "rsi_14", "grid": "30,50,70", "top_n": 100},
+			Contains: []string{`"counts":[{"threshold":30,`, `"recommended_threshold":`}},
+		{Name: "thresholds missing column", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": model}, Status: 422, Contains: []string{"score_total"}},
+	})
+
+	code, acc := env.JSON("POST", "/backtest", map[string]any{"model_id": model, "splits": 3, "async": true, "save": false,
+		"hyperparams": map[string]any{"n_estimators": 25, "max_depth": 3}})
+	if code != 202 || acc["job_id"] == nil {
+		t.Fatalf("async: %d %v", code, acc)
+	}
+}
