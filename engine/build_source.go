@@ -140,8 +140,10 @@ type marketIndicatorSource struct {
 	store    market.Store
 	from, to int64 // window of the chain cache (unix ms)
 
-	mu     sync.Mutex
-	chains map[string]*market.Chain // by underlying, rows in [from, to)
+	mu       sync.Mutex
+	chains   map[string]*market.Chain      // by underlying, rows in [from, to)
+	days     map[string]*market.OptionBars // underlying|date → that session's option bars
+	dayOrder []string                      // insertion order of days (eviction)
 }
 
 func newMarketIndicatorSource(st market.Store, from, to int64) *marketIndicatorSource {
@@ -252,15 +254,75 @@ func (s *marketIndicatorSource) Chains(ctx context.Context, underlying string, a
 	return out, nil
 }
 
-// OptionBars implements indicators.Source.
-func (s *marketIndicatorSource) OptionBars(ctx context.Context, c options.ContractRef, from, to int64) (*indicators.Frame, error) {
-	ob, err := s.store.ReadContractBars(ctx, c.OCC(), from, to)
+// dayCacheSize bounds the option-bar days kept in memory by OptionBars.
+const dayCacheSize = 8
+
+// dayBars returns every option bar of underlying on session date, from a small
+// cache: option indicators ask for one contract at a time, and the store keeps
+// a session's contracts in one file.
+func (s *marketIndicatorSource) dayBars(ctx context.Context, underlying, date string) (*market.OptionBars, error) {
+	key := underlying + "|" + date
+	s.mu.Lock()
+	if ob, ok := s.days[key]; ok {
+		s.mu.Unlock()
+		return ob, nil
+	}
+	s.mu.Unlock()
+	ob, err := s.store.ReadOptionBars(ctx, underlying, date)
+	if errors.Is(err, errs.ErrInvalid) {
+		ob, err = &market.OptionBars{Underlying: underlying}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	f := &indicators.Frame{Ticker: c.OCC(), BarMs: 60_000}
-	if ob != nil {
-		f.TS, f.Open, f.High, f.Low, f.Close, f.Volume, f.VWAP = ob.TS, ob.Open, ob.High, ob.Low, ob.Close, ob.Volume, ob.VWAP
+	if ob == nil {
+		ob = &market.OptionBars{Underlying: underlying}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.days == nil {
+		s.days = map[string]*market.OptionBars{}
+	}
+	if len(s.dayOrder) >= dayCacheSize {
+		delete(s.days, s.dayOrder[0])
+		s.dayOrder = s.dayOrder[1:]
+	}
+	s.days[key] = ob
+	s.dayOrder = append(s.dayOrder, key)
+	return ob, nil
+}
+
+// OptionBars implements indicators.Source: the contract's minute bars with
+// start in [from, to), gathered per ET session date from the day cache.
+func (s *marketIndicatorSource) OptionBars(ctx context.Context, c options.ContractRef, from, to int64) (*indicators.Frame, error) {
+	sym := c.OCC()
+	f := &indicators.Frame{Ticker: sym, BarMs: 60_000}
+	if to <= from {
+		return f, nil
+	}
+	first, last := market.SessionDate(from), market.SessionDate(to-1)
+	t, err := market.ParseDate(first)
+	if err != nil {
+		return f, nil
+	}
+	for d := first; d <= last; t, d = t.AddDate(0, 0, 1), t.AddDate(0, 0, 1).Format(market.DateLayout) {
+		ob, err := s.dayBars(ctx, c.Underlying, d)
+		if err != nil {
+			return nil, err
+		}
+		// rows are sorted by (symbol, ts)
+		i := sort.Search(ob.Len(), func(k int) bool { return ob.Symbol[k] >= sym })
+		for ; i < ob.Len() && ob.Symbol[i] == sym; i++ {
+			if ts := ob.TS[i]; ts >= from && ts < to {
+				f.TS = append(f.TS, ts)
+				f.Open = append(f.Open, ob.Open[i])
+				f.High = append(f.High, ob.High[i])
+				f.Low = append(f.Low, ob.Low[i])
+				f.Close = append(f.Close, ob.Close[i])
+				f.Volume = append(f.Volume, ob.Volume[i])
+				f.VWAP = append(f.VWAP, ob.VWAP[i])
+			}
+		}
 	}
 	return f, nil
 }

@@ -194,7 +194,7 @@ func TestDemoBuildsEveryModel(t *testing.T) {
 		t.Skip("demo seeding")
 	}
 	cfg := market.DefaultDemoConfig(market.DemoSeed)
-	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-09-03", "2024-10-31", "2024-10-21"
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-10-01", "2024-10-31", "2024-10-24"
 	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
 	_, models := env.JSON("GET", "/models?limit=500", nil)
 	list, _ := models["models"].([]any)
