@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -482,8 +483,6 @@ func SeedDemo(ctx context.Context, st Store, cfg DemoConfig) (DemoSummary, error
 	}
 	sum := DemoSummary{Start: sess[0].Date, End: sess[len(sess)-1].Date, OptionsFrom: cfg.OptionsFrom}
 	index := genPath(cfg, cfg.Tickers[0], sess, nil)
-	paths := make([]*demoPath, len(cfg.Tickers))
-	paths[0] = index
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -500,13 +499,23 @@ func SeedDemo(ctx context.Context, st Store, cfg DemoConfig) (DemoSummary, error
 		rows += int64(n)
 		mu.Unlock()
 	}
+	// A small pool bounds peak memory (each task holds one ticker's history or a few
+	// sessions of option bars) while keeping every core busy. Output does not depend on
+	// scheduling: every task has its own random stream and writes its own files.
+	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	spawn := func(task func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			task()
+		}()
+	}
 	for ti := range cfg.Tickers {
 		sum.Tickers = append(sum.Tickers, cfg.Tickers[ti].Ticker)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := paths[ti]
-			if p == nil {
+		spawn(func() {
+			p := index
+			if ti > 0 {
 				p = genPath(cfg, cfg.Tickers[ti], sess, index)
 			}
 			for _, b := range []*Bars{p.min1, p.hour, p.day} {
@@ -523,9 +532,9 @@ func SeedDemo(ctx context.Context, st Store, cfg DemoConfig) (DemoSummary, error
 				return
 			}
 			count(ws.Added + ws.Replaced)
-		}()
+		})
 	}
-	// 0DTE option minute bars of the index, one session per task.
+	// 0DTE option minute bars of the index, a few sessions per task.
 	var optSess []int
 	for si := 1; si < len(sess); si++ {
 		if sess[si].Date >= cfg.OptionsFrom {
@@ -535,9 +544,7 @@ func SeedDemo(ctx context.Context, st Store, cfg DemoConfig) (DemoSummary, error
 	const chunk = 8
 	for c := 0; c < len(optSess); c += chunk {
 		part := optSess[c:min(c+chunk, len(optSess))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		spawn(func() {
 			ob := &OptionBars{Underlying: index.tk.Ticker, Source: SourceDemo}
 			for _, si := range part {
 				day := genOptionDay(cfg, index, si, sess[si])
@@ -551,7 +558,7 @@ func SeedDemo(ctx context.Context, st Store, cfg DemoConfig) (DemoSummary, error
 				return
 			}
 			count(ws.Added + ws.Replaced)
-		}()
+		})
 	}
 	wg.Wait()
 	if len(errs) > 0 {

@@ -214,6 +214,19 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 	}
 	var done int64
 	demoGone := map[string]bool{}
+	// Option bars and chains usually arrive as many small files (one per contract and
+	// day) that land in the same partitions: batch them across files so each partition
+	// is rewritten once, not once per file. Later files still win on duplicate keys.
+	batch := &Parsed{}
+	batchRows := 0
+	flush := func() error {
+		if batchRows == 0 {
+			return nil
+		}
+		err := im.write(ctx, "", batch, opts, demoGone, &res)
+		batch, batchRows = &Parsed{}, 0
+		return err
+	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("import: %w", errs.ErrCancelled)
@@ -226,8 +239,24 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 		}
 		res.Rejected = append(res.Rejected, rejects...)
 		if err == nil && (len(rejects) == 0 || opts.Partial) {
+			for _, o := range p.Options {
+				res.Series = append(res.Series, SeriesCount{File: name, Ticker: o.Underlying, Kind: KindOptions, Rows: o.Len()})
+				batchRows += o.Len()
+				batch.Options = appendOptions(batch.Options, o)
+			}
+			for _, c := range p.Chains {
+				res.Series = append(res.Series, SeriesCount{File: name, Ticker: c.Underlying, Kind: KindChains, Rows: c.Len()})
+				batchRows += c.Len()
+				batch.Chains = appendChain(batch.Chains, c)
+			}
+			p.Options, p.Chains = nil, nil
 			if err := im.write(ctx, name, p, opts, demoGone, &res); err != nil {
 				return res, err
+			}
+			if batchRows >= importBatchRows {
+				if err := flush(); err != nil {
+					return res, err
+				}
 			}
 		}
 		if st, err := os.Stat(f); err == nil {
@@ -237,7 +266,44 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 			im.OnProgress(Progress{File: name, FilesDone: i + 1, FilesTotal: len(files), BytesDone: done, BytesTotal: total})
 		}
 	}
-	return res, nil
+	return res, flush()
+}
+
+// importBatchRows bounds the option/chain rows held before a flush.
+const importBatchRows = 1 << 21
+
+// appendOptions adds o to the batch entry of its underlying.
+func appendOptions(list []*OptionBars, o *OptionBars) []*OptionBars {
+	for _, x := range list {
+		if x.Underlying == o.Underlying {
+			for i := range o.TS {
+				x.AppendFrom(o, i)
+			}
+			return list
+		}
+	}
+	cp := &OptionBars{Underlying: o.Underlying}
+	for i := range o.TS {
+		cp.AppendFrom(o, i)
+	}
+	return append(list, cp)
+}
+
+// appendChain adds c to the batch entry of its underlying.
+func appendChain(list []*Chain, c *Chain) []*Chain {
+	for _, x := range list {
+		if x.Underlying == c.Underlying {
+			for i := 0; i < c.Len(); i++ {
+				x.Append(c.Row(i))
+			}
+			return list
+		}
+	}
+	cp := &Chain{Underlying: c.Underlying}
+	for i := 0; i < c.Len(); i++ {
+		cp.Append(c.Row(i))
+	}
+	return append(list, cp)
 }
 
 func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts ImportOptions, demoGone map[string]bool, res *ImportResult) error {
@@ -270,7 +336,6 @@ func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts Impo
 		}
 		res.Added += st.Added
 		res.Replaced += st.Replaced
-		res.Series = append(res.Series, SeriesCount{File: name, Ticker: o.Underlying, Kind: KindOptions, Rows: o.Len()})
 	}
 	for _, c := range p.Chains {
 		c.Source = opts.Source
@@ -280,7 +345,6 @@ func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts Impo
 		}
 		res.Added += st.Added
 		res.Replaced += st.Replaced
-		res.Series = append(res.Series, SeriesCount{File: name, Ticker: c.Underlying, Kind: KindChains, Rows: c.Len()})
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"sigmalab/engine/market"
 )
@@ -168,22 +167,5 @@ func TestDemoMarketShape(t *testing.T) {
 	aapl, _ := st.ReadOptionBars(ctx, "AAPL", "2024-07-02")
 	if aapl.Len() != 0 {
 		t.Fatal("stocks get no option minute bars")
-	}
-}
-
-func TestSeedDefaultDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds two years of data")
-	}
-	st := NewMarketStore(t.TempDir())
-	t0 := time.Now()
-	sum, err := market.SeedDemo(context.Background(), st, market.DefaultDemoConfig(market.DemoSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("seeded %d rows in %v", sum.Rows, time.Since(t0))
-	cov, _ := st.Coverage(context.Background())
-	for _, c := range cov {
-		t.Logf("%s %s %s %s %d rows %s..%s", c.Ticker, c.Kind, c.Timeframe, c.Source, c.Rows, c.Start, c.End)
 	}
 }
