@@ -37,7 +37,7 @@ type BacktestRequest struct {
 	PackID            string         `json:"pack_id"`
 	BuildID           string         `json:"build_id,omitempty"` // matrix build; "" = latest
 	CSV               string         `json:"csv,omitempty"`      // accepted for compatibility; matrices come from the store
-	Target            string         `json:"target,omitempty"`   // label column; default y
+	Target            string         `json:"target,omitempty"`   // label column; default y (else y_syn)
 	Thresholds        []float64      `json:"thresholds"`
 	Splits            int            `json:"splits"`
 	Embargo           float64        `json:"embargo"`
@@ -82,9 +82,6 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	}
 	if r.BuildID != "" && r.BuildID != "latest" && !ValidID(r.BuildID) {
 		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
-	if r.Target == "" {
-		r.Target = "y"
 	}
 	if r.Splits == 0 {
 		r.Splits = 5
@@ -209,7 +206,7 @@ type OOFSpec struct {
 	ModelID     string
 	PackID      string
 	BuildID     string // "" = latest
-	Target      string // default y
+	Target      string // default y when it has labels, else y_syn
 	CV          cv.Config
 	Calibration string
 	TrainHours  []int
@@ -228,6 +225,7 @@ type OOFSource struct {
 	Matrix     *matrix.Matrix
 	MatrixURI  string
 	Features   []string
+	Target     string // resolved label column
 	Model      ModelRecord
 	Policy     PolicyRecord // zero when the model has no policy
 	Warnings   []string
@@ -254,9 +252,6 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	}
 	src.Matrix, src.BuildID = m, buildID
 	src.MatrixURI = "matrices/" + spec.ModelID + "/" + buildID + ".parquet"
-	if spec.Target == "" {
-		spec.Target = "y"
-	}
 	if spec.Calibration == "" {
 		spec.Calibration = calibrate.None
 	}
@@ -264,20 +259,28 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	if err != nil {
 		return src, err
 	}
-	feats, err := backtestFeatures(m, model.Config, spec.Features)
+	target, labels, err := TargetLabels(m, spec.Target)
+	if err != nil {
+		return src, err
+	}
+	spec.Target, src.Target = target, target
+	feats, err := backtestFeatures(m, model.Config, spec.Features, target)
 	if err != nil {
 		return src, err
 	}
 	src.Features = feats
-	params, err := gbdtParams(model.Config, spec.Hyperparams)
+	params, ignored, err := gbdtParams(model.Config, spec.Hyperparams)
 	if err != nil {
 		return src, err
 	}
-	tbl, y, warn, err := backtestTable(m, spec.Target, spec.TrainHours)
+	if len(ignored) > 0 {
+		src.Warnings = append(src.Warnings, "hyperparams ignored: "+strings.Join(ignored, ", "))
+	}
+	tbl, y, warn, err := backtestTable(m, labels, spec.TrainHours)
 	if err != nil {
 		return src, err
 	}
-	src.Warnings = warn
+	src.Warnings = append(src.Warnings, warn...)
 	hours := append([]int(nil), spec.TrainHours...)
 	sort.Ints(hours)
 	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: params,
@@ -302,7 +305,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	}
 	cols := make([][]float64, len(feats))
 	for j, f := range feats {
-		cols[j] = m.Col(f)
+		cols[j] = featureColumn(m, f)
 	}
 	start := time.Now()
 	learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
@@ -459,19 +462,13 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	}
 	run, folds := l.backtestRecord(req, src, params, res, resp.Parity, resp.Gate, started)
 	// Artifacts first (files are only referenced once the run row commits).
-	name := fmt.Sprintf("%s-%s-%s", req.ModelID, started.Format("20060102T150405.000"), src.Key[:8])
-	name = strings.ReplaceAll(name, ".", "")
-	if l.Artifacts != nil {
-		if svg, png, err := EquityPlot(src.OOF, res, req.ModelID); err == nil {
-			if p, err := l.Artifacts.WriteArtifact(ctx, "plots", name+".svg", svg); err == nil {
-				run.PlotsURI = p
-			}
-			if p, err := l.Artifacts.WriteArtifact(ctx, "plots", name+".png", png); err == nil {
-				run.PlotPNGURI = p
-			}
-		} else {
-			resp.Warnings = append(resp.Warnings, "plot: "+err.Error())
-		}
+	// Artifact ids follow the id rule (lower case, ≤ 64); the model is in the row.
+	name := "bt-" + strings.ReplaceAll(started.Format("20060102t150405.000"), ".", "") + "-" + src.Key[:10]
+	if svg, png, err := EquityPlot(src.OOF, res, req.ModelID); err == nil {
+		run.PlotsURI = l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg, &resp.Warnings)
+		run.PlotPNGURI = l.putBacktestArtifact(ctx, src, "plots", name, ".png", "image/png", png, &resp.Warnings)
+	} else {
+		resp.Warnings = append(resp.Warnings, "plot: "+err.Error())
 	}
 	ids, err := l.Backtests.SaveBacktests(ctx, []BacktestWrite{{Run: run, Folds: folds}})
 	if err != nil {
@@ -494,7 +491,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 	parity *backtest.ParityResult, gate Gate, started time.Time) (BacktestRun, []BacktestFold) {
 	now := l.now()
 	params := map[string]any{
-		"target": req.Target, "thresholds": p.Thresholds, "splits": req.Splits, "embargo": req.Embargo, "cv": req.CV,
+		"target": src.Target, "thresholds": p.Thresholds, "splits": req.Splits, "embargo": req.Embargo, "cv": req.CV,
 		"top_pct": req.TopPct, "allowed_hours": p.AllowedHours, "train_hours": req.TrainHours,
 		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
 		"per_hour_thresholds": p.PerHourThresholds, "per_hour_select_by": p.SelectBy,
@@ -600,126 +597,103 @@ func parityFor(m *matrix.Matrix, o *backtest.OOF, res backtest.Result, br backte
 	return backtest.Parity(bars, sig, br)
 }
 
-// btNonFeature reports columns that must never be model inputs: realised
-// forward returns (the label's own outcome) and raw price levels.
-func btNonFeature(name string) bool {
-	switch name {
-	case "open", "high", "low", "close", "vwap", "volume", "spy_prev_close", "t1", "y", "y_syn":
-		return true
+// backtestFeatures chooses the feature columns exactly as training does
+// (SelectFeatures over the model config's features), or takes an explicit
+// list, which must name numeric columns that are not labels or outcomes.
+func backtestFeatures(m *matrix.Matrix, cfg map[string]any, explicit []string, target string) ([]string, error) {
+	if len(explicit) == 0 {
+		feats := SelectFeatures(m, cfg["features"], target)
+		if len(feats) == 0 {
+			return nil, fmt.Errorf("matrix has no feature columns: %w", errs.ErrNoData)
+		}
+		return feats, nil
 	}
-	return strings.HasPrefix(name, "ret_fwd") || strings.Contains(name, "fwd_") || strings.HasPrefix(name, "label_")
+	var missing, banned []string
+	for _, f := range explicit {
+		switch {
+		case featureColumn(m, f) == nil:
+			missing = append(missing, f)
+		case trainNonFeature(f, target):
+			banned = append(banned, f)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, errs.Field("body", "features", "not numeric matrix columns: "+strings.Join(missing, ", "))
+	}
+	if len(banned) > 0 {
+		return nil, errs.Field("body", "features", "labels or realised outcomes cannot be features: "+strings.Join(banned, ", "))
+	}
+	return explicit, nil
 }
 
-// backtestFeatures chooses the feature columns: the explicit list, else the
-// model config's features list (names present in the matrix), else every
-// numeric column that is not a label outcome or a raw price level.
-func backtestFeatures(m *matrix.Matrix, cfg map[string]any, explicit []string) ([]string, error) {
-	if len(explicit) > 0 {
-		var missing []string
-		for _, f := range explicit {
-			if m.ColIndex(f) < 0 {
-				missing = append(missing, f)
-			}
-		}
-		if len(missing) > 0 {
-			return nil, errs.Field("body", "features", "not matrix columns: "+strings.Join(missing, ", "))
-		}
-		for _, f := range explicit {
-			if btNonFeature(f) {
-				return nil, errs.Field("body", "features", f+" is a label outcome or price level, not a feature")
-			}
-		}
-		return explicit, nil
-	}
-	if list, ok := cfg["features"].([]any); ok {
-		var out []string
-		for _, v := range list {
-			if s, ok := v.(string); ok && m.ColIndex(s) >= 0 && !btNonFeature(s) {
-				out = append(out, s)
-			}
-		}
-		if len(out) > 0 {
-			return out, nil
-		}
-	}
-	var out []string
-	for _, n := range m.Names {
-		if !btNonFeature(n) {
-			out = append(out, n)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("matrix has no feature columns: %w", errs.ErrNoData)
-	}
-	return out, nil
-}
-
-// gbdtParams merges the model config's hyperparams and the request's over
-// the defaults (unknown keys are ignored, as in model configs).
-func gbdtParams(cfg map[string]any, override map[string]any) (gbdt.Params, error) {
+// gbdtParams overlays the model config's hyperparams, then the request's, on
+// the defaults (as training does); unknown keys are returned.
+func gbdtParams(cfg map[string]any, override map[string]any) (gbdt.Params, []string, error) {
 	p := gbdt.DefaultParams()
-	for _, src := range []any{cfg["hyperparams"], override} {
-		m, ok := src.(map[string]any)
-		if !ok || len(m) == 0 {
-			continue
+	var ignored []string
+	if hp, ok := cfg["hyperparams"].(map[string]any); ok {
+		var ig []string
+		var err error
+		if p, ig, err = ApplyHyperparams(p, hp, "config"); err != nil {
+			return p, nil, err
 		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			return p, errs.Field("body", "hyperparams", "hyperparams must be a JSON object")
+		ignored = append(ignored, ig...)
+	}
+	if len(override) > 0 {
+		var ig []string
+		var err error
+		if p, ig, err = ApplyHyperparams(p, override, "body"); err != nil {
+			return p, nil, err
 		}
-		if err := json.Unmarshal(b, &p); err != nil {
-			return p, errs.Field("body", "hyperparams", "bad hyperparams: "+err.Error())
-		}
+		ignored = append(ignored, ig...)
 	}
 	p.Workers = 0
 	if err := p.Validate(); err != nil {
-		return p, errs.Field("body", "hyperparams", err.Error())
+		return p, nil, errs.Field("body", "hyperparams", err.Error())
 	}
-	return p, nil
+	return p, ignored, nil
 }
 
-// backtestTable turns the matrix into the runner's table: class labels from
-// the target column (text, or numeric {0,1} / {−1,0,1}), realised returns
-// from ret_fwd, label end times from T1.
-func backtestTable(m *matrix.Matrix, target string, trainHours []int) (*backtest.Table, []int, []string, error) {
+// backtestTable turns the matrix into the runner's table: class names from
+// the target labels (numeric targets: 1/0 → UP/DOWN, and 1/0/−1 →
+// UP/FLAT/DOWN), realised returns from ret_fwd, label end times from T1.
+func backtestTable(m *matrix.Matrix, labels []string, trainHours []int) (*backtest.Table, []int, []string, error) {
 	n := m.Len()
-	labels := m.TextCol(target)
-	if labels == nil {
-		num := m.Col(target)
-		if num == nil {
-			return nil, nil, nil, errs.Field("body", "target", fmt.Sprintf("target %q is not a matrix column", target))
+	numeric, binary := true, true
+	for _, s := range labels {
+		if s == "" {
+			continue
 		}
-		labels = make([]string, n)
-		for i, v := range num {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			numeric = false
+			break
+		}
+		if v != 0 && v != 1 {
+			binary = false
+		}
+	}
+	if numeric {
+		mapped := make([]string, n)
+		for i, s := range labels {
+			if s == "" {
+				continue
+			}
+			v, _ := strconv.ParseFloat(s, 64)
 			switch {
-			case math.IsNaN(v):
 			case v > 0:
-				labels[i] = "UP"
-			case v < 0:
-				labels[i] = "DOWN"
+				mapped[i] = backtest.ClassUp
+			case v < 0 || binary:
+				mapped[i] = backtest.ClassDown
 			default:
-				labels[i] = "FLAT"
+				mapped[i] = "FLAT"
 			}
 		}
-		// {0,1} targets are binary UP/DOWN, as in the predecessor.
-		binary := true
-		for _, v := range num {
-			if !math.IsNaN(v) && v != 0 && v != 1 {
-				binary = false
-				break
-			}
-		}
-		if binary {
-			for i, v := range num {
-				if v == 0 {
-					labels[i] = "DOWN"
-				}
-			}
-		}
+		labels = mapped
 	}
 	set := map[string]bool{}
 	for _, s := range labels {
-		if s != "" && s != "nan" && s != "NaN" {
+		if s != "" {
 			set[s] = true
 		}
 	}
@@ -729,7 +703,7 @@ func backtestTable(m *matrix.Matrix, target string, trainHours []int) (*backtest
 	}
 	sort.Strings(classes)
 	if !set[backtest.ClassUp] && !set[backtest.ClassDown] {
-		return nil, nil, nil, errs.Field("body", "target", fmt.Sprintf("target %q has no UP or DOWN labels (classes %v)", target, classes))
+		return nil, nil, nil, errs.Field("body", "target", fmt.Sprintf("target has no UP or DOWN labels (classes %v)", classes))
 	}
 	if len(classes) < 2 {
 		return nil, nil, nil, errs.Field("body", "target", "target needs at least two classes")
@@ -786,51 +760,54 @@ func backtestTable(m *matrix.Matrix, target string, trainHours []int) (*backtest
 	return tbl, y, warn, nil
 }
 
-// writeBacktestCard writes the run's model card (event backtest) as JSON and
-// markdown artifacts; the predecessor's card fields are kept.
-func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSource, p backtest.TradeParams) (string, error) {
-	if l.Artifacts == nil {
-		return "", fmt.Errorf("no artifact store")
+// putBacktestArtifact stores one artifact file: through the artifact registry
+// (file + artifacts row, downloadable by id) when wired, else as a plain file.
+// A failure becomes a warning: the run itself is still worth saving.
+func (l *Lab) putBacktestArtifact(ctx context.Context, src OOFSource, kind, name, ext, ctype string, data []byte, warn *[]string) string {
+	if l.ArtifactRegistry != nil {
+		a, err := l.ArtifactRegistry.PutArtifact(ctx, Artifact{ID: name + strings.ReplaceAll(ext, ".", "-"), Kind: kind,
+			PackID: src.Model.PackID, ModelID: src.Model.ModelID, ContentType: ctype, CreatedAt: l.now()}, ext, data)
+		if err != nil {
+			*warn = append(*warn, kind+": "+err.Error())
+			return ""
+		}
+		return a.URI
 	}
-	id := fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID)
+	if l.Artifacts != nil {
+		uri, err := l.Artifacts.WriteArtifact(ctx, kind, name+ext, data)
+		if err != nil {
+			*warn = append(*warn, kind+": "+err.Error())
+		}
+		return uri
+	}
+	return ""
+}
+
+// writeBacktestCard writes the run's model card (event backtest).
+func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSource, p backtest.TradeParams) (string, error) {
+	if l.Cards == nil {
+		return "", fmt.Errorf("no card store")
+	}
 	metrics := map[string]any{"best_sharpe_hourly": run.BestSharpeHourly, "best_cum_ret": run.BestCumRet,
-		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate": run.Gate}
+		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate_pass": run.Gate.Pass,
+		"gate_reasons": run.Gate.Reasons}
+	if ov, ok := run.Metrics["overall"].(backtest.Metrics); ok {
+		metrics["sharpe_ann"], metrics["sortino"], metrics["comp_ret"] = ov.SharpeAnn, ov.Sortino, ov.CompRet
+	}
 	if pr, ok := run.Metrics["parity"]; ok {
 		metrics["parity"] = pr
 	}
-	card := map[string]any{
-		"id": id, "schema_version": "1.0", "pack_id": run.PackID, "model_id": run.ModelID,
-		"created_at": run.CreatedAt.Format(time.RFC3339), "event": "backtest", "policy_version": src.Policy.Version,
-		"lineage": run.Lineage, "config": src.Model.Config, "policy": map[string]any{
-			"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
-			"momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin, "momentum_column": p.MomentumColumn},
-		"params": map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params["top_pct"],
+	card := ModelCard{
+		ID: fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
+		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "backtest",
+		PolicyVersion: src.Policy.Version, Lineage: run.Lineage, Config: cardConfig(src.Model.Config),
+		Policy: cardPolicy(src.Policy.Policy),
+		Params: map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params["top_pct"],
 			"allowed_hours": p.AllowedHours, "per_hour_thresholds": p.PerHourThresholds,
 			"per_hour_select_by": p.SelectBy, "calibration": run.Params["calibration"], "cv": run.Params["cv"],
-			"splits": run.Params["splits"], "embargo": run.Params["embargo"]},
-		"metrics": metrics, "features": src.Features, "notes": "", "run_id": run.ID,
+			"splits": run.Params["splits"], "embargo": run.Params["embargo"], "slippage_bps": p.SlippageBps,
+			"size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap, "build_id": run.BuildID, "tag": run.Tag},
+		Metrics: metrics, Features: src.Features, RunID: run.ID,
 	}
-	b, err := json.MarshalIndent(card, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	uri, err := l.Artifacts.WriteArtifact(ctx, "cards", id+".json", b)
-	if err != nil {
-		return "", err
-	}
-	var md strings.Builder
-	fmt.Fprintf(&md, "# Model card — %s / %s (backtest)\n\n- created: %s\n- run: %d\n- build: %s\n",
-		run.PackID, run.ModelID, run.CreatedAt.Format(time.RFC3339), run.ID, run.BuildID)
-	fmt.Fprintf(&md, "\n## Metrics\n\n")
-	if run.BestSharpeHourly != nil {
-		fmt.Fprintf(&md, "- best_sharpe_hourly (overall OOF): %.6g\n- best_cum_ret (overall OOF): %.6g\n",
-			*run.BestSharpeHourly, *run.BestCumRet)
-	}
-	fmt.Fprintf(&md, "- trades: %d\n- hit rate: %.4f\n- max drawdown: %.4f\n- gate: %v %v\n",
-		run.TradesTotal, run.WinRate, run.MaxDrawdown, run.Gate.Pass, run.Gate.Reasons)
-	fmt.Fprintf(&md, "\n## Features (%d)\n\n%s\n", len(src.Features), strings.Join(src.Features, ", "))
-	if _, err := l.Artifacts.WriteArtifact(ctx, "cards", id+".md", []byte(md.String())); err != nil {
-		return uri, err
-	}
-	return uri, nil
+	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
 }
