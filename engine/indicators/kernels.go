@@ -1,9 +1,6 @@
 package indicators
 
-import (
-	"math"
-	"sync"
-)
+import "math"
 
 // This file holds the O(n) building blocks every indicator uses. They skip
 // NaN inputs the way rolling/ewm statistics conventionally do and write into
@@ -305,19 +302,6 @@ func rollStd(x []float64, n, minP int) []float64 {
 	return out
 }
 
-// scratch recycles temporary buffers of the hot kernels (not outputs), so a
-// pass over a million rows does not fault in and zero fresh pages each time.
-var scratch = sync.Pool{New: func() any { return new([]float64) }}
-
-func getScratch(n int) *[]float64 {
-	p := scratch.Get().(*[]float64)
-	if cap(*p) < n {
-		*p = make([]float64, n)
-	}
-	*p = (*p)[:n]
-	return p
-}
-
 func hasNaN(x []float64) bool {
 	for _, v := range x {
 		if v != v {
@@ -344,9 +328,7 @@ func rollExtreme(x []float64, n, minP int, isMax bool, out []float64) []float64 
 	if size == 0 {
 		return out
 	}
-	bp := getScratch(size)
-	defer scratch.Put(bp)
-	back := *bp
+	back := make([]float64, n)
 	lead := 0
 	for lead < size && x[lead] != x[lead] {
 		lead++
@@ -365,10 +347,24 @@ func rollExtreme(x []float64, n, minP int, isMax bool, out []float64) []float64 
 		}
 		return out
 	}
+	// gappy input: NaN becomes the identity of the comparison (−Inf for max,
+	// +Inf for min) in a copy, so it never wins; windows without any value
+	// come out infinite and are turned into NaN below.
+	xs := make([]float64, size)
+	fill := math.Inf(-1)
+	if !isMax {
+		fill = math.Inf(1)
+	}
+	for i, v := range x {
+		if v != v {
+			v = fill
+		}
+		xs[i] = v
+	}
 	if isMax {
-		gilWermanMax(x, n, back, out)
+		gilWermanMax(xs, n, back, out)
 	} else {
-		gilWermanMin(x, n, back, out)
+		gilWermanMin(xs, n, back, out)
 	}
 	cnt := 0
 	for i, v := range x {
@@ -385,64 +381,63 @@ func rollExtreme(x []float64, n, minP int, isMax bool, out []float64) []float64 
 	return out
 }
 
+// gilWermanMax writes the max over the last n rows (partial windows at the
+// start) of dense x into out. Blocks are processed in order: the forward
+// running max of block k+1 is combined with the backward running max of
+// block k, so only one block of backward maxima (n values, cache resident)
+// is kept instead of a full-length array.
 func gilWermanMax(x []float64, n int, back, out []float64) {
 	size := len(x)
-	ninf := math.Inf(-1)
+	back = back[:n]
 	for b := 0; b < size; b += n {
 		e := min(b+n, size)
-		m := ninf
-		for i := e - 1; i >= b; i-- {
-			if v := x[i]; v > m {
-				m = v
-			}
-			back[i] = m
-		}
-	}
-	for b := 0; b < size; b += n {
-		e := min(b+n, size)
-		m := ninf
+		m := x[b]
 		for i := b; i < e; i++ {
 			if v := x[i]; v > m {
 				m = v
 			}
 			r := m
-			if i != b+n-1 && i >= n-1 {
-				if bv := back[i-n+1]; bv > r {
+			if k := i - b + 1; b > 0 && k < n { // window starts in the previous block
+				if bv := back[k]; bv > r {
 					r = bv
 				}
 			}
 			out[i] = r
+		}
+		m = x[e-1]
+		for i := e - 1; i >= b; i-- {
+			if v := x[i]; v > m {
+				m = v
+			}
+			back[i-b] = m
 		}
 	}
 }
 
 func gilWermanMin(x []float64, n int, back, out []float64) {
 	size := len(x)
-	pinf := math.Inf(1)
+	back = back[:n]
 	for b := 0; b < size; b += n {
 		e := min(b+n, size)
-		m := pinf
-		for i := e - 1; i >= b; i-- {
-			if v := x[i]; v < m {
-				m = v
-			}
-			back[i] = m
-		}
-	}
-	for b := 0; b < size; b += n {
-		e := min(b+n, size)
-		m := pinf
+		m := x[b]
 		for i := b; i < e; i++ {
 			if v := x[i]; v < m {
 				m = v
 			}
 			r := m
-			if i != b+n-1 && i >= n-1 {
-				if bv := back[i-n+1]; bv < r {
+			if k := i - b + 1; b > 0 && k < n {
+				if bv := back[k]; bv < r {
 					r = bv
 				}
 			}
 			out[i] = r
+		}
+		m = x[e-1]
+		for i := e - 1; i >= b; i-- {
+			if v := x[i]; v < m {
+				m = v
+			}
+			back[i-b] = m
 		}
 	}
 }
@@ -470,26 +465,10 @@ func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
 		minP = 1
 	}
 	mx, mn = make([]float64, size), make([]float64, size)
-	bh, bl := getScratch(size), getScratch(size)
-	defer scratch.Put(bh)
-	defer scratch.Put(bl)
 	h, l := hi[lead:], lo[lead:]
-	backH, backL := (*bh)[:len(h)], (*bl)[:len(h)]
+	backH, backL := make([]float64, n), make([]float64, n)
 	oh, ol := mx[lead:], mn[lead:]
 	m := len(h)
-	for b := 0; b < m; b += n {
-		e := min(b+n, m)
-		a, z := h[e-1], l[e-1]
-		for i := e - 1; i >= b; i-- {
-			if v := h[i]; v > a {
-				a = v
-			}
-			if v := l[i]; v < z {
-				z = v
-			}
-			backH[i], backL[i] = a, z
-		}
-	}
 	for b := 0; b < m; b += n {
 		e := min(b+n, m)
 		a, z := h[b], l[b]
@@ -501,15 +480,25 @@ func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
 				z = v
 			}
 			ra, rz := a, z
-			if i != b+n-1 && i >= n-1 {
-				if v := backH[i-n+1]; v > ra {
+			if k := i - b + 1; b > 0 && k < n {
+				if v := backH[k]; v > ra {
 					ra = v
 				}
-				if v := backL[i-n+1]; v < rz {
+				if v := backL[k]; v < rz {
 					rz = v
 				}
 			}
 			oh[i], ol[i] = ra, rz
+		}
+		a, z = h[e-1], l[e-1]
+		for i := e - 1; i >= b; i-- {
+			if v := h[i]; v > a {
+				a = v
+			}
+			if v := l[i]; v < z {
+				z = v
+			}
+			backH[i-b], backL[i-b] = a, z
 		}
 	}
 	for i := 0; i < lead+minP-1 && i < size; i++ {

@@ -360,8 +360,8 @@ func (o *optCtx) barIV(ref options.ContractRef, from, to int64, S float64) (floa
 	return options.ImpliedVol(ref.Call, med, S, ref.Strike, T, o.r, o.q), nil
 }
 
-// spotAt is the close of the last frame row ending at or before t within the
-// same local day as row index hint's day; NaN when none.
+// spotAt is the close of the last frame row of day dayIdx that ends at or
+// before t; NaN when none.
 func (o *optCtx) spotAt(dayIdx int, t int64) float64 {
 	s := nan
 	for i := range o.c.f.TS {
@@ -372,7 +372,7 @@ func (o *optCtx) spotAt(dayIdx int, t int64) float64 {
 	return s
 }
 
-// sessionBarIV evaluates f once per session of the frame for the 0DTE
+// barsIV evaluates f once per session of the frame for the 0DTE
 // contracts in window w; rows ending before the window closes get NaN.
 func barsIV(c *call, w string, band float64, f func(ivAt func(k float64, call bool) float64, anchor float64) float64) ([]float64, error) {
 	o, err := newOptCtx(c)
@@ -433,7 +433,7 @@ func barsIV(c *call, w string, band float64, f func(ivAt func(k float64, call bo
 
 // eodSeries is the per-session end-of-day ATM IV for the frame's days and
 // the session before the first one.
-func eodSeries(c *call, o *optCtx, sampling string, band float64) (map[int64]float64, []int64, error) {
+func eodSeries(o *optCtx, sampling string, band float64) (map[int64]float64, []int64, error) {
 	a, b, err := parseWindow(sampling)
 	if err != nil {
 		return nil, nil, err
@@ -452,7 +452,8 @@ func eodSeries(c *call, o *optCtx, sampling string, band float64) (map[int64]flo
 	for _, d := range o.ds.list {
 		starts = append(starts, d.Start)
 	}
-	// spot for days before the frame: the previous daily close from the source
+	// spot: the frame's close at the window end, else (days before the frame)
+	// that day's daily close from the source
 	for _, st := range starts {
 		d := time.UnixMilli(st).In(o.loc)
 		date := d.Format("2006-01-02")
@@ -495,14 +496,13 @@ func eodSeries(c *call, o *optCtx, sampling string, band float64) (map[int64]flo
 			vals[st] = iv
 		}
 	}
-	ends := make([]int64, 0, len(starts))
+	have := make([]int64, 0, len(starts)) // session starts with a value, ascending
 	for _, st := range starts {
 		if _, ok := vals[st]; ok {
-			ends = append(ends, st)
+			have = append(have, st)
 		}
 	}
-	_ = b
-	return vals, ends, nil
+	return vals, have, nil
 }
 
 // eodAligned returns, per row, the latest and the one-before-latest session
@@ -516,7 +516,7 @@ func eodAligned(c *call, sampling string, band float64) (cur, prev []float64, er
 	if c.n() == 0 {
 		return cur, prev, nil
 	}
-	vals, starts, err := eodSeries(c, o, sampling, band)
+	vals, starts, err := eodSeries(o, sampling, band)
 	if err != nil {
 		return nil, nil, err
 	}
