@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sigmalab/engine/backtest"
+	"sigmalab/engine/cv"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/jobs"
 	"sigmalab/engine/sweep"
@@ -36,11 +37,18 @@ type SweepRequest struct {
 	Embargo              float64   `json:"embargo"`
 	AllowedHours         string    `json:"allowed_hours,omitempty"` // the single hours variant when no variants are given
 	Calibration          string    `json:"calibration,omitempty"`
-	Save                 *bool     `json:"save,omitempty"`
-	Tag                  string    `json:"tag"`
-	MinTrades            int       `json:"min_trades"`
-	MinSharpe            *float64  `json:"min_sharpe"`
-	Async                bool      `json:"async,omitempty"`
+	// The training setup beyond the predecessor's fields (as in POST /backtest):
+	// sweeps and backtests with the same setup share one cached OOF run.
+	BuildID     string         `json:"build_id,omitempty"`
+	Target      string         `json:"target,omitempty"`
+	CV          string         `json:"cv,omitempty"`
+	TrainHours  []int          `json:"train_hours,omitempty"`
+	Hyperparams map[string]any `json:"hyperparams,omitempty"`
+	Save        *bool          `json:"save,omitempty"`
+	Tag         string         `json:"tag"`
+	MinTrades   int            `json:"min_trades"`
+	MinSharpe   *float64       `json:"min_sharpe"`
+	Async       bool           `json:"async,omitempty"`
 }
 
 // Defaults of SweepRequest.
@@ -88,6 +96,20 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 	case "none", "sigmoid", "isotonic":
 	default:
 		v.Add("body", "calibration", "must be one of none|sigmoid|isotonic", "enum")
+	}
+	switch r.CV {
+	case "", "walk_forward", "kfold":
+	default:
+		v.Add("body", "cv", "must be one of walk_forward|kfold", "enum")
+	}
+	for _, h := range r.TrainHours {
+		if h < 0 || h > 23 {
+			v.Add("body", "train_hours", fmt.Sprintf("hour %d outside 0..23", h), "value_error")
+			break
+		}
+	}
+	if r.BuildID != "" && !ValidID(r.BuildID) {
+		v.Add("body", "build_id", "invalid id", "value_error")
 	}
 	if r.Save == nil {
 		t := true
@@ -226,10 +248,47 @@ func (l *Lab) Sweep(ctx context.Context, req SweepRequest, opt SweepOptions) (Sw
 }
 
 // sweepSource produces the OOF predictions of the request's training setup
-// through the backtest domain's cache, with the policy's execution settings.
+// through the backtest domain's cache (one training per distinct setup: model,
+// matrix, features, target, hyperparameters, CV, calibration), with the
+// policy's execution settings as the base of every cell. With save, cells are
+// stored as backtest runs tagged with the sweep's tag and id.
 func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, error) {
-	_ = ctx
-	return SweepSource{}, fmt.Errorf("model %s: no cached out-of-fold predictions available: %w", req.ModelID, errs.ErrNoData)
+	cal := req.Calibration
+	src, err := l.BacktestOOF(ctx, OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
+		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo}, Calibration: cal,
+		TrainHours: req.TrainHours, Hyperparams: req.Hyperparams})
+	if err != nil {
+		return SweepSource{}, err
+	}
+	base, _ := ExecutionParams(src.Policy.Policy)
+	out := SweepSource{OOF: src.OOF, Base: base, OOFKey: src.Key, TrainingMS: src.TrainingMS, Lineage: backtestLineage(src)}
+	if l.Backtests == nil {
+		return out, nil
+	}
+	started := l.now()
+	breq, err := BacktestRequest{ModelID: req.ModelID, PackID: src.Model.PackID, BuildID: src.BuildID, Target: req.Target,
+		Splits: req.Splits, Embargo: req.Embargo, CV: req.CV, Calibration: &cal, TrainHours: req.TrainHours,
+		Hyperparams: req.Hyperparams, Tag: req.Tag}.Normalize()
+	if err != nil {
+		return SweepSource{}, err
+	}
+	out.SaveRuns = func(ctx context.Context, runs []SweepCellRun) ([]int64, error) {
+		writes := make([]BacktestWrite, len(runs))
+		for i, r := range runs {
+			cr := breq
+			cr.Tag = r.Tag
+			if r.Cell.Kind == sweep.KindTopPct {
+				tp := r.Cell.TopPct
+				cr.TopPct = &tp
+			}
+			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, riskGate(r.Result.Overall, src.Policy.Policy), started)
+			run.SweepID = r.SweepID
+			run.Params["sweep_cell"] = r.Cell.Index
+			writes[i] = BacktestWrite{Run: run, Folds: folds}
+		}
+		return l.Backtests.SaveBacktests(ctx, writes)
+	}
+	return out, nil
 }
 
 // RunSweep evaluates the request's grid on src, storing every cell as it
@@ -364,7 +423,8 @@ func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec,
 			TopPctVariants: spec.TopPctVariants, SlippageBpsVariants: spec.SlippageBpsVariants,
 			SizeByConfVariants: spec.SizeByConfVariants, Splits: req.Splits, Embargo: req.Embargo,
 			Calibration: req.Calibration, MinTrades: req.MinTrades, MinSharpe: req.MinSharpe,
-			Save: *req.Save, Cells: cells,
+			Save: *req.Save, Cells: cells, BuildID: req.BuildID, Target: req.Target, CV: req.CV,
+			TrainHours: req.TrainHours, Hyperparams: req.Hyperparams,
 		},
 		StartedAt: &now, CreatedAt: now,
 	}
@@ -543,7 +603,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	rec.Status, rec.FinishedAt, rec.Count, rec.Filtered = status, &now, sum.Count, sum.Filtered
 
 	var reportPath *string
-	if l.Reports != nil {
+	if l.Artifacts != nil || l.Reports != nil {
 		rep := SweepReport{OK: true, SweepID: rec.ID, Status: status, PackID: rec.PackID, ModelID: rec.ModelID,
 			Tag: rec.Tag, Spec: rec.Spec, Guardrails: guard, Count: sum.Count, Filtered: sum.Filtered,
 			TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, OOFKey: rec.OOFKey, Lineage: rec.Lineage,
@@ -555,7 +615,13 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 		if err != nil {
 			return SweepResponse{}, fmt.Errorf("encode sweep report: %w", err)
 		}
-		path, err := l.Reports.WriteReport(ctx, "sweep_"+strconv.FormatInt(rec.ID, 10), data)
+		name := "sweep_" + strconv.FormatInt(rec.ID, 10)
+		var path string
+		if l.Artifacts != nil {
+			path, err = l.Artifacts.WriteArtifact(ctx, "reports", name+".json", data)
+		} else {
+			path, err = l.Reports.WriteReport(ctx, name, data)
+		}
 		if err != nil {
 			return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
 		}

@@ -33,6 +33,12 @@ type SweepSpec struct {
 	MinSharpe            *float64  `json:"min_sharpe"`
 	Save                 bool      `json:"save"`
 	Cells                int       `json:"cells"`
+	// Training setup beyond the predecessor's spec (empty: defaults).
+	BuildID     string         `json:"build_id,omitempty"`
+	Target      string         `json:"target,omitempty"`
+	CV          string         `json:"cv,omitempty"`
+	TrainHours  []int          `json:"train_hours,omitempty"`
+	Hyperparams map[string]any `json:"hyperparams,omitempty"`
 }
 
 // SweepRecord is one sweep (bucket sweeps). Field names follow the predecessor's

@@ -86,27 +86,40 @@ func (l *variantList) UnmarshalJSON(b []byte) error {
 
 // sweepBody is the wire form of engine.SweepRequest with lenient list decoding.
 type sweepBody struct {
-	ModelID              string      `json:"model_id"`
-	PackID               string      `json:"pack_id"`
-	Start                string      `json:"start"`
-	End                  string      `json:"end"`
-	ThresholdsVariants   variantList `json:"thresholds_variants"`
-	AllowedHoursVariants variantList `json:"allowed_hours_variants"`
-	TopPctVariants       FloatList   `json:"top_pct_variants"`
-	SlippageBpsVariants  FloatList   `json:"slippage_bps_variants"`
-	SizeByConfVariants   []bool      `json:"size_by_conf_variants"`
-	Splits               int         `json:"splits"`
-	Embargo              float64     `json:"embargo"`
-	AllowedHours         StringList  `json:"allowed_hours"`
-	Calibration          string      `json:"calibration"`
-	Save                 *bool       `json:"save"`
-	Tag                  string      `json:"tag"`
-	MinTrades            int         `json:"min_trades"`
-	MinSharpe            *float64    `json:"min_sharpe"`
-	Async                bool        `json:"async"`
+	ModelID              string         `json:"model_id"`
+	PackID               string         `json:"pack_id"`
+	Start                string         `json:"start"`
+	End                  string         `json:"end"`
+	ThresholdsVariants   variantList    `json:"thresholds_variants"`
+	AllowedHoursVariants variantList    `json:"allowed_hours_variants"`
+	TopPctVariants       FloatList      `json:"top_pct_variants"`
+	SlippageBpsVariants  FloatList      `json:"slippage_bps_variants"`
+	SizeByConfVariants   []bool         `json:"size_by_conf_variants"`
+	Splits               int            `json:"splits"`
+	Embargo              float64        `json:"embargo"`
+	AllowedHours         StringList     `json:"allowed_hours"`
+	Calibration          string         `json:"calibration"`
+	BuildID              string         `json:"build_id"`
+	Target               string         `json:"target"`
+	CV                   string         `json:"cv"`
+	TrainHours           StringList     `json:"train_hours"`
+	Hyperparams          map[string]any `json:"hyperparams"`
+	Save                 *bool          `json:"save"`
+	Tag                  string         `json:"tag"`
+	MinTrades            int            `json:"min_trades"`
+	MinSharpe            *float64       `json:"min_sharpe"`
+	Async                bool           `json:"async"`
 }
 
-func (b sweepBody) request() engine.SweepRequest {
+func (b sweepBody) request() (engine.SweepRequest, error) {
+	var trainHours []int
+	for _, h := range b.TrainHours {
+		n, err := strconv.Atoi(h)
+		if err != nil {
+			return engine.SweepRequest{}, errs.Field("body", "train_hours", "train_hours must be a list of ints")
+		}
+		trainHours = append(trainHours, n)
+	}
 	return engine.SweepRequest{
 		ModelID: b.ModelID, PackID: b.PackID, Start: b.Start, End: b.End,
 		ThresholdsVariants: b.ThresholdsVariants, AllowedHoursVariants: b.AllowedHoursVariants,
@@ -114,7 +127,8 @@ func (b sweepBody) request() engine.SweepRequest {
 		SizeByConfVariants: b.SizeByConfVariants, Splits: b.Splits, Embargo: b.Embargo,
 		AllowedHours: strings.Join(b.AllowedHours, ","), Calibration: b.Calibration, Save: b.Save, Tag: b.Tag,
 		MinTrades: b.MinTrades, MinSharpe: b.MinSharpe, Async: b.Async,
-	}
+		BuildID: b.BuildID, Target: b.Target, CV: b.CV, TrainHours: trainHours, Hyperparams: b.Hyperparams,
+	}, nil
 }
 
 func (s *Server) backtestSweep(r *http.Request, _ httprouter.Params) (any, error) {
@@ -122,7 +136,11 @@ func (s *Server) backtestSweep(r *http.Request, _ httprouter.Params) (any, error
 	if err := DecodeJSON(r, &body); err != nil {
 		return nil, err
 	}
-	req, _, _, err := body.request().Normalize()
+	req, err := body.request()
+	if err != nil {
+		return nil, err
+	}
+	req, _, _, err = req.Normalize()
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"sigmalab/app"
 	"sigmalab/engine"
 	"sigmalab/engine/backtest"
+	"sigmalab/engine/market"
 	"sigmalab/httpapi/apitest"
 )
 
@@ -57,13 +61,13 @@ func TestSweepRoutes(t *testing.T) {
 		{Name: "sweep bad hours", Method: "POST", URL: "/backtest_sweep", Status: 422,
 			Body: `{"model_id":"m1","allowed_hours_variants":[[13,99]]}`, Contains: []string{`hour 99`}},
 		{Name: "sweep malformed json", Method: "POST", URL: "/backtest_sweep", Body: `{"model_id":`, Status: 400},
-		{Name: "sweep without predictions", Method: "POST", URL: "/backtest_sweep", Body: `{"model_id":"m1"}`, Status: 422,
-			Contains: []string{`"code":"no_data"`}},
+		{Name: "sweep unknown model", Method: "POST", URL: "/backtest_sweep", Body: `{"model_id":"m1"}`, Status: 404,
+			Contains: []string{`"code":"not_found"`}},
 		{Name: "sweep async", Method: "POST", URL: "/backtest_sweep", Status: 202,
 			Body:     `{"model_id":"m1","async":true,"thresholds_variants":"0.5,0.6;0.55","top_pct_variants":"0.1,0.2"}`,
 			Contains: []string{`"job_id":"1"`, `"status":"queued"`}},
 	})
-	// The async job ran the same use case; without predictions it fails with the reason.
+	// The async job ran the same use case; for an unknown model it fails with the reason.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, body := env.JSON("GET", "/jobs/1", nil)
@@ -82,4 +86,82 @@ func TestSweepRoutes(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestSweepPipeline sweeps a model built on the demo market: one training for
+// the whole grid (and none on a repeat: the OOF is cached), every cell stored
+// as a result row and as a tagged backtest run on the leaderboard, the report
+// written, and the async path reaching the same result through a job.
+func TestSweepPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-10-31", "2024-10-28"
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+	model := "spy_eq_intraday_hourly"
+	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-10-31"}); code != 200 {
+		t.Fatalf("build: %d %v", code, out)
+	}
+	body := map[string]any{"model_id": model, "pack_id": "momentumsigma", "splits": 3, "tag": "grid1",
+		"thresholds_variants": []string{"0.40,0.45", "0.5,0.55"}, "allowed_hours_variants": []any{"10,11,12", ""},
+		"top_pct_variants": []float64{0.2}, "min_trades": 1,
+		"hyperparams": map[string]any{"n_estimators": 20, "max_depth": 3}}
+	code, out := env.JSON("POST", "/backtest_sweep", body)
+	if code != 200 {
+		t.Fatalf("sweep: %d %v", code, out)
+	}
+	if out["count"] != 6.0 || out["status"] != "completed" || out["sweep_id"] != 1.0 || out["report_path"] != "artifacts/reports/sweep_1.json" {
+		t.Fatalf("%v", out)
+	}
+	if tm, _ := out["training_ms"].(float64); tm <= 0 {
+		t.Fatalf("first sweep must train: %v", out["training_ms"])
+	}
+	runs := out["runs"].([]any)
+	if len(runs) != int(out["filtered"].(float64)) || len(runs) == 0 {
+		t.Fatalf("runs %d filtered %v", len(runs), out["filtered"])
+	}
+	first := runs[0].(map[string]any)
+	if first["rank"] != 1.0 || first["backtest_run_id"] == nil || first["result"].(map[string]any)["_summary"] == nil {
+		t.Fatalf("top run %v", first)
+	}
+	if _, err := os.Stat(filepath.Join(env.Dir, "artifacts", "reports", "sweep_1.json")); err != nil {
+		t.Fatal(err)
+	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "cells on the leaderboard", URL: "/leaderboard?tag=grid1&limit=50", Contains: []string{`"total":6`, `"sweep_id":1`}},
+		{Name: "sweep detail", URL: "/sweeps/1", Contains: []string{`"status":"completed"`, `"oof_key":"`, `"backtest_run_id":`}},
+	})
+	// Same training setup, other trading rules: no training.
+	body["thresholds_variants"], body["tag"] = []string{"0.6"}, "grid2"
+	code, out = env.JSON("POST", "/backtest_sweep", body)
+	if code != 200 || out["training_ms"] != 0.0 || out["count"] != 4.0 {
+		t.Fatalf("cached sweep: %d %v", code, out)
+	}
+	// Async: 202, then the job completes with the sweep as its result.
+	body["async"], body["save"] = true, false
+	code, out = env.JSON("POST", "/backtest_sweep", body)
+	if code != 202 {
+		t.Fatalf("async: %d %v", code, out)
+	}
+	id := out["job_id"].(string)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, j := env.JSON("GET", "/jobs/"+id, nil)
+		if j["status"] == "completed" {
+			res := j["result"].(map[string]any)
+			if res["sweep_id"] != 3.0 || res["count"] != 4.0 || j["progress"] != 1.0 {
+				t.Fatalf("job %v", j)
+			}
+			break
+		}
+		if j["status"] == "failed" || time.Now().After(deadline) {
+			t.Fatalf("job %v", j)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "unsaved sweep adds no runs", URL: "/leaderboard?limit=50&model_id=" + model, Contains: []string{`"total":10`}},
+		{Name: "list sweeps", URL: "/sweeps?model_id=" + model + "&limit=2", Contains: []string{`"total":3`, `"next_offset":2`, `"rows":[{"id":3,`}},
+	})
 }
