@@ -206,16 +206,14 @@ func openGapZ(c *call) ([]Column, error) {
 		}
 	}
 	prev, same := prevSession(c, d)
-	loc := newYork()
-	ds := splitDays(c.f.TS, loc)
-	bar := c.f.Bar()
+	ds := splitDays(c.f.TS, newYork())
 	for i := range out {
 		j, k := prev[i], same[i]
 		if j < 0 || k < 0 {
 			continue
 		}
 		day := ds.list[ds.idx[i]]
-		if minutesAfterMidnight(c.f.TS[i]+bar, day) <= 9*60+30 { // open not yet printed
+		if minutesAfterMidnight(c.rowEnd(i, ds), day) <= 9*60+30 { // open not yet printed
 			continue
 		}
 		gap := d.Open[k] - d.Close[j]
@@ -308,14 +306,13 @@ func first15mRangeZ(c *call) ([]Column, error) {
 	}
 	prev, _ := prevSession(c, d)
 	ds := splitDays(c.f.TS, loc)
-	bar := c.f.Bar()
 	for i := range out {
 		day := ds.list[ds.idx[i]]
 		r, ok := rng[day.Start]
 		if !ok || prev[i] < 0 {
 			continue
 		}
-		if minutesAfterMidnight(c.f.TS[i]+bar, day) < float64(9*60+30+m) { // range not complete
+		if minutesAfterMidnight(c.rowEnd(i, ds), day) < float64(9*60+30+m) { // range not complete
 			continue
 		}
 		out[i] = safeDiv(r, atrD[prev[i]])

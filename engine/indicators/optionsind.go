@@ -363,9 +363,14 @@ func (o *optCtx) barIV(ref options.ContractRef, from, to int64, S float64) (floa
 // spotAt is the close of the last frame row of day dayIdx that ends at or
 // before t; NaN when none.
 func (o *optCtx) spotAt(dayIdx int, t int64) float64 {
+	// the last row of that day ending by t; failing that (daily frames, or a
+	// window before the first bar) the last row of an earlier day, within 5 days
 	s := nan
 	for i := range o.c.f.TS {
-		if o.ds.idx[i] == dayIdx && o.c.f.TS[i]+o.bar <= t {
+		if o.asOf(i) > t {
+			break
+		}
+		if o.ds.idx[i] == dayIdx || o.c.f.TS[i] >= o.ds.list[dayIdx].Start-5*dayMs {
 			s = o.c.f.Close[i]
 		}
 	}

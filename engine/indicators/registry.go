@@ -326,6 +326,21 @@ type call struct {
 
 func (c *call) n() int { return len(c.f.TS) }
 
+// rowEnd is when row i's information is complete: the end of its bar, but
+// for bars of 20 hours or more (daily rows, stamped at ET midnight or at the
+// open) no later than 16:00 ET of the row's date, so a daily row never sees
+// the evening or the next morning.
+func (c *call) rowEnd(i int, ds days) int64 {
+	bar := c.f.Bar()
+	end := c.f.TS[i] + bar
+	if bar >= 20*3600000 {
+		if close := ds.list[ds.idx[i]].Start + 16*3600000; close < end && close > c.f.TS[i] {
+			end = close
+		}
+	}
+	return end
+}
+
 func (c *call) int(name string) int {
 	v, _ := c.p[name].(int)
 	return v

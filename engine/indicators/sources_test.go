@@ -315,3 +315,46 @@ func TestIVRankAndOITrendHistory(t *testing.T) {
 		t.Fatal("oi_trend NaN")
 	}
 }
+
+// TestDailyFrameSeesOnlyItsSession: daily rows (stamped at ET midnight) are
+// evaluated at that session's 16:00 close, never the next morning.
+func TestDailyFrameSeesOnlyItsSession(t *testing.T) {
+	src := &fakeSource{vol: flatVol(0.2)}
+	ctx := context.Background()
+	d, _ := src.Bars(ctx, "SPY", "1d", time.Date(2024, 6, 3, 0, 0, 0, 0, nyc).UnixMilli(), time.Date(2024, 7, 3, 0, 0, 0, 0, nyc).UnixMilli())
+	d.Ticker = "SPY"
+	// stamped at noon, a bar-length horizon would reach the next morning's
+	// snapshot; the session close must cap it
+	noon := truncate(d, d.Len())
+	noon.TS = make([]int64, d.Len())
+	for i := range d.TS {
+		noon.TS[i] = d.TS[i] + 12*3600000
+	}
+	got := runSrc(t, noon, src, "pcr_oi", nil)["pcr_oi"]
+	for i := range d.TS {
+		date := time.UnixMilli(d.TS[i]).In(nyc).Format("2006-01-02")
+		close := time.UnixMilli(d.TS[i]).In(nyc).Add(16 * time.Hour).UnixMilli()
+		chs, _ := src.Chains(ctx, "SPY", close, date, addDays(date, 7))
+		if want := options.PutCallOIRatio(chs[0]); !near(got[i], want, 1e-12) || chs[0].AsOf > close {
+			t.Fatalf("row %s: %v want %v (snapshot %v)", date, got[i], want, time.UnixMilli(chs[0].AsOf).In(nyc))
+		}
+	}
+	// and the whole registry is causal on a daily frame too
+	for _, m := range List() {
+		full, err := Compute(ctx, m.Name, nil, d, src)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		part, err := Compute(ctx, m.Name, nil, truncate(d, 12), src)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		for k := range part {
+			for i := 0; i < 12; i++ {
+				if !sameNaN(part[k].Values[i], full[k].Values[i]) {
+					t.Fatalf("%s/%s row %d changes with later rows", m.Name, part[k].Name, i)
+				}
+			}
+		}
+	}
+}
