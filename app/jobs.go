@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"sigmalab/engine/jobs"
-	"sigmalab/storage/files"
 )
 
 // jobsShutdownGrace is how long Close waits for running jobs to notice their
@@ -29,7 +28,6 @@ func (a *App) wireJobs() error {
 	}
 	a.Lab.Jobs = runner
 	a.Lab.Sweeps = sweeps
-	a.Lab.Reports = reportFiles{a.Layout}
 	// Registered after the db closer, so it runs first: jobs stop, then bbolt closes.
 	a.closers = append(a.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), jobsShutdownGrace)
@@ -37,20 +35,4 @@ func (a *App) wireJobs() error {
 		return runner.Close(ctx)
 	})
 	return nil
-}
-
-// reportFiles writes report artifacts under the data dir.
-type reportFiles struct{ layout files.Layout }
-
-// WriteReport implements engine.ReportWriter.
-func (r reportFiles) WriteReport(_ context.Context, id string, data []byte) (string, error) {
-	const rel = files.DirArtifacts + "/reports/"
-	path, err := r.layout.ArtifactPath("reports", id, ".json")
-	if err != nil {
-		return "", err
-	}
-	if err := files.WriteFile(path, data); err != nil {
-		return "", err
-	}
-	return rel + id + ".json", nil
 }

@@ -46,8 +46,6 @@ type Lab struct {
 	Jobs *jobs.Runner
 	// Sweeps stores sweeps and their per-cell results.
 	Sweeps SweepStore
-	// Reports writes report artifacts (artifacts/reports/<id>.json) atomically.
-	Reports ReportWriter
 
 	// TrainingRuns records trainings (bucket training_runs).
 	TrainingRuns TrainingRunStore

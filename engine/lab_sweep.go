@@ -603,7 +603,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	rec.Status, rec.FinishedAt, rec.Count, rec.Filtered = status, &now, sum.Count, sum.Filtered
 
 	var reportPath *string
-	if l.Artifacts != nil || l.Reports != nil {
+	if l.Artifacts != nil {
 		rep := SweepReport{OK: true, SweepID: rec.ID, Status: status, PackID: rec.PackID, ModelID: rec.ModelID,
 			Tag: rec.Tag, Spec: rec.Spec, Guardrails: guard, Count: sum.Count, Filtered: sum.Filtered,
 			TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, OOFKey: rec.OOFKey, Lineage: rec.Lineage,
@@ -615,13 +615,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 		if err != nil {
 			return SweepResponse{}, fmt.Errorf("encode sweep report: %w", err)
 		}
-		name := "sweep_" + strconv.FormatInt(rec.ID, 10)
-		var path string
-		if l.Artifacts != nil {
-			path, err = l.Artifacts.WriteArtifact(ctx, "reports", name+".json", data)
-		} else {
-			path, err = l.Reports.WriteReport(ctx, name, data)
-		}
+		path, err := l.Artifacts.WriteArtifact(ctx, "reports", "sweep_"+strconv.FormatInt(rec.ID, 10)+".json", data)
 		if err != nil {
 			return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
 		}

@@ -106,9 +106,3 @@ type SweepStore interface {
 	// InterruptSweeps marks running sweeps interrupted (start-up after a crash).
 	InterruptSweeps(ctx context.Context, at time.Time) (int, error)
 }
-
-// ReportWriter writes report artifacts. WriteReport stores data atomically as
-// artifacts/reports/<id>.json and returns the path relative to the data dir.
-type ReportWriter interface {
-	WriteReport(ctx context.Context, id string, data []byte) (string, error)
-}

@@ -23,12 +23,16 @@ import (
 	"sigmalab/storage/files"
 )
 
-// dirReports writes reports under a temp data dir, as the app's adapter does.
-type dirReports struct{ root string }
+// dirArtifacts stores artifacts under a temp data dir, as the app's adapter does.
+type dirArtifacts struct{ root string }
 
-func (d dirReports) WriteReport(_ context.Context, id string, data []byte) (string, error) {
-	rel := "artifacts/reports/" + id + ".json"
+func (d dirArtifacts) WriteArtifact(_ context.Context, kind, name string, data []byte) (string, error) {
+	rel := "artifacts/" + kind + "/" + name
 	return rel, files.WriteFile(filepath.Join(d.root, rel), data)
+}
+
+func (d dirArtifacts) ReadArtifact(_ context.Context, kind, name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(d.root, "artifacts", kind, name))
 }
 
 type sweepEnv struct {
@@ -45,7 +49,7 @@ func openSweepEnv(t *testing.T, dir string) *sweepEnv {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	now := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
-	lab := &engine.Lab{Sweeps: db.Sweeps(), Reports: dirReports{dir}, Now: func() time.Time { return now }}
+	lab := &engine.Lab{Sweeps: db.Sweeps(), Artifacts: dirArtifacts{dir}, Now: func() time.Time { return now }}
 	return &sweepEnv{dir: dir, db: db, lab: lab}
 }
 
