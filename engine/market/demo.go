@@ -49,9 +49,9 @@ func DefaultDemoConfig(seed uint64) DemoConfig {
 	return DemoConfig{
 		Seed: seed, Start: DemoStart, End: DemoEnd, OptionsFrom: DemoOptionsFrom, Strikes: 15, Rate: 0.045,
 		Tickers: []DemoTicker{
-			{Ticker: "SPY", Price0: 382, Drift: 0.18, Vol: 0.15, BaseVolume: 60_000, StrikeStep: 1, Daily0DTE: true},
-			{Ticker: "AAPL", Price0: 125, Drift: 0.25, Vol: 0.26, Beta: 1.1, BaseVolume: 120_000, StrikeStep: 2.5},
-			{Ticker: "MSFT", Price0: 240, Drift: 0.22, Vol: 0.25, Beta: 1.0, BaseVolume: 55_000, StrikeStep: 5},
+			{Ticker: "SPY", Price0: 382, Drift: 0.12, Vol: 0.15, BaseVolume: 60_000, StrikeStep: 1, Daily0DTE: true},
+			{Ticker: "AAPL", Price0: 125, Drift: 0.15, Vol: 0.26, Beta: 1.1, BaseVolume: 120_000, StrikeStep: 2.5},
+			{Ticker: "MSFT", Price0: 240, Drift: 0.15, Vol: 0.25, Beta: 1.0, BaseVolume: 55_000, StrikeStep: 5},
 		},
 	}
 }
@@ -138,7 +138,9 @@ func genPath(cfg DemoConfig, tk DemoTicker, sess []Session, index *demoPath) *de
 	regime := 0.0
 	meanAdj := regimeEta * regimeEta / (2 * (1 - regimePhi*regimePhi))
 	y := 0.0
-	muMin := (tk.Drift - 0.5*tk.Vol*tk.Vol) / minutesYear
+	// Drift is applied once per session (with the overnight gap), so extended-hours
+	// minutes do not inflate it.
+	muDay := (tk.Drift - 0.5*tk.Vol*tk.Vol) / 252
 	for si, s := range sess {
 		regime = regimePhi*regime + regimeEta*rng.NormFloat64()
 		sd := tk.Vol * math.Exp(regime-meanAdj)
@@ -154,7 +156,7 @@ func genPath(cfg DemoConfig, tk DemoTicker, sess []Session, index *demoPath) *de
 		}
 		p.rthStart[si] = p.min1.Len()
 		// Overnight gap lands on the first pre-market minute.
-		price *= math.Exp(0.3 * sd / math.Sqrt(252) * rng.NormFloat64())
+		price *= math.Exp(muDay + 0.3*sd/math.Sqrt(252)*rng.NormFloat64())
 		hourIdx := -1
 		var dO, dH, dL, dC, dV, dPV float64
 		for m := 0; m < nExt; m++ {
@@ -177,7 +179,7 @@ func genPath(cfg DemoConfig, tk DemoTicker, sess []Session, index *demoPath) *de
 				z += 2.5 * rng.NormFloat64() // opening auction jump
 			}
 			open := price
-			price *= math.Exp(muMin + sig*z)
+			price *= math.Exp(sig * z)
 			o, c := round2(open), round2(price)
 			h := round2(math.Max(open, price) * math.Exp(0.6*sig*math.Abs(rng.NormFloat64())))
 			l := round2(math.Min(open, price) * math.Exp(-0.6*sig*math.Abs(rng.NormFloat64())))
