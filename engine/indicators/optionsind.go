@@ -22,7 +22,6 @@ type optCtx struct {
 	r, q float64
 	loc  *time.Location
 	ds   days
-	bar  int64
 }
 
 func newOptCtx(c *call) (*optCtx, error) {
@@ -35,11 +34,11 @@ func newOptCtx(c *call) (*optCtx, error) {
 		return nil, err
 	}
 	loc := newYork()
-	return &optCtx{c: c, src: src, und: und, r: c.float("r"), q: c.float("q"), loc: loc, ds: splitDays(c.f.TS, loc), bar: c.f.Bar()}, nil
+	return &optCtx{c: c, src: src, und: und, r: c.float("r"), q: c.float("q"), loc: loc, ds: splitDays(c.f.TS, loc)}, nil
 }
 
 func (o *optCtx) day(i int) etDay  { return o.ds.list[o.ds.idx[i]] }
-func (o *optCtx) asOf(i int) int64 { return o.c.f.TS[i] + o.bar }
+func (o *optCtx) asOf(i int) int64 { return o.c.rowEnd(i, o.ds) }
 func addDays(date string, n int) string {
 	t, err := time.Parse("2006-01-02", date)
 	if err != nil {
