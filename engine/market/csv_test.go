@@ -171,3 +171,29 @@ func FuzzCSVImport(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPolygonJSON: arbitrary JSON never panics and accepted rows validate.
+func FuzzPolygonJSON(f *testing.F) {
+	f.Add(`[{"date": "2024-07-01 08:00:00+00:00", "open": 1, "high": 2, "low": 0.5, "close": 1.5, "volume": 10}]`, "SPY_hour_2024-07-01_2024-07-01.json")
+	f.Add(`[{"timestamp": "2024-07-01 09:30:00-04:00", "open": 1.4, "high": 1.4, "low": 1.21, "close": 1.37, "volume": 1699, "vwap": 1.2797}]`, "O_SPY240701C00545000_2024-07-01.json")
+	f.Add(`[{"strike": 545, "contract_type": "call", "bid": 1, "ask": 1.1}]`, "SPY_2024-07-01.json")
+	f.Add(`[{"details": {"strike_price": 1e308}}, 1, "x", null]`, "SPY_2024-07-01.json")
+	f.Fuzz(func(t *testing.T, data, name string) {
+		p, _, err := parsePolygonJSON(strings.NewReader(data), name, name, ImportOptions{})
+		if err != nil || p == nil {
+			return
+		}
+		for _, b := range p.Bars {
+			if err := b.Validate(); err != nil {
+				t.Fatalf("accepted invalid bars: %v", err)
+			}
+		}
+		for _, c := range p.Chains {
+			for i := 0; i < c.Len(); i++ {
+				if c.Type[i] != 'C' && c.Type[i] != 'P' || !(c.Strike[i] > 0) {
+					t.Fatalf("accepted bad chain row %+v", c.Row(i))
+				}
+			}
+		}
+	})
+}
