@@ -49,6 +49,7 @@ func BenchmarkSweep1000(b *testing.B) {
 	}
 	workers := runtime.GOMAXPROCS(0)
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
@@ -65,4 +66,5 @@ func BenchmarkSweep1000(b *testing.B) {
 		}
 		wg.Wait()
 	}
+	reportCPU(b, cpu0)
 }

@@ -19,6 +19,7 @@ func BenchmarkBacktest5Fold300Trees(b *testing.B) {
 	// Folds already run in parallel (one per core); nested feature-parallelism
 	// would only add scheduling overhead.
 	p.Workers = 1
+	cpu0 := cpuTime()
 	for b.Loop() {
 		learn, err := GBDTLearner(cols, tbl.Y, len(tbl.Classes), p)
 		if err != nil {
@@ -32,4 +33,5 @@ func BenchmarkBacktest5Fold300Trees(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0)
 }
