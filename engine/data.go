@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/jobs"
@@ -37,6 +39,9 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 	full, err := l.ResolveDataPath(rel)
 	if err != nil {
 		return market.ImportResult{}, err
+	}
+	if first, _, _ := strings.Cut(filepath.ToSlash(filepath.Clean(rel)), "/"); first == "market" {
+		return market.ImportResult{}, errs.Invalidf("path %q is inside the market store; import from another folder of the data dir", rel)
 	}
 	files, err := market.ExpandPaths([]string{full})
 	if err != nil {

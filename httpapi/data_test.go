@@ -61,6 +61,8 @@ func TestDataRoutes(t *testing.T) {
 		{Name: "expirations needs a ticker", URL: "/options/expirations", Status: 422, Contains: []string{`"loc":["query","ticker"]`}},
 		{Name: "expirations bad start", URL: "/options/expirations?ticker=SPY&start=2024-13-01", Status: 422},
 		{Name: "import path escaping the data dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "../etc/passwd"}, Status: 400},
+		{Name: "import from the market store itself", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "./market/bars"}, Status: 400,
+			Contains: []string{"inside the market store"}},
 		{Name: "import absolute path", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "/etc/passwd"}, Status: 400},
 		{Name: "import missing path", Method: "POST", URL: "/data/import", Body: map[string]any{}, Status: 422, Contains: []string{`"loc":["body","path"]`}},
 		{Name: "import unknown timeframe", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming", "timeframe": "2h"}, Status: 422},
