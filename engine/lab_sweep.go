@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -179,6 +180,9 @@ type SweepSource struct {
 	// backtest runs and returns their ids (one per run, same order). It is
 	// called with batches, one transaction each.
 	SaveRuns func(ctx context.Context, runs []SweepCellRun) ([]int64, error)
+	// Card, when set, writes the model card of a completed sweep (best cells
+	// first) and returns its path.
+	Card func(ctx context.Context, rec SweepRecord, best []sweep.Row) (string, error)
 }
 
 // SweepCellRun is one cell as a backtest run.
@@ -209,6 +213,7 @@ type SweepResponse struct {
 	TrainingMS int64       `json:"training_ms"`
 	EvalMS     int64       `json:"eval_ms"`
 	Resumed    int         `json:"resumed,omitempty"` // cells kept from an interrupted run
+	CardURI    string      `json:"card_uri,omitempty"`
 }
 
 // SweepReport is the JSON report artifact of a sweep.
@@ -262,6 +267,11 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 	}
 	base, _ := ExecutionParams(src.Policy.Policy)
 	out := SweepSource{OOF: src.OOF, Base: base, OOFKey: src.Key, TrainingMS: src.TrainingMS, Lineage: backtestLineage(src)}
+	if l.Cards != nil {
+		out.Card = func(ctx context.Context, rec SweepRecord, best []sweep.Row) (string, error) {
+			return l.writeSweepCard(ctx, rec, best, src)
+		}
+	}
 	if l.Backtests == nil {
 		return out, nil
 	}
@@ -621,6 +631,14 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 		}
 		rec.ReportPath, reportPath = path, &path
 	}
+	if status == SweepCompleted && w.src.Card != nil {
+		// A card is a summary; failing to write one does not fail the sweep.
+		if uri, err := w.src.Card(ctx, *rec, sum.Rows(3, runID)); err == nil {
+			rec.CardURI = uri
+		} else {
+			l.logger().Warn("sweep model card", "sweep", rec.ID, "err", err)
+		}
+	}
 	if err := l.Sweeps.PutSweepResults(ctx, rec, rows); err != nil {
 		return SweepResponse{}, err
 	}
@@ -630,7 +648,46 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	}
 	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
 		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
-		Resumed: resumed}, nil
+		Resumed: resumed, CardURI: rec.CardURI}, nil
+}
+
+// writeSweepCard records a completed sweep as a model card (event "sweep"):
+// the grid, guardrails, counts and the best cells.
+func (l *Lab) writeSweepCard(ctx context.Context, rec SweepRecord, best []sweep.Row, src OOFSource) (string, error) {
+	top := make([]map[string]any, len(best))
+	for i, r := range best {
+		top[i] = map[string]any{"rank": r.Rank, "kind": r.Kind, "thresholds": r.ThresholdsText, "top_pct": r.TopPctValue,
+			"allowed_hours": r.HoursText, "best_sharpe_hourly": finiteOrNil(r.Metrics.BestSharpeHourly),
+			"best_cum_ret": finiteOrNil(r.Metrics.BestCumRet), "trades": r.Metrics.Trades, "backtest_run_id": r.BacktestRunID}
+	}
+	metrics := map[string]any{"count": rec.Count, "filtered": rec.Filtered, "best": top,
+		"training_ms": rec.TrainingMS, "eval_ms": rec.EvalMS}
+	if len(best) > 0 {
+		metrics["best_sharpe_hourly"] = finiteOrNil(best[0].Metrics.BestSharpeHourly)
+		metrics["best_cum_ret"] = finiteOrNil(best[0].Metrics.BestCumRet)
+	}
+	card := ModelCard{
+		ID: fmt.Sprintf("%s-sweep-%d", rec.ModelID, rec.ID), SchemaVersion: ModelCardSchemaVersion,
+		PackID: rec.PackID, ModelID: rec.ModelID, CreatedAt: rec.CreatedAt, Event: "sweep",
+		PolicyVersion: src.Policy.Version, Lineage: backtestLineage(src), Config: cardConfig(src.Model.Config),
+		Policy: cardPolicy(src.Policy.Policy),
+		Params: map[string]any{"sweep_id": rec.ID, "tag": rec.Tag, "thresholds_variants": rec.Spec.ThresholdsVariants,
+			"allowed_hours_variants": rec.Spec.AllowedHoursVariants, "top_pct_variants": rec.Spec.TopPctVariants,
+			"slippage_bps_variants": rec.Spec.SlippageBpsVariants, "size_by_conf_variants": rec.Spec.SizeByConfVariants,
+			"splits": rec.Spec.Splits, "embargo": rec.Spec.Embargo, "calibration": rec.Spec.Calibration,
+			"min_trades": rec.Spec.MinTrades, "min_sharpe": rec.Spec.MinSharpe, "build_id": src.BuildID,
+			"report_path": rec.ReportPath},
+		Metrics: metrics, Features: src.Features,
+	}
+	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
+}
+
+// finiteOrNil keeps NaN/Inf out of documents that must be JSON.
+func finiteOrNil(x float64) any {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return x
 }
 
 // GetSweep returns a sweep and all its results (cell order).

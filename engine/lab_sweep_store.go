@@ -54,6 +54,7 @@ type SweepRecord struct {
 	Count      int        `json:"count"`            // cells evaluated so far
 	Filtered   int        `json:"filtered"`         // cells passing the guardrails (at the end)
 	ReportPath string     `json:"report_path,omitempty"`
+	CardURI    string     `json:"card_uri,omitempty"` // model card of a completed sweep
 	Error      string     `json:"error,omitempty"`
 	TrainingMS int64      `json:"training_ms"` // time spent producing OOF predictions (0 when cached)
 	EvalMS     int64      `json:"eval_ms"`     // time spent evaluating cells

@@ -128,6 +128,11 @@ func TestSweepPipeline(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(env.Dir, "artifacts", "reports", "sweep_1.json")); err != nil {
 		t.Fatal(err)
 	}
+	if card, _ := out["card_uri"].(string); card == "" {
+		t.Fatalf("no model card: %v", out["card_uri"])
+	} else if _, err := os.Stat(filepath.Join(env.Dir, card)); err != nil {
+		t.Fatal(err)
+	}
 	env.Run(t, []apitest.Scenario{
 		{Name: "cells on the leaderboard", URL: "/leaderboard?tag=grid1&limit=50", Contains: []string{`"total":6`, `"sweep_id":1`}},
 		{Name: "sweep detail", URL: "/sweeps/1", Contains: []string{`"status":"completed"`, `"oof_key":"`, `"backtest_run_id":`}},
