@@ -224,7 +224,8 @@ func rollMomentsDense(x []float64, n, minP int, sum, mean, std []float64) {
 	}
 	c := x[0]
 	var s, ss float64
-	left := n
+	period := max(n, 1024) // exact re-summation period: bounds drift, amortised O(1)
+	left := period
 	invN := 1 / float64(n)
 	for i, v := range x {
 		if i >= n {
@@ -233,7 +234,7 @@ func rollMomentsDense(x []float64, n, minP int, sum, mean, std []float64) {
 			ss -= d * d
 		}
 		if left--; left == 0 {
-			left = n
+			left = period
 			if i > 0 { // re-centre and re-sum rows i−n+1 … i−1 exactly
 				lo := max(0, i-n+1)
 				c += s / float64(i-lo)

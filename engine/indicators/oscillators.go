@@ -3,7 +3,62 @@ package indicators
 import "math"
 
 // rsiCore computes Wilder RSI of p; NaN until n changes have been seen.
+// Dense input (no NaN after the first value) takes a single fused pass:
+// change, gain/loss smoothing and the ratio per row, no temporaries.
 func rsiCore(p []float64, n int) []float64 {
+	size := len(p)
+	out := make([]float64, size)
+	lead := 0
+	for lead < size && p[lead] != p[lead] {
+		lead++
+	}
+	if hasNaN(p[lead:]) {
+		return rsiGappy(p, n, out)
+	}
+	for i := 0; i < lead+n && i < size; i++ {
+		out[i] = nan
+	}
+	if lead+1 >= size {
+		return out
+	}
+	alpha := 1 / float64(n)
+	beta := 1 - alpha
+	var ag, al float64
+	for i := lead + 1; i < size; i++ {
+		d := p[i] - p[i-1]
+		g, l := 0.0, 0.0
+		if d > 0 {
+			g = d
+		} else {
+			l = -d
+		}
+		if i == lead+1 {
+			ag, al = g, l
+		} else {
+			ag = beta*ag + alpha*g
+			al = beta*al + alpha*l
+		}
+		if i < lead+n {
+			continue
+		}
+		out[i] = rsiOf(ag, al)
+	}
+	return out
+}
+
+func rsiOf(ag, al float64) float64 {
+	switch {
+	case al == 0 && ag == 0:
+		return 50
+	case al == 0:
+		return 100
+	}
+	return 100 - 100/(1+ag/al)
+}
+
+// rsiGappy is rsiCore for input with NaN gaps (a NaN change is a missing
+// observation of the smoothers).
+func rsiGappy(p []float64, n int, out []float64) []float64 {
 	size := len(p)
 	g := make([]float64, size)
 	l := make([]float64, size)
@@ -23,20 +78,12 @@ func rsiCore(p []float64, n int) []float64 {
 		}
 	}
 	ewmPair(g, l, 1/float64(n), n, g, l)
-	ag, al := g, l
-	out := ag // reuse
 	for i := range out {
-		a, b := ag[i], al[i]
-		switch {
-		case a != a || b != b:
+		if g[i] != g[i] || l[i] != l[i] {
 			out[i] = nan
-		case b == 0 && a == 0:
-			out[i] = 50
-		case b == 0:
-			out[i] = 100
-		default:
-			out[i] = 100 - 100/(1+a/b)
+			continue
 		}
+		out[i] = rsiOf(g[i], l[i])
 	}
 	return out
 }
