@@ -11,8 +11,8 @@ import (
 func (s *Server) routesModels() {
 	s.POST("/models", "create a model from its pack's template (409 if it exists)", s.createModel)
 	s.GET("/models", "list models (?pack_id=, limit/offset)", s.listModels)
-	s.GET("/models/:id", "one model: config, version, latest policy", s.getModel)
-	s.PATCH("/models/:id", "shallow-merge into the model config (new version)", s.patchModel)
+	s.GET("/models/:model_id", "one model: config, version, latest policy", s.getModel)
+	s.PATCH("/models/:model_id", "shallow-merge into the model config (new version)", s.patchModel)
 }
 
 func (s *Server) createModel(r *http.Request, _ httprouter.Params) (any, error) {
@@ -46,7 +46,7 @@ func (s *Server) listModels(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 func (s *Server) getModel(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := PathID(p, "id")
+	id, err := PathID(p, "model_id")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Server) getModel(r *http.Request, p httprouter.Params) (any, error) {
 }
 
 func (s *Server) patchModel(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := PathID(p, "id")
+	id, err := PathID(p, "model_id")
 	if err != nil {
 		return nil, err
 	}

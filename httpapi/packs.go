@@ -8,9 +8,9 @@ import (
 
 func (s *Server) routesPacks() {
 	s.GET("/packs", "built-in packs with their meta", s.listPacks)
-	s.GET("/packs/:id", "one pack: meta, indicator sets, templates, models", s.getPack)
-	s.GET("/packs/:id/templates", "a pack's model templates", s.packTemplates)
-	s.GET("/packs/:id/indicator_sets", "a pack's indicator set names", s.packIndicatorSets)
+	s.GET("/packs/:pack_id", "one pack: meta, indicator sets, templates, models", s.getPack)
+	s.GET("/packs/:pack_id/templates", "a pack's model templates", s.packTemplates)
+	s.GET("/packs/:pack_id/indicator_sets", "a pack's indicator set names", s.packIndicatorSets)
 	s.GET("/model_templates", "model templates of one pack (?pack=) or all", s.modelTemplates)
 }
 
@@ -30,7 +30,7 @@ func (s *Server) listPacks(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 func (s *Server) getPack(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := PathID(p, "id")
+	id, err := PathID(p, "pack_id")
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (s *Server) getPack(r *http.Request, p httprouter.Params) (any, error) {
 }
 
 func (s *Server) packTemplates(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := PathID(p, "id")
+	id, err := PathID(p, "pack_id")
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Server) packTemplates(r *http.Request, p httprouter.Params) (any, error
 }
 
 func (s *Server) packIndicatorSets(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := PathID(p, "id")
+	id, err := PathID(p, "pack_id")
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,46 @@
+# Sigma Lab appliance. `make run` serves the demo data; `make test` is the test suite.
+
+GO       ?= go
+BIN      ?= bin/sigmalab
+DATA     ?= ./sigmalab-data
+ADDR     ?= 127.0.0.1:8001
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+
+.PHONY: all run build test bench lint fuzz e2e clean
+
+all: lint test build
+
+## build: static binary (CGO_ENABLED=0) with the version stamped in
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+## run: build and serve on $(DATA) (created and seeded with demo data when empty)
+run: build
+	$(BIN) serve --data $(DATA) --addr $(ADDR)
+
+## test: the whole test suite (what CI runs)
+test:
+	$(GO) test ./...
+
+## bench: every benchmark, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: formatting and vet
+lint:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for $(FUZZTIME)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzCreateModel$$' -fuzztime $(FUZZTIME) ./httpapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./httpapi/
+
+## e2e: build the binary and drive it over HTTP (tests tagged e2e)
+e2e:
+	$(GO) test -count=1 -tags e2e ./e2e/...
+
+clean:
+	rm -rf bin

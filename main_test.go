@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := run([]string{"version"}, &out, &errb); rc != 0 || strings.TrimSpace(out.String()) != "sigmalab "+version {
+		t.Fatalf("version: rc %d out %q", rc, out.String())
+	}
+	errb.Reset()
+	if rc := run([]string{"frobnicate"}, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("unknown: rc %d %q", rc, errb.String())
+	}
+	if rc := run(nil, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "serve") {
+		t.Fatalf("usage: rc %d", rc)
+	}
+}
+
+// Flags beat env, env beats defaults.
+func TestServeFlagPrecedence(t *testing.T) {
+	var errb bytes.Buffer
+	t.Setenv("SIGMA_DATA_DIR", "")
+	t.Setenv("SIGMA_ADDR", "")
+	f, err := parseServe(nil, &errb)
+	if err != nil || f.data != "./sigmalab-data" || f.addr != "127.0.0.1:8001" || !f.demo {
+		t.Fatalf("defaults: %+v %v", f, err)
+	}
+	t.Setenv("SIGMA_DATA_DIR", "/srv/lab")
+	t.Setenv("SIGMA_ADDR", "127.0.0.1:9000")
+	f, _ = parseServe(nil, &errb)
+	if f.data != "/srv/lab" || f.addr != "127.0.0.1:9000" {
+		t.Fatalf("env: %+v", f)
+	}
+	f, _ = parseServe([]string{"--data", "x", "--addr", ":1", "--demo=false"}, &errb)
+	if f.data != "x" || f.addr != ":1" || f.demo {
+		t.Fatalf("flags: %+v", f)
+	}
+	if _, err := parseServe([]string{"extra"}, &errb); err == nil {
+		t.Fatal("stray argument accepted")
+	}
+}
