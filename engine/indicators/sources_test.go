@@ -291,8 +291,23 @@ func TestIVRankAndOITrendHistory(t *testing.T) {
 		}
 	}
 	z := runSrc(t, f, src, "atm_iv_zscore", nil)["atm_iv_zscore"]
-	if !(z[len(z)-1] > 1) {
-		t.Fatalf("zscore %v", z[len(z)-1])
+	// by hand: the last row's ATM IV and those of the 19 previous weekdays
+	// (front expiry = the session date, so IV = surface(date))
+	last := time.UnixMilli(f.TS[len(f.TS)-1]).In(nyc)
+	ivOf := func(d time.Time) float64 {
+		e := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, nyc)
+		return 0.1 + 0.001*e.Sub(base).Hours()/24
+	}
+	ser := []float64{ivOf(last)}
+	for d := last.AddDate(0, 0, -1); len(ser) < 20; d = d.AddDate(0, 0, -1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			ser = append(ser, ivOf(d))
+		}
+	}
+	zm := nSMA(ser, 20, 20)[19]
+	zs := nSTD(ser, 20, 20)[19]
+	if want := (ser[0] - zm) / zs; !near(z[len(z)-1], want, 1e-6) {
+		t.Fatalf("zscore %v want %v", z[len(z)-1], want)
 	}
 	// oi_change_1d against the previous session's 15:30 snapshot by hand.
 	ch := runSrc(t, f, src, "oi_change_1d", nil)["oi_change_1d"]
@@ -357,4 +372,137 @@ func TestDailyFrameSeesOnlyItsSession(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGammaAndOITrendByHand recomputes the gamma structure and the OI trend
+// of the last row from the raw fake chain.
+func TestGammaAndOITrendByHand(t *testing.T) {
+	const S, vol = 500.0, 0.2
+	f := constFrame(4, S)
+	src := &fakeSource{vol: flatVol(vol), spot: func(int64) float64 { return S }}
+	ctx := context.Background()
+	i := f.Len() - 1
+	asOf := f.TS[i] + f.BarMs
+	date := time.UnixMilli(f.TS[i]).In(nyc).Format("2006-01-02")
+	chs, _ := src.Chains(ctx, "SPY", asOf, date, addDays(date, 7))
+	ch := chs[0]
+	T := options.YearFrac(ch.AsOf, ch.Expiry)
+	G := map[float64]float64{}
+	for _, k := range ch.Contracts {
+		d1 := (math.Log(S/k.Strike) + 0.5*vol*vol*T) / (vol * math.Sqrt(T))
+		gamma := math.Exp(-d1*d1/2) / math.Sqrt(2*math.Pi) / (S * vol * math.Sqrt(T))
+		G[k.Strike] += gamma * k.OI
+	}
+	var tot, above, below, best float64
+	peak := 0.0
+	var vals []float64
+	for k, g := range G {
+		tot += g
+		vals = append(vals, g)
+		if g > best || (g == best && k < peak) {
+			best, peak = g, k
+		}
+		if k > S {
+			above += g
+		} else if k < S {
+			below += g
+		}
+	}
+	// top-5 HHI
+	for a := 0; a < len(vals); a++ {
+		for b := a + 1; b < len(vals); b++ {
+			if vals[b] > vals[a] {
+				vals[a], vals[b] = vals[b], vals[a]
+			}
+		}
+	}
+	hhi := 0.0
+	for _, g := range vals[:5] {
+		hhi += (g / tot) * (g / tot)
+	}
+	get := func(name, col string) float64 { return runSrc(t, f, src, name, nil)[col][i] }
+	if v := get("gamma_peak_strike", "gamma_peak_strike"); v != peak {
+		t.Errorf("gamma_peak_strike %v want %v", v, peak)
+	}
+	if v := get("dist_to_gamma_peak", "dist_to_gamma_peak"); v != S-peak {
+		t.Errorf("dist_to_gamma_peak %v want %v", v, S-peak)
+	}
+	if v := get("gamma_concentration", "gamma_concentration_5"); !near(v, hhi, 1e-6) {
+		t.Errorf("gamma_concentration %v want %v", v, hhi)
+	}
+	if v := get("gamma_skew_left_right", "gamma_skew_left_right"); !near(v, (above-below)/(above+below+1e-9), 1e-6) {
+		t.Errorf("gamma_skew %v want %v", v, (above-below)/(above+below+1e-9))
+	}
+	// oi_trend: total OI minus EMA_5 of the per-session totals (previous
+	// sessions' 16:00 snapshots, then the current one).
+	var series []float64
+	rowDay := time.UnixMilli(f.TS[i]).In(nyc)
+	for d := rowDay.AddDate(0, 0, -25); ; d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		ds := d.Format("2006-01-02")
+		if ds >= date {
+			break
+		}
+		cl := time.Date(d.Year(), d.Month(), d.Day(), 16, 0, 0, 0, nyc).UnixMilli()
+		c, _ := src.Chains(ctx, "SPY", cl, ds, addDays(ds, 7))
+		series = append(series, options.TotalOI(c[0]))
+	}
+	if len(series) > 15 {
+		series = series[len(series)-15:]
+	}
+	cur := options.TotalOI(ch)
+	series = append(series, cur)
+	e := nEWM(series, 2.0/6, 1)
+	if v := get("oi_trend", "oi_trend_5"); !near(v, cur-e[len(e)-1], 1e-9) {
+		t.Errorf("oi_trend %v want %v", v, cur-e[len(e)-1])
+	}
+}
+
+func TestSupertrendAgainstTextbook(t *testing.T) {
+	f := synthFrame(300, 8)
+	n := f.Len()
+	atr := nSMA(nTR(f), 10, 5)
+	line := make([]float64, n)
+	dir := make([]float64, n)
+	var fu, fl float64
+	upper := false
+	for i := 0; i < n; i++ {
+		hl2 := (f.High[i] + f.Low[i]) / 2
+		bu, bl := hl2+3*atr[i], hl2-3*atr[i]
+		if math.IsNaN(atr[i]) {
+			line[i], dir[i] = math.NaN(), math.NaN()
+			continue
+		}
+		if i == 0 || math.IsNaN(atr[i-1]) {
+			fu, fl = bu, bl
+			upper = f.Close[i] <= fu
+		} else {
+			// textbook: keep the tighter band unless the previous close broke through it
+			if bu < fu || f.Close[i-1] > fu {
+				fu = bu
+			}
+			if bl > fl || f.Close[i-1] < fl {
+				fl = bl
+			}
+			if upper && f.Close[i] > fu {
+				upper = false
+			} else if !upper && f.Close[i] < fl {
+				upper = true
+			}
+		}
+		if upper {
+			line[i] = fu
+		} else {
+			line[i] = fl
+		}
+		dir[i] = -1
+		if f.Close[i] >= line[i] {
+			dir[i] = 1
+		}
+	}
+	g := runInd(t, f, "supertrend", nil)
+	expectCol(t, "supertrend", g["supertrend"], line, 1e-12)
+	expectCol(t, "supertrend_dir", g["supertrend_dir"], dir, 0)
 }
