@@ -133,83 +133,170 @@ func sortedKeys(m map[string]string) []string {
 // key/value metadata. It is the fast path for files this package writes; a column that
 // is missing or of another physical type is an error.
 func ReadColumns(path string, int64Cols, floatCols []string) ([][]int64, [][]float64, map[string]string, error) {
-	f, err := os.Open(path)
+	c, err := ReadColumnSet(path, ColumnSet{Int64: int64Cols, Float: floatCols})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	return c.Int64, c.Float, c.Meta, nil
+}
+
+// ColumnSet names the required columns to read, by physical kind.
+type ColumnSet struct {
+	Int64  []string // INT64 (timestamps included)
+	Float  []string // DOUBLE
+	String []string // BYTE_ARRAY (plain or dictionary encoded)
+}
+
+// Columns is what ReadColumnSet returns, in the order the ColumnSet named them.
+type Columns struct {
+	Rows   int
+	Int64  [][]int64
+	Float  [][]float64
+	String [][]string
+	Meta   map[string]string
+}
+
+// ReadColumnSet reads the named required columns of a Parquet file page by page.
+// Numeric pages are copied in bulk; string columns go through the page's values with
+// repeated strings shared (dictionary columns repeat a handful of values).
+func ReadColumnSet(path string, want ColumnSet) (*Columns, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	pf, err := pq.OpenFile(f, st.Size(), pq.SkipBloomFilters(true))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	n := int(pf.NumRows())
 	index := map[string]int{}
 	for i, c := range pf.Schema().Columns() {
 		index[c[len(c)-1]] = i
 	}
-	ints := make([][]int64, len(int64Cols))
-	floats := make([][]float64, len(floatCols))
-	for k, name := range int64Cols {
+	col := func(name string) (int, error) {
 		ci, ok := index[name]
 		if !ok {
-			return nil, nil, nil, fmt.Errorf("%s: no column %q", path, name)
+			return 0, fmt.Errorf("%s: no column %q", path, name)
 		}
-		ints[k] = make([]int64, 0, n)
-		if err := eachPage(pf, ci, func(p pq.Page) error {
+		return ci, nil
+	}
+	out := &Columns{Rows: n, Meta: fileMeta(pf), Int64: make([][]int64, len(want.Int64)),
+		Float: make([][]float64, len(want.Float)), String: make([][]string, len(want.String))}
+	for k, name := range want.Int64 {
+		ci, err := col(name)
+		if err != nil {
+			return nil, err
+		}
+		dst := make([]int64, 0, n)
+		err = eachPage(pf, ci, func(p pq.Page) error {
 			r, ok := p.Values().(pq.Int64Reader)
 			if !ok {
 				return fmt.Errorf("column %q is not INT64", name)
 			}
 			m := int(p.NumValues())
-			dst := ints[k][len(ints[k]) : len(ints[k])+m]
-			got, err := r.ReadInt64s(dst)
+			if len(dst)+m > n {
+				return fmt.Errorf("column %q holds more values than rows", name)
+			}
+			got, err := r.ReadInt64s(dst[len(dst) : len(dst)+m])
 			if err != nil && err != io.EOF {
 				return err
 			}
-			ints[k] = ints[k][:len(ints[k])+got]
+			dst = dst[:len(dst)+got]
 			return nil
-		}); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		out.Int64[k] = dst
 	}
-	for k, name := range floatCols {
-		ci, ok := index[name]
-		if !ok {
-			return nil, nil, nil, fmt.Errorf("%s: no column %q", path, name)
+	for k, name := range want.Float {
+		ci, err := col(name)
+		if err != nil {
+			return nil, err
 		}
-		floats[k] = make([]float64, 0, n)
-		if err := eachPage(pf, ci, func(p pq.Page) error {
+		dst := make([]float64, 0, n)
+		err = eachPage(pf, ci, func(p pq.Page) error {
 			r, ok := p.Values().(pq.DoubleReader)
 			if !ok {
 				return fmt.Errorf("column %q is not DOUBLE", name)
 			}
 			m := int(p.NumValues())
-			dst := floats[k][len(floats[k]) : len(floats[k])+m]
-			got, err := r.ReadDoubles(dst)
+			if len(dst)+m > n {
+				return fmt.Errorf("column %q holds more values than rows", name)
+			}
+			got, err := r.ReadDoubles(dst[len(dst) : len(dst)+m])
 			if err != nil && err != io.EOF {
 				return err
 			}
-			floats[k] = floats[k][:len(floats[k])+got]
+			dst = dst[:len(dst)+got]
 			return nil
-		}); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out.Float[k] = dst
+	}
+	buf := make([]pq.Value, 1024)
+	for k, name := range want.String {
+		ci, err := col(name)
+		if err != nil {
+			return nil, err
+		}
+		dst := make([]string, 0, n)
+		intern := map[string]string{}
+		err = eachPage(pf, ci, func(p pq.Page) error {
+			vr := p.Values()
+			for {
+				got, err := vr.ReadValues(buf)
+				for _, v := range buf[:got] {
+					if v.IsNull() {
+						return fmt.Errorf("column %q has nulls", name)
+					}
+					b := v.ByteArray()
+					s, ok := intern[string(b)]
+					if !ok {
+						s = string(b)
+						intern[s] = s
+					}
+					dst = append(dst, s)
+				}
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if got == 0 {
+					return nil
+				}
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out.String[k] = dst
+	}
+	for k, c := range out.Int64 {
+		if len(c) != n {
+			return nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, want.Int64[k], len(c), n)
 		}
 	}
-	for k := range ints {
-		if len(ints[k]) != n {
-			return nil, nil, nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, int64Cols[k], len(ints[k]), n)
+	for k, c := range out.Float {
+		if len(c) != n {
+			return nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, want.Float[k], len(c), n)
 		}
 	}
-	for k := range floats {
-		if len(floats[k]) != n {
-			return nil, nil, nil, fmt.Errorf("%s: column %q has %d of %d values (nulls?)", path, floatCols[k], len(floats[k]), n)
+	for k, c := range out.String {
+		if len(c) != n {
+			return nil, fmt.Errorf("%s: column %q has %d of %d values", path, want.String[k], len(c), n)
 		}
 	}
-	return ints, floats, fileMeta(pf), nil
+	return out, nil
 }
 
 // eachPage calls fn for every page of column ci across row groups.

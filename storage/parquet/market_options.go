@@ -80,7 +80,7 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 	var st market.WriteStats
 	path := filepath.Join(s.root, "options", u, date+".parquet")
 	defer s.lock(path)()
-	old, meta, err := ReadParquetRows[optionRow](path)
+	old, meta, err := readOptionRows(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return st, err
 	}
@@ -164,7 +164,7 @@ func (s *MarketStore) ReadOptionBars(ctx context.Context, u, date string) (*mark
 	if _, err := market.ParseDate(date); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
-	rows, meta, err := ReadParquetRows[optionRow](filepath.Join(s.root, "options", u, date+".parquet"))
+	rows, meta, err := readOptionRows(filepath.Join(s.root, "options", u, date+".parquet"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return &market.OptionBars{Underlying: u}, nil
 	}
@@ -190,7 +190,7 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rows, meta, err := ReadParquetRows[optionRow](p)
+		rows, meta, err := readOptionRows(p)
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +289,7 @@ func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (marke
 	var st market.WriteStats
 	path := filepath.Join(s.root, "chains", u, month+".parquet")
 	defer s.lock(path)()
-	old, meta, err := ReadParquetRows[chainRow](path)
+	old, meta, err := readChainRows(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return st, err
 	}
@@ -353,7 +353,7 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rows, meta, err := ReadParquetRows[chainRow](p)
+		rows, meta, err := readChainRows(p)
 		if err != nil {
 			return nil, err
 		}
@@ -474,4 +474,34 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out, nil
+}
+
+// readOptionRows decodes an option partition column by column.
+func readOptionRows(path string) ([]optionRow, map[string]string, error) {
+	c, err := ReadColumnSet(path, ColumnSet{String: []string{"symbol"}, Int64: []string{"ts"},
+		Float: []string{"open", "high", "low", "close", "volume", "vwap"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]optionRow, c.Rows)
+	sym, ts, f := c.String[0], c.Int64[0], c.Float
+	for i := range rows {
+		rows[i] = optionRow{sym[i], ts[i], f[0][i], f[1][i], f[2][i], f[3][i], f[4][i], f[5][i]}
+	}
+	return rows, c.Meta, nil
+}
+
+// readChainRows decodes a chain partition column by column.
+func readChainRows(path string) ([]chainRow, map[string]string, error) {
+	c, err := ReadColumnSet(path, ColumnSet{String: []string{"expiry", "type"}, Int64: []string{"snapshot_ts"},
+		Float: []string{"underlying_price", "strike", "bid", "ask", "iv", "delta", "gamma", "theta", "vega", "open_interest"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]chainRow, c.Rows)
+	exp, typ, ts, f := c.String[0], c.String[1], c.Int64[0], c.Float
+	for i := range rows {
+		rows[i] = chainRow{ts[i], f[0][i], exp[i], typ[i], f[1][i], f[2][i], f[3][i], f[4][i], f[5][i], f[6][i], f[7][i], f[8][i], f[9][i]}
+	}
+	return rows, c.Meta, nil
 }
