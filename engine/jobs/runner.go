@@ -217,7 +217,9 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (Job, error) {
 		j := t.job
 		now := r.opt.Now()
 		j.Status, j.Message, j.Error, j.FinishedAt = Cancelled, "cancelled before it started", ErrCancelRequested.Error(), &now
-		if err := r.store.PutJob(ctx, &j); err != nil {
+		err := r.store.PutJob(ctx, &j)
+		close(t.done)
+		if err != nil {
 			return Job{}, fmt.Errorf("cancel job %d: %w", id, err)
 		}
 		r.finished(j)

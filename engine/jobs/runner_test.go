@@ -244,10 +244,22 @@ func TestPoolBoundAndQueuedCancel(t *testing.T) {
 	if st := r.Stats(); st.Running["block"] != 2 || st.Queued["block"] != 3 {
 		t.Fatalf("stats %+v", st)
 	}
-	// Cancelling a queued job finishes it at once without running it.
+	// Cancelling a queued job finishes it at once without running it, and
+	// releases anyone waiting for it.
+	waited := make(chan jobs.Job, 1)
+	go func() { j, _ := r.Wait(context.Background(), ids[4]); waited <- j }()
+	time.Sleep(10 * time.Millisecond)
 	cj, err := r.Cancel(context.Background(), ids[4])
 	if err != nil || cj.Status != jobs.Cancelled {
 		t.Fatalf("cancel queued %+v %v", cj, err)
+	}
+	select {
+	case j := <-waited:
+		if j.Status != jobs.Cancelled {
+			t.Fatalf("waiter saw %+v", j)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("waiter not released by cancelling a queued job")
 	}
 	close(b.release)
 	for _, id := range ids[:4] {
