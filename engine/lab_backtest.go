@@ -435,6 +435,17 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	base, brackets := ExecutionParams(src.Policy.Policy)
 	params := req.tradeParams(base)
 	params.KeepSeries = true
+	if params.MomentumGate && src.OOF.Aux[params.MomentumColumn] == nil {
+		// The OOF carries momentum* columns; any other gate column is read
+		// from the matrix at the OOF rows.
+		if col := src.Matrix.Col(params.MomentumColumn); col != nil {
+			vals := make([]float64, src.OOF.Len())
+			for k, i := range src.OOF.Rows {
+				vals[k] = col[i]
+			}
+			params.MomentumValues = vals
+		}
+	}
 	res, err := backtest.Evaluate(src.OOF, params)
 	if err != nil {
 		return resp, err

@@ -112,6 +112,9 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 	ru := rules{slip: p.SlippageBps / 1e4, cap: p.ConfCap, momMin: p.MomentumMin, sized: p.SizeByConf}
 	if p.MomentumGate {
 		ru.mom = o.Aux[p.MomentumColumn]
+		if len(p.MomentumValues) == o.Len() {
+			ru.mom = p.MomentumValues
+		}
 		if ru.mom == nil {
 			// As in the predecessor the gate is a no-op without its column; say so.
 			res.Warnings = append(res.Warnings, "momentum_gate: column "+p.MomentumColumn+" not in matrix; gate ignored")

@@ -385,3 +385,22 @@ func TestEvaluatorReuseAllocs(t *testing.T) {
 		t.Fatal("reusing the evaluator changed the result")
 	}
 }
+
+// TestMomentumValues: an explicit gate column equals the same column in Aux,
+// and a missing column leaves the gate off with a warning.
+func TestMomentumValues(t *testing.T) {
+	o := randomOOF(t, 12, 400, 4, []string{"DOWN", "FLAT", "UP"})
+	p := TradeParams{Thresholds: []float64{0.35}, MomentumGate: true, MomentumColumn: "mom", MomentumMin: 0.2}
+	viaAux, _ := Evaluate(o, p)
+	p.MomentumColumn, p.MomentumValues = "other", o.Aux["mom"]
+	viaValues, _ := Evaluate(o, p)
+	if !closeM(viaAux.Overall, viaValues.Overall) || viaAux.Overall.Trades == 0 {
+		t.Fatalf("%+v vs %+v", viaAux.Overall, viaValues.Overall)
+	}
+	p.MomentumValues = nil
+	off, _ := Evaluate(o, p)
+	ungated, _ := Evaluate(o, TradeParams{Thresholds: []float64{0.35}})
+	if len(off.Warnings) != 1 || !closeM(off.Overall, ungated.Overall) {
+		t.Fatalf("missing column: %v %+v", off.Warnings, off.Overall)
+	}
+}

@@ -39,6 +39,9 @@ type TradeParams struct {
 	MomentumGate      bool    `json:"momentum_gate"`
 	MomentumMin       float64 `json:"momentum_min"`
 	MomentumColumn    string  `json:"momentum_column"`
+	// MomentumValues, when set, are the gate column's values per OOF row (for
+	// a column the OOF does not carry in Aux); it must have OOF.Len() entries.
+	MomentumValues []float64 `json:"-"`
 	// KeepSeries copies the reported path's per-row positions and PnL into the
 	// Result (for equity plots); sweeps leave it off.
 	KeepSeries bool `json:"-"`
