@@ -46,6 +46,15 @@ func TestImportSharedHourly(t *testing.T) {
 			t.Fatalf("%s: got %d series, want 1 of %d hourly rows", f, len(p.Bars), n)
 		}
 	}
+	// Winter file (EST, UTC−5): the first bar is 2023-01-03 09:00 UTC = 04:00 ET and the
+	// last one 2023-03-28 09:00 UTC = 05:00 EDT, after the March DST switch.
+	winter, _, _ := im.ParseFile(filepath.Join(dir, "SPY_hour_2023-01-01_2023-06-30.json"), "SPY_hour_2023-01-01_2023-06-30.json", market.ImportOptions{})
+	w := winter.Bars[0]
+	if market.SessionDate(w.TS[0]) != "2023-01-03" || market.HourET(w.TS[0]) != 4 ||
+		market.SessionDate(w.TS[w.Len()-1]) != "2023-03-28" || market.HourET(w.TS[w.Len()-1]) != 5 {
+		t.Fatalf("winter file ET hours: first %s h%d, last %s h%d", market.SessionDate(w.TS[0]), market.HourET(w.TS[0]),
+			market.SessionDate(w.TS[w.Len()-1]), market.HourET(w.TS[w.Len()-1]))
+	}
 	files := []string{"SPY_hour_2024-06-25_2024-07-05.json", "SPY_hour_2024-07-01_2024-07-03.json"}
 	var paths []string
 	for _, f := range files {
