@@ -4,15 +4,16 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
-	"slices"
+	"sync"
 
 	"sigmalab/engine/errs"
 )
 
-// binSampleRows caps the rows used to choose bin edges. Quantiles of a
-// 200k-row evenly spaced sample are as good as exact for ≤255 bins, and sorting
-// every row of a million-row column would dominate small trainings.
-const binSampleRows = 200_000
+// binSampleRows caps the rows used to choose bin edges; longer columns use an
+// evenly spaced sample. Below it every value counts: on the 800k-row benchmark
+// exact quantiles scored visibly better than a 200k sample, and a radix sort
+// keeps them cheap (~10 ms per million values).
+const binSampleRows = 2_000_000
 
 // Dataset is a quantile-binned, column-major copy of a feature matrix. Build it
 // once with NewDataset and train any number of models on row subsets of it with
@@ -58,74 +59,93 @@ func NewDataset(cols [][]float64, maxBins int) (*Dataset, error) {
 	}
 	workers := runtime.GOMAXPROCS(0)
 	d := &Dataset{n: n, bins: make([][]uint8, len(cols)), uppers: make([][]float64, len(cols))}
+	// Sort buffers are reused across the features a goroutine handles.
+	bufs := sync.Pool{New: func() any { return new(sortBufs) }}
 	parallelFor(len(cols), workers, func(f int) {
-		d.uppers[f] = binEdges(cols[f], maxBins)
+		b := bufs.Get().(*sortBufs)
+		d.uppers[f] = binEdges(cols[f], maxBins, b)
+		bufs.Put(b)
 		d.bins[f] = make([]uint8, n)
 		binColumn(d.bins[f], cols[f], d.uppers[f])
 	})
 	return d, nil
 }
 
+// sortBufs are the scratch slices of one radix sort.
+type sortBufs struct{ keys, tmp []uint64 }
+
 // binEdges returns the inclusive upper edges of the value bins of column c.
 // Edges sit halfway between the largest value of a bin and the smallest value
 // of the next, so unseen values fall on the nearer side; the last edge is +Inf.
-func binEdges(c []float64, maxBins int) []float64 {
+func binEdges(c []float64, maxBins int, buf *sortBufs) []float64 {
 	n := len(c)
-	step := 1
-	if n > binSampleRows {
-		step = 0 // evenly spaced sample below
+	m := min(n, binSampleRows)
+	if cap(buf.keys) < m {
+		buf.keys, buf.tmp = make([]uint64, 0, m), make([]uint64, m)
 	}
-	vals := make([]float64, 0, min(n, binSampleRows))
-	if step == 1 {
+	keys := buf.keys[:0]
+	if n <= binSampleRows {
 		for _, v := range c {
-			if !math.IsNaN(v) {
-				vals = append(vals, v)
+			if v == v {
+				keys = append(keys, sortKey(v))
 			}
 		}
 	} else {
 		for i := 0; i < binSampleRows; i++ {
-			if v := c[int(int64(i)*int64(n)/binSampleRows)]; !math.IsNaN(v) {
-				vals = append(vals, v)
+			if v := c[int(int64(i)*int64(n)/binSampleRows)]; v == v {
+				keys = append(keys, sortKey(v))
 			}
 		}
 	}
-	if len(vals) == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	slices.Sort(vals)
-	// Distinct values and their counts.
-	distinct := make([]float64, 0, 256)
-	counts := make([]int, 0, 256)
-	for i, v := range vals {
-		if i == 0 || v != vals[i-1] {
-			distinct = append(distinct, v)
-			counts = append(counts, 1)
-		} else {
-			counts[len(counts)-1]++
+	keys = radixSort(keys, buf.tmp[:len(keys)])
+	// Runs of equal keys are the distinct values; runEnd(i) is the end of the
+	// run starting at i.
+	runEnd := func(i int) int {
+		j := i + 1
+		for j < len(keys) && keys[j] == keys[i] {
+			j++
+		}
+		return j
+	}
+	nd := 1
+	for i := 1; i < len(keys); i++ {
+		if keys[i] != keys[i-1] {
+			nd++
 		}
 	}
-	edges := make([]float64, 0, min(len(distinct), maxBins))
-	if len(distinct) <= maxBins {
-		for i := 0; i+1 < len(distinct); i++ {
-			edges = append(edges, midpoint(distinct[i], distinct[i+1]))
+	edges := make([]float64, 0, min(nd, maxBins))
+	if nd <= maxBins {
+		for i := 1; i < len(keys); i++ {
+			if keys[i] != keys[i-1] {
+				edges = append(edges, midpoint(fromSortKey(keys[i-1]), fromSortKey(keys[i])))
+			}
 		}
 		return append(edges, math.Inf(1))
 	}
 	// Greedy equal-frequency bins over distinct values; the target is re-derived
 	// after every cut so that a heavy value does not starve the later bins.
-	remaining := len(vals)
+	remaining := len(keys)
 	binsLeft := maxBins
 	acc := 0
-	for i := 0; i+1 < len(distinct) && binsLeft > 1; i++ {
-		acc += counts[i]
+	for i := 0; i < len(keys) && binsLeft > 1; {
+		j := runEnd(i)
+		if j == len(keys) {
+			break
+		}
+		acc += j - i
+		next := runEnd(j) - j
 		target := float64(remaining) / float64(binsLeft)
 		// Close the bin when it is full, or when the next value alone would overfill it.
-		if float64(acc) >= target || float64(acc+counts[i+1]) > 1.5*target && acc > 0 {
-			edges = append(edges, midpoint(distinct[i], distinct[i+1]))
+		if float64(acc) >= target || float64(acc+next) > 1.5*target {
+			edges = append(edges, midpoint(fromSortKey(keys[j-1]), fromSortKey(keys[j])))
 			remaining -= acc
 			acc = 0
 			binsLeft--
 		}
+		i = j
 	}
 	return append(edges, math.Inf(1))
 }
@@ -179,6 +199,45 @@ func binColumn(dst []uint8, c []float64, edges []float64) {
 func sortKey(f float64) uint64 {
 	u := math.Float64bits(f + 0)
 	return u ^ (uint64(int64(u)>>63) | 1<<63)
+}
+
+// fromSortKey inverts sortKey.
+func fromSortKey(k uint64) float64 {
+	if k>>63 == 1 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
+}
+
+// radixSort sorts a (using tmp, same length) by LSD radix on bytes and
+// returns the sorted slice (a or tmp). One counting pass builds all eight
+// digit histograms; digits on which every key agrees (typically the high
+// exponent bytes) are skipped.
+func radixSort(a, tmp []uint64) []uint64 {
+	var counts [8][256]int
+	for _, k := range a {
+		for d := range 8 {
+			counts[d][byte(k>>(8*d))]++
+		}
+	}
+	for d := range 8 {
+		c := &counts[d]
+		if c[byte(a[0]>>(8*d))] == len(a) {
+			continue
+		}
+		sum := 0
+		for i := range c {
+			sum, c[i] = sum+c[i], sum
+		}
+		shift := uint(8 * d)
+		for _, k := range a {
+			b := byte(k >> shift)
+			tmp[c[b]] = k
+			c[b]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
 }
 
 // binRows maps raw columns (e.g. a validation set) onto this Dataset's bins.

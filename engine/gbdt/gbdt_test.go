@@ -511,3 +511,31 @@ func TestBinnedAndRawRoutingAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestRadixSortMatchesFloatOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	vals := []float64{math.Inf(-1), math.Inf(1), 0, math.Copysign(0, -1), -1e-310, 1e-310, -math.MaxFloat64}
+	for range 5000 {
+		vals = append(vals, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(20)-10)), float64(rng.IntN(5)))
+	}
+	keys := make([]uint64, len(vals))
+	for i, v := range vals {
+		keys[i] = sortKey(v)
+	}
+	got := radixSort(keys, make([]uint64, len(keys)))
+	want := append([]float64(nil), vals...)
+	sortFloats(want)
+	for i, k := range got {
+		if g := fromSortKey(k); g != want[i] {
+			t.Fatalf("position %d: %v, want %v", i, g, want[i])
+		}
+	}
+}
+
+func sortFloats(v []float64) {
+	for i := 1; i < len(v); i++ { // insertion sort keeps the test independent of the code under test
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}
