@@ -286,47 +286,52 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: params,
 		CV: spec.CV, Calibration: spec.Calibration, TrainHours: hours}.String()
 	src.Key = key
-	if l.OOFs != nil {
-		if ent, ok := l.OOFs.Get(key); ok {
-			src.OOF, src.Info, src.Cached = ent.OOF, ent.Info, true
-			return src, nil
-		}
-	}
-	if l.Artifacts != nil {
-		if b, err := l.Artifacts.ReadArtifact(ctx, "oof", key+".gob.zst"); err == nil {
-			if o, info, err := decodeOOFArtifact(b); err == nil {
-				src.OOF, src.Info, src.Cached = o, info, true
-				if l.OOFs != nil {
-					l.OOFs.Put(backtest.CacheEntry{Key: key, OOF: o, Info: info})
+	produce := func() (backtest.CacheEntry, error) {
+		if l.Artifacts != nil {
+			if b, err := l.Artifacts.ReadArtifact(ctx, "oof", key+".gob.zst"); err == nil {
+				if o, info, err := decodeOOFArtifact(b); err == nil {
+					return backtest.CacheEntry{OOF: o, Info: info}, nil
 				}
-				return src, nil
 			}
 		}
+		cols := make([][]float64, len(feats))
+		for j, f := range feats {
+			cols[j] = featureColumn(m, f)
+		}
+		start := time.Now()
+		learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
+		if err != nil {
+			return backtest.CacheEntry{}, err
+		}
+		oof, info, err := backtest.RunOOF(ctx, tbl, learn, backtest.RunConfig{CV: spec.CV, Calibration: spec.Calibration})
+		if err != nil {
+			return backtest.CacheEntry{}, err
+		}
+		ent := backtest.CacheEntry{OOF: oof, Info: info, TrainingMS: max(1, time.Since(start).Milliseconds())}
+		if l.Artifacts != nil {
+			if b, err := encodeOOFArtifact(oof, info); err == nil {
+				if _, err := l.Artifacts.WriteArtifact(ctx, "oof", key+".gob.zst", b); err != nil {
+					l.logger().Warn("persist oof", "key", key, "err", err)
+				}
+			}
+		}
+		return ent, nil
 	}
-	cols := make([][]float64, len(feats))
-	for j, f := range feats {
-		cols[j] = featureColumn(m, f)
-	}
-	start := time.Now()
-	learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
-	if err != nil {
-		return src, err
-	}
-	oof, info, err := backtest.RunOOF(ctx, tbl, learn, backtest.RunConfig{CV: spec.CV, Calibration: spec.Calibration})
-	if err != nil {
-		return src, err
-	}
-	src.TrainingMS = time.Since(start).Milliseconds()
-	src.OOF, src.Info = oof, info
+	var ent backtest.CacheEntry
+	shared := false
 	if l.OOFs != nil {
-		l.OOFs.Put(backtest.CacheEntry{Key: key, OOF: oof, Info: info})
+		// One training per setup even when a sweep and a backtest ask at once.
+		ent, shared, err = l.OOFs.Do(key, produce)
+	} else {
+		ent, err = produce()
 	}
-	if l.Artifacts != nil {
-		if b, err := encodeOOFArtifact(oof, info); err == nil {
-			if _, err := l.Artifacts.WriteArtifact(ctx, "oof", key+".gob.zst", b); err != nil {
-				l.logger().Warn("persist oof", "key", key, "err", err)
-			}
-		}
+	if err != nil {
+		return src, err
+	}
+	src.OOF, src.Info = ent.OOF, ent.Info
+	src.Cached = shared || ent.TrainingMS == 0
+	if !src.Cached {
+		src.TrainingMS = ent.TrainingMS
 	}
 	return src, nil
 }

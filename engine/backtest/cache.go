@@ -40,10 +40,18 @@ func (k CacheKey) String() string {
 // Cache is a small in-memory LRU of OOF runs, safe for concurrent use. OOFs are
 // immutable, so a hit is shared, not copied.
 type Cache struct {
-	mu  sync.Mutex
-	cap int
-	ll  *list.List
-	m   map[string]*list.Element
+	mu       sync.Mutex
+	cap      int
+	ll       *list.List
+	m        map[string]*list.Element
+	inflight map[string]*call
+}
+
+// call is one in-progress computation that concurrent callers wait for.
+type call struct {
+	done chan struct{}
+	ent  CacheEntry
+	err  error
 }
 
 // CacheEntry is what the cache holds per key.
@@ -51,11 +59,47 @@ type CacheEntry struct {
 	Key  string
 	OOF  *OOF
 	Info *RunInfo
+	// TrainingMS is the time the producer spent training (0 when it was
+	// loaded from a persisted artifact).
+	TrainingMS int64
 }
 
 // NewCache returns an LRU holding at most capacity entries (minimum 1).
 func NewCache(capacity int) *Cache {
-	return &Cache{cap: max(1, capacity), ll: list.New(), m: map[string]*list.Element{}}
+	return &Cache{cap: max(1, capacity), ll: list.New(), m: map[string]*list.Element{}, inflight: map[string]*call{}}
+}
+
+// Do returns the entry for key, computing it with fn on a miss. Concurrent
+// callers of the same key wait for the one computation instead of training
+// the same folds twice. shared is true when this caller did not run fn (a
+// hit, or another caller's result). A failed computation is not cached.
+func (c *Cache) Do(key string, fn func() (CacheEntry, error)) (ent CacheEntry, shared bool, err error) {
+	c.mu.Lock()
+	if e, ok := c.m[key]; ok {
+		c.ll.MoveToFront(e)
+		c.mu.Unlock()
+		return e.Value.(CacheEntry), true, nil
+	}
+	if cl, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		<-cl.done
+		return cl.ent, true, cl.err
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight[key] = cl
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, key)
+		c.mu.Unlock()
+		close(cl.done)
+	}()
+	cl.ent, cl.err = fn()
+	if cl.err == nil {
+		cl.ent.Key = key
+		c.Put(cl.ent)
+	}
+	return cl.ent, false, cl.err
 }
 
 // Get returns the entry for key and marks it recently used.

@@ -2,8 +2,11 @@ package backtest
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestCacheLRU(t *testing.T) {
@@ -53,5 +56,53 @@ func TestOOFRoundTrip(t *testing.T) {
 	r2, _ := Evaluate(o2, p)
 	if !reflect.DeepEqual(r1, r2) {
 		t.Fatal("round-tripped OOF evaluates differently")
+	}
+}
+
+// TestCacheDoOnce: concurrent callers of one key share one computation.
+func TestCacheDoOnce(t *testing.T) {
+	c := NewCache(4)
+	var mu sync.Mutex
+	runs := 0
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	shared := make([]bool, 8)
+	for i := range shared {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, sh, err := c.Do("k", func() (CacheEntry, error) {
+				mu.Lock()
+				runs++
+				mu.Unlock()
+				<-release
+				return CacheEntry{TrainingMS: 5}, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			shared[i] = sh
+		}(i)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	n := 0
+	for _, s := range shared {
+		if !s {
+			n++
+		}
+	}
+	if runs != 1 || n != 1 {
+		t.Fatalf("fn ran %d times, %d callers unshared", runs, n)
+	}
+	if _, ok := c.Get("k"); !ok {
+		t.Fatal("result not cached")
+	}
+	if _, _, err := c.Do("bad", func() (CacheEntry, error) { return CacheEntry{}, errors.New("x") }); err == nil {
+		t.Fatal("error lost")
+	}
+	if _, ok := c.Get("bad"); ok {
+		t.Fatal("failure cached")
 	}
 }
