@@ -327,6 +327,9 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	if err != nil {
 		return SweepResponse{}, err
 	}
+	if opt.Progress != nil {
+		opt.Progress(0, "preparing out-of-fold predictions (trains once per setup)")
+	}
 	src, err := resolve(ctx, req)
 	if err == nil && (src.OOF == nil || src.OOF.Len() == 0) {
 		err = fmt.Errorf("no out-of-fold predictions for model %s: %w", req.ModelID, errs.ErrNoData)
