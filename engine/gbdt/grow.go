@@ -105,21 +105,30 @@ func (gr *grower) putHist(h []int64) {
 const minParallelWork = 1 << 15
 
 // grow builds one tree on the rows in gr.idx with gradients gh (indexed by
-// Dataset row). identity says gr.idx is exactly 0..n-1 in order, which lets the
-// root histogram read gradients without a gather.
+// Dataset row). identity says gr.idx is exactly 0..n-1 in order.
+//
+// The root histogram is built by a dense pass over every Dataset row (no row
+// index, about twice the per-row speed of a gathered pass) whenever the tree's
+// rows are at least half of the Dataset: rows outside the tree then carry a
+// zero quantised gradient and add nothing.
 func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
 	p := gr.p
 	t := &Tree{}
 	gr.leaves = gr.leaves[:0]
 	n := len(gr.idx)
+	nds := gr.ds.Rows()
+	dense := identity || 2*n >= nds
+	if dense && !identity {
+		clear(gr.qgh)
+	}
 	root := &nodeState{node: t.addNode(), start: 0, end: n}
 	root.sum = gr.quantize(gh)
 	leafWise := p.NumLeaves > 0
 	canSplit := func(depth int) bool { return p.MaxDepth == 0 || depth < p.MaxDepth }
 	if canSplit(0) {
 		root.hist = gr.getHist()
-		if identity {
-			gr.buildRootIdentity(root.hist, gr.qgh[:n])
+		if dense {
+			gr.buildRootIdentity(root.hist, gr.qgh[:nds])
 		} else {
 			gr.gather([]*nodeState{root})
 			gr.buildHists([]*nodeState{root})
@@ -466,10 +475,15 @@ func (gr *grower) histTask(hist []int64, fs []int) ([]*histArr, [][]uint8) {
 	return hs, cs
 }
 
-// buildRootIdentity fills the root histogram when the rows are 0..n-1.
+// buildRootIdentity fills the root histogram from every Dataset row (q is
+// zero for rows outside the tree).
 func (gr *grower) buildRootIdentity(hist []int64, q []int64) {
 	groups := gr.groups()
-	parallelFor(len(groups), gr.workers, func(i int) {
+	w := gr.workers
+	if len(q)*len(gr.feats) < minParallelWork {
+		w = 1
+	}
+	parallelFor(len(groups), w, func(i int) {
 		hs, cs := gr.histTask(hist, groups[i])
 		histDense(hs, cs, q)
 	})
@@ -577,11 +591,24 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 			return
 		}
 		gr := G - gl
-		if gain := gl*gl/(hl+lambda) + gr*gr/(hr+lambda) - parent; gain > best.gain {
-			best = split{ok: true, feature: f, bin: t, defaultLeft: defaultLeft, gain: gain, left: left}
+		// gain = num/den − parent. This loop runs for every bin of every
+		// feature of every node and dominates small trainings, so candidates
+		// are compared by cross-multiplication (num > (best+parent)·den, den > 0)
+		// and the division is only done for a new best.
+		dl, dr := hl+lambda, hr+lambda
+		num, den := gl*gl*dr+gr*gr*dl, dl*dr
+		if num > (best.gain+parent)*den {
+			if gain := num/den - parent; gain > best.gain {
+				best = split{ok: true, feature: f, bin: t, defaultLeft: defaultLeft, gain: gain, left: left}
+			}
 		}
 	}
 	for t := 1; t < nv; t++ {
+		if hs[t] == 0 {
+			// An empty bin (common in small nodes) moves no rows: the split
+			// equals the previous one, which wins ties, so skip it.
+			continue
+		}
 		cum += hs[t]
 		eval(cum, t, false) // missing rows right
 		if hasMiss {
