@@ -147,6 +147,7 @@ type BuildResult struct {
 	Columns      []string       `json:"columns"`
 	Lineage      Lineage        `json:"lineage"`
 	Labels       map[string]int `json:"labels"`
+	CardURI      string         `json:"card_uri,omitempty"`
 }
 
 // modelPlan is everything a build needs about the model, resolved once.
@@ -819,7 +820,35 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if err := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); err != nil {
 		return BuildResult{}, fmt.Errorf("record build run: %w", err)
 	}
+	if uri, err := l.writeBuildCard(ctx, p, run, res); err != nil {
+		l.logger().Warn("build model card not written", "model_id", p.modelID, "build_id", run.BuildID, "err", err)
+	} else {
+		res.CardURI = uri
+	}
 	return res, nil
+}
+
+// writeBuildCard writes the model card of a build (event build; metrics
+// columns_count and rows as the predecessor's build cards, plus labels).
+func (l *Lab) writeBuildCard(ctx context.Context, p *modelPlan, run BuildRun, res BuildResult) (string, error) {
+	if l.Cards == nil {
+		return "", fmt.Errorf("no card store")
+	}
+	var lin map[string]any
+	if b, err := json.Marshal(res.Lineage); err == nil {
+		_ = json.Unmarshal(b, &lin)
+	}
+	card := ModelCard{
+		ID: fmt.Sprintf("%s-build-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
+		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "build",
+		PolicyVersion: p.policyVersion, Lineage: lin, Config: cardConfig(p.config), Policy: cardPolicy(p.policy),
+		Params: map[string]any{"start": run.Params["start"], "end": run.Params["end"], "k_sigma": run.Params["k_sigma"],
+			"fixed_bp": run.Params["fixed_bp"], "distance_max": run.Params["distance_max"], "dump_raw": run.Params["dump_raw"],
+			"ticker": run.Params["ticker"], "build_id": run.BuildID, "matrix_uri": run.MatrixURI, "tag": run.Tag},
+		Metrics:  map[string]any{"columns_count": res.ColumnsCount, "rows": res.Rows, "labels": res.Labels},
+		Features: res.Columns, RunID: run.ID,
+	}
+	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
 }
 
 // allColumns lists the matrix columns in file order (keys, numeric, text).

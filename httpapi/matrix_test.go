@@ -57,6 +57,9 @@ func TestBuildMatrixRealSPY(t *testing.T) {
 	if lin["data_source"] != "real" || len(lin["data_sha"].(string)) != 64 || len(lin["model_config_sha"].(string)) != 64 {
 		t.Fatalf("lineage %v", lin)
 	}
+	if uri, _ := out["card_uri"].(string); uri == "" {
+		t.Fatalf("no build model card: %v", out["card_uri"])
+	}
 	if out["out_csv"] != "exports/spy_preview.csv" {
 		t.Fatalf("out_csv %v", out["out_csv"])
 	}
