@@ -46,6 +46,7 @@ func TestBacktestPipeline(t *testing.T) {
 	if out["best_sharpe_hourly"] != overall["sharpe_hourly"] || out["best_cum_ret"] != overall["cum_ret"] {
 		t.Fatalf("best_* must be the overall OOF figures: %v vs %v", out["best_sharpe_hourly"], overall)
 	}
+	t.Logf("overall %v\nparity %v\nfolds %v\nwarnings %v", overall, out["parity"], out["folds"], out["warnings"])
 	if out["oof_cached"] != false {
 		t.Fatal("first run cannot be cached")
 	}
