@@ -39,7 +39,7 @@ func (s *Server) routesData() {
 		jobs.Register(s.Lab.Jobs, engine.ImportJobKind, jobs.Light, s.Lab.ImportJob)
 	}
 	s.POST("/data/import", "import bars, option bars or chains: multipart upload or JSON {path} inside the data dir (async:true → job)", s.dataImport)
-	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range)", s.dataCoverage)
+	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range); filters ticker, kind", s.dataCoverage)
 	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)
 }
 
@@ -195,9 +195,21 @@ func uploadErr(err error) error {
 }
 
 func (s *Server) dataCoverage(r *http.Request, _ httprouter.Params) (any, error) {
-	cov, err := s.Lab.MarketCoverage(r.Context())
+	q := NewQuery(r)
+	ticker := q.Ticker("ticker", "", false)
+	kind := q.Enum("kind", "", market.KindBars, market.KindOptions, market.KindChains)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	all, err := s.Lab.MarketCoverage(r.Context())
 	if err != nil {
 		return nil, err
+	}
+	cov := make([]market.CoverageEntry, 0, len(all))
+	for _, c := range all {
+		if (ticker == "" || c.Ticker == ticker) && (kind == "" || c.Kind == kind) {
+			cov = append(cov, c)
+		}
 	}
 	tickers := []string{}
 	demo := false

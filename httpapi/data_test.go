@@ -54,6 +54,9 @@ func TestDataRoutes(t *testing.T) {
 	env.Run(t, []apitest.Scenario{
 		{Name: "coverage shows the seeded demo market", URL: "/data/coverage",
 			Contains: []string{`"demo":true`, `"tickers":["AAPL","MSFT","SPY"]`, `"ticker":"SPY","kind":"options"`, `"source":"demo"`}},
+		{Name: "coverage filtered by ticker and kind", URL: "/data/coverage?ticker=msft&kind=bars",
+			Contains: []string{`"count":3`, `"tickers":["MSFT"]`}, NotContains: []string{`"kind":"chains"`}},
+		{Name: "coverage bad kind", URL: "/data/coverage?kind=trades", Status: 422},
 		{Name: "expirations from stored data", URL: "/options/expirations?ticker=spy",
 			Contains: []string{`"ticker":"SPY"`, `"date":"2024-07-08","has_chain":true,"has_bars":true`}},
 		{Name: "expirations window", URL: "/options/expirations?ticker=SPY&start=2024-07-10&weeks=1",
