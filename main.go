@@ -37,10 +37,11 @@ type command struct {
 // train, backtest, sweep, user, backup, restore, check).
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the HTTP API and web UI", cmdServe},
-		"version": {"print the version", cmdVersion},
-		"import":  {"import bars, option bars or chains from CSV, Parquet or Polygon cache JSON files", cmdImport},
-		"sweep":   {"sweep trading parameters over a model's cached predictions; prints JSON", cmdSweep},
+		"serve":    {"run the HTTP API and web UI", cmdServe},
+		"version":  {"print the version", cmdVersion},
+		"import":   {"import bars, option bars or chains from CSV, Parquet or Polygon cache JSON files", cmdImport},
+		"sweep":    {"sweep trading parameters over a model's cached predictions; prints JSON", cmdSweep},
+		"backtest": {"purged cross-validated backtest of a model on its stored matrix; prints JSON", cmdBacktest},
 	}
 }
 
