@@ -36,6 +36,8 @@ type MatrixStore interface {
 	Get(modelID, buildID string) (*matrix.Matrix, error)
 	// Bytes returns the stored Parquet file (ErrNotFound when absent).
 	Bytes(modelID, buildID string) ([]byte, error)
+	// Delete removes a stored matrix (absent is not an error).
+	Delete(modelID, buildID string) error
 }
 
 // BuildRunStore is the port for build_runs rows.
@@ -789,6 +791,13 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if err != nil {
 		return fail(fmt.Errorf("write matrix: %w", err))
 	}
+	// From here on a failure must not leave the matrix of a failed run behind.
+	failStored := func(err error) (BuildResult, error) {
+		if derr := l.Matrices.Delete(p.modelID, run.BuildID); derr != nil {
+			l.logger().Error("remove matrix of failed build", "build_id", run.BuildID, "err", derr)
+		}
+		return fail(err)
+	}
 	matrixURI := "matrices/" + p.modelID + "/" + run.BuildID + ".parquet"
 	res := BuildResult{OK: true, BuildRunID: run.ID, BuildID: run.BuildID, ModelID: p.modelID, PackID: p.packID,
 		OutCSV: matrixURI, MatrixPath: matrixURI, Rows: b.m.Len(), Lineage: lin, Labels: labelCounts(b.m)}
@@ -797,7 +806,7 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if req.OutCSV != "" {
 		rel, err := l.Exports.WriteExport(req.OutCSV, func(w io.Writer) error { return matrix.WriteCSV(w, b.m) })
 		if err != nil {
-			return fail(fmt.Errorf("write out_csv: %w", err))
+			return failStored(fmt.Errorf("write out_csv: %w", err))
 		}
 		res.OutCSV = rel
 		run.OutCSVURI = rel
@@ -805,7 +814,7 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if req.DumpRaw {
 		rel, err := l.Exports.WriteExport(rawName, func(w io.Writer) error { return writeRawCSV(w, b.raw) })
 		if err != nil {
-			return fail(fmt.Errorf("write raw_out: %w", err))
+			return failStored(fmt.Errorf("write raw_out: %w", err))
 		}
 		res.RawOut = rel
 	}
@@ -818,6 +827,7 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	run.Lineage = &lin
 	_ = path
 	if err := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); err != nil {
+		_ = l.Matrices.Delete(p.modelID, run.BuildID)
 		return BuildResult{}, fmt.Errorf("record build run: %w", err)
 	}
 	if uri, err := l.writeBuildCard(ctx, p, run, res); err != nil {
@@ -1010,6 +1020,16 @@ func (l *Lab) MatrixBytes(ctx context.Context, modelID, buildID string) ([]byte,
 	}
 	if !ValidID(modelID) || !ValidID(buildID) {
 		return nil, errs.Invalidf("bad model_id or build_id")
+	}
+	if buildID == "latest" {
+		runs, _, err := l.ListBuildRuns(ctx, BuildRunFilter{ModelID: modelID, Status: BuildCompleted}, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 {
+			return nil, errs.NotFoundf("no matrix built for model %s", modelID)
+		}
+		buildID = runs[0].BuildID
 	}
 	return l.Matrices.Bytes(modelID, buildID)
 }

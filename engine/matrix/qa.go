@@ -111,11 +111,17 @@ func QA(m *Matrix) QAReport {
 	}
 	r.QA.MonotonicTime = MonotonicCheck{OK: viol == 0, Violations: viol}
 
-	// session_alignment
+	// session_alignment: regular-hours rows sit in ET hours 9..16; matrices
+	// built with extended hours (Meta session=extended) may use 4..19, the
+	// vendors' pre/post-market window; daily rows carry hour 0 and are exempt.
 	off := 0
+	lo, hi := int32(9), int32(16)
+	if m.Meta != nil && m.Meta["session"] == "extended" {
+		lo, hi = 4, 19
+	}
 	daily := m.Meta != nil && m.Meta["cadence"] == "daily"
 	for _, h := range m.HourET {
-		if !daily && (h < 9 || h > 16) {
+		if !daily && (h < lo || h > hi) {
 			off++
 		}
 	}

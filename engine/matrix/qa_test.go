@@ -64,6 +64,12 @@ func TestQA(t *testing.T) {
 	if r.OK || r.QA.MonotonicTime.Violations != 1 || r.QA.SessionAlignment.OffPct != 14.286 || r.QA.SessionAlignment.OK {
 		t.Fatalf("time checks: %+v", r.QA)
 	}
+	// an extended-hours equity matrix may hold pre-market rows
+	m.Meta["session"] = "extended"
+	m.HourET[0] = 4
+	if r = QA(m); !r.QA.SessionAlignment.OK || r.QA.SessionAlignment.OffPct != 0 {
+		t.Fatalf("extended session: %+v", r.QA.SessionAlignment)
+	}
 }
 
 func TestWriteCSV(t *testing.T) {
