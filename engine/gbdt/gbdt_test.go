@@ -397,6 +397,9 @@ func TestTrainRowsUsesOnlySelectedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := TrainRows(ds, []int{0, 2, 2}, yy, 2, fastParams(), nil); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("duplicate rows: %v", err)
+	}
 	tc, ty := makeData(2000, 4, 18, xor)
 	if acc := accuracy(m.PredictProba(tc), ty); acc < 0.97 {
 		t.Fatalf("accuracy %.4f", acc)

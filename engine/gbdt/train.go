@@ -34,7 +34,7 @@ func Train(cols [][]float64, y []int, numClass int, p Params) (*Model, error) {
 }
 
 // TrainRows fits a classifier on the given Dataset rows (nil = all rows, in
-// order). y (and opt.Weights) are indexed by Dataset row and must have
+// order; each row at most once). y (and opt.Weights) are indexed by Dataset row and must have
 // ds.Rows() entries; only the selected rows are read. Rows should be in time
 // order: the early-stopping tail is taken from the end of the list.
 func TrainRows(ds *Dataset, rows []int, y []int, numClass int, p Params, opt *Options) (*Model, error) {
@@ -81,10 +81,15 @@ func TrainRows(ds *Dataset, rows []int, y []int, numClass int, p Params, opt *Op
 		return nil, errs.Invalidf("gbdt: no training rows")
 	}
 	counts := make([]float64, numClass)
+	seen := make([]uint64, (n+63)/64)
 	for _, r := range rows {
 		if r < 0 || r >= n {
 			return nil, errs.Invalidf("gbdt: row %d out of range 0..%d", r, n-1)
 		}
+		if seen[r/64]&(1<<(r%64)) != 0 {
+			return nil, errs.Invalidf("gbdt: row %d listed twice", r)
+		}
+		seen[r/64] |= 1 << (r % 64)
 		c := y[r]
 		if c < 0 || c >= numClass {
 			return nil, errs.Invalidf("gbdt: label %d at row %d outside 0..%d", c, r, numClass-1)
