@@ -381,7 +381,7 @@ func momentumScore(c *call) ([]Column, error) {
 	}
 	z1, z3 := expandingZ(m1, 20), expandingZ(m3, 20)
 	rd := c.f.Col("rsi_14_d")
-	if rd == nil && c.src != nil {
+	if rd == nil && c.src != nil && c.f.Ticker != "" {
 		v, err := dailyRSICol(c, 14, "close")
 		if err != nil {
 			return nil, err
