@@ -575,11 +575,13 @@ func (l *Lab) featureFunc(p *modelPlan, src indicators.Source) matrix.FeatureFun
 	}
 }
 
-// isOptionsFlowModel: options models with hourly cadence get the 0DTE flow
-// matrix; daily options models (swing/long/overnight) are equity-shaped rows
-// whose indicator set carries the options analytics.
+// isOptionsFlowModel: options models of the 0dte or intraday horizons (and
+// any hourly options model) get the hourly 0DTE flow matrix, as the
+// predecessor built them (its spy_opt_intraday_daily preview was the flow
+// matrix too); swing and long options models are daily equity-shaped rows whose
+// indicator set carries the options analytics.
 func (p *modelPlan) isOptionsFlowModel() bool {
-	return p.assetType == "opt" && p.cadence == "hourly"
+	return p.assetType == "opt" && (p.horizon == "0dte" || p.horizon == "intraday" || p.cadence == "hourly")
 }
 
 // buildWindowMS is the time window a build reads (with a year of warm-up) for
