@@ -11,7 +11,9 @@ func TestIndicatorRoutes(t *testing.T) {
 	env.Run(t, []apitest.Scenario{
 		{Name: "flat list with typed params", URL: "/indicators",
 			Contains: []string{`"ok":true`, `"count":80`, `"name":"bollinger_bands","category":"band","subcategory":"bollinger"`,
-				`{"name":"num_std","type":"float","default":2}`, `"name":"iv_skew25_delta"`, `"needs":["options"]`, `"needs":["ohlcv"]`},
+				`{"name":"num_std","type":"float","default":2}`, `"name":"iv_skew25_delta"`, `"needs":["options"]`, `"needs":["ohlcv"]`,
+				`{"name":"day_range_pos","category":"intraday","subcategory":"session_range","params":[]`},
+			NotContains: []string{`"params":null`},
 			Check: func(t *testing.T, body map[string]any) {
 				list, _ := body["indicators"].([]any)
 				if len(list) != 80 {

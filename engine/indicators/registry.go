@@ -207,7 +207,11 @@ func Count() int { return len(registry) }
 func List() []Meta {
 	out := make([]Meta, 0, len(catalogue))
 	for i := range catalogue {
-		out = append(out, catalogue[i].Meta)
+		m := catalogue[i].Meta
+		if m.Params == nil {
+			m.Params = []Param{} // JSON [] rather than null
+		}
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
