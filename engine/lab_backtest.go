@@ -512,7 +512,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
 		"per_hour_thresholds": p.PerHourThresholds, "per_hour_select_by": p.SelectBy,
 		"calibration": *req.Calibration, "momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin,
-		"momentum_column": p.MomentumColumn, "features": src.Features, "policy_snapshot": src.Policy.Policy,
+		"momentum_column": p.MomentumColumn, "n_features": len(src.Features), "policy_snapshot": src.Policy.Policy,
 		"policy_version": src.Policy.Version,
 	}
 	if req.CSV != "" {

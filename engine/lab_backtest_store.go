@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"sigmalab/engine/backtest"
@@ -106,6 +107,9 @@ type BacktestStore interface {
 	// Leaderboard returns one page of runs in index order and the number of
 	// matching runs. Runs without the metric sort last; ties newest first.
 	Leaderboard(ctx context.Context, q LeaderboardQuery) ([]BacktestRun, int, error)
+	// LeaderboardJSON is Leaderboard returning each run's stored JSON document
+	// (a BacktestRun) undecoded: the API's hot path sends it as is.
+	LeaderboardJSON(ctx context.Context, q LeaderboardQuery) ([]json.RawMessage, int, error)
 }
 
 // ArtifactStore reads and writes artifact files artifacts/<kind>/<name>

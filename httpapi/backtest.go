@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -130,9 +131,9 @@ func (s *Server) backtest(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 type leaderboardPage struct {
-	Rows    []engine.BacktestRun `json:"rows"`
-	OrderBy string               `json:"order_by"`
-	Tag     *string              `json:"tag"`
+	Rows    []json.RawMessage `json:"rows"` // stored BacktestRun documents, sent undecoded
+	OrderBy string            `json:"order_by"`
+	Tag     *string           `json:"tag"`
 	PageInfo
 }
 
@@ -161,12 +162,12 @@ func (s *Server) leaderboard(r *http.Request, _ httprouter.Params) (any, error) 
 	if s.Lab.Backtests == nil {
 		return nil, errs.NotFoundf("no backtest store")
 	}
-	rows, total, err := s.Lab.Backtests.Leaderboard(r.Context(), lq)
+	rows, total, err := s.Lab.Backtests.LeaderboardJSON(r.Context(), lq)
 	if err != nil {
 		return nil, err
 	}
 	if rows == nil {
-		rows = []engine.BacktestRun{}
+		rows = []json.RawMessage{}
 	}
 	out := leaderboardPage{Rows: rows, OrderBy: order, PageInfo: page.Info(len(rows), total)}
 	if lq.Tag != "" {

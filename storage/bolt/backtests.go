@@ -172,7 +172,23 @@ func (s *Backtests) GetBacktest(_ context.Context, id int64) (engine.BacktestRun
 }
 
 // Leaderboard implements engine.BacktestStore.
-func (s *Backtests) Leaderboard(_ context.Context, q engine.LeaderboardQuery) ([]engine.BacktestRun, int, error) {
+func (s *Backtests) Leaderboard(ctx context.Context, q engine.LeaderboardQuery) ([]engine.BacktestRun, int, error) {
+	raw, total, err := s.LeaderboardJSON(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows := make([]engine.BacktestRun, len(raw))
+	for i, b := range raw {
+		if err := json.Unmarshal(b, &rows[i]); err != nil {
+			return nil, 0, fmt.Errorf("backtest run: %w", err)
+		}
+	}
+	return rows, total, nil
+}
+
+// LeaderboardJSON implements engine.BacktestStore: the page's stored run
+// documents as they are, so the API can send them without decoding.
+func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery) ([]json.RawMessage, int, error) {
 	bucket := BucketIdxLeaderSharpe
 	switch q.OrderBy {
 	case engine.OrderCumRet:
@@ -212,7 +228,7 @@ func (s *Backtests) Leaderboard(_ context.Context, q engine.LeaderboardQuery) ([
 	if limit <= 0 {
 		limit = 20
 	}
-	var rows []engine.BacktestRun
+	var rows []json.RawMessage
 	total := 0
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
@@ -255,13 +271,9 @@ func (s *Backtests) Leaderboard(_ context.Context, q engine.LeaderboardQuery) ([
 		}
 		b := tx.Bucket([]byte(BucketBacktestRuns))
 		for _, id := range ids {
-			var run engine.BacktestRun
-			found, err := GetJSON(b, id, &run)
-			if err != nil {
-				return err
-			}
-			if found {
-				rows = append(rows, run)
+			// Values are only valid inside the transaction: copy.
+			if v := b.Get(id); v != nil {
+				rows = append(rows, append(json.RawMessage(nil), v...))
 			}
 		}
 		return nil
