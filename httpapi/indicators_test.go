@@ -35,7 +35,7 @@ func TestIndicatorRoutes(t *testing.T) {
 				}
 			}},
 		{Name: "grouped", URL: "/indicators?group=true",
-			Contains: []string{`"groups":{`, `"oscillator":{"general":["cci","fisher_transform","macd","ppo","rsi","stoch_rsi","stochastic","williams_r"]}`},
+			Contains:    []string{`"groups":{`, `"oscillator":{"general":["cci","fisher_transform","macd","ppo","rsi","stoch_rsi","stochastic","williams_r"]}`},
 			NotContains: []string{`"indicators":[`}},
 		{Name: "group accepts 1/yes", URL: "/indicators?group=yes", Contains: []string{`"groups":{`}},
 		{Name: "bad bool is 422", URL: "/indicators?group=maybe", Status: 422, Contains: []string{`"loc":["query","group"]`, `"type":"bool_parsing"`}},
