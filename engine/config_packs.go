@@ -44,10 +44,7 @@ type packCache struct {
 // loadPacks parses PacksFS once. A malformed built-in pack is a build defect,
 // reported on every call rather than half-loaded.
 func (l *Lab) loadPacks() (map[string]*Pack, []string, error) {
-	if l.packs == nil {
-		l.packs = &packCache{}
-	}
-	c := l.packs
+	c := &l.packs
 	c.once.Do(func() {
 		c.packs = map[string]*Pack{}
 		if l.PacksFS == nil {

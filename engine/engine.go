@@ -75,7 +75,7 @@ type Lab struct {
 	// OOFs caches out-of-fold predictions in memory (nil: no cache).
 	OOFs *OOFCache
 
-	packs *packCache
+	packs packCache // built-in packs, parsed once (see config_packs.go)
 }
 
 // now returns the injected clock's time in UTC, defaulting to the wall clock.
