@@ -112,3 +112,38 @@ func TestDataRoutes(t *testing.T) {
 		t.Fatalf("SPY demo data must be gone after a real import: %s", cov)
 	}
 }
+
+// FuzzDataImportBody: arbitrary JSON bodies and query strings never give a 5xx.
+func FuzzDataImportBody(f *testing.F) {
+	env := apitest.New(f)
+	f.Add(`{"path":"incoming"}`, "ticker=SPY&start=2024-01-01&weeks=2")
+	f.Add(`{"path":"../../etc","timeframe":"1h","timezone":"Mars/Olympus"}`, "ticker=")
+	f.Add(`{"path":"x.csv","ticker":"$$$","partial":"yes"}`, "kind=bars&ticker=a.b")
+	f.Add(`[1,2`, "weeks=-5&start=x")
+	client := env.Server.Client()
+	do := func(t *testing.T, method, url, body string) (int, string) {
+		req, err := http.NewRequest(method, env.URL+url, strings.NewReader(body))
+		if err != nil {
+			return 400, "" // not a request a client could send
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	f.Fuzz(func(t *testing.T, body, query string) {
+		if status, resp := do(t, http.MethodPost, "/data/import", body); status >= 500 {
+			t.Fatalf("POST /data/import %q: %d %s", body, status, resp)
+		}
+		for _, u := range []string{"/data/coverage?", "/options/expirations?"} {
+			if status, resp := do(t, http.MethodGet, u+query, ""); status >= 500 {
+				t.Fatalf("GET %s%s: %d %s", u, query, status, resp)
+			}
+		}
+	})
+}
