@@ -217,45 +217,18 @@ func rollMoments(x []float64, n, minP int, sum, mean, std []float64) {
 }
 
 // rollMomentsDense is rollMoments for input without NaN: the count is
-// min(i+1, n), so the per-row bookkeeping reduces to the running sums.
+// min(i+1, n). The warm-up rows (partial windows) and the steady state are
+// separate loops, and the steady state runs in chunks between exact
+// re-summations (every max(n, 1024) rows) so the inner loop has no
+// bookkeeping branches.
 func rollMomentsDense(x []float64, n, minP int, sum, mean, std []float64) {
-	if len(x) == 0 {
+	size := len(x)
+	if size == 0 {
 		return
 	}
 	c := x[0]
 	var s, ss float64
-	period := max(n, 1024) // exact re-summation period: bounds drift, amortised O(1)
-	left := period
-	invN := 1 / float64(n)
-	for i, v := range x {
-		if i >= n {
-			d := x[i-n] - c
-			s -= d
-			ss -= d * d
-		}
-		if left--; left == 0 {
-			left = period
-			if i > 0 { // re-centre and re-sum rows i−n+1 … i−1 exactly
-				lo := max(0, i-n+1)
-				c += s / float64(i-lo)
-				s, ss = 0, 0
-				for _, o := range x[lo:i] {
-					d := o - c
-					s += d
-					ss += d * d
-				}
-			}
-		}
-		d := v - c
-		s += d
-		ss += d * d
-		cnt := i + 1
-		inv := invN
-		if cnt < n {
-			inv = 1 / float64(cnt)
-		} else {
-			cnt = n
-		}
+	emit := func(i, cnt int, inv float64) {
 		ok := cnt >= minP
 		if sum != nil {
 			if ok {
@@ -273,16 +246,72 @@ func rollMomentsDense(x []float64, n, minP int, sum, mean, std []float64) {
 		}
 		if std != nil {
 			if ok && cnt >= 2 {
-				vr := (ss - s*s*inv) / float64(cnt-1)
-				if vr <= 1e-13*(ss*inv+1e-300) {
-					vr = 0
-				}
-				std[i] = math.Sqrt(vr)
+				std[i] = stdOf(s, ss, inv, cnt)
 			} else {
 				std[i] = nan
 			}
 		}
 	}
+	// warm-up: windows [0, i]
+	w := min(n, size)
+	for i := 0; i < w; i++ {
+		d := x[i] - c
+		s += d
+		ss += d * d
+		emit(i, i+1, 1/float64(i+1))
+	}
+	if size <= n {
+		return
+	}
+	invN := 1 / float64(n)
+	fn := float64(n)
+	period := max(n, 1024)
+	for start := n; start < size; start += period {
+		// re-centre on the current window mean and re-sum it exactly
+		lo := start - n
+		c += s * invN
+		s, ss = 0, 0
+		for _, o := range x[lo:start] {
+			d := o - c
+			s += d
+			ss += d * d
+		}
+		end := min(start+period, size)
+		switch {
+		case minP > n: // never enough values
+			for i := start; i < end; i++ {
+				emit(i, n, invN)
+			}
+		case std == nil && sum == nil: // mean only
+			for i := start; i < end; i++ {
+				s += x[i] - x[i-n]
+				mean[i] = c + s*invN
+			}
+		case std == nil && mean == nil: // sum only
+			cn := c * fn
+			for i := start; i < end; i++ {
+				s += x[i] - x[i-n]
+				sum[i] = s + cn
+			}
+		default:
+			for i := start; i < end; i++ {
+				dn, do := x[i]-c, x[i-n]-c
+				s += dn - do
+				ss += dn*dn - do*do
+				emit(i, n, invN)
+			}
+		}
+	}
+}
+
+// stdOf is the sample standard deviation from centred sums; a constant
+// window (variance at rounding level) reads exactly 0.
+func stdOf(s, ss, inv float64, cnt int) float64 {
+	vr := (ss - s*s*inv) / float64(cnt-1)
+	if vr <= 1e-13*(ss*inv+1e-300) {
+		return 0
+	}
+	return math.Sqrt(vr)
 }
 
 func rollSum(x []float64, n, minP int) []float64 {
