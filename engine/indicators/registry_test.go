@@ -99,3 +99,31 @@ indicators:
 		t.Fatalf("unknown name error = %v", err)
 	}
 }
+
+// FuzzParseSet: arbitrary documents never panic; errors are ErrInvalid.
+func FuzzParseSet(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"x","indicators":["rsi",{"name":"sma","window":3}]}`,
+		"name: a\nindicators:\n  - {name: keltner, mult: 2}\n",
+		`{"indicators":[{"name":"rsi","period":"7"}]}`,
+		`{"indicators":[{"name":"rsi","period":1e308}]}`,
+		`{"indicators":[null, 3, {"indicator": "ema"}]}`,
+		"indicators: [[1]]", "- a", "", "version: x\nindicators: []",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseSet(data)
+		if err != nil {
+			if !errors.Is(err, errs.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		for _, sp := range s.Indicators {
+			if _, ok := Lookup(sp.Name); !ok {
+				t.Fatalf("resolved unknown %s", sp.Name)
+			}
+		}
+	})
+}
