@@ -7,6 +7,20 @@
 // All timestamps are unix milliseconds UTC; bar timestamps are the bar start. Sessions,
 // dates and ET hours are derived with the embedded tzdata so results do not depend on the
 // host's zone files.
+//
+// What is stored, per ticker (see Store; storage/parquet implements it):
+//   - bars at 1m, 5m, 1h, 1d. Hourly bars follow Polygon: clock hours 04–19 ET including
+//     extended hours, so the hour_et 9 bar covers 09:00–10:00. Daily bars are stamped at
+//     ET midnight of their session. 1m demo bars are regular hours only; Aggregate derives
+//     5m/1h/1d from finer bars when needed.
+//   - option minute bars per OCC contract (one bar per traded minute);
+//   - chain snapshots (rows per snapshot time × expiry × type × strike).
+//
+// The demo market (SeedDemo, DefaultDemoConfig) covers SPY (index ETF, daily 0DTE
+// expiries), AAPL and MSFT (Friday weeklies) over the sessions 2023-01-03 … 2024-12-31:
+// 1m/1h/1d bars and a chain snapshot at every close for all three; from 2024-10-01 hourly
+// intraday chain snapshots and SPY 0DTE option minute bars (±15 $1 strikes around
+// round(previous close)) every session. Its rows carry source "demo".
 package market
 
 import (
