@@ -209,8 +209,9 @@ func (o *OptionBars) AppendFrom(src *OptionBars, i int) {
 }
 
 // Chain is a columnar set of option chain snapshot rows of one underlying, sorted by
-// (SnapTS, Expiry, Type, Strike). Greeks follow the usual desk conventions: Theta per
-// calendar day, Vega per 1 vol point (0.01), IV as a decimal.
+// (SnapTS, Expiry, Type, Strike). Greeks follow desk conventions: Theta per day (the
+// demo's clock counts trading days), Vega per 1 vol point (0.01), IV as a decimal;
+// missing values are NaN.
 type Chain struct {
 	Underlying      string
 	Source          string
