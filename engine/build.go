@@ -612,7 +612,7 @@ func (l *Lab) buildMatrix(ctx context.Context, p *modelPlan, start, end string, 
 	out := &built{}
 	if !stock && p.isOptionsFlowModel() {
 		res, err := matrix.BuildOptions(ctx, hs, matrix.OptSpec{Ticker: p.ticker, Start: start, End: end,
-			DistanceMax: p.distanceMax, Features: ff, Label: p.label})
+			DistanceMax: p.distanceMax, Features: ff, Session: p.session, Label: p.label})
 		if err != nil {
 			return nil, err
 		}

@@ -81,20 +81,31 @@ func assertPrefixEqual(t *testing.T, full, cutM *Matrix, k int, cut int64) {
 // the end of row k and requires rows ≤ k to be unchanged.
 func TestOptionsNoLookAhead(t *testing.T) {
 	src := loadRealSPY(t)
-	spec := OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5, Features: causalFeatures,
-		Label: LabelConfig{SigmaMinPeriods: 3}}
-	ctx := context.Background()
-	full, err := BuildOptions(ctx, src, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []int{3, 6, 7, 12, 15, 17} {
-		cut := full.Matrix.TS[k] + hourMS
-		res, err := BuildOptions(ctx, src.withCut(cut), spec)
+	for _, session := range []string{"", "rth"} {
+		spec := OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5, Features: causalFeatures,
+			Session: session, Label: LabelConfig{SigmaMinPeriods: 3}}
+		ctx := context.Background()
+		full, err := BuildOptions(ctx, src, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertPrefixEqual(t, full.Matrix, res.Matrix, k, cut)
+		for _, k := range []int{3, 6, 7, 12, 15, 17} {
+			cut := full.Matrix.TS[k] + hourMS
+			res, err := BuildOptions(ctx, src.withCut(cut), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertPrefixEqual(t, full.Matrix, res.Matrix, k, cut)
+		}
+		// with session rth the 3-bar mean at 09:00 averages regular-hours bars only:
+		// 07-02 09:00 ET = mean of the 07-01 14:00, 15:00 and 07-02 09:00 closes.
+		if session == "rth" {
+			i := rowOf(t, full.Matrix, "2024-07-02", 9)
+			want := (544.755 + 545.37 + 545.125) / 3
+			if got := full.Matrix.Col("sma_3")[i]; math.Abs(got-want) > 1e-9 {
+				t.Fatalf("rth sma_3 = %v, want %v", got, want)
+			}
+		}
 	}
 }
 

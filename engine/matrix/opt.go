@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/market"
@@ -18,7 +19,8 @@ type OptSpec struct {
 	Start, End     string // ET session dates, inclusive
 	DistanceMax    int    // D: strike distances −D..D around the anchor (default 7)
 	Features       FeatureFunc
-	WarmupSessions int // sessions of underlying bars loaded before Start for indicators (default 30)
+	Session        string // "rth": indicators see only regular-hours bars; default every stored bar
+	WarmupSessions int    // sessions of underlying bars loaded before Start for indicators (default 30)
 	Label          LabelConfig
 }
 
@@ -299,22 +301,46 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	m.AddCol("puts_premium_total", pp)
 	m.AddCol("dealer_sold_premium_imbalance", dsp)
 
-	// Indicators on the underlying's own hourly series. The flow totals are
-	// aligned to it (0 where the hour had no 0DTE trading) for flow indicators.
+	// Indicators on the underlying's own hourly series (every stored bar, or
+	// the regular-hours bars with session: rth). The flow totals are aligned to
+	// it (no 0DTE trading in an hour = zero flow, pc_ratio 1 by its definition)
+	// for the flow indicators.
 	if spec.Features != nil && hourly.Len() > 0 {
+		series, atS := hourly, at
+		if strings.EqualFold(spec.Session, "rth") {
+			series = market.NewBars(hourly.Ticker, hourly.Timeframe, hourly.Source, hourly.Len())
+			for i, ts := range hourly.TS {
+				if s, ok := market.SessionOn(market.SessionDate(ts)); ok && ts < s.Close && ts+hourMS > s.Open {
+					series.AppendFrom(hourly, i)
+				}
+			}
+			idx := barIndex(series)
+			atS = make([]int, n)
+			for i := range atS {
+				atS[i] = -1
+				if k, ok := idx[m.TS[i]]; ok {
+					atS[i] = k
+				}
+			}
+		}
 		extra := map[string][]float64{}
 		flowNames := []string{"calls_sold_total", "puts_sold_total", "calls_premium_total", "puts_premium_total", "pc_ratio", "imbalance"}
 		for _, name := range flowNames {
-			col := make([]float64, hourly.Len())
+			col := make([]float64, series.Len())
+			if name == "pc_ratio" {
+				for k := range col {
+					col[k] = 1
+				}
+			}
 			src := m.Col(name)
-			for i, k := range at {
+			for i, k := range atS {
 				if k >= 0 {
 					col[k] = src[i]
 				}
 			}
 			extra[name] = col
 		}
-		names, cols, err := computeFeatures(ctx, spec.Features, hourly, extra, at)
+		names, cols, err := computeFeatures(ctx, spec.Features, series, extra, atS)
 		if err != nil {
 			return nil, fmt.Errorf("indicators: %w", err)
 		}
