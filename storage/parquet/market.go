@@ -139,7 +139,11 @@ func (s *MarketStore) WriteBars(ctx context.Context, b *market.Bars) (market.Wri
 	)
 	for _, sp := range spans {
 		if err := ctx.Err(); err != nil {
-			first = err
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
 			break
 		}
 		sem <- struct{}{}
