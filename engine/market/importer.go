@@ -194,6 +194,9 @@ func (im *Importer) ImportPaths(ctx context.Context, paths []string, opts Import
 // original name, say) and decides the format and the Polygon cache patterns.
 func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{Rejected: []Reject{}, Series: []SeriesCount{}}
+	if len(names) != len(files) {
+		names = files
+	}
 	if opts.Source == "" {
 		opts.Source = SourceFile
 	}
