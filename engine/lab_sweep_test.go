@@ -407,3 +407,31 @@ func TestSweepJobCancel(t *testing.T) {
 		t.Fatalf("%+v rows %d %v", rec, len(rows), err)
 	}
 }
+
+// TestSweepExecutionVariants: slippage and size-by-confidence variants reach
+// the evaluation (same trades, costs and sizes as asked).
+func TestSweepExecutionVariants(t *testing.T) {
+	env := openSweepEnv(t, t.TempDir())
+	src := engine.SweepSource{OOF: testOOF(t, 3500), Base: backtest.TradeParams{SlippageBps: 1}}
+	resp, err := env.lab.RunSweep(context.Background(), engine.SweepRequest{ModelID: "m", ThresholdsVariants: []string{"0.5"},
+		AllowedHoursVariants: []string{""}, SlippageBpsVariants: []float64{0, 50}, SizeByConfVariants: []bool{false, true}},
+		src, engine.SweepOptions{})
+	if err != nil || resp.Count != 4 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	_, rows, _ := env.lab.GetSweep(context.Background(), resp.SweepID)
+	// Cells: (slip 0, size off), (slip 0, size on), (slip 50, size off), (slip 50, size on).
+	m := func(i int) sweep.Outcome { return rows[i].Metrics }
+	if *rows[2].Params.SlippageBps != 50 || !*rows[1].Params.SizeByConf {
+		t.Fatalf("params %+v %+v", rows[2].Params, rows[1].Params)
+	}
+	if m(0).Trades != m(2).Trades || m(0).Trades == 0 {
+		t.Fatalf("slippage changed trades: %d vs %d", m(0).Trades, m(2).Trades)
+	}
+	if want := m(0).BestCumRet - 50e-4*float64(m(0).Trades); math.Abs(m(2).BestCumRet-want) > 1e-9 {
+		t.Fatalf("50 bp slippage: cum_ret %v, want %v", m(2).BestCumRet, want)
+	}
+	if m(1).BestCumRet == m(0).BestCumRet {
+		t.Fatal("size_by_conf made no difference")
+	}
+}
