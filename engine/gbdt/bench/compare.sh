@@ -1,15 +1,16 @@
 #!/bin/sh
 # Benchmark our GBDT against XGBoost hist on identical synthetic data.
 # Usage (from the repository root): engine/gbdt/bench/compare.sh [gbdtbench flags…]
-# e.g. engine/gbdt/bench/compare.sh -repeat 3 (each side reports its fastest run;
-# the dev machine is shared, so single runs are noisy).
-# Needs python3 with xgboost, scikit-learn and numpy (Debian: python3-xgboost
-# python3-sklearn python3-numpy). The exported data lives in a temp dir that is
-# removed on exit.
+# PAIRS=3 engine/gbdt/bench/compare.sh runs three interleaved (ours, XGBoost)
+# pairs and reports the median ratio; the dev machine is shared, so single runs
+# are noisy. Needs python3 with xgboost, scikit-learn and numpy (Debian:
+# python3-xgboost python3-sklearn python3-numpy). The exported data lives in a
+# temp dir that is removed on exit.
 set -eu
 PY=${PYTHON:-/usr/bin/python3}
+PAIRS=${PAIRS:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/gbdtbench" ./engine/gbdt/bench/gbdtbench
 "$tmp/gbdtbench" -out "$tmp" "$@" > "$tmp/ours.json"
-"$PY" "$(dirname "$0")/xgb_compare.py" "$tmp" "$tmp/ours.json"
+"$PY" "$(dirname "$0")/xgb_compare.py" "$tmp" "$tmp/ours.json" "$PAIRS" "$tmp/gbdtbench" "$@"

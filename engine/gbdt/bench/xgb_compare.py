@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """Train XGBoost `hist` on the data exported by gbdtbench and compare with our
-result line. Usage: xgb_compare.py DATA_DIR OURS_JSON_LINE_FILE
-Trees, depth, learning rate and max_bin match gbdtbench's; subsample and
-colsample are 1 on both sides; nthread=2."""
+trainer, in interleaved pairs (ours, then XGBoost) so both see the same load on
+a shared machine.
+
+Usage: xgb_compare.py DATA_DIR OURS_JSON PAIRS GBDTBENCH [gbdtbench flags...]
+OURS_JSON is the result line of the exporting gbdtbench run (the first pair);
+later pairs re-run GBDTBENCH with the same flags. Trees, depth, learning rate
+and bins match gbdtbench's; subsample and colsample are 1 on both sides;
+nthread=2."""
 import json
+import statistics
+import subprocess
 import sys
 import time
 
@@ -18,8 +25,28 @@ def load(d, name, nf):
     return X, y
 
 
+def run_xgb(params, Xtr, ytr, Xte, yte, trees):
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    dtr = xgb.DMatrix(Xtr, label=ytr, missing=np.nan, nthread=2)
+    t1 = time.perf_counter()
+    booster = xgb.train(params, dtr, num_boost_round=trees)
+    t2 = time.perf_counter()
+    cpu = time.process_time() - c0
+    p = booster.predict(xgb.DMatrix(Xte, missing=np.nan, nthread=2))
+    return {
+        "impl": f"xgboost-{xgb.__version__}-hist",
+        "train_seconds": t2 - t0,
+        "dmatrix_seconds": t1 - t0,
+        "cpu_seconds": cpu,
+        "test_auc": float(roc_auc_score(yte, p)),
+        "test_logloss": float(log_loss(yte, np.clip(p, 1e-15, 1 - 1e-15))),
+    }
+
+
 def main():
-    d, ours_path = sys.argv[1], sys.argv[2]
+    d, ours_path, pairs, bench = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    bench_args = sys.argv[5:]
     ours = json.loads(open(ours_path).read().strip().splitlines()[-1])
     nf, trees, depth = ours["features"], ours["trees"], ours["depth"]
     Xtr, ytr = load(d, "train", nf)
@@ -38,40 +65,29 @@ def main():
         "seed": 1,
         "eval_metric": "logloss",
     }
-    repeat = int(ours.get("repeat", 1))
-    best = None
-    for _ in range(max(1, repeat)):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        dtr = xgb.DMatrix(Xtr, label=ytr, missing=np.nan, nthread=2)
-        t1 = time.perf_counter()
-        booster = xgb.train(params, dtr, num_boost_round=trees)
-        t2 = time.perf_counter()
-        cpu = time.process_time() - c0
-        if best is None or t2 - t0 < best[2] - best[0]:
-            best = (t0, t1, t2, cpu)
-        del dtr
-    t0, t1, t2, cpu = best
-    p = booster.predict(xgb.DMatrix(Xte, missing=np.nan, nthread=2))
-    xgb_res = {
-        "impl": f"xgboost-{xgb.__version__}-hist",
-        "train_seconds": t2 - t0,
-        "dmatrix_seconds": t1 - t0,
-        "cpu_seconds": cpu,
-        "test_auc": float(roc_auc_score(yte, p)),
-        "test_logloss": float(log_loss(yte, np.clip(p, 1e-15, 1 - 1e-15))),
-    }
+    rows = []
+    for i in range(max(1, pairs)):
+        if i > 0:
+            out = subprocess.run([bench] + bench_args, check=True, capture_output=True, text=True).stdout
+            ours = json.loads(out.strip().splitlines()[-1])
+        x = run_xgb(params, Xtr, ytr, Xte, yte, trees)
+        rows.append((ours, x))
+        print(f"pair {i + 1}: ours {ours['train_seconds']:.2f} s, xgboost {x['train_seconds']:.2f} s, "
+              f"ratio {ours['train_seconds'] / x['train_seconds']:.3f}", flush=True)
+    ours_best = min((o for o, _ in rows), key=lambda r: r["train_seconds"])
+    xgb_best = min((x for _, x in rows), key=lambda r: r["train_seconds"])
+    ratios = [o["train_seconds"] / x["train_seconds"] for o, x in rows]
     print(f"data: {len(ytr)} train rows, {len(yte)} test rows, {nf} features; {trees} trees, depth {depth}, "
-          f"lr {params['eta']}, nthread=2 / GOMAXPROCS={ours['gomaxprocs']}; fastest of {repeat} run(s) each")
-    print(f"{'impl':<22}{'train s':>10}{'cpu s':>8}{'test AUC':>11}{'logloss':>10}")
-    for r in (ours, xgb_res):
-        print(f"{r['impl']:<22}{r['train_seconds']:>10.2f}{r['cpu_seconds']:>8.2f}{r['test_auc']:>11.4f}{r['test_logloss']:>10.4f}")
-    print(f"xgboost DMatrix construction (included above): {xgb_res['dmatrix_seconds']:.2f} s; "
-          f"our binning (included above): {ours['bin_seconds']:.2f} s")
-    print(f"time ratio ours/xgboost: {ours['train_seconds'] / xgb_res['train_seconds']:.3f}  "
-          f"(speed-up {xgb_res['train_seconds'] / ours['train_seconds']:.2f}x)")
-    print(f"AUC diff (ours - xgb): {ours['test_auc'] - xgb_res['test_auc']:+.4f}   "
-          f"logloss diff: {ours['test_logloss'] - xgb_res['test_logloss']:+.4f}")
+          f"lr {params['eta']}, nthread=2 / GOMAXPROCS={ours['gomaxprocs']}; {len(rows)} interleaved pair(s)")
+    print(f"{'impl':<22}{'best s':>9}{'cpu s':>8}{'test AUC':>11}{'logloss':>10}")
+    for r in (ours_best, xgb_best):
+        print(f"{r['impl']:<22}{r['train_seconds']:>9.2f}{r['cpu_seconds']:>8.2f}{r['test_auc']:>11.4f}{r['test_logloss']:>10.4f}")
+    print(f"xgboost DMatrix construction (included): {xgb_best['dmatrix_seconds']:.2f} s; "
+          f"our binning (included): {ours_best['bin_seconds']:.2f} s")
+    print(f"time ratio ours/xgboost: median of pairs {statistics.median(ratios):.3f}, "
+          f"best vs best {ours_best['train_seconds'] / xgb_best['train_seconds']:.3f}")
+    print(f"AUC diff (ours - xgb): {ours_best['test_auc'] - xgb_best['test_auc']:+.4f}   "
+          f"logloss diff: {ours_best['test_logloss'] - xgb_best['test_logloss']:+.4f}")
 
 
 if __name__ == "__main__":
