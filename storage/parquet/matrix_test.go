@@ -160,3 +160,38 @@ print(md.row_group(0).column(0).compression)
 		t.Fatalf("not zstd compressed: %s", out)
 	}
 }
+
+// TestMatrixRoundTripLarge spans many pages (and dictionary-encoded labels).
+func TestMatrixRoundTripLarge(t *testing.T) {
+	n := 60000
+	m := &matrix.Matrix{Meta: map[string]string{}}
+	x := make([]float64, n)
+	z := make([]float64, n)
+	y := make([]string, n)
+	for i := 0; i < n; i++ {
+		m.TS = append(m.TS, int64(1700000000000+i*60000))
+		m.Date = append(m.Date, "2024-01-0"+string(rune('1'+i%9)))
+		m.HourET = append(m.HourET, int32(i%24))
+		x[i] = float64(i) * 0.37
+		z[i] = math.NaN()
+		if i%3 == 0 {
+			z[i] = -float64(i)
+		}
+		y[i] = []string{"UP", "DOWN", "FLAT", ""}[i%4]
+	}
+	m.T1 = append([]int64(nil), m.TS...)
+	m.AddCol("x", x)
+	m.AddCol("z", z)
+	m.AddText("y", y)
+	b, err := EncodeMatrix(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeMatrix(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != m.Hash() {
+		t.Fatal("large matrix differs after round trip")
+	}
+}
