@@ -411,6 +411,11 @@ func rollExtreme(x []float64, n, minP int, isMax bool, out []float64) []float64 
 	return out
 }
 
+// The compare-and-select loops below use the builtin min/max, which compile
+// to branch-free instructions (several times faster than if-based updates on
+// trending prices, where the branch is unpredictable). Inputs here are dense
+// (NaN already replaced or absent), so their NaN propagation never triggers.
+
 // gilWermanMax writes the max over the last n rows (partial windows at the
 // start) of dense x into out. Blocks are processed in order: the forward
 // running max of block k+1 is combined with the backward running max of
@@ -423,22 +428,16 @@ func gilWermanMax(x []float64, n int, back, out []float64) {
 		e := min(b+n, size)
 		m := x[b]
 		for i := b; i < e; i++ {
-			if v := x[i]; v > m {
-				m = v
-			}
+			m = max(m, x[i])
 			r := m
 			if k := i - b + 1; b > 0 && k < n { // window starts in the previous block
-				if bv := back[k]; bv > r {
-					r = bv
-				}
+				r = max(r, back[k])
 			}
 			out[i] = r
 		}
 		m = x[e-1]
 		for i := e - 1; i >= b; i-- {
-			if v := x[i]; v > m {
-				m = v
-			}
+			m = max(m, x[i])
 			back[i-b] = m
 		}
 	}
@@ -451,22 +450,16 @@ func gilWermanMin(x []float64, n int, back, out []float64) {
 		e := min(b+n, size)
 		m := x[b]
 		for i := b; i < e; i++ {
-			if v := x[i]; v < m {
-				m = v
-			}
+			m = min(m, x[i])
 			r := m
 			if k := i - b + 1; b > 0 && k < n {
-				if bv := back[k]; bv < r {
-					r = bv
-				}
+				r = min(r, back[k])
 			}
 			out[i] = r
 		}
 		m = x[e-1]
 		for i := e - 1; i >= b; i-- {
-			if v := x[i]; v < m {
-				m = v
-			}
+			m = min(m, x[i])
 			back[i-b] = m
 		}
 	}
@@ -503,31 +496,16 @@ func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
 		e := min(b+n, m)
 		a, z := h[b], l[b]
 		for i := b; i < e; i++ {
-			if v := h[i]; v > a {
-				a = v
-			}
-			if v := l[i]; v < z {
-				z = v
-			}
+			a, z = max(a, h[i]), min(z, l[i])
 			ra, rz := a, z
 			if k := i - b + 1; b > 0 && k < n {
-				if v := backH[k]; v > ra {
-					ra = v
-				}
-				if v := backL[k]; v < rz {
-					rz = v
-				}
+				ra, rz = max(ra, backH[k]), min(rz, backL[k])
 			}
 			oh[i], ol[i] = ra, rz
 		}
 		a, z = h[e-1], l[e-1]
 		for i := e - 1; i >= b; i-- {
-			if v := h[i]; v > a {
-				a = v
-			}
-			if v := l[i]; v < z {
-				z = v
-			}
+			a, z = max(a, h[i]), min(z, l[i])
 			backH[i-b], backL[i-b] = a, z
 		}
 	}
@@ -579,14 +557,9 @@ func trueRange(h, l, c []float64) []float64 {
 	out := make([]float64, len(h))
 	for i := range h {
 		tr := h[i] - l[i]
-		if i > 0 {
+		if i > 0 && c[i-1] == c[i-1] && tr == tr {
 			pc := c[i-1]
-			if a := math.Abs(h[i] - pc); a > tr || tr != tr {
-				tr = a
-			}
-			if a := math.Abs(l[i] - pc); a > tr || tr != tr {
-				tr = a
-			}
+			tr = max(tr, math.Abs(h[i]-pc), math.Abs(l[i]-pc))
 		}
 		out[i] = tr
 	}

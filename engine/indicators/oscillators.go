@@ -26,12 +26,7 @@ func rsiCore(p []float64, n int) []float64 {
 	var ag, al float64
 	for i := lead + 1; i < size; i++ {
 		d := p[i] - p[i-1]
-		g, l := 0.0, 0.0
-		if d > 0 {
-			g = d
-		} else {
-			l = -d
-		}
+		g, l := max(d, 0), max(-d, 0) // branch-free split of the change
 		if i == lead+1 {
 			ag, al = g, l
 		} else {
@@ -213,7 +208,7 @@ func fisher(c *call) ([]Column, error) {
 			v, fish, started = 0, 0, true
 		}
 		v = 0.33*x + 0.67*v
-		v = math.Max(-0.999, math.Min(0.999, v))
+		v = max(-0.999, min(0.999, v))
 		fish = 0.5*math.Log((1+v)/(1-v)) + 0.5*fish
 		out[i] = fish
 	}

@@ -52,49 +52,59 @@ func adx(c *call) ([]Column, error) {
 
 // aroonLine is 100·(p − bars since the extreme)/p over the last p+1 bars,
 // the most recent extreme winning ties. The arg-extreme of every window comes
-// from a van Herk/Gil-Werman pass over blocks of p+1 rows carrying indices.
+// from a van Herk/Gil-Werman pass over blocks of p+1 rows carrying indices
+// (one block of backward extremes kept); min is max of the negated series.
+// Index updates are written as arithmetic on a 0/1 flag so they compile to
+// conditional moves instead of unpredictable branches.
 func aroonLine(x []float64, p int, isMax bool) []float64 {
 	size := len(x)
-	out := make([]float64, size)
 	if hasNaN(x) {
 		return aroonLineNaN(x, p, isMax)
 	}
+	out := make([]float64, size)
 	w := p + 1
-	better := func(a, b float64) bool { // a strictly better than b
-		if isMax {
-			return a > b
-		}
-		return a < b
+	sg := 1.0
+	if !isMax {
+		sg = -1
 	}
-	back := make([]int32, size)
+	bv := make([]float64, w) // backward extremes of the previous block
+	bix := make([]int, w)    // and their indices
+	scale := 100 / float64(p)
 	for b := 0; b < size; b += w {
 		e := min(b+w, size)
-		bi := e - 1
-		for i := e - 1; i >= b; i-- {
-			if better(x[i], x[bi]) { // strict: the later index keeps ties
-				bi = i
-			}
-			back[i] = int32(bi)
-		}
-	}
-	for b := 0; b < size; b += w {
-		e := min(b+w, size)
-		fi := b
+		m, fi := sg*x[b], b
 		for i := b; i < e; i++ {
-			if !better(x[fi], x[i]) { // ≥: the most recent extreme
-				fi = i
+			v := sg * x[i]
+			d := 0
+			if v >= m { // ≥: the most recent extreme wins ties
+				d = 1
 			}
+			fi += d * (i - fi)
+			m = max(m, v)
 			if i < p {
 				out[i] = nan
 				continue
 			}
 			best := fi
-			if i != b+w-1 {
-				if bi := int(back[i-w+1]); better(x[bi], x[fi]) {
-					best = bi
+			if k := i - b + 1; b > 0 && k < w { // window starts in the previous block
+				d2 := 0
+				if bv[k] > m { // strictly: the older part wins only when higher
+					d2 = 1
 				}
+				best += d2 * (bix[k] - best)
 			}
-			out[i] = 100 * float64(p-(i-best)) / float64(p)
+			out[i] = float64(p-(i-best)) * scale
+		}
+		m, bi := sg*x[e-1], e-1
+		for i := e - 1; i >= b; i-- {
+			v := sg * x[i]
+			d := 0
+			if v > m { // strictly: going backwards, the later index keeps ties
+				d = 1
+			}
+			bi += d * (i - bi)
+			m = max(m, v)
+			bv[i-b], bix[i-b] = m, bi
 		}
 	}
 	return out
@@ -169,14 +179,14 @@ func psar(c *call) ([]Column, error) {
 			sar += af * (ep - sar)
 		}
 		if bull {
-			sar = math.Min(sar, l[i-1])
+			sar = min(sar, l[i-1])
 			if i >= 2 {
-				sar = math.Min(sar, l[i-2])
+				sar = min(sar, l[i-2])
 			}
 		} else {
-			sar = math.Max(sar, h[i-1])
+			sar = max(sar, h[i-1])
 			if i >= 2 {
-				sar = math.Max(sar, h[i-2])
+				sar = max(sar, h[i-2])
 			}
 		}
 		switch {
@@ -185,9 +195,9 @@ func psar(c *call) ([]Column, error) {
 		case !bull && h[i] > sar:
 			bull, sar, ep, af = true, ep, h[i], step
 		case bull && h[i] > ep:
-			ep, af = h[i], math.Min(af+step, maxStep)
+			ep, af = h[i], min(af+step, maxStep)
 		case !bull && l[i] < ep:
-			ep, af = l[i], math.Min(af+step, maxStep)
+			ep, af = l[i], min(af+step, maxStep)
 		}
 		out[i] = sar
 	}

@@ -429,6 +429,15 @@ func TestAgainstNaiveFormulas(t *testing.T) {
 			return 100 * float64(p-(i-best)) / float64(p)
 		})
 	}
+	// many ties: prices on a 0.25 grid
+	rf := truncate(f, n)
+	rf.High, rf.Low = make([]float64, n), make([]float64, n)
+	for i := range rf.High {
+		rf.High[i], rf.Low[i] = math.Round(H[i]*4)/4, math.Round(L[i]*4)/4
+	}
+	rg := runInd(t, rf, "aroon", map[string]any{"period": 14})
+	expectCol(t, "aroon ties up", rg["aroon_up_14"], aroonRef(rf.High, 14, true), 1e-12)
+	expectCol(t, "aroon ties down", rg["aroon_down_14"], aroonRef(rf.Low, 14, false), 1e-12)
 	au, adn := aroonRef(H, 25, true), aroonRef(L, 25, false)
 	add("aroon", nil, map[string][]float64{"aroon_up_25": au, "aroon_down_25": adn, "aroon_osc_25": mapf(n, func(i int) float64 { return au[i] - adn[i] })})
 	// ADX: direct Wilder recursion from row 1.

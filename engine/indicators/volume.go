@@ -1,5 +1,7 @@
 package indicators
 
+import "math"
+
 func obv(c *call) ([]Column, error) {
 	p, err := c.column("price_col")
 	if err != nil {
@@ -13,12 +15,14 @@ func obv(c *call) ([]Column, error) {
 	acc := 0.0
 	for i := range p {
 		if i > 0 {
-			switch d := p[i] - p[i-1]; {
-			case d > 0:
-				acc += v[i]
-			case d < 0:
-				acc -= v[i]
+			// sign(ΔP)·V without a data-dependent branch: copy the sign of
+			// the change onto the volume (a flat or missing change adds 0)
+			d := p[i] - p[i-1]
+			t := math.Copysign(v[i], d)
+			if d == 0 || d != d || v[i] != v[i] {
+				t = 0
 			}
+			acc += t
 		}
 		out[i] = acc
 	}
