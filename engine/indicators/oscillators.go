@@ -303,14 +303,7 @@ func ultimate(c *call) ([]Column, error) {
 			continue
 		}
 		pc := f.Close[i-1]
-		lo := f.Low[i]
-		if pc < lo {
-			lo = pc
-		}
-		hi := f.High[i]
-		if pc > hi {
-			hi = pc
-		}
+		lo, hi := min(f.Low[i], pc), max(f.High[i], pc) // NaN-propagating, branch-free
 		bp[i] = f.Close[i] - lo
 		tr[i] = hi - lo
 	}

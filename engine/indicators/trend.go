@@ -21,11 +21,17 @@ func adx(c *call) ([]Column, error) {
 			pdm[i], mdm[i] = nan, nan
 			continue
 		}
-		if up > dn && up > 0 {
-			pdm[i] = up
+		// +DM = up when up > dn (and > 0), −DM = dn when dn > up: select by
+		// the sign of up−dn without a data-dependent branch (ties: neither)
+		t := up - dn
+		sel := (math.Copysign(1, t) + 1) / 2
+		if t == 0 {
+			sel = 0.5
 		}
-		if dn > up && dn > 0 {
-			mdm[i] = dn
+		pdm[i] = sel * max(up, 0)
+		mdm[i] = (1 - sel) * max(dn, 0)
+		if t == 0 {
+			pdm[i], mdm[i] = 0, 0
 		}
 	}
 	trs := wilder(tr, p, tr)
@@ -227,12 +233,18 @@ func supertrend(c *call) ([]Column, error) {
 			onUpper = f.Close[i] <= fu
 			started = true
 		} else {
+			// textbook carry: the band only tightens, unless the previous
+			// close broke through it (rare, so that branch predicts well)
 			pc := f.Close[i-1]
-			if bu < fu || pc > fu {
+			if pc > fu {
 				fu = bu
+			} else {
+				fu = min(fu, bu)
 			}
-			if bl > fl || pc < fl {
+			if pc < fl {
 				fl = bl
+			} else {
+				fl = max(fl, bl)
 			}
 			if onUpper {
 				onUpper = f.Close[i] <= fu

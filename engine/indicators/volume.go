@@ -58,15 +58,20 @@ func mfi(c *call) ([]Column, error) {
 	prev := nan
 	for i := 0; i < size; i++ {
 		tp := (f.High[i] + f.Low[i] + f.Close[i]) / 3
-		switch {
-		case i == 0 || prev != prev || tp != tp:
+		if i == 0 || prev != prev || tp != tp {
 			pos[i], neg[i] = nan, nan
-		case tp > prev:
-			pos[i], neg[i] = tp*f.Volume[i], 0
-		case tp < prev:
-			pos[i], neg[i] = 0, tp*f.Volume[i]
-		default:
+			prev = tp
+			continue
+		}
+		// split the raw flow by the sign of the TP change without a
+		// data-dependent branch: up = 1 when TP rose, 0 when it fell
+		mf := tp * f.Volume[i]
+		d := tp - prev
+		up := (math.Copysign(1, d) + 1) / 2
+		if d == 0 { // unchanged TP counts on neither side
 			pos[i], neg[i] = 0, 0
+		} else {
+			pos[i], neg[i] = up*mf, (1-up)*mf
 		}
 		prev = tp
 	}
