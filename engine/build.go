@@ -787,9 +787,8 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	b.m.Meta["policy_sha"] = lin.PolicySHA
 	b.m.Meta["indicator_set_sha"] = lin.IndicatorSetSHA
 	b.m.Meta["indicator_set"] = lin.IndicatorSet
-	b.m.Meta["created_at"] = started.Format(time.RFC3339)
 
-	path, size, err := l.Matrices.Put(p.modelID, run.BuildID, b.m)
+	_, size, err := l.Matrices.Put(p.modelID, run.BuildID, b.m)
 	if err != nil {
 		return fail(fmt.Errorf("write matrix: %w", err))
 	}
@@ -827,7 +826,6 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	run.Metrics = map[string]any{"columns_count": res.ColumnsCount, "rows": b.m.Len(), "size_bytes": size,
 		"labels": res.Labels, "build_ms": fin.Sub(started).Milliseconds()}
 	run.Lineage = &lin
-	_ = path
 	if err := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); err != nil {
 		_ = l.Matrices.Delete(p.modelID, run.BuildID)
 		return BuildResult{}, fmt.Errorf("record build run: %w", err)
