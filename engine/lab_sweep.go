@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"sigmalab/engine/backtest"
@@ -349,6 +348,7 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 		r := done[i]
 		w.byIndex[r.Params.Index] = &r
 	}
+	w.start()
 	doneRes := make(map[int]sweep.Result, len(done))
 	for _, r := range done {
 		doneRes[r.Params.Index] = sweep.Result{Cell: cellAt(cells, r.Params.Index), Outcome: r.Metrics, Err: r.Error}
@@ -370,8 +370,10 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 			}
 		},
 	})
-	rec.EvalMS += time.Since(t0).Milliseconds()
-	if err := w.flush(); err != nil {
+	evalMS := time.Since(t0).Milliseconds()
+	err = w.close()
+	rec.EvalMS += evalMS
+	if err != nil {
 		return SweepResponse{}, errors.Join(err, l.failSweep(wctx, &rec, err))
 	}
 
@@ -513,45 +515,60 @@ const (
 	sweepFlushRows  = 2000
 )
 
-// sweepWriter batches finished cells into one transaction per flush.
+// sweepWriter batches finished cells into one transaction per flush. Batches
+// are written by one background goroutine, so evaluation never waits for a
+// disk sync; the first write error stops further writes and fails the sweep.
 type sweepWriter struct {
 	lab     *Lab
 	ctx     context.Context
-	rec     *SweepRecord
+	rec     *SweepRecord // owned by the writer goroutine until close returns
 	src     SweepSource
 	req     SweepRequest
 	now     func() time.Time
-	mu      sync.Mutex
 	pending []sweep.Result
 	last    time.Time
-	byIndex map[int]*SweepResult
-	err     error
+	byIndex map[int]*SweepResult // owned by the writer goroutine until close returns
+	batches chan []sweep.Result
+	done    chan struct{}
+	err     error // set by the writer goroutine; read after close
+}
+
+// start launches the writer goroutine.
+func (w *sweepWriter) start() {
+	w.batches = make(chan []sweep.Result, 64)
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		for b := range w.batches {
+			if w.err == nil {
+				w.err = w.write(b)
+			}
+		}
+	}()
 }
 
 // add is sweep.RunOptions.OnResult (called serially).
 func (w *sweepWriter) add(r sweep.Result) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.pending = append(w.pending, r)
 	if len(w.pending) >= sweepFlushRows || time.Since(w.last) >= sweepFlushEvery {
-		w.flushLocked()
+		w.batches <- w.pending
+		w.pending, w.last = nil, time.Now()
 	}
 }
 
-func (w *sweepWriter) flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.flushLocked()
+// close hands over the last batch, waits for every write and returns the
+// first error.
+func (w *sweepWriter) close() error {
+	if len(w.pending) > 0 {
+		w.batches <- w.pending
+		w.pending = nil
+	}
+	close(w.batches)
+	<-w.done
 	return w.err
 }
 
-func (w *sweepWriter) flushLocked() {
-	w.last = time.Now()
-	if len(w.pending) == 0 || w.err != nil {
-		return
-	}
-	batch := w.pending
-	w.pending = nil
+func (w *sweepWriter) write(batch []sweep.Result) error {
 	now := w.now()
 	rows := make([]SweepResult, len(batch))
 	var runIDs []int64
@@ -567,8 +584,7 @@ func (w *sweepWriter) flushLocked() {
 		}
 		ids, err := w.src.SaveRuns(w.ctx, runs)
 		if err != nil {
-			w.err = fmt.Errorf("save sweep runs: %w", err)
-			return
+			return fmt.Errorf("save sweep runs: %w", err)
 		}
 		runIDs = ids
 	}
@@ -586,8 +602,9 @@ func (w *sweepWriter) flushLocked() {
 	}
 	w.rec.Count = len(w.byIndex)
 	if err := w.lab.Sweeps.PutSweepResults(w.ctx, w.rec, rows); err != nil {
-		w.err = fmt.Errorf("store sweep results: %w", err)
+		return fmt.Errorf("store sweep results: %w", err)
 	}
+	return nil
 }
 
 // finishSweep ranks, stores ranks and the final status with every row in one

@@ -41,7 +41,7 @@ type sweepEnv struct {
 	lab *engine.Lab
 }
 
-func openSweepEnv(t *testing.T, dir string) *sweepEnv {
+func openSweepEnv(t testing.TB, dir string) *sweepEnv {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(dir, "sigmalab.db"))
 	if err != nil {
