@@ -163,23 +163,43 @@ func cci(c *call) ([]Column, error) {
 	}
 	m := rollMean(tp, n, n)
 	out := make([]float64, len(tp))
+	dense := !hasNaN(tp)
 	for i := range tp {
 		if m[i] != m[i] || i < n-1 {
 			out[i] = nan
 			continue
 		}
 		// Mean absolute deviation needs the current mean, so it is O(n) per
-		// row; n is a small period (20 by default).
+		// row (n is a small period, 20 by default). Four accumulators break
+		// the add-latency chain of the inner loop.
+		mi := m[i]
+		w := tp[i-n+1 : i+1]
 		var md float64
-		cnt := 0
-		for j := i - n + 1; j <= i; j++ {
-			if tp[j] == tp[j] {
-				md += math.Abs(tp[j] - m[i])
-				cnt++
+		cnt := n
+		if dense {
+			var a0, a1, a2, a3 float64
+			j := 0
+			for ; j+4 <= len(w); j += 4 {
+				a0 += math.Abs(w[j] - mi)
+				a1 += math.Abs(w[j+1] - mi)
+				a2 += math.Abs(w[j+2] - mi)
+				a3 += math.Abs(w[j+3] - mi)
+			}
+			for ; j < len(w); j++ {
+				a0 += math.Abs(w[j] - mi)
+			}
+			md = (a0 + a1) + (a2 + a3)
+		} else {
+			cnt = 0
+			for _, v := range w {
+				if v == v {
+					md += math.Abs(v - mi)
+					cnt++
+				}
 			}
 		}
 		md /= float64(cnt)
-		out[i] = safeDiv(tp[i]-m[i], 0.015*md)
+		out[i] = safeDiv(tp[i]-mi, 0.015*md)
 	}
 	return one("cci_"+itoa(n), out), nil
 }

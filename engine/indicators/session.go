@@ -346,25 +346,34 @@ func rsiLastHour(c *call) ([]Column, error) {
 	return one("rsi_last_hour_"+itoa(p), r), nil
 }
 
-// expandingZ is (x_t − mean)/std over the non-NaN values up to t (Welford),
-// NaN until minObs values.
+// expandingZ is (x_t − mean)/std over the non-NaN values up to t (sample
+// std), NaN until minObs values. Running sums are kept relative to the first
+// value, so no division sits on the loop-carried path.
 func expandingZ(x []float64, minObs int) []float64 {
 	out := make([]float64, len(x))
-	var m, s2 float64
+	var c, s, ss float64
 	k := 0
 	for i, v := range x {
 		if v == v {
+			if k == 0 {
+				c = v
+			}
 			k++
-			d := v - m
-			m += d / float64(k)
-			s2 += d * (v - m)
+			d := v - c
+			s += d
+			ss += d * d
 		}
 		if k < minObs || v != v || k < 2 {
 			out[i] = nan
 			continue
 		}
-		sd := math.Sqrt(s2 / float64(k-1))
-		out[i] = (v - m) / (sd + 1e-12)
+		fk := float64(k)
+		m := s / fk
+		vr := (ss - s*m) / (fk - 1)
+		if vr < 0 {
+			vr = 0
+		}
+		out[i] = (v - c - m) / (math.Sqrt(vr) + 1e-12)
 	}
 	return out
 }
