@@ -62,7 +62,7 @@ func (s *Server) SubmitJob(r *http.Request, kind string, params any) (any, error
 }
 
 func (s *Server) routesJobs() {
-	s.GET("/jobs", "list the caller's jobs (kind, status, limit, offset), newest first", s.listJobs)
+	s.GET("/jobs", "list the caller's jobs (kind, status, limit, offset, include_result), newest first", s.listJobs)
 	s.GET("/jobs/:id", "one job: status, progress 0..1, message, result", s.getJob)
 	s.POST("/jobs/:id/cancel", "cancel a queued or running job of the caller", s.cancelJob)
 	s.POST("/jobs/:id/retry", "re-queue a failed, cancelled or interrupted job of the caller", s.retryJob)
@@ -88,6 +88,9 @@ func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
 	q := NewQuery(r)
 	page := q.Page(20)
 	kind := q.String("kind", "")
+	// Results (a sweep's top runs, a backtest) can be large; a listing leaves
+	// them out unless asked, GET /jobs/{id} always has them.
+	withResult := q.Bool("include_result", false)
 	status := jobs.Status(q.String("status", ""))
 	if status != "" && !status.Valid() {
 		q.C.Fail("status", "must be one of queued|running|completed|failed|cancelled|interrupted", "enum")
@@ -102,6 +105,11 @@ func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
 	}
 	if rows == nil {
 		rows = []jobs.Job{}
+	}
+	if !withResult {
+		for i := range rows {
+			rows[i].Result = nil
+		}
 	}
 	return jobList{Rows: rows, PageInfo: page.Info(len(rows), total)}, nil
 }

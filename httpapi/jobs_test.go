@@ -73,7 +73,8 @@ func TestJobRoutes(t *testing.T) {
 
 	env.Run(t, []apitest.Scenario{
 		{Name: "list", URL: "/jobs?limit=1", Contains: []string{`"rows":[{"id":` + itoa(running), `"next_offset":1`, `"total":2`}},
-		{Name: "list by status", URL: "/jobs?status=completed", Contains: []string{`"total":1`}},
+		{Name: "list by status", URL: "/jobs?status=completed", Contains: []string{`"total":1`}, NotContains: []string{`"result"`}},
+		{Name: "list with results", URL: "/jobs?status=completed&include_result=true", Contains: []string{`"result":{"n":3}`}},
 		{Name: "bad status", URL: "/jobs?status=done", Status: 422, Contains: []string{`"loc":["query","status"]`}},
 		{Name: "bad id", URL: "/jobs/abc", Status: 422, Contains: []string{`"loc":["path","id"]`}},
 		{Name: "unknown id", URL: "/jobs/999", Status: 404, Contains: []string{`"code":"not_found"`}},
