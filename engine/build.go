@@ -949,6 +949,14 @@ func (l *Lab) ListBuildRuns(ctx context.Context, f BuildRunFilter, offset, limit
 	return l.BuildRuns.ListBuildRuns(ctx, f, offset, limit)
 }
 
+// GetBuildRun returns one build_runs row (ErrNotFound when absent).
+func (l *Lab) GetBuildRun(ctx context.Context, id int64) (BuildRun, error) {
+	if l.BuildRuns == nil {
+		return BuildRun{}, errs.NotFoundf("build run %d", id)
+	}
+	return l.BuildRuns.GetBuildRun(ctx, id)
+}
+
 // MatrixFile is one build of a model as listed by GET /matrices/{model_id}.
 type MatrixFile struct {
 	BuildID    string         `json:"build_id"`

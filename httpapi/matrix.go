@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ func (s *Server) routesMatrix() {
 	s.POST("/build_stock_matrix", "build an equity matrix for a ticker (optionally with a model's indicator set) (async:true → job)", s.buildStockMatrix)
 	s.POST("/preview_matrix", "build up to max_rows rows without storing and run the QA checks; ok = QA verdict", s.previewMatrix)
 	s.GET("/build_runs", "list matrix builds (pack_id, model_id, tag, status, start, end, limit, offset), newest first", s.listBuildRuns)
+	s.GET("/build_runs/:id", "one matrix build (params, metrics, lineage, status)", s.getBuildRun)
 	s.GET("/matrices/:model_id", "list a model's stored matrices, newest first (limit, offset)", s.listMatrices)
 	s.GET("/matrices/:model_id/:build_id", "download a stored matrix (format=parquet|csv|json)", s.getMatrix)
 }
@@ -109,6 +111,22 @@ func (s *Server) listBuildRuns(r *http.Request, _ httprouter.Params) (any, error
 		return nil, err
 	}
 	return buildRunList{Rows: rows, PageInfo: page.Info(len(rows), total)}, nil
+}
+
+type buildRunOne struct {
+	Run engine.BuildRun `json:"run"`
+}
+
+func (s *Server) getBuildRun(r *http.Request, p httprouter.Params) (any, error) {
+	id, err := strconv.ParseInt(p.ByName("id"), 10, 64)
+	if err != nil || id < 1 {
+		return nil, errs.Field("path", "id", "id must be an integer >= 1")
+	}
+	run, err := s.Lab.GetBuildRun(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return buildRunOne{Run: run}, nil
 }
 
 // parseTimeParam accepts RFC 3339 timestamps and YYYY-MM-DD dates (UTC midnight).
