@@ -571,51 +571,61 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 	if nv < 2 {
 		return split{}
 	}
+	// The scan runs for every bin of every feature of every node and dominates
+	// small trainings, so it works in quantised units: with gl = lg·sg and
+	// hl = lh·sh, every gain term is (sg²/sh)·lg²/(lh + λ/sh). The minimum child
+	// weight becomes a whole number of hessian quanta, candidates are compared
+	// by cross-multiplication, and only a new best pays for a division.
 	p := gr.p
-	lambda := p.RegLambda
-	mcw := max(p.MinChildWeight, minHess)
-	sg, sh := gr.sg, gr.sh
+	scale := gr.sg * gr.sg / gr.sh
+	lam := p.RegLambda / gr.sh
+	minQ := max(int64(math.Ceil(max(p.MinChildWeight, minHess)/gr.sh)), 1)
 	hs := (*histArr)(s.hist[f*histSlots:])
 	gq, hq := unpackGH(s.sum)
-	G, H := float64(gq)*sg, float64(hq)*sh
-	parent := G * G / (H + lambda)
+	G, H := float64(gq), float64(hq)
+	parent := G * G / (H + lam)
 	miss := hs[0]
+	mg, mh := unpackGH(miss)
 	hasMiss := miss != 0
-	best := split{gain: max(p.Gamma, minGain)}
-	var cum int64
-	eval := func(left int64, t int, defaultLeft bool) {
-		lg, lh := unpackGH(left)
-		gl, hl := float64(lg)*sg, float64(lh)*sh
-		hr := H - hl
-		if hl < mcw || hr < mcw {
-			return
-		}
-		gr := G - gl
-		// gain = num/den − parent. This loop runs for every bin of every
-		// feature of every node and dominates small trainings, so candidates
-		// are compared by cross-multiplication (num > (best+parent)·den, den > 0)
-		// and the division is only done for a new best.
-		dl, dr := hl+lambda, hr+lambda
+	bestGain := max(p.Gamma, minGain) / scale
+	best := split{}
+	eval := func(lg, lh int64, t int, defaultLeft bool) {
+		gl, hl := float64(lg), float64(lh)
+		gr, hr := G-gl, H-hl
+		dl, dr := hl+lam, hr+lam
 		num, den := gl*gl*dr+gr*gr*dl, dl*dr
-		if num > (best.gain+parent)*den {
-			if gain := num/den - parent; gain > best.gain {
-				best = split{ok: true, feature: f, bin: t, defaultLeft: defaultLeft, gain: gain, left: left}
+		if num > (bestGain+parent)*den {
+			if gain := num/den - parent; gain > bestGain {
+				bestGain = gain
+				best = split{ok: true, feature: f, bin: t, defaultLeft: defaultLeft, left: packGH(lg, lh)}
 			}
 		}
 	}
+	var cum int64
 	for t := 1; t < nv; t++ {
-		if hs[t] == 0 {
-			// An empty bin (common in small nodes) moves no rows: the split
-			// equals the previous one, which wins ties, so skip it.
+		v := hs[t]
+		if v == 0 {
+			// An empty bin moves no rows: the split equals the previous one,
+			// which wins ties.
 			continue
 		}
-		cum += hs[t]
-		eval(cum, t, false) // missing rows right
-		if hasMiss {
-			eval(cum+miss, t, true)
+		cum += v
+		lg, lh := unpackGH(cum)
+		if hq-lh < minQ {
+			break // the right child only gets lighter from here (also with missing rows left)
+		}
+		if lh >= minQ {
+			eval(lg, lh, t, false) // missing rows right
+		}
+		if hasMiss && lh+mh >= minQ && hq-lh-mh >= minQ {
+			eval(lg+mg, lh+mh, t, true)
 		}
 	}
-	if best.ok && !hasMiss {
+	if !best.ok {
+		return best
+	}
+	best.gain = bestGain * scale
+	if !hasMiss {
 		// No missing values reached this node: send future NaNs to the side that
 		// saw more (hessian-weighted) rows.
 		_, lh := unpackGH(best.left)
