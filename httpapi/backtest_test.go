@@ -95,3 +95,15 @@ func TestBacktestPipeline(t *testing.T) {
 		t.Fatalf("async: %d %v", code, acc)
 	}
 }
+
+// TestLeaderboardBodyIsJSON: the hand-assembled page is valid JSON with the
+// envelope and paging keys.
+func TestLeaderboardBodyIsJSON(t *testing.T) {
+	env := apitest.New(t)
+	for _, url := range []string{"/leaderboard", "/leaderboard?tag=x&order_by=created_at&limit=3"} {
+		code, out := env.JSON("GET", url, nil)
+		if code != 200 || out["ok"] != true || out["rows"] == nil || out["limit"] == nil || out["order_by"] == nil {
+			t.Fatalf("%s: %d %v", url, code, out)
+		}
+	}
+}

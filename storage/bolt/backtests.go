@@ -232,6 +232,21 @@ func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery
 	total := 0
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
+		// A filter whose scope holds every run (e.g. the only pack) filters
+		// nothing: drop it, so such queries stay single-scope range reads.
+		all := ParseU64(ct.Get(countKey("*")))
+		if len(scopes) > 1 {
+			kept := scopes[:0:0]
+			for _, sc := range scopes {
+				if ParseU64(ct.Get(countKey(sc))) < all {
+					kept = append(kept, sc)
+				}
+			}
+			if len(kept) == 0 {
+				kept = []string{"*"}
+			}
+			scopes = kept
+		}
 		// Walk the smallest scope.
 		scope, best := scopes[0], ParseU64(ct.Get(countKey(scopes[0])))
 		for _, sc := range scopes[1:] {
