@@ -111,7 +111,7 @@ const minParallelWork = 1 << 15
 // index, about twice the per-row speed of a gathered pass) whenever the tree's
 // rows are at least half of the Dataset: rows outside the tree then carry a
 // zero quantised gradient and add nothing.
-func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
+func (gr *grower) grow(gh []gradPair, peak gradPair, identity bool) *Tree {
 	p := gr.p
 	t := &Tree{}
 	gr.leaves = gr.leaves[:0]
@@ -122,7 +122,7 @@ func (gr *grower) grow(gh []gradPair, identity bool) *Tree {
 		clear(gr.qgh)
 	}
 	root := &nodeState{node: t.addNode(), start: 0, end: n}
-	root.sum = gr.quantize(gh)
+	root.sum = gr.quantize(gh, peak)
 	leafWise := p.NumLeaves > 0
 	canSplit := func(depth int) bool { return p.MaxDepth == 0 || depth < p.MaxDepth }
 	if canSplit(0) {
@@ -321,26 +321,17 @@ func (gr *grower) partition(nodes, kids []*nodeState) {
 	})
 }
 
-// quantize fills gr.qgh for the rows in gr.idx and returns their packed sum.
+// quantize fills gr.qgh for the rows in gr.idx and returns their packed sum;
+// peak holds the largest |g| and h over those rows.
 // Levels: with n rows, |Σg| ≤ n·Lg must fit 31 bits and Σh ≤ n·Lh 32 bits, so
 // Lg = ⌊(2³¹−1)/n⌋ and Lh = ⌊(2³²−1)/n⌋ (capped at 2¹⁵ and 2¹⁶); 800k rows
 // still get ±2684 and 5368 levels. Rounding is stochastic (unbiased), driven
 // by a hash of (tree, row) so it does not depend on scheduling.
-func (gr *grower) quantize(gh []gradPair) int64 {
+func (gr *grower) quantize(gh []gradPair, peak gradPair) int64 {
 	idx := gr.idx
 	n := len(idx)
 	nc := (n + sumChunk - 1) / sumChunk
-	maxG := make([]float32, nc)
-	maxH := make([]float32, nc)
-	chunkFor(n, sumChunk, gr.workers, func(lo, hi int) {
-		var mg, mh float32
-		for _, r := range idx[lo:hi] {
-			mg = max(mg, abs32(gh[r].g))
-			mh = max(mh, gh[r].h)
-		}
-		maxG[lo/sumChunk], maxH[lo/sumChunk] = mg, mh
-	})
-	mg, mh := slices.Max(maxG), slices.Max(maxH)
+	mg, mh := peak.g, peak.h
 	lg := float64(min(int64(1)<<15, (int64(1)<<31-1)/int64(n)))
 	lh := float64(min(int64(1)<<16, (int64(1)<<32-1)/int64(n)))
 	gr.sg, gr.sh = 1, 1

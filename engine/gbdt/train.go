@@ -221,7 +221,7 @@ func (b *booster) run(counts []float64) *Model {
 			}
 		}
 		identity := b.identity && p.Subsample >= 1
-		b.gradients(score, gh, bag, workers)
+		peaks := b.gradients(score, gh, bag, workers)
 		for k := range K {
 			// Feature sampling per tree (partial Fisher–Yates, then sorted so
 			// the split search order is fixed).
@@ -237,7 +237,7 @@ func (b *booster) run(counts []float64) *Model {
 
 			gr.idx = append(gr.idx[:0], bag...)
 			gr.salt = rng.Uint64()
-			t := gr.grow(gh[k], identity)
+			t := gr.grow(gh[k], peaks[k], identity)
 			gr.updateScores(t, score[k])
 			sc := score[k]
 			chunkFor(len(oob), gradChunk, workers, func(lo, hi int) {
@@ -275,13 +275,19 @@ func (b *booster) run(counts []float64) *Model {
 	return m
 }
 
-// gradients fills gh[k][r] for the bag rows from the current margins.
-func (b *booster) gradients(score [][]float64, gh [][]gradPair, bag []int32, workers int) {
+// gradients fills gh[k][r] for the bag rows from the current margins and
+// returns each class's largest |g| and h over them (the quantisation ranges;
+// a max does not depend on the chunk order).
+func (b *booster) gradients(score [][]float64, gh [][]gradPair, bag []int32, workers int) []gradPair {
 	K := len(score)
 	y, w := b.y, b.w
+	nc := (len(bag) + gradChunk - 1) / gradChunk
+	peaks := make([]gradPair, nc*K) // per chunk and class: max |g|, max h
 	chunkFor(len(bag), gradChunk, workers, func(lo, hi int) {
+		pk := peaks[lo/gradChunk*K : lo/gradChunk*K+K]
 		if K == 1 {
 			sc, g := score[0], gh[0]
+			var mg, mh float32
 			for _, r := range bag[lo:hi] {
 				pr := sigmoid(sc[r])
 				gv, hv := pr, pr*(1-pr)
@@ -291,8 +297,11 @@ func (b *booster) gradients(score [][]float64, gh [][]gradPair, bag []int32, wor
 				if w != nil {
 					gv, hv = gv*w[r], hv*w[r]
 				}
-				g[r] = gradPair{float32(gv), float32(max(hv, 1e-16))}
+				v := gradPair{float32(gv), float32(max(hv, 1e-16))}
+				g[r] = v
+				mg, mh = max(mg, abs32(v.g)), max(mh, v.h)
 			}
+			pk[0] = gradPair{mg, mh}
 			return
 		}
 		// Softmax with the diagonal hessian scaled by K/(K-1) (Friedman's
@@ -320,10 +329,20 @@ func (b *booster) gradients(score [][]float64, gh [][]gradPair, bag []int32, wor
 					gv = q - 1
 				}
 				hv := max(scale*q*(1-q), 1e-16)
-				gh[k][r] = gradPair{float32(gv * wr), float32(hv * wr)}
+				v := gradPair{float32(gv * wr), float32(hv * wr)}
+				gh[k][r] = v
+				pk[k] = gradPair{max(pk[k].g, abs32(v.g)), max(pk[k].h, v.h)}
 			}
 		}
 	})
+	out := make([]gradPair, K)
+	for c := 0; c < nc; c++ {
+		for k := range K {
+			p := peaks[c*K+k]
+			out[k] = gradPair{max(out[k].g, p.g), max(out[k].h, p.h)}
+		}
+	}
+	return out
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
