@@ -170,3 +170,26 @@ func BenchmarkLeaderboard100k(b *testing.B) {
 		}
 	}
 }
+
+// TestLeaderboardRedundantFilter: a filter that every run matches is dropped
+// from the walk without changing the answer.
+func TestLeaderboardRedundantFilter(t *testing.T) {
+	store := openTestDB(t).Backtests()
+	var ws []engine.BacktestWrite
+	for i := 0; i < 9; i++ {
+		s := float64(i)
+		ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "only", ModelID: fmt.Sprintf("m%d", i%3),
+			Tag: []string{"a", "b", "c"}[i%3], BestSharpeHourly: &s}})
+	}
+	if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
+		t.Fatal(err)
+	}
+	rows, total, err := store.Leaderboard(context.Background(), engine.LeaderboardQuery{PackID: "only", Tag: "b", Limit: 2})
+	if err != nil || total != 3 || len(rows) != 2 || *rows[0].BestSharpeHourly != 7 || *rows[1].BestSharpeHourly != 4 {
+		t.Fatalf("%d %v %+v", total, err, rows)
+	}
+	_, total, _ = store.Leaderboard(context.Background(), engine.LeaderboardQuery{PackID: "only", Tag: "b", ModelID: "m0"})
+	if total != 0 {
+		t.Fatalf("m0 has no tag b: total %d", total)
+	}
+}
