@@ -16,7 +16,7 @@
 //	build_runs           be(id) → build run (ids from NextSequence, so keys sort by creation)
 //	training_runs        be(id) → training run
 //	backtest_runs        be(id) → backtest run; nested bucket "folds": be(run_id)|be(fold) → fold
-//	sweeps               be(id) → sweep; nested bucket "results": be(sweep_id)|be(rank) → result row
+//	sweeps               be(id) → sweep; nested bucket "results": be(sweep_id)|be(cell index+1) → result row (rank inside)
 //	artifacts            kind|artifact_id → artifact {path, sha256, size, …}
 //	signals              date|hour|model_id|ticker → signal (the upsert key)
 //	option_signals       date|hour|model_id|ticker|occ → option overlay row
