@@ -1,6 +1,9 @@
 package indicators
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // This file holds the O(n) building blocks every indicator uses. They skip
 // NaN inputs the way rolling/ewm statistics conventionally do and write into
@@ -470,6 +473,13 @@ func gilWermanMin(x []float64, n int, back, out []float64) {
 // Gil-Werman pass tracks both extremes (two independent compare chains per
 // row instead of two passes).
 func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
+	mx, mn = make([]float64, len(hi)), make([]float64, len(hi))
+	rollMaxMinTo(hi, lo, n, minP, mx, mn)
+	return mx, mn
+}
+
+// rollMaxMinTo is rollMaxMin writing into caller buffers (len(hi) each).
+func rollMaxMinTo(hi, lo []float64, n, minP int, mx, mn []float64) {
 	size := len(hi)
 	lead := 0
 	for lead < size && hi[lead] != hi[lead] {
@@ -482,12 +492,13 @@ func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
 		}
 	}
 	if !dense {
-		return rollMax(hi, n, minP), rollMin(lo, n, minP)
+		rollExtreme(hi, n, minP, true, mx)
+		rollExtreme(lo, n, minP, false, mn)
+		return
 	}
 	if minP < 1 {
 		minP = 1
 	}
-	mx, mn = make([]float64, size), make([]float64, size)
 	h, l := hi[lead:], lo[lead:]
 	backH, backL := make([]float64, n), make([]float64, n)
 	oh, ol := mx[lead:], mn[lead:]
@@ -512,7 +523,21 @@ func rollMaxMin(hi, lo []float64, n, minP int) (mx, mn []float64) {
 	for i := 0; i < lead+minP-1 && i < size; i++ {
 		mx[i], mn[i] = nan, nan
 	}
-	return mx, mn
+}
+
+// scratch recycles full-length temporaries (never outputs): a million-row
+// pass then neither zeroes nor faults in fresh pages for its intermediates.
+// Buffers come back with stale contents; every user overwrites all of them.
+var scratch = sync.Pool{New: func() any { return new([]float64) }}
+
+// tmp returns a scratch buffer of n elements and its release function.
+func tmp(n int) ([]float64, func()) {
+	p := scratch.Get().(*[]float64)
+	if cap(*p) < n {
+		*p = make([]float64, n)
+	}
+	*p = (*p)[:n]
+	return *p, func() { scratch.Put(p) }
 }
 
 func rollMax(x []float64, n, minP int) []float64 { return rollExtreme(x, n, minP, true, nil) }
@@ -527,8 +552,10 @@ func half(n int) int {
 }
 
 // pct is x_t/x_{t−k} − 1 (NaN for the first k rows and around NaN inputs).
-func pct(x []float64, k int) []float64 {
-	out := make([]float64, len(x))
+func pct(x []float64, k int) []float64 { return pctTo(x, k, make([]float64, len(x))) }
+
+// pctTo is pct writing into out.
+func pctTo(x []float64, k int, out []float64) []float64 {
 	for i := range x {
 		if i < k {
 			out[i] = nan

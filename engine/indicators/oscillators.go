@@ -99,8 +99,12 @@ func stochRSI(c *call) ([]Column, error) {
 	}
 	r := rsiCore(p, c.int("rsi_period"))
 	sp := c.int("stoch_period")
-	hi, lo := rollMaxMin(r, r, sp, sp)
-	s := make([]float64, len(r))
+	hi, doneH := tmp(len(r))
+	defer doneH()
+	lo, doneL := tmp(len(r))
+	defer doneL()
+	rollMaxMinTo(r, r, sp, sp, hi, lo)
+	s := hi // each row reads hi[i] before overwriting it
 	for i := range r {
 		rg := hi[i] - lo[i]
 		switch {
@@ -123,7 +127,10 @@ func stochRSI(c *call) ([]Column, error) {
 
 // stochCore is 100·(C−MIN L)/(MAX H−MIN L) over n rows (0 when the range is 0).
 func stochCore(h, l, cl []float64, n int, williams bool) []float64 {
-	hi, lo := rollMaxMin(h, l, n, n)
+	hi := make([]float64, len(h))
+	lo, done := tmp(len(h))
+	defer done()
+	rollMaxMinTo(h, l, n, n, hi, lo)
 	out := hi
 	for i := range out {
 		rg := hi[i] - lo[i]
@@ -157,11 +164,14 @@ func williamsR(c *call) ([]Column, error) {
 func cci(c *call) ([]Column, error) {
 	n := c.int("period")
 	f := c.f
-	tp := make([]float64, c.n())
+	tp, doneTP := tmp(c.n())
+	defer doneTP()
 	for i := range tp {
 		tp[i] = (f.High[i] + f.Low[i] + f.Close[i]) / 3
 	}
-	m := rollMean(tp, n, n)
+	m, doneM := tmp(c.n())
+	defer doneM()
+	rollMoments(tp, n, n, nil, m, nil)
 	out := make([]float64, len(tp))
 	dense := !hasNaN(tp)
 	for i := range tp {
@@ -207,11 +217,16 @@ func cci(c *call) ([]Column, error) {
 func fisher(c *call) ([]Column, error) {
 	n := c.int("period")
 	f := c.f
-	hl := make([]float64, c.n())
+	hl, doneHL := tmp(c.n())
+	defer doneHL()
 	for i := range hl {
 		hl[i] = (f.High[i] + f.Low[i]) / 2
 	}
-	hi, lo := rollMaxMin(hl, hl, n, n)
+	hi, doneH := tmp(c.n())
+	defer doneH()
+	lo, doneL := tmp(c.n())
+	defer doneL()
+	rollMaxMinTo(hl, hl, n, n, hi, lo)
 	out := make([]float64, len(hl))
 	v, fish := 0.0, 0.0
 	started := false

@@ -382,11 +382,15 @@ func momentumScore(c *call) ([]Column, error) {
 	wh, wd := c.float("w_hourly"), c.float("w_daily")
 	m1 := c.f.Col("close_mom_1")
 	if m1 == nil {
-		m1 = pct(c.f.Close, 1)
+		buf, done := tmp(c.n())
+		defer done()
+		m1 = pctTo(c.f.Close, 1, buf)
 	}
 	m3 := c.f.Col("close_mom_3")
 	if m3 == nil {
-		m3 = pct(c.f.Close, 3)
+		buf, done := tmp(c.n())
+		defer done()
+		m3 = pctTo(c.f.Close, 3, buf)
 	}
 	z1, z3 := expandingZ(m1, 20), expandingZ(m3, 20)
 	rd := c.f.Col("rsi_14_d")

@@ -28,7 +28,9 @@ func bollinger(c *call) ([]Column, error) {
 
 // retStd is STD_{w,w} of one-bar returns of p.
 func retStd(p []float64, w int) []float64 {
-	return rollStd(pct(p, 1), w, w)
+	r, done := tmp(len(p))
+	defer done()
+	return rollStd(pctTo(p, 1, r), w, w)
 }
 
 func rollingStd(c *call) ([]Column, error) {
