@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"testing"
+
+	"sigmalab/engine/backtest"
+)
+
+func TestExecutionParams(t *testing.T) {
+	p, br := ExecutionParams(nil)
+	if p.SlippageBps != 1 || p.ConfCap != 1 || p.MomentumColumn != "momentum_score_total" || br != nil {
+		t.Fatalf("defaults: %+v %v", p, br)
+	}
+	pol := map[string]any{"execution": map[string]any{"slippage_bps": 2.5, "size_by_conf": true, "conf_cap": 0.6,
+		"momentum_gate": true, "momentum_min": 0.1, "brackets": map[string]any{"atr_mult_stop": 1.2, "entry_mode": "next_bar"}}}
+	p, br = ExecutionParams(pol)
+	if p.SlippageBps != 2.5 || !p.SizeByConf || p.ConfCap != 0.6 || !p.MomentumGate || p.MomentumMin != 0.1 {
+		t.Fatalf("%+v", p)
+	}
+	if br == nil || br.AtrMultStop != 1.2 || br.AtrMultTarget != 3 || br.TimeStopMinutes != 120 || br.EntryMode != backtest.EntryNextBar {
+		t.Fatalf("brackets %+v", br)
+	}
+	// Wrapped policies and disabled brackets.
+	_, br = ExecutionParams(map[string]any{"policy": map[string]any{"execution": map[string]any{"brackets": map[string]any{"enabled": false}}}})
+	if br != nil {
+		t.Fatalf("disabled brackets still run parity: %+v", br)
+	}
+}
+
+func TestRiskGate(t *testing.T) {
+	g := riskGate(backtest.Metrics{Trades: 10, SharpeHourly: 0.1, MaxDD: -0.05, Exposure: 0.3}, nil)
+	if !g.Pass || len(g.Reasons) != 0 {
+		t.Fatalf("%+v", g)
+	}
+	pol := map[string]any{"risk": map[string]any{"max_drawdown": 0.04, "max_exposure": 0.2}}
+	g = riskGate(backtest.Metrics{Trades: 0, SharpeHourly: 0, MaxDD: -0.05, Exposure: 0.3}, pol)
+	if g.Pass || len(g.Reasons) != 4 {
+		t.Fatalf("%+v", g)
+	}
+}
+
+func TestBacktestRequestNormalize(t *testing.T) {
+	r, err := BacktestRequest{ModelID: "m"}.Normalize()
+	if err != nil || r.PackID != DefaultBacktestPack || r.Splits != 5 || r.CV != "walk_forward" || *r.Calibration != "sigmoid" || !*r.Save {
+		t.Fatalf("%+v %v", r, err)
+	}
+	bad := []BacktestRequest{{}, {ModelID: "M/x"}, {ModelID: "m", Splits: 1, CV: "kfold"}, {ModelID: "m", Embargo: 1},
+		{ModelID: "m", TrainHours: []int{24}}, {ModelID: "m", Thresholds: []float64{2}}, {ModelID: "m", PerHourSelectBy: "x"}}
+	for _, b := range bad {
+		if _, err := b.Normalize(); err == nil {
+			t.Errorf("%+v accepted", b)
+		}
+	}
+}
