@@ -580,8 +580,10 @@ func diff(x []float64, k int) []float64 {
 }
 
 // trueRange is max(H−L, |H−C₋₁|, |L−C₋₁|) with TR₀ = H₀−L₀ (NaN terms skipped).
-func trueRange(h, l, c []float64) []float64 {
-	out := make([]float64, len(h))
+func trueRange(h, l, c []float64) []float64 { return trueRangeTo(h, l, c, make([]float64, len(h))) }
+
+// trueRangeTo is trueRange writing into out.
+func trueRangeTo(h, l, c, out []float64) []float64 {
 	for i := range h {
 		tr := h[i] - l[i]
 		if i > 0 && c[i-1] == c[i-1] && tr == tr {

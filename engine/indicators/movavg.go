@@ -33,7 +33,9 @@ func emaSlope(c *call) ([]Column, error) {
 		if err != nil {
 			return nil, err
 		}
-		e = ema(p, w, nil)
+		buf, done := tmp(len(p))
+		defer done()
+		e = ema(p, w, buf)
 	}
 	return one("ema"+itoa(w)+"_slope"+itoa(per)+"h", diff(e, per)), nil
 }
@@ -44,7 +46,9 @@ func distToEMA(c *call) ([]Column, error) {
 		return nil, err
 	}
 	w := c.int("window")
-	e := ema(p, w, nil)
+	e, done := tmp(len(p))
+	defer done()
+	ema(p, w, e)
 	byPrice := c.str("normalize") == "price"
 	out := make([]float64, len(p))
 	for i := range p {
@@ -67,7 +71,9 @@ func qstick(c *call) ([]Column, error) {
 }
 
 func elderRay(c *call) ([]Column, error) {
-	e := ema(c.f.Close, c.int("period"), nil)
+	e, done := tmp(c.n())
+	defer done()
+	ema(c.f.Close, c.int("period"), e)
 	bull := make([]float64, len(e))
 	bear := make([]float64, len(e))
 	for i := range e {

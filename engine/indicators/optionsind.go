@@ -369,7 +369,7 @@ func (o *optCtx) spotAt(dayIdx int, t int64) float64 {
 		if o.asOf(i) > t {
 			break
 		}
-		if o.ds.idx[i] == dayIdx || o.c.f.TS[i] >= o.ds.list[dayIdx].Start-5*dayMs {
+		if int(o.ds.idx[i]) == dayIdx || o.c.f.TS[i] >= o.ds.list[dayIdx].Start-5*dayMs {
 			s = o.c.f.Close[i]
 		}
 	}

@@ -32,19 +32,19 @@ func (d etDay) date() string {
 // order and the current day is cached, so the cost is one zone lookup per day,
 // not per row.
 type days struct {
-	idx  []int   // row → index into list
+	idx  []int32 // row → index into list
 	list []etDay // distinct days in first-seen order
 }
 
 func splitDays(ts []int64, loc *time.Location) days {
-	out := days{idx: make([]int, len(ts))}
+	out := days{idx: make([]int32, len(ts))}
 	z := zoneCache{loc: loc}
 	cur := -1
 	for i, t := range ts {
 		if cur >= 0 {
 			d := &out.list[cur]
 			if t >= d.Start && t < d.End {
-				out.idx[i] = cur
+				out.idx[i] = int32(cur)
 				continue
 			}
 			// unsorted input: look back a few days
@@ -56,13 +56,13 @@ func splitDays(ts []int64, loc *time.Location) days {
 				}
 			}
 			if found {
-				out.idx[i] = cur
+				out.idx[i] = int32(cur)
 				continue
 			}
 		}
 		out.list = append(out.list, z.day(t))
 		cur = len(out.list) - 1
-		out.idx[i] = cur
+		out.idx[i] = int32(cur)
 	}
 	return out
 }

@@ -214,7 +214,9 @@ func supertrend(c *call) ([]Column, error) {
 	p, m := c.int("period"), c.float("multiplier")
 	f := c.f
 	n := c.n()
-	atrv := rollMean(trueRange(f.High, f.Low, f.Close), p, half(p))
+	tr, done := tmp(n)
+	defer done()
+	atrv := rollMean(trueRangeTo(f.High, f.Low, f.Close, tr), p, half(p))
 	line := make([]float64, n)
 	dir := make([]float64, n)
 	var fu, fl float64

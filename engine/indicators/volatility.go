@@ -65,7 +65,9 @@ func donchian(c *call) ([]Column, error) {
 func keltner(c *call) ([]Column, error) {
 	w, m := c.int("window"), c.float("multiplier")
 	mid := ema(c.f.Close, w, nil)
-	tr := trueRange(c.f.High, c.f.Low, c.f.Close)
+	tr, done := tmp(c.n())
+	defer done()
+	trueRangeTo(c.f.High, c.f.Low, c.f.Close, tr)
 	return keltnerOut(w, m, mid, rollMean(tr, w, half(w))), nil
 }
 
