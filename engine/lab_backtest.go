@@ -62,9 +62,6 @@ type BacktestRequest struct {
 	Async             bool           `json:"async,omitempty"`
 }
 
-// DefaultBacktestPack is the predecessor's default pack_id.
-const DefaultBacktestPack = "zerosigma"
-
 // Normalize fills defaults and validates the fields that do not need the
 // model; errors are 422 validations naming body fields.
 func (r BacktestRequest) Normalize() (BacktestRequest, error) {
@@ -75,9 +72,10 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	} else if !ValidID(r.ModelID) {
 		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
-	if r.PackID == "" {
-		r.PackID = DefaultBacktestPack
-	} else if !ValidID(r.PackID) {
+	// No pack default: model ids are unique across packs, so the model's own
+	// pack is used (the predecessor's "zerosigma" default would make every
+	// other pack's model a 404).
+	if r.PackID != "" && !ValidID(r.PackID) {
 		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
 	if r.BuildID != "" && r.BuildID != "latest" && !ValidID(r.BuildID) {

@@ -41,7 +41,7 @@ func TestRiskGate(t *testing.T) {
 
 func TestBacktestRequestNormalize(t *testing.T) {
 	r, err := BacktestRequest{ModelID: "m"}.Normalize()
-	if err != nil || r.PackID != DefaultBacktestPack || r.Splits != 5 || r.CV != "walk_forward" || *r.Calibration != "sigmoid" || !*r.Save {
+	if err != nil || r.PackID != "" || r.Splits != 5 || r.CV != "walk_forward" || *r.Calibration != "sigmoid" || !*r.Save {
 		t.Fatalf("%+v %v", r, err)
 	}
 	bad := []BacktestRequest{{}, {ModelID: "M/x"}, {ModelID: "m", Splits: 1, CV: "kfold"}, {ModelID: "m", Embargo: 1},

@@ -26,7 +26,7 @@ func TestBacktestPipeline(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("build: %d %v", code, out)
 	}
-	body := map[string]any{"model_id": model, "pack_id": "momentumsigma", "splits": 3, "thresholds": "0.4,0.5,0.6",
+	body := map[string]any{"model_id": model, "splits": 3, "thresholds": "0.4,0.5,0.6",
 		"hyperparams": map[string]any{"n_estimators": 25, "max_depth": 3}, "tag": "t1", "risk_profile": "Balanced"}
 	code, out = env.JSON("POST", "/backtest", body)
 	if code != 200 {
@@ -81,6 +81,7 @@ func TestBacktestPipeline(t *testing.T) {
 		{Name: "bad select", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "per_hour_select_by": "x"}, Status: 422},
 		{Name: "no model id", Method: "POST", URL: "/backtest", Body: map[string]any{}, Status: 422, Contains: []string{"model_id"}},
 		{Name: "unknown model", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": "nope"}, Status: 404},
+		{Name: "wrong pack", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "pack_id": "zerosigma"}, Status: 404},
 		{Name: "brackets default", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m"},
 			Contains: []string{`"recommended":{"atr_mult_stop":0.8,"atr_mult_target":1.6,"rr_implied":2,"time_stop_minutes":120}`}},
 		{Name: "brackets bad grid", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m", "k_stop_grid": "0,1"}, Status: 422},
