@@ -1,7 +1,7 @@
 // Command sigmalab is the Sigma Lab appliance: one binary that serves the research
 // API and runs the engine from the command line.
 //
-//	sigmalab serve [--data DIR] [--addr HOST:PORT] [--demo=true]
+//	sigmalab serve [--data DIR] [--addr HOST:PORT] [--demo=true] [--demo-range START:END[:OPTIONS_FROM]]
 //	sigmalab version
 package main
 
@@ -17,11 +17,13 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // sessions are computed in America/New_York on any host
 
 	"sigmalab/app"
+	"sigmalab/engine/market"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=…".
@@ -104,6 +106,10 @@ type serveFlags struct {
 	addr     string
 	demo     bool
 	logLevel string
+	// demoRange narrows the seeded demo market, "START:END[:OPTIONS_FROM]" (session
+	// dates); empty seeds the default two years. Small ranges seed in a second or
+	// two, which is what end-to-end tests and quick trials want.
+	demoRange string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
@@ -114,13 +120,53 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", envOr("SIGMA_ADDR", "127.0.0.1:8001"), "listen address (env SIGMA_ADDR)")
 	fs.BoolVar(&f.demo, "demo", true, "seed the demo market on an empty data dir")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SIGMA_LOG_LEVEL", "info"), "debug|info|warn|error")
+	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
+		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
+			market.DemoStart+":"+market.DemoEnd+":"+market.DemoOptionsFrom+")")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve: unexpected arguments %v", fs.Args())
 	}
+	if _, err := demoMarket(f.demoRange); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// demoMarket turns a --demo-range value into the demo market to seed (nil: the
+// default one). OPTIONS_FROM defaults to the later of the default options start
+// and START, so a short range still has 0DTE option data.
+func demoMarket(spec string) (*market.DemoConfig, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, fmt.Errorf("serve: --demo-range %q: want START:END[:OPTIONS_FROM]", spec)
+	}
+	for _, p := range parts {
+		if _, err := time.Parse(time.DateOnly, p); err != nil {
+			return nil, fmt.Errorf("serve: --demo-range %q: %q is not a YYYY-MM-DD date", spec, p)
+		}
+	}
+	start, end := parts[0], parts[1]
+	if end < start {
+		return nil, fmt.Errorf("serve: --demo-range %q: END before START", spec)
+	}
+	opts := max(market.DemoOptionsFrom, start)
+	if opts > end {
+		opts = start // a range before the default options start still gets options
+	}
+	if len(parts) == 3 {
+		if opts = parts[2]; opts < start || opts > end {
+			return nil, fmt.Errorf("serve: --demo-range %q: OPTIONS_FROM outside START..END", spec)
+		}
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = start, end, opts
+	return &cfg, nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -153,7 +199,11 @@ func cmdServe(args []string, _, stderr io.Writer) int {
 // serve runs until ctx is cancelled, then drains requests and closes storage.
 func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	started := time.Now()
-	a, err := app.Open(app.Config{DataDir: f.data, Demo: f.demo, Version: version, Log: log})
+	dm, err := demoMarket(f.demoRange)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(app.Config{DataDir: f.data, Demo: f.demo, DemoMarket: dm, Version: version, Log: log})
 	if err != nil {
 		return err
 	}

@@ -43,3 +43,27 @@ func TestServeFlagPrecedence(t *testing.T) {
 		t.Fatal("stray argument accepted")
 	}
 }
+
+func TestDemoRangeFlag(t *testing.T) {
+	var errb bytes.Buffer
+	for _, bad := range []string{"2024-01-02", "2024-13-01:2024-12-31", "2024-06-01:2024-01-02", "2024-01-02:2024-06-28:2024-07-01", "a:b:c:d"} {
+		if _, err := parseServe([]string{"--demo-range", bad}, &errb); err == nil {
+			t.Errorf("--demo-range %q accepted", bad)
+		}
+	}
+	cases := []struct{ spec, start, end, opts string }{
+		{"2024-09-03:2024-12-31", "2024-09-03", "2024-12-31", "2024-10-01"},
+		{"2024-11-01:2024-12-31", "2024-11-01", "2024-12-31", "2024-11-01"},
+		{"2023-01-03:2023-03-31", "2023-01-03", "2023-03-31", "2023-01-03"},
+		{"2024-01-02:2024-06-28:2024-05-01", "2024-01-02", "2024-06-28", "2024-05-01"},
+	}
+	for _, c := range cases {
+		cfg, err := demoMarket(c.spec)
+		if err != nil || cfg == nil || cfg.Start != c.start || cfg.End != c.end || cfg.OptionsFrom != c.opts {
+			t.Errorf("%s: %+v %v", c.spec, cfg, err)
+		}
+	}
+	if cfg, err := demoMarket(""); cfg != nil || err != nil {
+		t.Errorf("empty range: %v %v", cfg, err)
+	}
+}
