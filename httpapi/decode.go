@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,7 +60,39 @@ func DecodeJSONBytes(data []byte, dst any) error {
 	if errors.As(err, &fe) {
 		return &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"body", fe.Field}, Msg: fe.Msg, Type: "value_error"}}}
 	}
-	return &Error{Status: http.StatusBadRequest, Code: "bad_json", Message: "malformed JSON body: " + err.Error(), Err: errs.ErrInvalid}
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_json", Message: "malformed JSON body: " + err.Error(), Err: errs.ErrInvalid}
+	}
+	// Well-formed JSON whose value a field's UnmarshalJSON refused (e.g.
+	// thresholds "a,b"): a validation error of that field, not a 400.
+	return &errs.Validation{Fields: []errs.FieldError{{Loc: failingField(data, dst), Msg: err.Error(), Type: "value_error"}}}
+}
+
+// failingField finds which top-level member of a JSON object made decoding
+// into dst's type fail, by decoding the members one at a time into a fresh
+// value. It runs only on the error path. ["body"] when no single member fails.
+func failingField(data []byte, dst any) []string {
+	var members map[string]json.RawMessage
+	rt := reflect.TypeOf(dst)
+	if json.Unmarshal(data, &members) != nil || rt == nil || rt.Kind() != reflect.Pointer || len(members) > 200 {
+		return []string{"body"}
+	}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, err := json.Marshal(map[string]json.RawMessage{k: members[k]})
+		if err != nil {
+			continue
+		}
+		if json.Unmarshal(one, reflect.New(rt.Elem()).Interface()) != nil {
+			return []string{"body", k}
+		}
+	}
+	return []string{"body"}
 }
 
 // FieldDecodeError lets custom UnmarshalJSON methods (e.g. StringList) report
