@@ -38,9 +38,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCreateModel$$' -fuzztime $(FUZZTIME) ./httpapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./httpapi/
 
-## e2e: build the binary and drive it over HTTP (tests tagged e2e)
+## e2e: build the binary and drive it over HTTP (also part of `make test`; `go test -short` skips it)
 e2e:
-	$(GO) test -count=1 -tags e2e ./e2e/...
+	$(GO) test -count=1 ./e2e/...
 
 clean:
 	rm -rf bin

@@ -1,7 +1,3 @@
-//go:build e2e
-
-// Package e2e drives the built binary over HTTP: start on a temp data dir,
-// query, stop with SIGTERM, start again. Run with `make e2e`.
 package e2e
 
 import (
@@ -18,19 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// buildBinary compiles the module root into dir with a stamped version.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sigmalab")
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=e2e-test", "-o", bin, ".")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -115,13 +98,14 @@ func expect(t *testing.T, status int, body string, wantStatus int, frags ...stri
 }
 
 func TestServeRestartVersion(t *testing.T) {
-	bin := buildBinary(t)
+	bin := binary(t)
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "sigmalab e2e-test" {
 		t.Fatalf("version: %q %v", out, err)
 	}
 	data := filepath.Join(t.TempDir(), "data")
-	s := start(t, bin, data)
+	// A month of demo market is enough here and seeds quickly.
+	s := start(t, bin, data, "--demo-range", "2024-12-02:2024-12-31")
 	st, b := s.call(t, "GET", "/healthz", "")
 	expect(t, st, b, 200, `"ok":true`, `"db":true`)
 	st, b = s.call(t, "POST", "/models", `{"ticker":"iwm"}`)

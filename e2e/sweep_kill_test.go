@@ -1,5 +1,3 @@
-//go:build e2e
-
 package e2e
 
 import (
@@ -27,9 +25,10 @@ func jobState(t *testing.T, s *server, id string) map[string]any {
 // while the job runs, restarts it, and checks the job and its sweep come back
 // interrupted, that a retry completes them, and that the database is intact.
 func TestSweepSurvivesKill9(t *testing.T) {
-	bin := buildBinary(t)
+	bin := binary(t)
 	data := filepath.Join(t.TempDir(), "data")
-	s := start(t, bin, data)
+	// The half year the matrix is built on, options only in its last week.
+	s := start(t, bin, data, "--demo-range", "2024-01-02:2024-06-28:2024-06-24")
 	st, b := s.call(t, "POST", "/build_matrix", `{"model_id":"spy_eq_intraday_hourly","start":"2024-01-02","end":"2024-06-28"}`)
 	expect(t, st, b, 200, `"build_id":"b00000001"`)
 	// Enough trees that training takes seconds: the kill lands while the job runs.
