@@ -169,6 +169,8 @@ type modelPlan struct {
 	session         string
 	label           matrix.LabelConfig
 	distanceMax     int
+	// optional flow extras from the config's features block
+	flowATM, mmDir, divergence bool
 }
 
 // canonicalSHA is sha256 over canonical JSON (sorted keys, compact).
@@ -421,6 +423,10 @@ func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, er
 	if req.DistanceMax != nil {
 		p.distanceMax = *req.DistanceMax
 	}
+	feats := sub(cfg, "features")
+	p.flowATM = truthy(sub(feats, "flow")["atm"])
+	p.mmDir = truthy(sub(feats, "dealer")["mm_profit_dir_simple"])
+	p.divergence = truthy(sub(feats, "dealer")["divergence_score"])
 	lab, err := labelFromConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -485,6 +491,18 @@ func labelFromConfig(cfg map[string]any) (matrix.LabelConfig, error) {
 		lc.MinPullATR = v
 	}
 	return lc, nil
+}
+
+// truthy reads a YAML/JSON flag (true, "true", 1).
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return strings.EqualFold(x, "true") || x == "1"
+	}
+	f, ok := num(v)
+	return ok && f != 0
 }
 
 // clock accepts "HH:MM" strings and YAML 1.1 sexagesimal ints (09:30 → 570).
@@ -612,7 +630,8 @@ func (l *Lab) buildMatrix(ctx context.Context, p *modelPlan, start, end string, 
 	out := &built{}
 	if !stock && p.isOptionsFlowModel() {
 		res, err := matrix.BuildOptions(ctx, hs, matrix.OptSpec{Ticker: p.ticker, Start: start, End: end,
-			DistanceMax: p.distanceMax, Features: ff, Session: p.session, Label: p.label})
+			DistanceMax: p.distanceMax, Features: ff, Session: p.session, Label: p.label,
+			ATM: p.flowATM, DealerDirection: p.mmDir, DivergenceScore: p.divergence})
 		if err != nil {
 			return nil, err
 		}

@@ -83,7 +83,7 @@ func TestOptionsNoLookAhead(t *testing.T) {
 	src := loadRealSPY(t)
 	for _, session := range []string{"", "rth"} {
 		spec := OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5, Features: causalFeatures,
-			Session: session, Label: LabelConfig{SigmaMinPeriods: 3}}
+			Session: session, Label: LabelConfig{SigmaMinPeriods: 3}, ATM: true, DealerDirection: true, DivergenceScore: true}
 		ctx := context.Background()
 		full, err := BuildOptions(ctx, src, spec)
 		if err != nil {

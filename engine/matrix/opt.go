@@ -15,13 +15,18 @@ import (
 
 // OptSpec configures the options 0DTE hourly matrix.
 type OptSpec struct {
-	Ticker         string
-	Start, End     string // ET session dates, inclusive
-	DistanceMax    int    // D: strike distances −D..D around the anchor (default 7)
-	Features       FeatureFunc
-	Session        string // "rth": indicators see only regular-hours bars; default every stored bar
-	WarmupSessions int    // sessions of underlying bars loaded before Start for indicators (default 30)
-	Label          LabelConfig
+	Ticker      string
+	Start, End  string // ET session dates, inclusive
+	DistanceMax int    // D: strike distances −D..D around the anchor (default 7)
+	Features    FeatureFunc
+	Session     string // "rth": indicators see only regular-hours bars; default every stored bar
+	// Optional flow extras named by the model config's features block:
+	// flow.atm → atm_calls, atm_puts, atm_pc_ratio, atm_imbalance;
+	// dealer.mm_profit_dir_simple → mm_profit_dir_simple;
+	// dealer.divergence_score → divergence_score.
+	ATM, DealerDirection, DivergenceScore bool
+	WarmupSessions                        int // sessions of underlying bars loaded before Start for indicators (default 30)
+	Label                                 LabelConfig
 }
 
 // RawFlow is the per-(date, strike level, hour) flow before the per-distance
@@ -300,6 +305,12 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	m.AddCol("calls_premium_total", cp)
 	m.AddCol("puts_premium_total", pp)
 	m.AddCol("dealer_sold_premium_imbalance", dsp)
+	if spec.ATM {
+		addATMColumns(m)
+	}
+	if spec.DealerDirection || spec.DivergenceScore {
+		addDealerColumns(m, hourly, hIdx, spec.DealerDirection, spec.DivergenceScore)
+	}
 
 	// Indicators on the underlying's own hourly series (every stored bar, or
 	// the regular-hours bars with session: rth). The flow totals are aligned to
@@ -378,6 +389,64 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	m.Meta["distance_max"] = strconv.Itoa(D)
 	m.Meta["data_source"] = dataSource(source, optSource)
 	return &OptResult{Matrix: m, Raw: raw, Source: m.Meta["data_source"]}, nil
+}
+
+// addATMColumns adds the at-the-money flow (the d0 strike, nearest the
+// previous close): atm_calls, atm_puts, atm_pc_ratio, atm_imbalance.
+func addATMColumns(m *Matrix) {
+	c, p := m.Col("calls_sold_d0"), m.Col("puts_sold_d0")
+	n := m.Len()
+	ac, ap, r, imb := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := 0; i < n; i++ {
+		ac[i], ap[i] = c[i], p[i]
+		r[i] = (p[i] + 1e-6) / (c[i] + 1e-6)
+		imb[i] = c[i] - p[i]
+	}
+	m.AddCol("atm_calls", ac)
+	m.AddCol("atm_puts", ap)
+	m.AddCol("atm_pc_ratio", r)
+	m.AddCol("atm_imbalance", imb)
+}
+
+// addDealerColumns adds mm_profit_dir_simple = sign(puts_sold_total −
+// calls_sold_total) and divergence_score = −sign(ret_prev_hour)·mm, where
+// ret_prev_hour is the underlying's return over the row's own bar (close of the
+// row's bar vs the bar before it) — the predecessor read a column that never
+// existed; this is the causal version of what it meant.
+func addDealerColumns(m *Matrix, hourly *market.Bars, hIdx map[int64]int, dir, div bool) {
+	n := m.Len()
+	cs, ps := m.Col("calls_sold_total"), m.Col("puts_sold_total")
+	mm := make([]float64, n)
+	for i := 0; i < n; i++ {
+		mm[i] = sign(ps[i] - cs[i])
+	}
+	if dir {
+		m.AddCol("mm_profit_dir_simple", mm)
+	}
+	if !div {
+		return
+	}
+	ds := nanCol(n)
+	for i := 0; i < n; i++ {
+		k, ok := hIdx[m.TS[i]]
+		if !ok || k == 0 || hourly.TS[k-1] != m.TS[i]-hourMS {
+			continue
+		}
+		if prev := hourly.Close[k-1]; prev > 0 {
+			ds[i] = -sign(hourly.Close[k]/prev-1) * mm[i]
+		}
+	}
+	m.AddCol("divergence_score", ds)
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }
 
 // dataSource classifies the inputs: demo when any input is demo (they never

@@ -135,6 +135,31 @@ func TestBuildOptionsRealSPY(t *testing.T) {
 	}
 }
 
+// TestBuildOptionsFlowExtras: the config's flow.atm and dealer flags add the
+// ATM flow, the dealer direction and the (causal) divergence score.
+func TestBuildOptionsFlowExtras(t *testing.T) {
+	src := loadRealSPY(t)
+	res, err := BuildOptions(context.Background(), src, OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03",
+		DistanceMax: 5, ATM: true, DealerDirection: true, DivergenceScore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Matrix
+	i := rowOf(t, m, "2024-07-01", 10)
+	// hand values (python over the option files, strikes 539..549, 10:00–10:59 ET): calls 433393 > puts
+	// 419152 → mm = sign(puts − calls) = −1; the 10:00 ET bar closes at 543.35 below the 09:00 ET bar's
+	// 544.77 → ret < 0 → divergence = −(−1)·(−1) = −1. d0 flow as in TestBuildOptionsRealSPY.
+	if m.Col("atm_calls")[i] != 74679 || m.Col("atm_puts")[i] != 79410 || m.Col("atm_imbalance")[i] != 74679-79410 {
+		t.Fatalf("atm: %v %v", m.Col("atm_calls")[i], m.Col("atm_puts")[i])
+	}
+	if m.Col("calls_sold_total")[i] != 433393 || m.Col("puts_sold_total")[i] != 419152 {
+		t.Fatalf("totals: %v %v", m.Col("calls_sold_total")[i], m.Col("puts_sold_total")[i])
+	}
+	if m.Col("mm_profit_dir_simple")[i] != -1 || m.Col("divergence_score")[i] != -1 {
+		t.Fatalf("dealer: mm %v div %v", m.Col("mm_profit_dir_simple")[i], m.Col("divergence_score")[i])
+	}
+}
+
 func TestBuildOptionsErrors(t *testing.T) {
 	src := loadRealSPY(t)
 	ctx := context.Background()
