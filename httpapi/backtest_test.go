@@ -69,6 +69,14 @@ func TestBacktestPipeline(t *testing.T) {
 		t.Fatal("top_pct mode expected")
 	}
 
+	// A sweep over the same training setup evaluates the cached OOF (no training).
+	code, sw := env.JSON("POST", "/backtest_sweep", map[string]any{"model_id": model, "pack_id": "momentumsigma",
+		"splits": 3, "calibration": "sigmoid", "hyperparams": map[string]any{"n_estimators": 25, "max_depth": 3},
+		"thresholds_variants": []string{"0.4,0.5", "0.5,0.6"}, "save": false})
+	if code != 200 || sw["training_ms"] != 0.0 || sw["count"] != 2.0 {
+		t.Fatalf("sweep on the cached OOF: %d training_ms=%v count=%v %v", code, sw["training_ms"], sw["count"], sw["error"])
+	}
+
 	env.Run(t, []apitest.Scenario{
 		{Name: "leaderboard", URL: "/leaderboard?model_id=" + model, Contains: []string{`"total":1`, fmt.Sprintf(`"id":%d`, runID), `"tag":"t1"`, `"risk_profile":"balanced"`, `"next_offset":null`}},
 		{Name: "leaderboard by tag and risk", URL: "/leaderboard?tag=t1&risk_profile=balanced&order_by=cum_ret", Contains: []string{`"total":1`}},
