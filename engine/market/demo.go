@@ -258,8 +258,9 @@ func weeklyExpiry(d time.Time) string {
 }
 
 // chainExpiries lists the expiries quoted at a snapshot on date: the same day (when the
-// session is still open and the ticker lists dailies), the next session (dailies), and the
-// next two Friday weeklies.
+// session is still open and the ticker lists dailies), the next session (dailies), the
+// next two Friday weeklies, and the first monthly at least 30 days out, so term-structure
+// analytics (iv_term_slope's days_fwd=30) have a far expiry as real chains do.
 func chainExpiries(tk DemoTicker, date string, open bool) []string {
 	var out []string
 	add := func(e string) {
@@ -288,7 +289,20 @@ func chainExpiries(tk DemoTicker, date string, open bool) []string {
 	add(w)
 	t2, _ := ParseDate(w)
 	add(weeklyExpiry(t2.AddDate(0, 0, 3)))
+	add(monthlyExpiry(t.AddDate(0, 0, 30)))
 	return out
+}
+
+// monthlyExpiry is the first standard monthly expiry (third Friday, or the session
+// before it when that Friday is a holiday) on or after d.
+func monthlyExpiry(d time.Time) string {
+	for m := 0; ; m++ {
+		first := time.Date(d.Year(), d.Month()+time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+		third := first.AddDate(0, 0, (int(time.Friday)-int(first.Weekday())+7)%7+14)
+		if e := weeklyExpiry(third); e >= d.Format(DateLayout) {
+			return e
+		}
+	}
 }
 
 // yearsToExpiry measures time in trading minutes (the demo's clock) from ts to the close
