@@ -259,10 +259,14 @@ func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[
 }
 
 // resolvePack picks the pack of a (pack, model) lookup: the explicit one, else
-// the stored model's pack, else DefaultPack.
+// the stored model's pack, else DefaultPack (also when the Lab has no config
+// store, as in engine-only tests).
 func (l *Lab) resolvePack(ctx context.Context, modelID, packID string) (string, error) {
 	if packID != "" {
 		return packID, nil
+	}
+	if l.Configs == nil {
+		return DefaultPack, nil
 	}
 	rec, err := l.Configs.GetModel(ctx, modelID)
 	if err == nil {

@@ -53,7 +53,6 @@ type SweepRequest struct {
 
 // Defaults of SweepRequest.
 const (
-	DefaultSweepPack        = "zerosigma"
 	DefaultSweepTag         = "sweep"
 	DefaultSweepSplits      = 5
 	DefaultSweepCalibration = "sigmoid"
@@ -71,9 +70,9 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 	case !ValidID(r.ModelID):
 		v.Add("body", "model_id", "invalid id: must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
-	if r.PackID = strings.TrimSpace(r.PackID); r.PackID == "" {
-		r.PackID = DefaultSweepPack
-	} else if !ValidID(r.PackID) {
+	// No pack default: model ids are unique across packs, so an empty pack_id
+	// means the model's own pack (resolved when the sweep starts).
+	if r.PackID = strings.TrimSpace(r.PackID); r.PackID != "" && !ValidID(r.PackID) {
 		v.Add("body", "pack_id", "invalid id: must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
 	if r.Tag = strings.TrimSpace(r.Tag); r.Tag == "" {
@@ -414,6 +413,11 @@ func cellAt(cells []sweep.Cell, index int) sweep.Cell {
 // before it was interrupted, returning the results already stored.
 func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec, jobID int64, cells int) (SweepRecord, []SweepResult, error) {
 	now := l.now()
+	pack, err := l.resolvePack(ctx, req.ModelID, req.PackID)
+	if err != nil {
+		return SweepRecord{}, nil, err
+	}
+	req.PackID = pack
 	if jobID > 0 {
 		rec, found, err := l.Sweeps.SweepByJob(ctx, jobID)
 		if err != nil {

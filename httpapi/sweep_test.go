@@ -103,7 +103,8 @@ func TestSweepPipeline(t *testing.T) {
 	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-10-31"}); code != 200 {
 		t.Fatalf("build: %d %v", code, out)
 	}
-	body := map[string]any{"model_id": model, "pack_id": "momentumsigma", "splits": 3, "tag": "grid1",
+	// No pack_id: the model's own pack (momentumsigma) is used, not a default pack.
+	body := map[string]any{"model_id": model, "splits": 3, "tag": "grid1",
 		"thresholds_variants": []string{"0.40,0.45", "0.5,0.55"}, "allowed_hours_variants": []any{"10,11,12", ""},
 		"top_pct_variants": []float64{0.2}, "min_trades": 1,
 		"hyperparams": map[string]any{"n_estimators": 20, "max_depth": 3}}
@@ -127,6 +128,9 @@ func TestSweepPipeline(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(env.Dir, "artifacts", "reports", "sweep_1.json")); err != nil {
 		t.Fatal(err)
+	}
+	if code, out := env.JSON("GET", "/sweeps?pack_id=momentumsigma", nil); code != 200 || out["total"] != 1.0 {
+		t.Fatalf("sweep not filed under the model's pack: %d %v", code, out)
 	}
 	if card, _ := out["card_uri"].(string); card == "" {
 		t.Fatalf("no model card: %v", out["card_uri"])
