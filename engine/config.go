@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/gbdt"
 	"sigmalab/engine/indicators"
 	"sigmalab/engine/policy"
 )
@@ -253,6 +254,9 @@ func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[
 		cfg[k] = deepCopy(nv)
 	}
 	cfg["model_id"] = modelID // the id is the key; a patch cannot rename it
+	if err := checkModelConfig(cfg); err != nil {
+		return ModelRecord{}, err
+	}
 	rec.Config = cfg
 	rec.UpdatedAt = l.now()
 	return l.Configs.PutModel(ctx, rec)
@@ -297,6 +301,9 @@ func (l *Lab) PutModelConfig(ctx context.Context, packID, modelID string, cfg ma
 	}
 	cfg = deepCopy(cfg).(map[string]any)
 	cfg["model_id"] = modelID
+	if err := checkModelConfig(cfg); err != nil {
+		return ModelRecord{}, err
+	}
 	now := l.now()
 	return l.Configs.PutModel(ctx, ModelRecord{ModelID: modelID, PackID: packID, Config: cfg, CreatedAt: now, UpdatedAt: now})
 }
@@ -430,4 +437,35 @@ func Summarize(recs []ModelRecord) []ModelSummary {
 		return out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// checkModelConfig rejects a config that every later build or training would
+// refuse (an unknown label kind, GBDT hyperparameters out of range), naming the
+// field, so the mistake is reported by the PATCH/PUT that makes it rather than
+// by each build and training afterwards. Other keys stay free-form.
+func checkModelConfig(cfg map[string]any) error {
+	var fields []errs.FieldError
+	if _, err := labelFromConfig(cfg); err != nil {
+		fields = append(fields, errs.FieldError{Loc: []string{"body", "config", "labels"}, Msg: err.Error(), Type: "value_error"})
+	}
+	switch hp := cfg["hyperparams"].(type) {
+	case nil:
+	case map[string]any:
+		if _, _, err := ApplyHyperparams(gbdt.DefaultParams(), hp, "config"); err != nil {
+			var ve *errs.Validation
+			if !errors.As(err, &ve) {
+				return err
+			}
+			for _, f := range ve.Fields {
+				f.Loc = append([]string{"body"}, f.Loc...)
+				fields = append(fields, f)
+			}
+		}
+	default:
+		fields = append(fields, errs.FieldError{Loc: []string{"body", "config", "hyperparams"}, Msg: "hyperparams must be an object", Type: "type_error"})
+	}
+	if len(fields) > 0 {
+		return &errs.Validation{Fields: fields}
+	}
+	return nil
 }
