@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	pq "github.com/parquet-go/parquet-go"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/matrix"
@@ -193,5 +196,67 @@ func TestMatrixRoundTripLarge(t *testing.T) {
 	}
 	if got.Hash() != m.Hash() {
 		t.Fatal("large matrix differs after round trip")
+	}
+}
+
+// TestMatrixFloatEncodingByContent checks the per-column encoding trial:
+// decimal-rounded prices (noisy low mantissa bytes, repeated values) go PLAIN,
+// integer counts BYTE_STREAM_SPLIT; either way the file reads back bit for bit,
+// special values included.
+func TestMatrixFloatEncodingByContent(t *testing.T) {
+	n := 2000
+	price := make([]float64, n)
+	count := make([]float64, n)
+	odd := make([]float64, n)
+	specials := []float64{math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.SmallestNonzeroFloat64,
+		math.MaxFloat64, -1e-300, 1e16, math.NaN()}
+	cents, seed := 50000, uint32(7)
+	for i := 0; i < n; i++ {
+		seed = seed*1664525 + 1013904223
+		// An hourly close in cents: a random walk of up to ±1 dollar a step.
+		cents += int(seed>>16)%201 - 100
+		price[i] = float64(cents) / 100
+		count[i] = float64(seed>>20%9973 + 1)
+		odd[i] = specials[i%len(specials)]
+	}
+	m := &matrix.Matrix{Meta: map[string]string{}}
+	for i := 0; i < n; i++ {
+		m.TS = append(m.TS, int64(1719838800000+i*3600_000))
+		m.Date = append(m.Date, "2024-07-01")
+		m.HourET = append(m.HourET, int32(9+i%7))
+	}
+	m.AddCol("close", price)
+	m.AddCol("calls_sold_d0", count)
+	m.AddCol("odd", odd)
+	b, err := EncodeMatrix(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := map[string]string{}
+	for _, c := range f.Metadata().RowGroups[0].Columns {
+		for _, e := range c.MetaData.Encoding {
+			if e.String() != "RLE" {
+				enc[c.MetaData.PathInSchema[0]] = e.String()
+			}
+		}
+	}
+	if enc["close"] != "PLAIN" || enc["calls_sold_d0"] != "BYTE_STREAM_SPLIT" || enc["ts"] != "DELTA_BINARY_PACKED" {
+		t.Fatalf("encodings: %v", enc)
+	}
+	got, err := DecodeMatrix(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != m.Hash() {
+		t.Fatal("matrix differs after round trip")
+	}
+	for i, v := range got.Col("odd") {
+		if w := odd[i]; math.Float64bits(v) != math.Float64bits(w) && !(math.IsNaN(v) && math.IsNaN(w)) {
+			t.Fatalf("odd[%d] = %v, want %v", i, v, w)
+		}
 	}
 }
