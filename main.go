@@ -110,6 +110,9 @@ type serveFlags struct {
 	// dates); empty seeds the default two years. Small ranges seed in a second or
 	// two, which is what end-to-end tests and quick trials want.
 	demoRange string
+	// insecure allows a non-loopback listen address. Until per-user auth exists
+	// every route is open, so the server keeps to loopback unless told otherwise.
+	insecure bool
 }
 
 func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
@@ -120,6 +123,7 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", envOr("SIGMA_ADDR", "127.0.0.1:8001"), "listen address (env SIGMA_ADDR)")
 	fs.BoolVar(&f.demo, "demo", true, "seed the demo market on an empty data dir")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SIGMA_LOG_LEVEL", "info"), "debug|info|warn|error")
+	fs.BoolVar(&f.insecure, "insecure", false, "allow listening on a non-loopback address (no authentication: every route is open)")
 	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
 		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
 			market.DemoStart+":"+market.DemoEnd+":"+market.DemoOptionsFrom+")")
@@ -199,6 +203,9 @@ func cmdServe(args []string, _, stderr io.Writer) int {
 // serve runs until ctx is cancelled, then drains requests and closes storage.
 func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	started := time.Now()
+	if !f.insecure && !loopbackAddr(f.addr) {
+		return fmt.Errorf("refusing to listen on %s: not a loopback address and every route is open; pass --insecure to allow it", f.addr)
+	}
 	dm, err := demoMarket(f.demoRange)
 	if err != nil {
 		return err
@@ -245,4 +252,19 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// loopbackAddr reports whether a listen address only accepts local
+// connections ("localhost" or a loopback IP; an empty host means every
+// interface).
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

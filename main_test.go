@@ -67,3 +67,14 @@ func TestDemoRangeFlag(t *testing.T) {
 		t.Errorf("empty range: %v %v", cfg, err)
 	}
 }
+
+func TestLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8001": true, "localhost:8001": true, "[::1]:8001": true, "127.0.0.2:1": true,
+		":8001": false, "0.0.0.0:8001": false, "10.0.0.5:8001": false, "[::]:8001": false, "example.com:80": false, "nonsense": false,
+	} {
+		if got := loopbackAddr(addr); got != want {
+			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
