@@ -12,7 +12,8 @@ func (s *Server) routesHealth() {
 	s.GET("/healthz", "readiness: database, data dirs and other registered checks", s.healthz)
 }
 
-// legacyEndpoints is the predecessor's GET / list, kept for its clients.
+// legacyEndpoints is the predecessor's GET / list, kept for its clients; the
+// index lists those of them that are registered, so it never names a 404.
 var legacyEndpoints = []string{"/health", "/models", "/model_detail", "/build_matrix", "/train", "/backtest",
 	"/build_stock_matrix", "/preview_matrix", "/indicator_sets", "/validate_policy", "/leaderboard",
 	"/calibrate_thresholds", "/scan", "/signals"}
@@ -25,13 +26,21 @@ type routeInfo struct {
 
 func (s *Server) index(_ *http.Request, _ httprouter.Params) (any, error) {
 	routes := make([]routeInfo, 0, len(s.routes))
+	registered := make(map[string]bool, len(s.routes))
 	for _, rt := range s.routes {
 		routes = append(routes, routeInfo{rt.Method, rt.Path, rt.Summary})
+		registered[rt.Path] = true
+	}
+	endpoints := make([]string, 0, len(legacyEndpoints))
+	for _, e := range legacyEndpoints {
+		if registered[e] {
+			endpoints = append(endpoints, e)
+		}
 	}
 	return map[string]any{
 		"name":      "Sigmatiq Sigma API",
 		"version":   s.Lab.Version,
-		"endpoints": legacyEndpoints,
+		"endpoints": endpoints,
 		"routes":    routes,
 	}, nil
 }
