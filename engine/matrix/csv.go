@@ -10,8 +10,8 @@ import (
 
 // WriteCSV writes m as CSV: date, hour_et, ts (RFC 3339 UTC), t1 (when
 // labelled), the numeric columns, then the text columns, each in matrix order.
-// Missing values (NaN, "") are empty cells, as pandas writes them. Floats use
-// the shortest representation that round-trips.
+// Missing values (NaN, "") are empty cells, as pandas writes them. Floats are
+// written as appendCSVFloat does.
 func WriteCSV(w io.Writer, m *Matrix) error {
 	if err := m.Validate(); err != nil {
 		return err
@@ -38,7 +38,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		for _, c := range m.Cols {
 			bw.WriteByte(',')
 			if v := c[i]; !math.IsNaN(v) {
-				bw.Write(strconv.AppendFloat(buf[:0], v, 'g', -1, 64))
+				bw.Write(appendCSVFloat(buf[:0], v))
 			}
 		}
 		for _, c := range m.Text {
@@ -48,6 +48,24 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// appendCSVFloat writes the shortest digits that round-trip, in the notation
+// pandas (numpy's repr) uses: positional for 1e-4 <= |v| < 1e16, exponent form
+// outside that range, inf/-inf for infinities. Unlike pandas it leaves off the
+// ".0" of integral values (contract counts read back the same either way).
+// Go's 'g' format would switch to exponent form from 1e6 up, writing a premium
+// of 1195688 as 1.195688e+06: longer, and not what users see elsewhere.
+func appendCSVFloat(dst []byte, v float64) []byte {
+	switch a := math.Abs(v); {
+	case math.IsInf(v, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(v, -1):
+		return append(dst, "-inf"...)
+	case a != 0 && (a < 1e-4 || a >= 1e16):
+		return strconv.AppendFloat(dst, v, 'e', -1, 64)
+	}
+	return strconv.AppendFloat(dst, v, 'f', -1, 64)
 }
 
 func writeCSVRow(bw *bufio.Writer, fields []string) {
