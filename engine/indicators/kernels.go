@@ -499,29 +499,67 @@ func rollMaxMinTo(hi, lo []float64, n, minP int, mx, mn []float64) {
 	if minP < 1 {
 		minP = 1
 	}
-	h, l := hi[lead:], lo[lead:]
-	backH, backL := make([]float64, n), make([]float64, n)
-	oh, ol := mx[lead:], mn[lead:]
-	m := len(h)
-	for b := 0; b < m; b += n {
-		e := min(b+n, m)
-		a, z := h[b], l[b]
-		for i := b; i < e; i++ {
-			a, z = max(a, h[i]), min(z, l[i])
-			ra, rz := a, z
-			if k := i - b + 1; b > 0 && k < n {
-				ra, rz = max(ra, backH[k]), min(rz, backL[k])
-			}
-			oh[i], ol[i] = ra, rz
-		}
-		a, z = h[e-1], l[e-1]
-		for i := e - 1; i >= b; i-- {
-			a, z = max(a, h[i]), min(z, l[i])
-			backH[i-b], backL[i-b] = a, z
-		}
-	}
+	back, key := make([]int64, n), make([]int64, n)
+	gilWermanKeys(hi[lead:], n, 0, back, key, mx[lead:])
+	gilWermanKeys(lo[lead:], n, -1, back, key, mn[lead:])
 	for i := 0; i < lead+minP-1 && i < size; i++ {
 		mx[i], mn[i] = nan, nan
+	}
+}
+
+// ordKey maps a non-NaN float64 to an int64 with the same order, −0 below
+// +0 exactly as the builtin min/max rank them. Integer max/min compile to a
+// compare and a conditional move (two cycles on the loop-carried path)
+// where the builtin float max/min need a NaN- and zero-aware sequence of
+// about nine cycles, so running extremes over keys are several times faster
+// and still return the very same float (fromKey inverts ordKey exactly).
+func ordKey(v float64) int64 {
+	b := int64(math.Float64bits(v))
+	return b ^ (b>>63)&(1<<63-1)
+}
+
+func fromKey(k int64) float64 { return math.Float64frombits(uint64(k ^ (k>>63)&(1<<63-1))) }
+
+// gilWermanKeys writes the max over the last n rows (partial windows at the
+// start) of dense x into out, or the min when flip is −1 (keys are then
+// complemented, which reverses their order). It is the van Herk/Gil-Werman
+// scheme over order-preserving integer keys: blocks of n rows are processed
+// in order, the forward running extreme of block k+1 combined with the
+// backward running extreme of block k, so only one block of backward
+// extremes (n keys, cache resident) is kept. back and key hold n elements.
+func gilWermanKeys(x []float64, n int, flip int64, back, key []int64, out []float64) {
+	m := len(x)
+	back, key = back[:n], key[:n]
+	for b := 0; b < m; b += n {
+		e := min(b+n, m)
+		xb, ob := x[b:e], out[b:e]
+		kb := key[:len(xb)]
+		a := ordKey(xb[0]) ^ flip
+		// windows ending inside the block and starting in the previous one
+		// combine the forward extreme with the previous block's backward one
+		// (the block's last window, when the block is full, is the block)
+		j := 0
+		if b > 0 {
+			bk := back[1:]
+			for ; j < len(xb) && j < len(bk); j++ {
+				k := ordKey(xb[j]) ^ flip
+				kb[j] = k
+				a = max(a, k)
+				ob[j] = fromKey(max(a, bk[j]) ^ flip)
+			}
+		}
+		for ; j < len(xb); j++ {
+			k := ordKey(xb[j]) ^ flip
+			kb[j] = k
+			a = max(a, k)
+			ob[j] = fromKey(a ^ flip)
+		}
+		bb := back[:len(kb)]
+		a = kb[len(kb)-1]
+		for j := len(kb) - 1; j >= 0; j-- {
+			a = max(a, kb[j])
+			bb[j] = a
+		}
 	}
 }
 

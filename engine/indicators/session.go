@@ -38,6 +38,10 @@ type days struct {
 
 func splitDays(ts []int64, loc *time.Location) days {
 	out := days{idx: make([]int32, len(ts))}
+	if n := len(ts); n > 1 && ts[n-1] > ts[0] {
+		// sorted input: about one entry per calendar day spanned
+		out.list = make([]etDay, 0, min((ts[n-1]-ts[0])/dayMs+2, int64(n)))
+	}
 	z := zoneCache{loc: loc}
 	cur := -1
 	for i, t := range ts {
@@ -71,7 +75,13 @@ func splitDays(ts []int64, loc *time.Location) days {
 // period (ZoneBounds) and asks the zone database only when crossing into
 // another period, which keeps the cost per day at a few integer operations.
 type zoneCache struct {
-	loc       *time.Location
+	loc *time.Location
+	// the last civil date produced, so consecutive days step the date
+	// instead of converting the day number from scratch
+	lastDn              int64
+	lastY, lastM, lastD int
+	haveLast            bool
+
 	off       int64 // offset in ms
 	from, to  int64 // period bounds in ms (to = 0: unbounded)
 	have      bool
@@ -119,7 +129,13 @@ func (z *zoneCache) day(t int64) etDay {
 	if end <= t {
 		end = endLocal - z.offsetAt(end)
 	}
-	y, m, d := civil(dn)
+	var y, m, d int
+	if z.haveLast && dn == z.lastDn+1 && z.lastD < 28 {
+		y, m, d = z.lastY, z.lastM, z.lastD+1 // no month end before the 29th
+	} else {
+		y, m, d = civil(dn)
+	}
+	z.lastDn, z.lastY, z.lastM, z.lastD, z.haveLast = dn, y, m, d, true
 	return etDay{Y: y, M: m, D: d, Start: start, End: end, Weekday: time.Weekday((dn%7 + 11) % 7)}
 }
 
