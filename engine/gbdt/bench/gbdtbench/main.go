@@ -29,6 +29,7 @@ func main() {
 	trees := flag.Int("trees", 100, "boosting rounds")
 	depth := flag.Int("depth", 4, "max depth")
 	lr := flag.Float64("lr", 0.08, "learning rate")
+	leaves := flag.Int("leaves", 0, "num_leaves (> 0: leaf-wise growth; XGBoost keeps depth-wise)")
 	seed := flag.Uint64("seed", 1, "data seed")
 	out := flag.String("out", "", "directory to export the data to (optional)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of training to this file")
@@ -51,6 +52,7 @@ func main() {
 	p := gbdt.DefaultParams()
 	p.NEstimators = *trees
 	p.MaxDepth = *depth
+	p.NumLeaves = *leaves
 	p.LearningRate = *lr
 	p.Subsample = 1
 	p.ColsampleBytree = 1
