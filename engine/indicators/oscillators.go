@@ -243,7 +243,14 @@ func fisher(c *call) ([]Column, error) {
 			v, fish, started = 0, 0, true
 		}
 		v = 0.33*x + 0.67*v
-		v = max(-0.999, min(0.999, v))
+		// clamp with compares: the builtin min/max put a NaN- and
+		// zero-aware sequence on the carried path; the clamp rarely binds,
+		// so the branches predict well (a NaN passes through either way)
+		if v > 0.999 {
+			v = 0.999
+		} else if v < -0.999 {
+			v = -0.999
+		}
 		fish = 0.5*math.Log((1+v)/(1-v)) + 0.5*fish
 		out[i] = fish
 	}
@@ -253,9 +260,12 @@ func fisher(c *call) ([]Column, error) {
 // macdCore returns line, signal, hist for EMA_fast−EMA_slow of p, divided by
 // EMA_slow·1/100 when pct (PPO).
 func macdCore(p []float64, fast, slow, sig int, pct bool) (line, signal, hist []float64) {
-	ef := ema(p, fast, nil)
-	es := ema(p, slow, nil)
-	line = ef
+	line, signal, hist = make([]float64, len(p)), make([]float64, len(p)), make([]float64, len(p))
+	if macdFused(p, fast, slow, sig, pct, line, signal, hist) {
+		return
+	}
+	ef := ema(p, fast, line)
+	es := ema(p, slow, signal)
 	for i := range line {
 		if pct {
 			line[i] = 100 * safeDiv(ef[i]-es[i], es[i])
@@ -264,7 +274,6 @@ func macdCore(p []float64, fast, slow, sig int, pct bool) (line, signal, hist []
 		}
 	}
 	signal = ema(line, sig, es)
-	hist = make([]float64, len(p))
 	for i := range hist {
 		hist[i] = line[i] - signal[i]
 	}
@@ -295,7 +304,11 @@ func trix(c *call) ([]Column, error) {
 		return nil, err
 	}
 	n := c.int("period")
-	e := ema(ema(ema(p, n, nil), n, nil), n, nil)
+	e, done := tmp(len(p))
+	defer done()
+	if !ema3Fused(p, n, e) {
+		e = ema(ema(ema(p, n, nil), n, nil), n, nil)
+	}
 	out := make([]float64, len(e))
 	for i := range out {
 		if i == 0 {
@@ -313,6 +326,9 @@ func tsi(c *call) ([]Column, error) {
 		return nil, err
 	}
 	r, s := c.int("r"), c.int("s")
+	if out := make([]float64, len(p)); tsiFused(p, r, s, out) {
+		return one("tsi_"+itoa(r)+"_"+itoa(s), out), nil
+	}
 	d := diff(p, 1)
 	a := make([]float64, len(d))
 	for i := range d {

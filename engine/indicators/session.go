@@ -218,30 +218,43 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// dayFlags computes the calendar flags of a civil date with integer
+// arithmetic (no time.Time per day): weekdays step from d.Weekday.
 func dayFlags(d etDay) struct{ eom, eoq, opex, eve float64 } {
-	t := time.Date(d.Y, time.Month(d.M), d.D, 12, 0, 0, 0, time.UTC)
+	wd := int(d.Weekday)
+	weekday := func(w int) bool { w %= 7; return w != int(time.Saturday) && w != int(time.Sunday) }
+	dim := daysIn(d.Y, d.M)
 	// last weekday of the month: no later weekday in the same month
 	last := true
-	for k := 1; k <= 3; k++ {
-		n := t.AddDate(0, 0, k)
-		if n.Month() != t.Month() {
-			break
-		}
-		if n.Weekday() != time.Saturday && n.Weekday() != time.Sunday {
+	for k := 1; k <= 3 && d.D+k <= dim; k++ {
+		if weekday(wd + k) {
 			last = false
 			break
 		}
 	}
-	wk := t.Weekday() != time.Saturday && t.Weekday() != time.Sunday
-	eom := last && wk
+	eom := last && weekday(wd)
 	eoq := eom && d.M%3 == 0
 	// third Friday: the first Friday falls on day 1..7
-	first := time.Date(d.Y, time.Month(d.M), 1, 12, 0, 0, 0, time.UTC)
-	firstFri := 1 + (int(time.Friday)-int(first.Weekday())+7)%7
+	wd1 := ((wd-(d.D-1))%7 + 7) % 7 // weekday of the 1st
+	firstFri := 1 + (int(time.Friday)-wd1+7)%7
 	opex := d.D == firstFri+14
-	nx := t.AddDate(0, 0, 1)
-	eve := (nx.Month() == time.January && nx.Day() == 1) || (nx.Month() == time.July && nx.Day() == 4) || (nx.Month() == time.December && nx.Day() == 25)
+	// the next day is Jan 1, Jul 4 or Dec 25
+	eve := (d.M == 12 && d.D == 31) || (d.M == 7 && d.D == 3) || (d.M == 12 && d.D == 24)
 	return struct{ eom, eoq, opex, eve float64 }{b2f(eom), b2f(eoq), b2f(opex), b2f(eve)}
+}
+
+// daysIn is the number of days of month m of year y (proleptic Gregorian).
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func dayRangePos(c *call) ([]Column, error) {

@@ -184,16 +184,20 @@ func psar(c *call) ([]Column, error) {
 		if i > 1 {
 			sar += af * (ep - sar)
 		}
+		// min/max are associative (NaN and signed zeros included), so the
+		// two previous extremes are combined off the carried path first
 		if bull {
-			sar = min(sar, l[i-1])
+			lo := l[i-1]
 			if i >= 2 {
-				sar = min(sar, l[i-2])
+				lo = min(lo, l[i-2])
 			}
+			sar = min(sar, lo)
 		} else {
-			sar = max(sar, h[i-1])
+			hi := h[i-1]
 			if i >= 2 {
-				sar = max(sar, h[i-2])
+				hi = max(hi, h[i-2])
 			}
+			sar = max(sar, hi)
 		}
 		switch {
 		case bull && l[i] < sar:
