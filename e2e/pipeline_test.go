@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"mime/multipart"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,8 +75,8 @@ func waitJob(t *testing.T, s *server, id string, timeout time.Duration) map[stri
 
 // TestPipeline runs what a researcher does on a fresh install, over HTTP
 // against the real binary: create a model, build its matrix, train, backtest
-// and save, sweep, read the leaderboard, download the matrix, and the same
-// work again as async jobs; then bad input on the same routes.
+// and save, sweep, read the leaderboard, download the matrix, the same work
+// again as async jobs, import a file; then bad input on the same routes.
 func TestPipeline(t *testing.T) {
 	bin := binary(t)
 	data := filepath.Join(t.TempDir(), "data")
@@ -212,6 +216,29 @@ func TestPipeline(t *testing.T) {
 	jobs := getJSON(t, s, "GET", "/jobs", "", 200)
 	if num(t, jobs, "total") < 2 {
 		t.Fatalf("jobs: %.300v", jobs)
+	}
+
+	// Import real bars for a new ticker (multipart upload); demo tickers are untouched.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "qqq_daily.csv")
+	fmt.Fprint(fw, "date,open,high,low,close,volume\n2024-12-02,510,512,508,511,1000\n2024-12-03,511,515,510,514,1200\n")
+	_ = mw.WriteField("ticker", "QQQ")
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", s.base+"/data/import", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(imp), `"added":2`) {
+		t.Fatalf("import: %d %s", resp.StatusCode, imp)
+	}
+	cov = getJSON(t, s, "GET", "/data/coverage?ticker=QQQ", "", 200)
+	if !strings.Contains(fmt.Sprint(cov), "source:file") || num(t, cov, "count") != 1 {
+		t.Fatalf("coverage after import: %v", cov)
 	}
 
 	// Bad input: clear JSON 4xx, never a 5xx.
