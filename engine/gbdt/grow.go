@@ -105,13 +105,14 @@ func (gr *grower) putHist(h []int64) {
 const minParallelWork = 1 << 15
 
 // grow builds one tree on the rows in gr.idx with gradients gh (indexed by
-// Dataset row). identity says gr.idx is exactly 0..n-1 in order.
+// Dataset row) and adds its leaf values to the scores sc of those rows.
+// identity says gr.idx is exactly 0..n-1 in order.
 //
 // The root histogram is built by a dense pass over every Dataset row (no row
 // index, about twice the per-row speed of a gathered pass) whenever the tree's
 // rows are at least half of the Dataset: rows outside the tree then carry a
 // zero quantised gradient and add nothing.
-func (gr *grower) grow(gh []gradPair, peak gradPair, identity bool) *Tree {
+func (gr *grower) grow(gh []gradPair, peak gradPair, identity bool, sc []float64) *Tree {
 	p := gr.p
 	t := &Tree{}
 	gr.leaves = gr.leaves[:0]
@@ -179,7 +180,7 @@ func (gr *grower) grow(gh []gradPair, peak gradPair, identity bool) *Tree {
 		s.hist = nil
 		gr.leaves = append(gr.leaves, leafRange{node: s.node, start: s.start, end: s.end})
 	}
-	gr.leafValues(t, gh)
+	gr.finishLeaves(t, gh, sc)
 	return t
 }
 
@@ -232,9 +233,42 @@ func (gr *grower) splitNodes(t *Tree, nodes []*nodeState, needHist bool) []*node
 	}
 	gr.gather(small)
 	gr.buildHists(small)
-	gr.subtract(large, small)
-	gr.findBest(kids)
+	gr.subtractAndFindBest(large, small)
 	return kids
+}
+
+// subtractAndFindBest turns each large[i].hist (holding the parent's
+// histogram) into parent − small[i].hist and finds both children's best
+// splits, in one parallel phase of (pair, feature) tasks: every phase is a
+// barrier, and barriers are what a busy machine makes expensive.
+func (gr *grower) subtractAndFindBest(large, small []*nodeState) {
+	feats := gr.feats
+	nf := len(feats)
+	res := make([]split, 2*len(large)*nf)
+	w := gr.workers
+	if len(large)*nf*histSlots < minParallelWork {
+		w = 1
+	}
+	parallelFor(len(large)*nf, w, func(k int) {
+		i, f := k/nf, feats[k%nf]
+		dst := (*histArr)(large[i].hist[f*histSlots:])
+		src := (*histArr)(small[i].hist[f*histSlots:])
+		for b := range dst {
+			dst[b] -= src[b]
+		}
+		res[2*k] = gr.bestForFeature(small[i], f)
+		res[2*k+1] = gr.bestForFeature(large[i], f)
+	})
+	for i := range large {
+		for side, s := range []*nodeState{small[i], large[i]} {
+			s.best = split{}
+			for j := 0; j < nf; j++ {
+				if c := res[2*(i*nf+j)+side]; c.ok && (!s.best.ok || c.gain > s.best.gain) {
+					s.best = c
+				}
+			}
+		}
+	}
 }
 
 // partChunk is the row block of one partition task. Fixed, so the result is
@@ -406,40 +440,29 @@ func (gr *grower) gather(nodes []*nodeState) {
 	}
 }
 
-// leafValues sets every leaf's value and cover from the exact float gradients
-// of its rows (the quantised sums only choose the splits), summed in fixed
-// blocks combined in order.
-func (gr *grower) leafValues(t *Tree, gh []gradPair) {
-	type span struct{ leaf, lo, hi int }
-	var spans []span
-	for i, lf := range gr.leaves {
-		for lo := lf.start; lo < lf.end; lo += sumChunk {
-			spans = append(spans, span{i, lo, min(lo+sumChunk, lf.end)})
-		}
-	}
-	part := make([]binStat, len(spans))
+// finishLeaves sets every leaf's value and cover from the exact float
+// gradients of its rows (the quantised sums only choose the splits) and adds
+// the value to those rows' scores — one task per leaf, each summing its rows
+// in order on one goroutine, so the result does not depend on scheduling.
+func (gr *grower) finishLeaves(t *Tree, gh []gradPair, sc []float64) {
 	w := gr.workers
 	if len(gr.idx) < minParallelWork {
 		w = 1
 	}
-	parallelFor(len(spans), w, func(k int) {
-		sp := spans[k]
+	parallelFor(len(gr.leaves), w, func(i int) {
+		lf := gr.leaves[i]
+		rows := gr.idx[lf.start:lf.end]
 		var s binStat
-		for _, r := range gr.idx[sp.lo:sp.hi] {
+		for _, r := range rows {
 			s.g += float64(gh[r].g)
 			s.h += float64(gh[r].h)
 		}
-		part[k] = s
+		v := gr.p.LearningRate * leafWeight(s.g, s.h, gr.p.RegLambda)
+		t.Value[lf.node], t.Cover[lf.node] = v, s.h
+		for _, r := range rows {
+			sc[r] += v
+		}
 	})
-	sums := make([]binStat, len(gr.leaves))
-	for k, sp := range spans {
-		sums[sp.leaf].g += part[k].g
-		sums[sp.leaf].h += part[k].h
-	}
-	for i, lf := range gr.leaves {
-		t.Value[lf.node] = gr.p.LearningRate * leafWeight(sums[i].g, sums[i].h, gr.p.RegLambda)
-		t.Cover[lf.node] = sums[i].h
-	}
 }
 
 // featGroup is the number of features one histogram task covers.
@@ -497,25 +520,6 @@ func (gr *grower) buildHists(nodes []*nodeState) {
 		s := nodes[k/ng]
 		hs, cs := gr.histTask(s.hist, groups[k%ng])
 		histRows(hs, cs, gr.idx[s.start:s.end], gr.oq[s.start:s.end])
-	})
-}
-
-// subtract turns each large[i].hist (holding the parent's histogram) into
-// parent − small[i].hist.
-func (gr *grower) subtract(large, small []*nodeState) {
-	feats := gr.feats
-	nf := len(feats)
-	w := gr.workers
-	if len(large)*nf*histSlots < minParallelWork {
-		w = 1
-	}
-	parallelFor(len(large)*nf, w, func(k int) {
-		f := feats[k%nf]
-		dst := (*histArr)(large[k/nf].hist[f*histSlots:])
-		src := (*histArr)(small[k/nf].hist[f*histSlots:])
-		for b := range dst {
-			dst[b] -= src[b]
-		}
 	})
 }
 
@@ -623,31 +627,4 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 		best.defaultLeft = 2*lh >= hq
 	}
 	return best
-}
-
-// updateScores adds each leaf's value to the scores of the rows that reached
-// it during growth (no tree walk needed). Rows are disjoint, so any schedule
-// gives the same result.
-func (gr *grower) updateScores(t *Tree, sc []float64) {
-	type span struct {
-		lo, hi int
-		v      float64
-	}
-	var spans []span
-	for _, lf := range gr.leaves {
-		v := t.Value[lf.node]
-		for lo := lf.start; lo < lf.end; lo += partChunk {
-			spans = append(spans, span{lo, min(lo+partChunk, lf.end), v})
-		}
-	}
-	w := gr.workers
-	if len(gr.idx) < minParallelWork {
-		w = 1
-	}
-	parallelFor(len(spans), w, func(k int) {
-		sp := spans[k]
-		for _, r := range gr.idx[sp.lo:sp.hi] {
-			sc[r] += sp.v
-		}
-	})
 }

@@ -237,8 +237,7 @@ func (b *booster) run(counts []float64) *Model {
 
 			gr.idx = append(gr.idx[:0], bag...)
 			gr.salt = rng.Uint64()
-			t := gr.grow(gh[k], peaks[k], identity)
-			gr.updateScores(t, score[k])
+			t := gr.grow(gh[k], peaks[k], identity, score[k])
 			sc := score[k]
 			chunkFor(len(oob), gradChunk, workers, func(lo, hi int) {
 				for _, r := range oob[lo:hi] {
