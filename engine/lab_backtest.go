@@ -22,6 +22,7 @@ import (
 	"sigmalab/engine/errs"
 	"sigmalab/engine/gbdt"
 	"sigmalab/engine/jobs"
+	"sigmalab/engine/market"
 	"sigmalab/engine/matrix"
 	"sigmalab/engine/policy"
 )
@@ -460,7 +461,7 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		resp.BestSharpeHourly, resp.BestCumRet = &s, &c
 	}
 	if brackets != nil {
-		pr := parityFor(src.Matrix, src.OOF, res, *brackets)
+		pr := l.parityFor(ctx, src.Matrix, src.OOF, res, *brackets)
 		resp.Parity = &pr
 	}
 	resp.BuildID, resp.OOFKey, resp.OOFCached, resp.TrainingMS = src.BuildID, src.Key, src.Cached, src.TrainingMS
@@ -586,20 +587,14 @@ func riskGate(m backtest.Metrics, pol map[string]any) Gate {
 	return g
 }
 
-// parityFor runs bracket parity on the reported path's positions.
-func parityFor(m *matrix.Matrix, o *backtest.OOF, res backtest.Result, br backtest.Brackets) backtest.ParityResult {
-	bars := backtest.Bars{TS: m.TS, Date: m.Date, Open: m.Col("open"), High: m.Col("high"), Low: m.Col("low"),
-		Close: m.Col("close")}
-	if bars.Close == nil {
-		return backtest.ParityResult{EntryMode: br.EntryMode, Reason: "matrix has no close column"}
-	}
-	// A stored ATR column of the policy's period is the causal indicator;
-	// otherwise parity computes Wilder's ATR from the bars.
-	period := br.AtrPeriod
-	if period <= 0 {
-		period = 14
-	}
-	bars.ATR = m.Col(fmt.Sprintf("atr_%d", period))
+// parityFor runs bracket parity on the reported path's positions. Matrices
+// with open/high/low/close (equity bars) trade on their own rows; matrices
+// without them (the options flow matrix carries only the underlying's close)
+// trade on the underlying's bars from the market store, matched by timestamp,
+// with the ATR computed causally from those bars. When neither is available
+// the result is ok:false with a reason: simulating on close alone would make
+// entry equal exit and report every trade as a zero-return time-out.
+func (l *Lab) parityFor(ctx context.Context, m *matrix.Matrix, o *backtest.OOF, res backtest.Result, br backtest.Brackets) backtest.ParityResult {
 	var sig []backtest.Signal
 	for i, pos := range res.Pos {
 		if pos > 0 {
@@ -608,7 +603,78 @@ func parityFor(m *matrix.Matrix, o *backtest.OOF, res backtest.Result, br backte
 			sig = append(sig, backtest.Signal{Row: o.Rows[i], Side: -1})
 		}
 	}
-	return backtest.Parity(bars, sig, br)
+	period := br.AtrPeriod
+	if period <= 0 {
+		period = 14
+	}
+	open, high, low, cl := m.Col("open"), m.Col("high"), m.Col("low"), m.Col("close")
+	if open != nil && high != nil && low != nil && cl != nil {
+		bars := backtest.Bars{TS: m.TS, Date: m.Date, Open: open, High: high, Low: low, Close: cl}
+		// A stored ATR column of the policy's period is the causal indicator;
+		// otherwise parity computes Wilder's ATR from the bars.
+		bars.ATR = m.Col(fmt.Sprintf("atr_%d", period))
+		pr := backtest.Parity(bars, sig, br)
+		pr.BarSource = "matrix"
+		return pr
+	}
+	return l.marketParity(ctx, m, sig, br, period)
+}
+
+// marketParity simulates the brackets on the stored bars of the matrix's
+// ticker (its cadence's timeframe). Signal rows are mapped to the bar with
+// the row's timestamp; rows without such a bar count as skipped.
+func (l *Lab) marketParity(ctx context.Context, m *matrix.Matrix, sig []backtest.Signal, br backtest.Brackets, period int) backtest.ParityResult {
+	fail := func(reason string) backtest.ParityResult {
+		pr := backtest.Parity(backtest.Bars{}, nil, br)
+		pr.Signals, pr.Skipped, pr.Reason = len(sig), len(sig), reason
+		return pr
+	}
+	ticker := m.Meta["ticker"]
+	if ticker == "" {
+		return fail("matrix has no open/high/low bars and no ticker to read the underlying's bars for")
+	}
+	if l.Market == nil {
+		return fail("matrix has no open/high/low bars and no market store is configured for " + ticker + " bars")
+	}
+	if len(sig) == 0 || m.Len() == 0 {
+		return fail("no signals")
+	}
+	tf := market.TF1h
+	if m.Meta["cadence"] == "daily" {
+		tf = market.TF1d
+	}
+	first, last := m.TS[0], m.TS[0]
+	for _, s := range sig {
+		first, last = min(first, m.TS[s.Row]), max(last, m.TS[s.Row])
+	}
+	// Warm-up for the ATR before the first signal and room after the last
+	// one for the next session's entry plus the time stop.
+	day := int64(24 * 3600_000)
+	from := first - int64(30+2*period)*day
+	to := last + (10+int64(br.TimeStopMinutes)/(6*60))*day
+	b, err := l.Market.ReadBars(ctx, ticker, tf, from, to)
+	if err != nil {
+		return fail(fmt.Sprintf("read %s %s bars: %v", ticker, tf, err))
+	}
+	if b == nil || b.Len() == 0 {
+		return fail(fmt.Sprintf("matrix has no open/high/low bars and the market store has no %s %s bars", ticker, tf))
+	}
+	bars := backtest.Bars{TS: b.TS, Date: make([]string, b.Len()), Open: b.Open, High: b.High, Low: b.Low, Close: b.Close}
+	for i, ts := range b.TS {
+		bars.Date[i] = market.SessionDate(ts)
+	}
+	mapped := make([]backtest.Signal, len(sig))
+	for i, s := range sig {
+		ts := m.TS[s.Row]
+		k := sort.Search(len(b.TS), func(j int) bool { return b.TS[j] >= ts })
+		if k == len(b.TS) || b.TS[k] != ts {
+			k = -1 // no bar at the signal's time: parity counts it as skipped
+		}
+		mapped[i] = backtest.Signal{Row: k, Side: s.Side}
+	}
+	pr := backtest.Parity(bars, mapped, br)
+	pr.BarSource = "market:" + ticker + "/" + tf
+	return pr
 }
 
 // backtestFeatures chooses the feature columns exactly as training does

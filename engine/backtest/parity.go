@@ -41,8 +41,9 @@ func (b Brackets) withDefaults() Brackets {
 }
 
 // Bars is the price series parity trades on (the matrix rows, time ordered).
-// Open/High/Low default to Close when nil; ATR, when nil, is computed from
-// the bars (Wilder smoothing of the true range).
+// Open, High, Low and Close are all required (with close alone entry equals
+// exit and no stop can trigger); ATR, when nil, is computed from the bars
+// (Wilder smoothing of the true range).
 type Bars struct {
 	TS    []int64  // bar start, unix ms
 	Date  []string // session date
@@ -76,7 +77,9 @@ type ParityResult struct {
 	AtrMultTarget   float64 `json:"atr_mult_target"`
 	TimeStopMinutes int     `json:"time_stop_minutes"`
 	BarsStop        int     `json:"bars_stop"`
-	Reason          string  `json:"reason,omitempty"`
+	// BarSource names the bars traded on ("matrix" or "market:<ticker>/<tf>").
+	BarSource string `json:"bar_source,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // Parity simulates ATR brackets on the bars after each signal, unlike the
@@ -100,10 +103,16 @@ func Parity(b Bars, sig []Signal, br Brackets) ParityResult {
 		AtrMultTarget: br.AtrMultTarget, TimeStopMinutes: br.TimeStopMinutes}
 	n := len(b.Close)
 	if n == 0 {
+		res.Skipped = len(sig)
 		res.Reason = "no bars"
 		return res
 	}
-	open, high, low := orClose(b.Open, b.Close), orClose(b.High, b.Close), orClose(b.Low, b.Close)
+	if len(b.Open) != n || len(b.High) != n || len(b.Low) != n {
+		res.Skipped = len(sig)
+		res.Reason = "bars lack open/high/low: brackets cannot be simulated on close alone"
+		return res
+	}
+	open, high, low := b.Open, b.High, b.Low
 	atr := b.ATR
 	if atr == nil {
 		atr = wilderATR(high, low, b.Close, br.AtrPeriod)
@@ -171,13 +180,6 @@ func Parity(b Bars, sig []Signal, br Brackets) ParityResult {
 	res.AvgRR = sumRR / t
 	res.AvgReturnPct = 100 * sumRet / t
 	return res
-}
-
-func orClose(x, c []float64) []float64 {
-	if x == nil {
-		return c
-	}
-	return x
 }
 
 // wilderATR is the causal Wilder ATR: EWM with α = 1/period of the true range,
