@@ -205,13 +205,16 @@ type SweepResponse struct {
 	Count      int         `json:"count"`
 	Filtered   int         `json:"filtered"`
 	ReportPath *string     `json:"report_path"`
-	SweepID    int64       `json:"sweep_id"`
-	Status     string      `json:"status"`
-	Cells      int         `json:"cells"` // cells in the grid (count < cells when cancelled)
-	TrainingMS int64       `json:"training_ms"`
-	EvalMS     int64       `json:"eval_ms"`
-	Resumed    int         `json:"resumed,omitempty"` // cells kept from an interrupted run
-	CardURI    string      `json:"card_uri,omitempty"`
+	// ReportArtifactID downloads the report via GET /artifacts/{id} (empty
+	// when no artifact registry is wired).
+	ReportArtifactID string `json:"report_artifact_id,omitempty"`
+	SweepID          int64  `json:"sweep_id"`
+	Status           string `json:"status"`
+	Cells            int    `json:"cells"` // cells in the grid (count < cells when cancelled)
+	TrainingMS       int64  `json:"training_ms"`
+	EvalMS           int64  `json:"eval_ms"`
+	Resumed          int    `json:"resumed,omitempty"` // cells kept from an interrupted run
+	CardURI          string `json:"card_uri,omitempty"`
 }
 
 // SweepReport is the JSON report artifact of a sweep.
@@ -637,7 +640,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	rec.Status, rec.FinishedAt, rec.Count, rec.Filtered = status, &now, sum.Count, sum.Filtered
 
 	var reportPath *string
-	if l.Artifacts != nil {
+	if l.Artifacts != nil || l.ArtifactRegistry != nil {
 		rep := SweepReport{OK: true, SweepID: rec.ID, Status: status, PackID: rec.PackID, ModelID: rec.ModelID,
 			Tag: rec.Tag, Spec: rec.Spec, Guardrails: guard, Count: sum.Count, Filtered: sum.Filtered,
 			TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, OOFKey: rec.OOFKey, Lineage: rec.Lineage,
@@ -649,9 +652,23 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 		if err != nil {
 			return SweepResponse{}, fmt.Errorf("encode sweep report: %w", err)
 		}
-		path, err := l.Artifacts.WriteArtifact(ctx, "reports", "sweep_"+strconv.FormatInt(rec.ID, 10)+".json", data)
-		if err != nil {
-			return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
+		// Registered (file + artifacts row) so GET /artifacts/{id} serves it;
+		// a plain file only where no registry is wired (CLI, tests).
+		name := "sweep_" + strconv.FormatInt(rec.ID, 10)
+		var path string
+		if l.ArtifactRegistry != nil {
+			a, err := l.ArtifactRegistry.PutArtifact(ctx, Artifact{ID: name, Kind: "reports", PackID: rec.PackID,
+				ModelID: rec.ModelID, ContentType: "application/json", CreatedAt: now}, ".json", data)
+			if err != nil {
+				return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
+			}
+			path, rec.ReportArtifactID = a.URI, a.ID
+		} else {
+			p, err := l.Artifacts.WriteArtifact(ctx, "reports", name+".json", data)
+			if err != nil {
+				return SweepResponse{}, fmt.Errorf("write sweep report: %w", err)
+			}
+			path = p
 		}
 		rec.ReportPath, reportPath = path, &path
 	}
@@ -672,7 +689,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	}
 	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
 		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
-		Resumed: resumed, CardURI: rec.CardURI}, nil
+		Resumed: resumed, CardURI: rec.CardURI, ReportArtifactID: rec.ReportArtifactID}, nil
 }
 
 // writeSweepCard records a completed sweep as a model card (event "sweep"):

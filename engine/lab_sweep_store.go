@@ -44,25 +44,27 @@ type SweepSpec struct {
 // SweepRecord is one sweep (bucket sweeps). Field names follow the predecessor's
 // backtest_sweeps table; the rest are additions.
 type SweepRecord struct {
-	ID         int64      `json:"id"`
-	PackID     string     `json:"pack_id"`
-	ModelID    string     `json:"model_id"`
-	Tag        string     `json:"tag"`
-	Status     string     `json:"status"`
-	Spec       SweepSpec  `json:"spec"`
-	JobID      int64      `json:"job_id,omitempty"` // the job running it, when async
-	Count      int        `json:"count"`            // cells evaluated so far
-	Filtered   int        `json:"filtered"`         // cells passing the guardrails (at the end)
-	ReportPath string     `json:"report_path,omitempty"`
-	CardURI    string     `json:"card_uri,omitempty"` // model card of a completed sweep
-	Error      string     `json:"error,omitempty"`
-	TrainingMS int64      `json:"training_ms"` // time spent producing OOF predictions (0 when cached)
-	EvalMS     int64      `json:"eval_ms"`     // time spent evaluating cells
-	OOFKey     string     `json:"oof_key,omitempty"`
-	Lineage    any        `json:"lineage,omitempty"`
-	StartedAt  *time.Time `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
-	CreatedAt  time.Time  `json:"created_at"`
+	ID         int64     `json:"id"`
+	PackID     string    `json:"pack_id"`
+	ModelID    string    `json:"model_id"`
+	Tag        string    `json:"tag"`
+	Status     string    `json:"status"`
+	Spec       SweepSpec `json:"spec"`
+	JobID      int64     `json:"job_id,omitempty"` // the job running it, when async
+	Count      int       `json:"count"`            // cells evaluated so far
+	Filtered   int       `json:"filtered"`         // cells passing the guardrails (at the end)
+	ReportPath string    `json:"report_path,omitempty"`
+	// ReportArtifactID is the report's id for GET /artifacts/{id}.
+	ReportArtifactID string     `json:"report_artifact_id,omitempty"`
+	CardURI          string     `json:"card_uri,omitempty"` // model card of a completed sweep
+	Error            string     `json:"error,omitempty"`
+	TrainingMS       int64      `json:"training_ms"` // time spent producing OOF predictions (0 when cached)
+	EvalMS           int64      `json:"eval_ms"`     // time spent evaluating cells
+	OOFKey           string     `json:"oof_key,omitempty"`
+	Lineage          any        `json:"lineage,omitempty"`
+	StartedAt        *time.Time `json:"started_at"`
+	FinishedAt       *time.Time `json:"finished_at"`
+	CreatedAt        time.Time  `json:"created_at"`
 }
 
 // SweepResult is one evaluated cell (nested bucket sweeps/results).

@@ -43,6 +43,17 @@ func TestSweepRoutes(t *testing.T) {
 	if err != nil || resp.Count != 6 || resp.ReportPath == nil {
 		t.Fatalf("%+v %v", resp, err)
 	}
+	// The report is a registered artifact: its id downloads the file.
+	if resp.ReportArtifactID != "sweep_1" {
+		t.Fatalf("report artifact id %q", resp.ReportArtifactID)
+	}
+	want, err := os.ReadFile(filepath.Join(env.Dir, *resp.ReportPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := env.Do("GET", "/artifacts/"+resp.ReportArtifactID, nil); code != 200 || string(body) != string(want) {
+		t.Fatalf("GET /artifacts/%s: %d %.200s", resp.ReportArtifactID, code, body)
+	}
 	env.Run(t, []apitest.Scenario{
 		{Name: "list", URL: "/sweeps?model_id=spy_opt_0dte_hourly", Contains: []string{`"rows":[{"id":1,`, `"status":"completed"`,
 			`"spec":{"thresholds_variants":["0.5,0.52","0.6"]`, `"total":1`, `"next_offset":null`}},
@@ -50,7 +61,7 @@ func TestSweepRoutes(t *testing.T) {
 		{Name: "list bad status", URL: "/sweeps?status=done", Status: 422},
 		{Name: "list bad limit", URL: "/sweeps?limit=x", Status: 422},
 		{Name: "detail", URL: "/sweeps/1", Contains: []string{`"sweep":{"id":1`, `"results":[{"id":1,"sweep_id":1,"kind":"thresholds"`,
-			`"params":{"index":5,"kind":"top_pct","top_pct":0.2,"allowed_hours":""}`, `"report_path":"artifacts/reports/sweep_1.json"`}},
+			`"params":{"index":5,"kind":"top_pct","top_pct":0.2,"allowed_hours":""}`, `"report_path":"artifacts/reports/sweep_1.json"`, `"report_artifact_id":"sweep_1"`}},
 		{Name: "detail bad id", URL: "/sweeps/zero", Status: 422, Contains: []string{`"loc":["path","sweep_id"]`}},
 		{Name: "detail missing", URL: "/sweeps/42", Status: 404},
 		{Name: "sweep needs model", Method: "POST", URL: "/backtest_sweep", Body: map[string]any{}, Status: 422,
