@@ -317,6 +317,18 @@ func stdOf(s, ss, inv float64, cnt int) float64 {
 	return math.Sqrt(vr)
 }
 
+// rollMeanTo is rollMean writing into out.
+func rollMeanTo(x []float64, n, minP int, out []float64) []float64 {
+	rollMoments(x, n, minP, nil, out, nil)
+	return out
+}
+
+// rollSumTo is rollSum writing into out.
+func rollSumTo(x []float64, n, minP int, out []float64) []float64 {
+	rollMoments(x, n, minP, out, nil, nil)
+	return out
+}
+
 func rollSum(x []float64, n, minP int) []float64 {
 	out := make([]float64, len(x))
 	rollMoments(x, n, minP, out, nil, nil)

@@ -63,7 +63,8 @@ func distToEMA(c *call) ([]Column, error) {
 
 func qstick(c *call) ([]Column, error) {
 	n := c.int("period")
-	d := make([]float64, c.n())
+	d, done := tmp(c.n())
+	defer done()
 	for i := range d {
 		d[i] = c.f.Close[i] - c.f.Open[i]
 	}

@@ -5,9 +5,11 @@ import "math"
 // rsiCore computes Wilder RSI of p; NaN until n changes have been seen.
 // Dense input (no NaN after the first value) takes a single fused pass:
 // change, gain/loss smoothing and the ratio per row, no temporaries.
-func rsiCore(p []float64, n int) []float64 {
+func rsiCore(p []float64, n int) []float64 { return rsiCoreTo(p, n, make([]float64, len(p))) }
+
+// rsiCoreTo is rsiCore writing into out (every row is written).
+func rsiCoreTo(p []float64, n int, out []float64) []float64 {
 	size := len(p)
-	out := make([]float64, size)
 	lead := 0
 	for lead < size && p[lead] != p[lead] {
 		lead++
@@ -97,7 +99,9 @@ func stochRSI(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := rsiCore(p, c.int("rsi_period"))
+	r, doneR := tmp(len(p))
+	defer doneR()
+	rsiCoreTo(p, c.int("rsi_period"), r)
 	sp := c.int("stoch_period")
 	hi, doneH := tmp(len(r))
 	defer doneH()
@@ -347,7 +351,8 @@ func ultimate(c *call) ([]Column, error) {
 	n := c.n()
 	ws := [3]int{c.int("short"), c.int("mid"), c.int("long")}
 	bp := make([]float64, n)
-	tr := make([]float64, n)
+	tr, doneTR := tmp(n)
+	defer doneTR()
 	for i := 0; i < n; i++ {
 		if i == 0 {
 			bp[i], tr[i] = nan, nan
@@ -380,7 +385,8 @@ func ultimate(c *call) ([]Column, error) {
 	// Dense input: the three windows' sums of BP and TR ride along in one pass
 	// (re-summed exactly every 4096 rows to bound rounding drift).
 	out := bp // each row reads bp[i−w] before out[i] overwrites bp[i]; keep a copy of the lagged values
-	lagB := make([]float64, n)
+	lagB, doneL := tmp(n)
+	defer doneL()
 	copy(lagB, bp)
 	var sb, st [3]float64
 	maxW := max(ws[0], ws[1], ws[2])

@@ -37,7 +37,25 @@ type days struct {
 }
 
 func splitDays(ts []int64, loc *time.Location) days {
-	out := days{idx: make([]int32, len(ts))}
+	return splitDaysInto(ts, loc, make([]int32, len(ts)))
+}
+
+// dayIdxScratch recycles the row → day index of splitDaysTmp.
+var dayIdxScratch = sync.Pool{New: func() any { return new([]int32) }}
+
+// splitDaysTmp is splitDays with a recycled row index; the days must not be
+// used after release is called.
+func splitDaysTmp(ts []int64, loc *time.Location) (ds days, release func()) {
+	p := dayIdxScratch.Get().(*[]int32)
+	if cap(*p) < len(ts) {
+		*p = make([]int32, len(ts))
+	}
+	return splitDaysInto(ts, loc, (*p)[:len(ts)]), func() { dayIdxScratch.Put(p) }
+}
+
+// splitDaysInto is splitDays writing the row index into idx (len(ts)).
+func splitDaysInto(ts []int64, loc *time.Location, idx []int32) days {
+	out := days{idx: idx}
 	if n := len(ts); n > 1 && ts[n-1] > ts[0] {
 		// sorted input: about one entry per calendar day spanned
 		out.list = make([]etDay, 0, min((ts[n-1]-ts[0])/dayMs+2, int64(n)))
@@ -179,7 +197,8 @@ func minuteOfDay(t int64, d etDay, loc *time.Location) float64 {
 
 func hourOfDay(c *call) ([]Column, error) {
 	loc := newYork()
-	ds := splitDays(c.f.TS, loc)
+	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	defer doneDS()
 	out := make([]float64, c.n())
 	for i, t := range c.f.TS {
 		out[i] = float64(hourOf(t, ds.list[ds.idx[i]], loc))
@@ -196,7 +215,8 @@ func calendarFlags(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, errs.Invalidf("tz: unknown time zone %q", c.str("tz"))
 	}
-	ds := splitDays(c.f.TS, loc)
+	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	defer doneDS()
 	n := c.n()
 	eom, eoq, opex, eve := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	type flags struct{ eom, eoq, opex, eve float64 }
@@ -258,7 +278,8 @@ func daysIn(y, m int) int {
 }
 
 func dayRangePos(c *call) ([]Column, error) {
-	ds := splitDays(c.f.TS, newYork())
+	ds, doneDS := splitDaysTmp(c.f.TS, newYork())
+	defer doneDS()
 	f := c.f
 	out := make([]float64, c.n())
 	hi, lo := math.Inf(-1), math.Inf(1)
@@ -283,9 +304,9 @@ func dayRangePos(c *call) ([]Column, error) {
 }
 
 // sessionVWAP is Σ P·V / Σ V over the rows of the same local day so far.
-func sessionVWAP(ts []int64, p, v []float64) []float64 {
-	ds := splitDays(ts, newYork())
-	out := make([]float64, len(ts))
+func sessionVWAP(ts []int64, p, v, out []float64) []float64 {
+	ds, doneDS := splitDaysTmp(ts, newYork())
+	defer doneDS()
 	var pv, sv float64
 	for i := range out {
 		if i == 0 || ds.idx[i] != ds.idx[i-1] {
@@ -313,7 +334,7 @@ func intradayVWAP(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one("vwap_intraday", sessionVWAP(c.f.TS, p, v)), nil
+	return one("vwap_intraday", sessionVWAP(c.f.TS, p, v, make([]float64, c.n()))), nil
 }
 
 func closeVsVWAP(c *call) ([]Column, error) {
@@ -334,7 +355,9 @@ func closeVsVWAP(c *call) ([]Column, error) {
 			if p == nil {
 				p = c.f.Close
 			}
-			vw = sessionVWAP(c.f.TS, p, c.f.Volume)
+			buf, done := tmp(c.n())
+			defer done()
+			vw = sessionVWAP(c.f.TS, p, c.f.Volume, buf)
 		}
 	}
 	out := make([]float64, c.n())
@@ -366,7 +389,8 @@ func rsiLastHour(c *call) ([]Column, error) {
 	p := c.int("period")
 	r := rsiCore(c.f.Close, p)
 	loc := newYork()
-	ds := splitDays(c.f.TS, loc)
+	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	defer doneDS()
 	for i, t := range c.f.TS {
 		if hourOf(t, ds.list[ds.idx[i]], loc) != 15 {
 			r[i] = nan
@@ -378,8 +402,7 @@ func rsiLastHour(c *call) ([]Column, error) {
 // expandingZ is (x_t − mean)/std over the non-NaN values up to t (sample
 // std), NaN until minObs values. Running sums are kept relative to the first
 // value, so no division sits on the loop-carried path.
-func expandingZ(x []float64, minObs int) []float64 {
-	out := make([]float64, len(x))
+func expandingZ(x []float64, minObs int, out []float64) []float64 {
 	var c, s, ss float64
 	k := 0
 	for i, v := range x {
@@ -421,7 +444,12 @@ func momentumScore(c *call) ([]Column, error) {
 		defer done()
 		m3 = pctTo(c.f.Close, 3, buf)
 	}
-	z1, z3 := expandingZ(m1, 20), expandingZ(m3, 20)
+	z1, doneZ1 := tmp(c.n())
+	defer doneZ1()
+	z3, doneZ3 := tmp(c.n())
+	defer doneZ3()
+	expandingZ(m1, 20, z1)
+	expandingZ(m3, 20, z3)
 	rd := c.f.Col("rsi_14_d")
 	if rd == nil && c.src != nil && c.f.Ticker != "" {
 		v, err := dailyRSICol(c, 14, "close")

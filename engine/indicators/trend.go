@@ -37,7 +37,8 @@ func adx(c *call) ([]Column, error) {
 	trs := wilder(tr, p, tr)
 	ewmPair(pdm, mdm, 1/float64(p), p, pdm, mdm)
 	pd, md := pdm, mdm
-	dx := make([]float64, n)
+	dx, done := tmp(n)
+	defer done()
 	for i := 0; i < n; i++ {
 		pd[i] = 100 * safeDiv(pd[i], trs[i])
 		md[i] = 100 * safeDiv(md[i], trs[i])
@@ -220,7 +221,9 @@ func supertrend(c *call) ([]Column, error) {
 	n := c.n()
 	tr, done := tmp(n)
 	defer done()
-	atrv := rollMean(trueRangeTo(f.High, f.Low, f.Close, tr), p, half(p))
+	atrv, doneA := tmp(n)
+	defer doneA()
+	rollMeanTo(trueRangeTo(f.High, f.Low, f.Close, tr), p, half(p), atrv)
 	line := make([]float64, n)
 	dir := make([]float64, n)
 	var fu, fl float64
@@ -273,7 +276,10 @@ func supertrend(c *call) ([]Column, error) {
 }
 
 func midRange(h, l []float64, n int) []float64 {
-	hi, lo := rollMaxMin(h, l, n, n)
+	hi := make([]float64, len(h))
+	lo, done := tmp(len(h))
+	defer done()
+	rollMaxMinTo(h, l, n, n, hi, lo)
 	for i := range hi {
 		hi[i] = (hi[i] + lo[i]) / 2
 	}
@@ -383,7 +389,9 @@ func dpo(c *call) ([]Column, error) {
 		return nil, err
 	}
 	n := c.int("period")
-	sma := lag(rollMean(p, n, half(n)), n/2+1)
+	m, done := tmp(len(p))
+	defer done()
+	sma := lag(rollMeanTo(p, n, half(n), m), n/2+1)
 	for i := range sma {
 		sma[i] = p[i] - sma[i]
 	}

@@ -68,7 +68,9 @@ func keltner(c *call) ([]Column, error) {
 	tr, done := tmp(c.n())
 	defer done()
 	trueRangeTo(c.f.High, c.f.Low, c.f.Close, tr)
-	return keltnerOut(w, m, mid, rollMean(tr, w, half(w))), nil
+	atr, doneA := tmp(c.n())
+	defer doneA()
+	return keltnerOut(w, m, mid, rollMeanTo(tr, w, half(w), atr)), nil
 }
 
 func keltnerOut(w int, m float64, mid, atr []float64) []Column {

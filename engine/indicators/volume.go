@@ -32,7 +32,8 @@ func obv(c *call) ([]Column, error) {
 func cmf(c *call) ([]Column, error) {
 	n := c.int("period")
 	f := c.f
-	mv := make([]float64, c.n())
+	mv, doneMV := tmp(c.n())
+	defer doneMV()
 	for i := range mv {
 		h, l, cl := f.High[i], f.Low[i], f.Close[i]
 		m := 0.0 // H=L: the close sits on both ends, no pressure either way
@@ -42,7 +43,9 @@ func cmf(c *call) ([]Column, error) {
 		mv[i] = m * f.Volume[i]
 	}
 	sm := rollSum(mv, n, half(n))
-	sv := rollSum(f.Volume, n, half(n))
+	sv, doneSV := tmp(c.n())
+	defer doneSV()
+	rollSumTo(f.Volume, n, half(n), sv)
 	for i := range sm {
 		sm[i] = safeDiv(sm[i], sv[i])
 	}
@@ -53,8 +56,10 @@ func mfi(c *call) ([]Column, error) {
 	n := c.int("period")
 	f := c.f
 	size := c.n()
-	pos := make([]float64, size)
-	neg := make([]float64, size)
+	pos, doneP := tmp(size)
+	defer doneP()
+	neg, doneN := tmp(size)
+	defer doneN()
 	prev := nan
 	for i := 0; i < size; i++ {
 		tp := (f.High[i] + f.Low[i] + f.Close[i]) / 3
@@ -76,7 +81,9 @@ func mfi(c *call) ([]Column, error) {
 		prev = tp
 	}
 	sp := rollSum(pos, n, half(n))
-	sn := rollSum(neg, n, half(n))
+	sn, doneSN := tmp(size)
+	defer doneSN()
+	rollSumTo(neg, n, half(n), sn)
 	for i := range sp {
 		a, b := sp[i], sn[i]
 		switch {
@@ -97,7 +104,8 @@ func volZScore(c *call) ([]Column, error) {
 	w := c.int("window")
 	v := c.f.Volume
 	m := make([]float64, len(v))
-	s := make([]float64, len(v))
+	s, done := tmp(len(v))
+	defer done()
 	rollMoments(v, w, half(w), nil, m, s)
 	for i := range m {
 		if s[i] == 0 {
