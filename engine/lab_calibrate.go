@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
+	"sigmalab/engine/backtest"
 	"sigmalab/engine/errs"
 )
 
@@ -84,6 +86,7 @@ func (l *Lab) CalibrateThresholds(ctx context.Context, req CalibrateThresholdsRe
 	} else if !ValidID(req.ModelID) {
 		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
+	checkIDs(v, req.PackID, req.BuildID)
 	if req.Column == "" {
 		req.Column = "score_total"
 	}
@@ -103,6 +106,9 @@ func (l *Lab) CalibrateThresholds(ctx context.Context, req CalibrateThresholdsRe
 		req.TopN = 50
 	}
 	if err := v.Err(); err != nil {
+		return resp, err
+	}
+	if _, err := l.verifyModel(ctx, req.ModelID, req.PackID); err != nil {
 		return resp, err
 	}
 	m, buildID, err := l.LoadMatrix(ctx, req.ModelID, req.BuildID)
@@ -151,8 +157,13 @@ type BracketRecommendation struct {
 	TimeStopMinutes int     `json:"time_stop_minutes"`
 }
 
-// CalibrateBracketsResponse keeps the predecessor's keys.
+// CalibrateBracketsResponse keeps the predecessor's keys, plus the model it
+// was asked for and that model's current policy brackets (absent when its
+// policy has none).
 type CalibrateBracketsResponse struct {
+	ModelID     string                `json:"model_id,omitempty"`
+	PackID      string                `json:"pack_id,omitempty"`
+	Current     *backtest.Brackets    `json:"current_brackets,omitempty"`
 	DesiredRR   float64               `json:"desired_rr"`
 	Recommended BracketRecommendation `json:"recommended"`
 	Candidates  []BracketCandidate    `json:"candidates"`
@@ -166,7 +177,10 @@ func CalibrateBrackets(req CalibrateBracketsRequest) (CalibrateBracketsResponse,
 	v := &errs.Validation{}
 	if strings.TrimSpace(req.ModelID) == "" {
 		v.Add("body", "model_id", "model_id is required", "missing")
+	} else if !ValidID(req.ModelID) {
+		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
+	checkIDs(v, req.PackID, "")
 	if req.DesiredRR == 0 {
 		req.DesiredRR = 2.0
 	}
@@ -230,4 +244,45 @@ func CalibrateBrackets(req CalibrateBracketsRequest) (CalibrateBracketsResponse,
 		Recommended: BracketRecommendation{AtrMultStop: pick.KStop, AtrMultTarget: pick.KTarget, RRImplied: pick.RR, TimeStopMinutes: ts},
 		Candidates:  cands,
 		Note:        "RR under ATR brackets is k_target/k_stop (constant per-row). Consider regime-aware adjustments later."}, nil
+}
+
+// CalibrateBrackets is POST /calibrate_brackets: the request is validated
+// first (422 naming the field), then the model must exist (404, in pack_id
+// when given); the grid pick is CalibrateBrackets and the response names the
+// model and its current policy brackets.
+func (l *Lab) CalibrateBrackets(ctx context.Context, req CalibrateBracketsRequest) (CalibrateBracketsResponse, error) {
+	resp, err := CalibrateBrackets(req)
+	if err != nil {
+		return resp, err
+	}
+	rec, err := l.verifyModel(ctx, req.ModelID, req.PackID)
+	if err != nil {
+		return CalibrateBracketsResponse{}, err
+	}
+	resp.ModelID, resp.PackID = rec.ModelID, rec.PackID
+	if pol, err := l.Configs.LatestPolicy(ctx, rec.PackID, rec.ModelID); err == nil {
+		_, resp.Current = ExecutionParams(pol.Policy)
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return CalibrateBracketsResponse{}, err
+	}
+	return resp, nil
+}
+
+// checkIDs validates the optional pack_id and build_id body fields.
+func checkIDs(v *errs.Validation, packID, buildID string) {
+	if packID != "" && !ValidID(packID) {
+		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+	if buildID != "" && buildID != "latest" && !ValidID(buildID) {
+		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+}
+
+// verifyModel returns the stored model (ErrNotFound when unknown or in
+// another pack than packID).
+func (l *Lab) verifyModel(ctx context.Context, modelID, packID string) (ModelRecord, error) {
+	if l.Configs == nil {
+		return ModelRecord{}, errs.NotFoundf("model %s: no config store", modelID)
+	}
+	return l.GetModelConfig(ctx, modelID, packID)
 }

@@ -272,5 +272,5 @@ func (s *Server) calibrateBrackets(r *http.Request, _ httprouter.Params) (any, e
 	if b.DesiredRR != nil {
 		req.DesiredRR = *b.DesiredRR
 	}
-	return engine.CalibrateBrackets(req)
+	return s.Lab.CalibrateBrackets(r.Context(), req)
 }

@@ -90,9 +90,9 @@ func TestBacktestPipeline(t *testing.T) {
 		{Name: "no model id", Method: "POST", URL: "/backtest", Body: map[string]any{}, Status: 422, Contains: []string{"model_id"}},
 		{Name: "unknown model", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": "nope"}, Status: 404},
 		{Name: "wrong pack", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "pack_id": "zerosigma"}, Status: 404},
-		{Name: "brackets default", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m"},
+		{Name: "brackets default", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": model},
 			Contains: []string{`"recommended":{"atr_mult_stop":0.8,"atr_mult_target":1.6,"rr_implied":2,"time_stop_minutes":120}`}},
-		{Name: "brackets bad grid", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "m", "k_stop_grid": "0,1"}, Status: 422},
+		{Name: "brackets bad grid", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": model, "k_stop_grid": "0,1"}, Status: 422},
 		{Name: "thresholds", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": model, "column": "rsi_14", "grid": "30,50,70", "top_n": 100},
 			Contains: []string{`"counts":[{"threshold":30,`, `"recommended_threshold":`}},
 		{Name: "thresholds missing column", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": model}, Status: 422, Contains: []string{"score_total"}},
@@ -103,6 +103,28 @@ func TestBacktestPipeline(t *testing.T) {
 	if code != 202 || acc["job_id"] == nil {
 		t.Fatalf("async: %d %v", code, acc)
 	}
+}
+
+// TestCalibrateModelIDs: the calibration endpoints validate their ids (422
+// naming the field) and answer 404 for a model that does not exist, instead of
+// ignoring the model.
+func TestCalibrateModelIDs(t *testing.T) {
+	env := apitest.New(t)
+	env.Run(t, []apitest.Scenario{
+		{Name: "brackets traversal id", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "../etc"},
+			Status: 422, Contains: []string{`"loc":["body","model_id"]`}},
+		{Name: "brackets bad pack", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "spy_opt_0dte_hourly", "pack_id": "A/B"},
+			Status: 422, Contains: []string{`"loc":["body","pack_id"]`}},
+		{Name: "brackets unknown model", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "nope"}, Status: 404},
+		{Name: "brackets wrong pack", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "spy_opt_0dte_hourly", "pack_id": "longsigma"}, Status: 404},
+		{Name: "brackets known model", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": "spy_opt_0dte_hourly"},
+			Contains: []string{`"model_id":"spy_opt_0dte_hourly"`, `"recommended":{"atr_mult_stop":0.8,"atr_mult_target":1.6,"rr_implied":2,"time_stop_minutes":120}`}},
+		{Name: "thresholds traversal id", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": "../etc"},
+			Status: 422, Contains: []string{`"loc":["body","model_id"]`}},
+		{Name: "thresholds bad build", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": "spy_opt_0dte_hourly", "build_id": "../x"},
+			Status: 422, Contains: []string{`"loc":["body","build_id"]`}},
+		{Name: "thresholds unknown model", Method: "POST", URL: "/calibrate_thresholds", Body: map[string]any{"model_id": "nope"}, Status: 404},
+	})
 }
 
 // TestLeaderboardBodyIsJSON: the hand-assembled page is valid JSON with the
