@@ -166,6 +166,25 @@ func (r BacktestRequest) tradeParams(base backtest.TradeParams) backtest.TradePa
 	return p
 }
 
+// checkMomentumColumn: a momentum gate the request asks for explicitly needs
+// its column (the body's momentum_column, else the policy's, else
+// momentum_score_total) in the matrix; otherwise the request is a 422 on
+// body.momentum_column rather than a backtest with the gate silently off.
+// A gate switched on only by the policy keeps the softer behaviour (a
+// warning, gate ignored): the stored policy is not the client's input.
+func (r BacktestRequest) checkMomentumColumn(m *matrix.Matrix, pol PolicyRecord) error {
+	base, _ := ExecutionParams(pol.Policy)
+	col := r.tradeParams(base).MomentumColumn
+	if col == "" {
+		col = "momentum_score_total"
+	}
+	if m.Col(col) == nil {
+		return errs.Field("body", "momentum_column", fmt.Sprintf("momentum_gate: column %q is not in the matrix of %s (build %s)",
+			col, r.ModelID, m.Meta["build_id"]))
+	}
+	return nil
+}
+
 // BacktestResponse is the answer of POST /backtest: the predecessor's keys
 // (result, best_sharpe_hourly, best_cum_ret, parity) plus lineage.
 type BacktestResponse struct {
@@ -211,6 +230,9 @@ type OOFSpec struct {
 	TrainHours  []int
 	Hyperparams map[string]any // overrides of the model config's hyperparams
 	Features    []string       // explicit list; nil = from the model config / defaults
+	// Check, when set, vets the loaded matrix against the request before
+	// any training (a request that cannot run fails fast, not after minutes).
+	Check func(m *matrix.Matrix, pol PolicyRecord) error
 }
 
 // OOFSource is an OOF run with what a caller needs to use it.
@@ -251,6 +273,11 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	}
 	src.Matrix, src.BuildID = m, buildID
 	src.MatrixURI = "matrices/" + spec.ModelID + "/" + buildID + ".parquet"
+	if spec.Check != nil {
+		if err := spec.Check(m, src.Policy); err != nil {
+			return src, err
+		}
+	}
 	if spec.Calibration == "" {
 		spec.Calibration = calibrate.None
 	}
@@ -426,9 +453,13 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		return resp, err
 	}
 	started := l.now()
-	src, err := l.BacktestOOF(ctx, OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
+	spec := OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
 		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo},
-		Calibration: *req.Calibration, TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features})
+		Calibration: *req.Calibration, TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features}
+	if req.MomentumGate != nil && *req.MomentumGate {
+		spec.Check = req.checkMomentumColumn
+	}
+	src, err := l.BacktestOOF(ctx, spec)
 	if err != nil {
 		return resp, err
 	}

@@ -1,0 +1,61 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"sigmalab/assets"
+	"sigmalab/engine"
+	"sigmalab/engine/errs"
+	"sigmalab/engine/matrix"
+	"sigmalab/storage/bolt"
+	"sigmalab/storage/parquet"
+)
+
+// TestBacktestMomentumGateNeedsColumn: momentum_gate:true in the request with
+// a column the matrix lacks is a 422 on body.momentum_column, before any
+// training, not a run with the gate silently off.
+func TestBacktestMomentumGateNeedsColumn(t *testing.T) {
+	tmp := t.TempDir()
+	db, err := bolt.Open(filepath.Join(tmp, "sigmalab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ms := parquet.NewMatrixStore(filepath.Join(tmp, "matrices"))
+	lab := &engine.Lab{Configs: db.Configs(), PacksFS: assets.Packs(), BuildRuns: db.BuildRuns(), Matrices: ms}
+	ctx := context.Background()
+	if _, err := lab.SeedPacks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 60
+	m := &matrix.Matrix{Meta: map[string]string{"build_id": "b1"}}
+	x := make([]float64, n)
+	y := make([]string, n)
+	for i := range n {
+		m.TS = append(m.TS, int64(i)*3_600_000)
+		m.Date = append(m.Date, "2024-07-01")
+		m.HourET = append(m.HourET, int32(9+i%7))
+		x[i] = float64(i % 5)
+		y[i] = []string{"UP", "DOWN", "FLAT"}[i%3]
+	}
+	m.AddCol("rsi_14", x)
+	m.AddCol("ret_fwd", make([]float64, n))
+	m.AddText(matrix.LabelCol, y)
+	if _, _, err := ms.Put("spy_eq_intraday_hourly", "b1", m); err != nil {
+		t.Fatal(err)
+	}
+	on, col := true, "momentum_nope"
+	for name, req := range map[string]engine.BacktestRequest{
+		"explicit column": {ModelID: "spy_eq_intraday_hourly", BuildID: "b1", MomentumGate: &on, MomentumColumn: &col},
+		"default column":  {ModelID: "spy_eq_intraday_hourly", BuildID: "b1", MomentumGate: &on},
+	} {
+		_, err := lab.Backtest(ctx, req)
+		var v *errs.Validation
+		if !errors.As(err, &v) || len(v.Fields) != 1 || v.Fields[0].Loc[len(v.Fields[0].Loc)-1] != "momentum_column" {
+			t.Fatalf("%s: want a 422 on body.momentum_column, got %v", name, err)
+		}
+	}
+}
