@@ -87,6 +87,32 @@ func BenchmarkAllOHLCV1M(b *testing.B) {
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu_s/all")
 }
 
+// BenchmarkAllOHLCVBatch1M computes the same indicators as one batch
+// (ComputeAll, the path of Set.Compute in a matrix build), where the ET day
+// split and the true range are computed once and shared.
+func BenchmarkAllOHLCVBatch1M(b *testing.B) {
+	f := benchFrame(1_000_000)
+	names := frameOnly()
+	specs := make([]Spec, len(names))
+	for i, n := range names {
+		s, err := Resolve(n, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		specs[i] = s
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for it := 0; it < b.N; it++ {
+		if _, err := ComputeAll(context.Background(), specs, f, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(names)), "indicators")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall_s/all")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu_s/all")
+}
+
 // cpuTime is this process's user+system CPU time.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

@@ -293,6 +293,30 @@ func Resolve(name string, params map[string]any) (Spec, error) {
 // Compute runs the resolved indicator on f. A panic inside an indicator
 // (a bug) is returned as an error instead of taking the caller down.
 func (s Spec) Compute(ctx context.Context, f *Frame, src Source) (cols []Column, err error) {
+	return s.compute(ctx, f, src, nil)
+}
+
+// ComputeAll runs specs in order on f and returns each one's columns, the
+// same values Spec.Compute gives one by one. Intermediates that several
+// indicators derive from the same frame inputs (the ET day split of the
+// timestamps, the true range) are computed once for the whole batch. f must
+// not be modified while ComputeAll runs.
+func ComputeAll(ctx context.Context, specs []Spec, f *Frame, src Source) ([][]Column, error) {
+	sh := newShared()
+	defer sh.release()
+	out := make([][]Column, len(specs))
+	for i, s := range specs {
+		cols, err := s.compute(ctx, f, src, sh)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cols
+	}
+	return out, nil
+}
+
+// compute is Compute with an optional batch cache of shared intermediates.
+func (s Spec) compute(ctx context.Context, f *Frame, src Source, sh *shared) (cols []Column, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			cols, err = nil, fmt.Errorf("indicator %s: internal error: %v", s.Name, r)
@@ -311,7 +335,7 @@ func (s Spec) Compute(ctx context.Context, f *Frame, src Source) (cols []Column,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c := &call{ctx: ctx, name: s.Name, p: s.Params, f: f, src: src}
+	c := &call{ctx: ctx, name: s.Name, p: s.Params, f: f, src: src, sh: sh}
 	cols, err = e.fn(c)
 	if err != nil {
 		return nil, fmt.Errorf("indicator %s: %w", s.Name, err)
@@ -326,6 +350,57 @@ type call struct {
 	p    map[string]any
 	f    *Frame
 	src  Source
+	sh   *shared // intermediates shared within a batch; nil for a single Compute
+}
+
+// shared caches intermediates computed once per batch (ComputeAll,
+// Set.Compute) from the batch's frame. Cached values are read-only: an
+// indicator that needs to modify one copies it first.
+type shared struct {
+	days    map[string]days // local-day split of the frame's TS, by zone name
+	tr      []float64       // true range of the frame's H, L, C
+	release func()          // returns pooled buffers at the end of the batch
+}
+
+func newShared() *shared { return &shared{days: map[string]days{}, release: func() {}} }
+
+func (sh *shared) keep(done func()) {
+	prev := sh.release
+	sh.release = func() { prev(); done() }
+}
+
+func noop() {}
+
+// frameDays returns the local-day split of the frame's rows in loc and a
+// release function; within a batch the split is computed once and shared.
+func (c *call) frameDays(loc *time.Location) (days, func()) {
+	if c.sh == nil {
+		return splitDaysTmp(c.f.TS, loc)
+	}
+	key := loc.String()
+	if ds, ok := c.sh.days[key]; ok {
+		return ds, noop
+	}
+	ds, done := splitDaysTmp(c.f.TS, loc)
+	c.sh.days[key] = ds
+	c.sh.keep(done)
+	return ds, noop
+}
+
+// trueRange returns the true range of the frame (read-only) and a release
+// function; within a batch it is computed once and shared.
+func (c *call) trueRange() ([]float64, func()) {
+	if c.sh != nil && c.sh.tr != nil {
+		return c.sh.tr, noop
+	}
+	tr, done := tmp(c.n())
+	trueRangeTo(c.f.High, c.f.Low, c.f.Close, tr)
+	if c.sh == nil {
+		return tr, done
+	}
+	c.sh.tr = tr
+	c.sh.keep(done)
+	return tr, noop
 }
 
 func (c *call) n() int { return len(c.f.TS) }

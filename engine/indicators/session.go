@@ -197,7 +197,7 @@ func minuteOfDay(t int64, d etDay, loc *time.Location) float64 {
 
 func hourOfDay(c *call) ([]Column, error) {
 	loc := newYork()
-	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	ds, doneDS := c.frameDays(loc)
 	defer doneDS()
 	out := make([]float64, c.n())
 	for i, t := range c.f.TS {
@@ -215,7 +215,7 @@ func calendarFlags(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, errs.Invalidf("tz: unknown time zone %q", c.str("tz"))
 	}
-	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	ds, doneDS := c.frameDays(loc)
 	defer doneDS()
 	n := c.n()
 	eom, eoq, opex, eve := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -278,7 +278,7 @@ func daysIn(y, m int) int {
 }
 
 func dayRangePos(c *call) ([]Column, error) {
-	ds, doneDS := splitDaysTmp(c.f.TS, newYork())
+	ds, doneDS := c.frameDays(newYork())
 	defer doneDS()
 	f := c.f
 	out := make([]float64, c.n())
@@ -304,9 +304,7 @@ func dayRangePos(c *call) ([]Column, error) {
 }
 
 // sessionVWAP is Σ P·V / Σ V over the rows of the same local day so far.
-func sessionVWAP(ts []int64, p, v, out []float64) []float64 {
-	ds, doneDS := splitDaysTmp(ts, newYork())
-	defer doneDS()
+func sessionVWAP(ds days, p, v, out []float64) []float64 {
 	var pv, sv float64
 	for i := range out {
 		if i == 0 || ds.idx[i] != ds.idx[i-1] {
@@ -334,7 +332,9 @@ func intradayVWAP(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one("vwap_intraday", sessionVWAP(c.f.TS, p, v, make([]float64, c.n()))), nil
+	ds, doneDS := c.frameDays(newYork())
+	defer doneDS()
+	return one("vwap_intraday", sessionVWAP(ds, p, v, make([]float64, c.n()))), nil
 }
 
 func closeVsVWAP(c *call) ([]Column, error) {
@@ -357,7 +357,9 @@ func closeVsVWAP(c *call) ([]Column, error) {
 			}
 			buf, done := tmp(c.n())
 			defer done()
-			vw = sessionVWAP(c.f.TS, p, c.f.Volume, buf)
+			ds, doneDS := c.frameDays(newYork())
+			defer doneDS()
+			vw = sessionVWAP(ds, p, c.f.Volume, buf)
 		}
 	}
 	out := make([]float64, c.n())
@@ -389,7 +391,7 @@ func rsiLastHour(c *call) ([]Column, error) {
 	p := c.int("period")
 	r := rsiCore(c.f.Close, p)
 	loc := newYork()
-	ds, doneDS := splitDaysTmp(c.f.TS, loc)
+	ds, doneDS := c.frameDays(loc)
 	defer doneDS()
 	for i, t := range c.f.TS {
 		if hourOf(t, ds.list[ds.idx[i]], loc) != 15 {

@@ -136,8 +136,10 @@ func parseVersion(v any) (int, error) {
 func (s *Set) Compute(ctx context.Context, f *Frame, src Source) ([]Column, error) {
 	var out []Column
 	seen := map[string]bool{}
+	sh := newShared() // intermediates shared by the set's indicators (see ComputeAll)
+	defer sh.release()
 	for _, sp := range s.Indicators {
-		cols, err := sp.Compute(ctx, f, src)
+		cols, err := sp.compute(ctx, f, src, sh)
 		if err != nil {
 			return nil, err
 		}

@@ -6,12 +6,13 @@ func adx(c *call) ([]Column, error) {
 	p := c.int("period")
 	f := c.f
 	n := c.n()
-	tr := trueRange(f.High, f.Low, f.Close)
+	tr, doneTR := c.trueRange()
+	defer doneTR()
 	pdm := make([]float64, n)
 	mdm := make([]float64, n)
 	for i := 0; i < n; i++ {
 		if i == 0 {
-			tr[i], pdm[i], mdm[i] = nan, nan, nan // no previous bar
+			pdm[i], mdm[i] = nan, nan // no previous bar
 			continue
 		}
 		up := f.High[i] - f.High[i-1]
@@ -34,7 +35,13 @@ func adx(c *call) ([]Column, error) {
 			pdm[i], mdm[i] = 0, 0
 		}
 	}
-	trs := wilder(tr, p, tr)
+	// smoothed TR from row 1 (row 0 has no previous bar): the same as
+	// smoothing TR with row 0 set to NaN, which ewm skips as a leading gap
+	trs := make([]float64, n)
+	if n > 0 {
+		trs[0] = nan
+		wilder(tr[1:], p, trs[1:])
+	}
 	ewmPair(pdm, mdm, 1/float64(p), p, pdm, mdm)
 	pd, md := pdm, mdm
 	dx, done := tmp(n)
@@ -219,11 +226,11 @@ func supertrend(c *call) ([]Column, error) {
 	p, m := c.int("period"), c.float("multiplier")
 	f := c.f
 	n := c.n()
-	tr, done := tmp(n)
+	tr, done := c.trueRange()
 	defer done()
 	atrv, doneA := tmp(n)
 	defer doneA()
-	rollMeanTo(trueRangeTo(f.High, f.Low, f.Close, tr), p, half(p), atrv)
+	rollMeanTo(tr, p, half(p), atrv)
 	line := make([]float64, n)
 	dir := make([]float64, n)
 	var fu, fl float64

@@ -2,8 +2,9 @@ package indicators
 
 func atr(c *call) ([]Column, error) {
 	n := c.int("period")
-	tr := trueRange(c.f.High, c.f.Low, c.f.Close)
-	return one("atr_"+itoa(n), wilder(tr, n, tr)), nil
+	tr, done := c.trueRange()
+	defer done()
+	return one("atr_"+itoa(n), wilder(tr, n, make([]float64, len(tr)))), nil
 }
 
 func bollinger(c *call) ([]Column, error) {
@@ -65,9 +66,8 @@ func donchian(c *call) ([]Column, error) {
 func keltner(c *call) ([]Column, error) {
 	w, m := c.int("window"), c.float("multiplier")
 	mid := ema(c.f.Close, w, nil)
-	tr, done := tmp(c.n())
+	tr, done := c.trueRange()
 	defer done()
-	trueRangeTo(c.f.High, c.f.Low, c.f.Close, tr)
 	atr, doneA := tmp(c.n())
 	defer doneA()
 	return keltnerOut(w, m, mid, rollMeanTo(tr, w, half(w), atr)), nil
