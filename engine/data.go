@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"sigmalab/engine/errs"
@@ -27,7 +30,10 @@ func (l *Lab) ImportMarket(ctx context.Context, files, names []string, opts mark
 		return market.ImportResult{}, err
 	}
 	im := &market.Importer{Store: st, OpenParquet: l.MarketTables, OnProgress: onProgress}
-	return im.ImportFiles(ctx, files, names, opts)
+	res, err := im.ImportFiles(ctx, files, names, opts)
+	// files are server paths (the data dir, upload temp files); clients only
+	// ever see the names they gave.
+	return res, scrubPaths(err, files, names)
 }
 
 // ImportDataPath imports a file or directory named relative to the data dir; the path is
@@ -38,14 +44,14 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 	}
 	full, err := l.ResolveDataPath(rel)
 	if err != nil {
-		return market.ImportResult{}, err
+		return market.ImportResult{}, scrubPaths(err, nil, nil)
 	}
 	if first, _, _ := strings.Cut(filepath.ToSlash(filepath.Clean(rel)), "/"); first == "market" {
 		return market.ImportResult{}, errs.Invalidf("path %q is inside the market store; import from another folder of the data dir", rel)
 	}
 	files, err := market.ExpandPaths([]string{full})
 	if err != nil {
-		return market.ImportResult{}, fmt.Errorf("import %s: %w", rel, err)
+		return market.ImportResult{}, scrubPaths(fmt.Errorf("import %s: %w", rel, err), []string{full}, []string{rel})
 	}
 	names := make([]string, len(files))
 	for i, f := range files {
@@ -56,6 +62,67 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 	}
 	return l.ImportMarket(ctx, files, names, opts, onProgress)
 }
+
+// scrubPaths rewrites err's message so that no server path shows: each
+// paths[i] becomes names[i], and any other absolute path left (the data dir,
+// a temp dir) is cut to its base name. errors.Is still sees the original
+// chain, so the HTTP status is unchanged; a validation error is rebuilt with
+// scrubbed fields because its detail is shown as is.
+func scrubPaths(err error, paths, names []string) error {
+	if err == nil {
+		return nil
+	}
+	// Longest paths first, so a directory does not eat its files' prefixes.
+	idx := make([]int, len(paths))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return len(paths[idx[a]]) > len(paths[idx[b]]) })
+	scrub := func(msg string) string {
+		for _, i := range idx {
+			if paths[i] != "" {
+				msg = strings.ReplaceAll(msg, paths[i], names[i])
+			}
+		}
+		return absPathRE.ReplaceAllStringFunc(msg, func(p string) string {
+			lead := ""
+			if p[0] != '/' {
+				lead, p = p[:1], p[1:]
+			}
+			return lead + filepath.Base(p)
+		})
+	}
+	var v *errs.Validation
+	if errors.As(err, &v) {
+		out := &errs.Validation{Fields: make([]errs.FieldError, len(v.Fields))}
+		for i, f := range v.Fields {
+			loc := make([]string, len(f.Loc))
+			for j, x := range f.Loc {
+				loc[j] = scrub(x)
+			}
+			out.Fields[i] = errs.FieldError{Loc: loc, Msg: scrub(f.Msg), Type: f.Type}
+		}
+		return out
+	}
+	msg := err.Error()
+	if clean := scrub(msg); clean != msg {
+		return &scrubbedErr{msg: clean, err: err}
+	}
+	return err
+}
+
+// absPathRE matches an absolute path of at least two components (a lone
+// "/" in prose such as "a/b" or "1/2" does not match).
+var absPathRE = regexp.MustCompile(`(^|[\s"'(:=])(/[^\s"'/:]+){2,}`)
+
+// scrubbedErr carries a client-safe message over the original error.
+type scrubbedErr struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedErr) Error() string { return e.msg }
+func (e *scrubbedErr) Unwrap() error { return e.err }
 
 // ImportJobKind is the job kind of asynchronous data-dir imports.
 const ImportJobKind = "import"

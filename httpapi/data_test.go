@@ -147,3 +147,59 @@ func FuzzDataImportBody(f *testing.F) {
 		}
 	})
 }
+
+// TestDataImportErrorsHideServerPaths: import errors name the client's
+// relative path, never the server's data dir (sync, async job, uploads).
+func TestDataImportErrorsHideServerPaths(t *testing.T) {
+	env := apitest.New(t)
+	dir := env.Dir
+	real, _ := filepath.EvalSymlinks(dir)
+	tmp := os.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "incoming", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A dangling symlink and an unreadable Parquet file inside the data dir.
+	if err := os.Symlink(filepath.Join(dir, "incoming", "gone.csv"), filepath.Join(dir, "incoming", "sub", "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "incoming", "junk.parquet"), []byte("not parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hidden := []string{dir, real, `"/`}
+	env.Run(t, []apitest.Scenario{
+		{Name: "missing file", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "exports/none.csv"}, Status: 404,
+			Contains: []string{"exports/none.csv"}, NotContains: hidden},
+		{Name: "missing dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "nowhere/deep"}, Status: 404,
+			Contains: []string{"nowhere/deep"}, NotContains: hidden},
+		{Name: "dangling symlink", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming/sub/link.csv"},
+			Status: 400, Contains: []string{"incoming/sub/link.csv"}, NotContains: hidden, Check: func(t *testing.T, b map[string]any) {
+				if b["ok"] == true {
+					t.Fatalf("a dangling link imported: %v", b)
+				}
+			}},
+		{Name: "unreadable parquet", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming/junk.parquet", "ticker": "SPY"},
+			Status: 422, Contains: []string{"incoming/junk.parquet"}, NotContains: append(hidden, tmp+"/"), Check: func(t *testing.T, b map[string]any) {
+				if b["ok"] == true {
+					t.Fatalf("junk imported: %v", b)
+				}
+			}},
+		{Name: "async missing file", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "exports/none.csv", "async": true}, Status: 202},
+	})
+	var id int64
+	_, jl := env.JSON("GET", "/jobs", nil)
+	for _, r := range jl["rows"].([]any) {
+		id = int64(r.(map[string]any)["id"].(float64))
+	}
+	job, err := env.App.Lab.Jobs.Wait(context.Background(), id)
+	if err != nil || job.Status != "failed" {
+		t.Fatalf("job: %+v %v", job, err)
+	}
+	if strings.Contains(job.Error, dir) || strings.Contains(job.Error, real) || !strings.Contains(job.Error, "exports/none.csv") {
+		t.Fatalf("job error leaks the data dir or lacks the path: %q", job.Error)
+	}
+	// An upload that fails to parse names the uploaded file, not its temp copy.
+	status, body := upload(t, env, map[string]string{"ticker": "SPY"}, map[string][]byte{"bars.parquet": []byte("junk")})
+	if status < 400 || strings.Contains(body, tmp+"/") || strings.Contains(body, "sigmalab-import-") {
+		t.Fatalf("upload error: %d %s", status, body)
+	}
+}
