@@ -52,15 +52,38 @@ func parseImport(args []string, stderr io.Writer) (importFlags, error) {
 	fs.StringVar(&f.to, "to", "", "polygon: last session date YYYY-MM-DD")
 	fs.StringVar(&f.expiry, "expiry", "", "polygon: also fetch each ticker's chain snapshot for this expiry")
 	fs.StringVar(&f.cacheDir, "cache", "", "polygon: keep fetched aggregates in this directory (Polygon cache-file format)")
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
 		return f, err
 	}
-	f.paths = fs.Args()
+	f.paths = paths
 	if len(f.paths) == 0 {
 		fs.Usage()
 		return f, errors.New("import: no PATH given")
 	}
 	return f, nil
+}
+
+// parseInterleaved parses flags anywhere among the positional arguments
+// (`import a.csv --ticker QQQ b.csv`), which flag.Parse alone stops at the
+// first positional for. A "--" ends the flags: everything after it is
+// positional, even when it starts with "-".
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos := []string{}
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 // cmdImport imports files into the data dir's market store and prints the result as

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,5 +60,36 @@ func TestCmdImportPolygon(t *testing.T) {
 	t.Setenv("POLYGON_API_KEY", "")
 	if rc := run([]string{"import", "--data", dir, "--polygon", "--from", "2024-07-01", "--to", "2024-07-01", "SPY"}, &out, &errb); rc != 2 {
 		t.Fatalf("no key: rc %d", rc)
+	}
+}
+
+// TestParseImportInterleavedFlags: flags are accepted after and between
+// paths; "--" ends the flags.
+func TestParseImportInterleavedFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		paths  []string
+		ticker string
+		tf     string
+	}{
+		{[]string{"file.csv", "--ticker", "QQQ"}, []string{"file.csv"}, "QQQ", ""},
+		{[]string{"a.csv", "--ticker=QQQ", "b.csv", "-timeframe", "1h"}, []string{"a.csv", "b.csv"}, "QQQ", "1h"},
+		{[]string{"--ticker", "SPY", "a.csv"}, []string{"a.csv"}, "SPY", ""},
+		{[]string{"a.csv", "--", "--ticker", "-b.csv"}, []string{"a.csv", "--ticker", "-b.csv"}, "", ""},
+		{[]string{"--timeframe", "1d", "--", "x.csv"}, []string{"x.csv"}, "", "1d"},
+	} {
+		f, err := parseImport(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if strings.Join(f.paths, "|") != strings.Join(tc.paths, "|") || f.opts.Ticker != tc.ticker || f.opts.Timeframe != tc.tf {
+			t.Fatalf("%v: paths %q ticker %q timeframe %q", tc.args, f.paths, f.opts.Ticker, f.opts.Timeframe)
+		}
+	}
+	if _, err := parseImport([]string{"a.csv", "--nope"}, io.Discard); err == nil {
+		t.Fatal("unknown flag after a path accepted")
+	}
+	if _, err := parseImport([]string{"--ticker", "QQQ"}, io.Discard); err == nil {
+		t.Fatal("no path accepted")
 	}
 }
