@@ -497,7 +497,12 @@ func rollMaxMinTo(hi, lo []float64, n, minP int, mx, mn []float64) {
 	for lead < size && hi[lead] != hi[lead] {
 		lead++
 	}
-	dense := !hasNaN(hi[lead:]) && !hasNaN(lo[lead:])
+	denseH, posH := scanSigns(hi[lead:])
+	denseL, posL := denseH, posH
+	if len(hi) == 0 || &lo[0] != &hi[0] { // else the same series for both (stochastic RSI, Fisher)
+		denseL, posL = scanSigns(lo[lead:])
+	}
+	dense := denseH && denseL
 	for i := 0; i < lead && dense; i++ {
 		if lo[i] == lo[i] {
 			dense = false
@@ -511,65 +516,118 @@ func rollMaxMinTo(hi, lo []float64, n, minP int, mx, mn []float64) {
 	if minP < 1 {
 		minP = 1
 	}
-	back, key := make([]int64, n), make([]int64, n)
-	gilWermanKeys(hi[lead:], n, 0, back, key, mx[lead:])
-	gilWermanKeys(lo[lead:], n, -1, back, key, mn[lead:])
+	if posH && posL { // bit patterns of non-negative floats order as integers
+		back, key := make([]uint64, n), make([]uint64, n)
+		gilWermanMaxBits(hi[lead:], n, back, key, mx[lead:])
+		gilWermanMinBits(lo[lead:], n, back, key, mn[lead:])
+	} else { // one pass tracking both (two independent compare chains per row)
+		h, l := hi[lead:], lo[lead:]
+		backH, backL := make([]float64, n), make([]float64, n)
+		oh, ol := mx[lead:], mn[lead:]
+		m := len(h)
+		for b := 0; b < m; b += n {
+			e := min(b+n, m)
+			a, z := h[b], l[b]
+			for i := b; i < e; i++ {
+				a, z = max(a, h[i]), min(z, l[i])
+				ra, rz := a, z
+				if k := i - b + 1; b > 0 && k < n {
+					ra, rz = max(ra, backH[k]), min(rz, backL[k])
+				}
+				oh[i], ol[i] = ra, rz
+			}
+			a, z = h[e-1], l[e-1]
+			for i := e - 1; i >= b; i-- {
+				a, z = max(a, h[i]), min(z, l[i])
+				backH[i-b], backL[i-b] = a, z
+			}
+		}
+	}
 	for i := 0; i < lead+minP-1 && i < size; i++ {
 		mx[i], mn[i] = nan, nan
 	}
 }
 
-// ordKey maps a non-NaN float64 to an int64 with the same order, −0 below
-// +0 exactly as the builtin min/max rank them. Integer max/min compile to a
-// compare and a conditional move (two cycles on the loop-carried path)
-// where the builtin float max/min need a NaN- and zero-aware sequence of
-// about nine cycles, so running extremes over keys are several times faster
-// and still return the very same float (fromKey inverts ordKey exactly).
-func ordKey(v float64) int64 {
-	b := int64(math.Float64bits(v))
-	return b ^ (b>>63)&(1<<63-1)
+// scanSigns reports whether x has no NaN and whether every value has its
+// sign bit clear (non-negative, no −0), in one pass.
+func scanSigns(x []float64) (dense, nonNeg bool) {
+	var signs uint64
+	for _, v := range x {
+		if v != v {
+			return false, false
+		}
+		signs |= math.Float64bits(v)
+	}
+	return true, signs>>63 == 0
 }
 
-func fromKey(k int64) float64 { return math.Float64frombits(uint64(k ^ (k>>63)&(1<<63-1))) }
-
-// gilWermanKeys writes the max over the last n rows (partial windows at the
-// start) of dense x into out, or the min when flip is −1 (keys are then
-// complemented, which reverses their order). It is the van Herk/Gil-Werman
-// scheme over order-preserving integer keys: blocks of n rows are processed
-// in order, the forward running extreme of block k+1 combined with the
-// backward running extreme of block k, so only one block of backward
-// extremes (n keys, cache resident) is kept. back and key hold n elements.
-func gilWermanKeys(x []float64, n int, flip int64, back, key []int64, out []float64) {
+// gilWermanMaxBits is gilWermanMax for dense non-negative x (no −0): the
+// bit patterns of such floats order as unsigned integers, and an integer
+// max compiles to a compare and a conditional move (two cycles on the
+// loop-carried path) where the builtin float max needs a NaN- and
+// zero-aware sequence of about nine; the result is the very same float.
+func gilWermanMaxBits(x []float64, n int, back, key []uint64, out []float64) {
 	m := len(x)
 	back, key = back[:n], key[:n]
 	for b := 0; b < m; b += n {
 		e := min(b+n, m)
 		xb, ob := x[b:e], out[b:e]
 		kb := key[:len(xb)]
-		a := ordKey(xb[0]) ^ flip
-		// windows ending inside the block and starting in the previous one
-		// combine the forward extreme with the previous block's backward one
-		// (the block's last window, when the block is full, is the block)
+		a := math.Float64bits(xb[0])
 		j := 0
 		if b > 0 {
 			bk := back[1:]
 			for ; j < len(xb) && j < len(bk); j++ {
-				k := ordKey(xb[j]) ^ flip
+				k := math.Float64bits(xb[j])
 				kb[j] = k
 				a = max(a, k)
-				ob[j] = fromKey(max(a, bk[j]) ^ flip)
+				ob[j] = math.Float64frombits(max(a, bk[j]))
 			}
 		}
 		for ; j < len(xb); j++ {
-			k := ordKey(xb[j]) ^ flip
+			k := math.Float64bits(xb[j])
 			kb[j] = k
 			a = max(a, k)
-			ob[j] = fromKey(a ^ flip)
+			ob[j] = math.Float64frombits(a)
 		}
 		bb := back[:len(kb)]
 		a = kb[len(kb)-1]
 		for j := len(kb) - 1; j >= 0; j-- {
 			a = max(a, kb[j])
+			bb[j] = a
+		}
+	}
+}
+
+// gilWermanMinBits is gilWermanMaxBits for the minimum.
+func gilWermanMinBits(x []float64, n int, back, key []uint64, out []float64) {
+	m := len(x)
+	back, key = back[:n], key[:n]
+	for b := 0; b < m; b += n {
+		e := min(b+n, m)
+		xb, ob := x[b:e], out[b:e]
+		kb := key[:len(xb)]
+		a := math.Float64bits(xb[0])
+		j := 0
+		if b > 0 {
+			bk := back[1:]
+			for ; j < len(xb) && j < len(bk); j++ {
+				k := math.Float64bits(xb[j])
+				kb[j] = k
+				a = min(a, k)
+				ob[j] = math.Float64frombits(min(a, bk[j]))
+			}
+		}
+		for ; j < len(xb); j++ {
+			k := math.Float64bits(xb[j])
+			kb[j] = k
+			a = min(a, k)
+			ob[j] = math.Float64frombits(a)
+		}
+		bb := back[:len(kb)]
+		a = kb[len(kb)-1]
+		for j := len(kb) - 1; j >= 0; j-- {
+			a = min(a, kb[j])
 			bb[j] = a
 		}
 	}

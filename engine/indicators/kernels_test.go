@@ -22,6 +22,9 @@ func TestKernelsAgainstNaive(t *testing.T) {
 		gaps := trial%2 == 1
 		for i := range x {
 			x[i] = 100 + r.NormFloat64()*3
+			if trial%4 == 2 { // mixed signs and zeros: the float path of the extremes
+				x[i] = math.Round(r.NormFloat64() * 2)
+			}
 			y[i] = x[i] - r.Float64()
 			if i < lead || (gaps && r.IntN(9) == 0) {
 				x[i], y[i] = math.NaN(), math.NaN()
