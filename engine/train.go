@@ -287,7 +287,7 @@ func PrepareTrainData(m *matrix.Matrix, features []string, target string, allowe
 	}
 	sort.Strings(classes)
 	if len(classes) < 2 {
-		return nil, target, unlabelled, errs.Invalidf("target %s has a single class (%s) in the selected rows; need at least two", target, classes[0])
+		return nil, target, unlabelled, singleClassError(target, set, " in the selected rows")
 	}
 	index := make(map[string]int, len(classes))
 	for k, c := range classes {
@@ -534,15 +534,15 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	if err != nil {
 		return TrainResult{}, err
 	}
-	target := req.Target
-	if target == "" {
-		target, _, _ = TargetLabels(m, "")
+	target, _, err := TargetLabels(m, req.Target)
+	if err != nil {
+		return TrainResult{}, err
 	}
 	features := SelectFeatures(m, plan.config["features"], target)
 	if len(features) == 0 {
 		return TrainResult{}, fmt.Errorf("matrix %s/%s has no usable feature columns: %w", req.ModelID, buildID, errs.ErrNoData)
 	}
-	data, target, unlabelled, err := PrepareTrainData(m, features, req.Target, req.AllowedHours)
+	data, target, unlabelled, err := PrepareTrainData(m, features, target, req.AllowedHours)
 	if err != nil {
 		return TrainResult{}, err
 	}

@@ -25,13 +25,25 @@ var (
 		"momentum_score_total"}
 )
 
+// MaxTargetClasses caps the classes of a training target. Labels have a
+// handful (UP/DOWN/FLAT); a price or return column named as the target would
+// give one class per distinct value, and softmax cost grows with each class.
+const MaxTargetClasses = 20
+
+// labelName reports names that hold class labels even when stored as numbers
+// (a 1/0 or 1/0/-1 y of an imported matrix).
+func labelName(name string) bool {
+	n := strings.ToLower(name)
+	return n == "y" || n == "y_syn" || strings.HasPrefix(n, "label")
+}
+
 // trainNonFeature reports columns that must never be features because they
 // hold the label or information from after the row (the realised forward
 // return).
 func trainNonFeature(name, target string) bool {
 	n := strings.ToLower(name)
-	return name == target || n == "y" || n == "y_syn" || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
-		strings.Contains(n, "fwd_") || strings.HasPrefix(n, "label")
+	return name == target || labelName(name) || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
+		strings.Contains(n, "fwd_")
 }
 
 // SelectFeatures returns the feature columns of m for a model config's
@@ -182,6 +194,12 @@ func featureColumn(m *matrix.Matrix, name string) []float64 {
 // TargetLabels resolves the target column (the request's, else "y" when it has
 // any label, else "y_syn") and returns its per-row labels as strings; "" marks
 // a row without a label (empty, "nan", or NaN in a numeric column).
+//
+// Training and backtests share it, so both refuse the same targets with a 422
+// on body.target: a column the matrix lacks, a numeric column that is not a
+// label (a price or return would give one class per value), and a label with
+// fewer than two or more than MaxTargetClasses classes. A target without any
+// labelled row is ErrNoData (the matrix was built without labels).
 func TargetLabels(m *matrix.Matrix, target string) (string, []string, error) {
 	pick := func(name string) ([]string, bool) {
 		if c := m.TextCol(name); c != nil {
@@ -209,20 +227,65 @@ func TargetLabels(m *matrix.Matrix, target string) (string, []string, error) {
 	nonEmpty := func(ls []string) bool {
 		return slices.ContainsFunc(ls, func(s string) bool { return s != "" })
 	}
-	if target != "" {
+	var labels []string
+	switch {
+	case target != "":
+		if m.TextCol(target) == nil && m.Col(target) != nil && !labelName(target) {
+			return "", nil, errs.Field("body", "target", fmt.Sprintf(
+				"target %q is a numeric column, not a class label; name a label column (text columns: %s)",
+				target, strings.Join(m.TextNames, ", ")))
+		}
 		ls, ok := pick(target)
 		if !ok {
 			return "", nil, errs.Field("body", "target", fmt.Sprintf("target column %q is not in the matrix", target))
 		}
-		return target, ls, nil
+		labels = ls
+	default:
+		if ls, ok := pick("y"); ok && nonEmpty(ls) {
+			target, labels = "y", ls
+		} else if ls, ok := pick("y_syn"); ok {
+			target, labels = "y_syn", ls
+		} else {
+			return "", nil, fmt.Errorf("matrix has no label column (y or y_syn); build it with labels or pass target: %w", errs.ErrNoData)
+		}
 	}
-	if ls, ok := pick("y"); ok && nonEmpty(ls) {
-		return "y", ls, nil
+	if err := checkTargetClasses(target, labels); err != nil {
+		return "", nil, err
 	}
-	if ls, ok := pick("y_syn"); ok {
-		return "y_syn", ls, nil
+	return target, labels, nil
+}
+
+// checkTargetClasses bounds the distinct non-empty labels of a target to
+// 2..MaxTargetClasses; it stops counting past the cap.
+func checkTargetClasses(target string, labels []string) error {
+	seen := map[string]bool{}
+	for _, s := range labels {
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		if len(seen) > MaxTargetClasses {
+			return errs.Field("body", "target", fmt.Sprintf(
+				"target %s has more than %d classes; a target must be a class label (e.g. y), not a price or return", target, MaxTargetClasses))
+		}
 	}
-	return "", nil, fmt.Errorf("matrix has no label column (y or y_syn); build it with labels or pass target: %w", errs.ErrNoData)
+	switch len(seen) {
+	case 0:
+		return fmt.Errorf("target %s has no labelled rows; build the matrix with labels: %w", target, errs.ErrNoData)
+	case 1:
+		return singleClassError(target, seen, "")
+	}
+	return nil
+}
+
+// singleClassError is the 422 of a target with one class (in the matrix, or in
+// the rows a request selects).
+func singleClassError(target string, classes map[string]bool, where string) error {
+	only := ""
+	for c := range classes {
+		only = c
+	}
+	return errs.Field("body", "target", fmt.Sprintf("target needs at least two classes (%s has only %s%s)", target, only, where))
 }
 
 // hyperparamKeys maps accepted hyperparameter names (XGBoost/sklearn/LightGBM

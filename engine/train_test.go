@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"sigmalab/engine"
@@ -176,7 +178,7 @@ func TestPrepareTrainDataFilters(t *testing.T) {
 		one[i] = "UP"
 	}
 	m.AddText("y_one", one)
-	if _, _, _, err := engine.PrepareTrainData(m, []string{"calls_sold_d0"}, "y_one", nil); !errors.Is(err, errs.ErrInvalid) {
+	if _, _, _, err := engine.PrepareTrainData(m, []string{"calls_sold_d0"}, "y_one", nil); !isTargetError(err, "target needs at least two classes") {
 		t.Fatalf("single class: %v", err)
 	}
 	if _, _, _, err := engine.PrepareTrainData(m, []string{"calls_sold_d0"}, "nope", nil); err == nil {
@@ -294,5 +296,61 @@ func TestAUCTiesAndDegenerate(t *testing.T) {
 	}
 	if a := engine.AUC([]float64{0.5, 0.5}, []int{1, 1}, 1); !math.IsNaN(a) {
 		t.Fatalf("one-sided auc %v", a)
+	}
+}
+
+// isTargetError reports a 422 on body.target whose message contains msg.
+func isTargetError(err error, msg string) bool {
+	var ve *errs.Validation
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 {
+		return false
+	}
+	f := ve.Fields[0]
+	return slices.Equal(f.Loc, []string{"body", "target"}) && strings.Contains(f.Msg, msg)
+}
+
+func TestTargetLabelsRefusesNonLabels(t *testing.T) {
+	m := trainMatrix(700, 4)
+	n := m.Len()
+	price, many, code, hoursOnly := make([]float64, n), make([]string, n), make([]float64, n), make([]string, n)
+	for i := range price {
+		price[i] = 400 + float64(i)*0.01
+		many[i] = "c" + strconv.Itoa(i%(engine.MaxTargetClasses+1))
+		code[i] = float64(i%3 - 1)
+		hoursOnly[i] = "UP"
+		if m.HourET[i] == 9 {
+			hoursOnly[i] = "DOWN"
+		}
+	}
+	m.AddCol("close", price)
+	m.AddText("y_many", many)
+	m.AddCol("label_code", code)
+	m.AddText("y_hours", hoursOnly)
+	for _, c := range []struct{ target, msg string }{
+		{"close", "not a class label"},
+		{"ret_fwd", "not a class label"},
+		{"y_many", "more than 20 classes"},
+		{"nope", "is not in the matrix"},
+	} {
+		if _, _, err := engine.TargetLabels(m, c.target); !isTargetError(err, c.msg) {
+			t.Errorf("target %s: %v", c.target, err)
+		}
+	}
+	// A numeric label (1/0/-1 class codes) under a label name is a target.
+	if target, ls, err := engine.TargetLabels(m, "label_code"); err != nil || target != "label_code" || ls[0] != "-1" {
+		t.Fatalf("numeric label: %v %q %v", err, target, ls[:1])
+	}
+	if target, _, err := engine.TargetLabels(m, ""); err != nil || target != "y" {
+		t.Fatalf("default target: %v %q", err, target)
+	}
+	// Two classes in the matrix, one in the selected hours.
+	if _, _, _, err := engine.PrepareTrainData(m, []string{"calls_sold_d0"}, "y_hours", []int{10, 11}); !isTargetError(err, "in the selected rows") {
+		t.Fatalf("single class in hours: %v", err)
+	}
+	unlabelled := make([]string, n)
+	m.AddText("y", unlabelled)
+	m.AddText("y_syn", unlabelled)
+	if _, _, err := engine.TargetLabels(m, ""); !errors.Is(err, errs.ErrNoData) {
+		t.Fatalf("unlabelled matrix: %v", err)
 	}
 }

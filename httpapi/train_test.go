@@ -59,6 +59,13 @@ func storeTrainMatrix(t *testing.T, env *apitest.Env, buildID string, n int) {
 		m.AddCol(nm, cols[nm])
 	}
 	m.AddText("y", y)
+	// Targets a training must refuse: one class, and one class per row.
+	one, many := make([]string, n), make([]string, n)
+	for i := range one {
+		one[i], many[i] = "UP", "c"+strconv.Itoa(i)
+	}
+	m.AddText("y_one", one)
+	m.AddText("y_many", many)
 	lab := env.App.Lab
 	path, _, err := lab.Matrices.Put(trainModel, buildID, m)
 	if err != nil {
@@ -160,6 +167,14 @@ func TestTrainOptionsAndBadInput(t *testing.T) {
 		{Name: "no matrix", Method: "POST", URL: "/train", Body: body("model_id", "spy_opt_0dte_hourly_gamma"), Status: 404, Contains: []string{"build_matrix"}},
 		{Name: "unknown build", Method: "POST", URL: "/train", Body: body("build_id", "b9"), Status: 404},
 		{Name: "unknown target", Method: "POST", URL: "/train", Body: body("target", "nope"), Status: 422},
+		{Name: "price as target", Method: "POST", URL: "/train", Body: body("target", "close"), Status: 422,
+			Contains: []string{`"loc":["body","target"]`, `not a class label`}, NotContains: []string{`"model_out_uri"`}},
+		{Name: "forward return as target", Method: "POST", URL: "/train", Body: body("target", "ret_fwd"), Status: 422,
+			Contains: []string{`"loc":["body","target"]`}},
+		{Name: "single-class target", Method: "POST", URL: "/train", Body: body("target", "y_one"), Status: 422,
+			Contains: []string{`"loc":["body","target"]`, `target needs at least two classes`}},
+		{Name: "many-class text target", Method: "POST", URL: "/train", Body: body("target", "y_many"), Status: 422,
+			Contains: []string{`"loc":["body","target"]`, `more than 20 classes`}},
 		{Name: "hours without rows", Method: "POST", URL: "/train", Body: body("allowed_hours", "3"), Status: 422, Contains: []string{"no_data"}},
 		{Name: "malformed", Method: "POST", URL: "/train", Body: "{", Status: 400},
 	})
