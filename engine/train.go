@@ -107,7 +107,7 @@ type TrainingRun struct {
 }
 
 // TrainRequest is the body of POST /train (api-contract §4.6 plus build_id,
-// hyperparams, holdout_frac, tag and async).
+// features, hyperparams, holdout_frac, tag and async).
 type TrainRequest struct {
 	ModelID      string         `json:"model_id"`
 	PackID       string         `json:"pack_id,omitempty"`
@@ -115,6 +115,7 @@ type TrainRequest struct {
 	AllowedHours []int          `json:"allowed_hours,omitempty"`
 	Calibration  *string        `json:"calibration,omitempty"` // none|sigmoid|isotonic; default sigmoid
 	Target       string         `json:"target,omitempty"`
+	Features     []string       `json:"features,omitempty"`    // instead of the config's selection
 	Hyperparams  map[string]any `json:"hyperparams,omitempty"` // override the config's
 	HoldoutFrac  *float64       `json:"holdout_frac,omitempty"`
 	ModelOut     string         `json:"model_out,omitempty"` // accepted for compatibility; artifacts have fixed paths
@@ -538,9 +539,9 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	if err != nil {
 		return TrainResult{}, err
 	}
-	features := SelectFeatures(m, plan.config["features"], target)
-	if len(features) == 0 {
-		return TrainResult{}, fmt.Errorf("matrix %s/%s has no usable feature columns: %w", req.ModelID, buildID, errs.ErrNoData)
+	features, err := ResolveFeatures(m, plan.config["features"], req.Features, target)
+	if err != nil {
+		return TrainResult{}, err
 	}
 	data, target, unlabelled, err := PrepareTrainData(m, features, target, req.AllowedHours)
 	if err != nil {

@@ -46,6 +46,47 @@ func trainNonFeature(name, target string) bool {
 		strings.Contains(n, "fwd_")
 }
 
+// ResolveFeatures is the feature list of a training or backtest request:
+// SelectFeatures over the model config's features when the request names
+// none, else the request's list, which must name numeric matrix columns that
+// are not labels or outcomes (422 on body.features naming the offenders).
+func ResolveFeatures(m *matrix.Matrix, configured any, explicit []string, target string) ([]string, error) {
+	if len(explicit) == 0 {
+		feats := SelectFeatures(m, configured, target)
+		if len(feats) == 0 {
+			return nil, fmt.Errorf("matrix has no feature columns: %w", errs.ErrNoData)
+		}
+		return feats, nil
+	}
+	var out, missing, banned []string
+	for _, f := range explicit {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "" || slices.Contains(out, f):
+		case featureColumn(m, f) == nil:
+			missing = append(missing, f)
+		case trainNonFeature(f, target):
+			banned = append(banned, f)
+		default:
+			out = append(out, f)
+		}
+	}
+	v := &errs.Validation{}
+	if len(missing) > 0 {
+		v.Add("body", "features", "not numeric matrix columns: "+strings.Join(missing, ", "), "value_error")
+	}
+	if len(banned) > 0 {
+		v.Add("body", "features", "labels or realised outcomes cannot be features: "+strings.Join(banned, ", "), "value_error")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errs.Field("body", "features", "features lists no column")
+	}
+	return out, nil
+}
+
 // SelectFeatures returns the feature columns of m for a model config's
 // `features` entry (reference engine.md §4):
 //   - a list: the names that are numeric matrix columns, in list order;

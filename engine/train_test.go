@@ -354,3 +354,28 @@ func TestTargetLabelsRefusesNonLabels(t *testing.T) {
 		t.Fatalf("unlabelled matrix: %v", err)
 	}
 }
+
+func TestResolveFeatures(t *testing.T) {
+	m := trainMatrix(50, 5)
+	got, err := engine.ResolveFeatures(m, nil, nil, "y")
+	if err != nil || !slices.Equal(got, engine.SelectFeatures(m, nil, "y")) {
+		t.Fatalf("config selection: %v %v", got, err)
+	}
+	got, err = engine.ResolveFeatures(m, nil, []string{" noise_x", "hour_et", "noise_x", ""}, "y")
+	if err != nil || !slices.Equal(got, []string{"noise_x", "hour_et"}) {
+		t.Fatalf("explicit: %v %v", got, err)
+	}
+	isFeatures := func(err error, msg string) bool {
+		var ve *errs.Validation
+		return errors.As(err, &ve) && slices.Equal(ve.Fields[0].Loc, []string{"body", "features"}) && strings.Contains(ve.Error(), msg)
+	}
+	if _, err := engine.ResolveFeatures(m, nil, []string{"noise_x", "nope", "gone"}, "y"); !isFeatures(err, "not numeric matrix columns: nope, gone") {
+		t.Fatalf("unknown: %v", err)
+	}
+	if _, err := engine.ResolveFeatures(m, nil, []string{"ret_fwd", "y"}, "y"); !isFeatures(err, "labels or realised outcomes cannot be features: ret_fwd") {
+		t.Fatalf("label as feature: %v", err)
+	}
+	if _, err := engine.ResolveFeatures(m, nil, []string{" "}, "y"); !isFeatures(err, "features lists no column") {
+		t.Fatalf("blank list: %v", err)
+	}
+}

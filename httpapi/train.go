@@ -81,6 +81,7 @@ type trainBody struct {
 	AllowedHours hoursField      `json:"allowed_hours"`
 	Calibration  json.RawMessage `json:"calibration"`
 	Target       string          `json:"target"`
+	Features     StringList      `json:"features"`
 	Hyperparams  map[string]any  `json:"hyperparams"`
 	HoldoutFrac  *float64        `json:"holdout_frac"`
 	ModelOut     string          `json:"model_out"`
@@ -91,7 +92,7 @@ type trainBody struct {
 
 func (b trainBody) request() (engine.TrainRequest, error) {
 	req := engine.TrainRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, AllowedHours: b.AllowedHours,
-		Target: b.Target, Hyperparams: b.Hyperparams, HoldoutFrac: b.HoldoutFrac, ModelOut: b.ModelOut, CSV: b.CSV,
+		Target: b.Target, Features: b.Features, Hyperparams: b.Hyperparams, HoldoutFrac: b.HoldoutFrac, ModelOut: b.ModelOut, CSV: b.CSV,
 		Tag: b.Tag, Async: b.Async}
 	if raw := bytes.TrimSpace(b.Calibration); len(raw) > 0 {
 		cal := "none"

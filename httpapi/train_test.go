@@ -175,11 +175,17 @@ func TestTrainOptionsAndBadInput(t *testing.T) {
 			Contains: []string{`"loc":["body","target"]`, `target needs at least two classes`}},
 		{Name: "many-class text target", Method: "POST", URL: "/train", Body: body("target", "y_many"), Status: 422,
 			Contains: []string{`"loc":["body","target"]`, `more than 20 classes`}},
+		{Name: "unknown feature", Method: "POST", URL: "/train", Body: body("features", []string{"calls_sold_d0", "nope", "nope2"}), Status: 422,
+			Contains: []string{`"loc":["body","features"]`, `not numeric matrix columns: nope, nope2`}},
+		{Name: "label as feature", Method: "POST", URL: "/train", Body: body("features", "calls_sold_d0,ret_fwd"), Status: 422,
+			Contains: []string{`"loc":["body","features"]`, `ret_fwd`}},
+		{Name: "explicit features", Method: "POST", URL: "/train", Body: body("features", "calls_sold_d0, puts_sold_d0,calls_sold_d0"),
+			Contains: []string{`"features":["calls_sold_d0","puts_sold_d0"]`}},
 		{Name: "hours without rows", Method: "POST", URL: "/train", Body: body("allowed_hours", "3"), Status: 422, Contains: []string{"no_data"}},
 		{Name: "malformed", Method: "POST", URL: "/train", Body: "{", Status: 400},
 	})
 	_, out := env.JSON("GET", "/training_runs", nil)
-	if out["total"].(float64) != 3 {
+	if out["total"].(float64) != 4 { // the four trainings above that answer 200
 		t.Fatalf("refused requests must not leave runs: total %v", out["total"])
 	}
 }
