@@ -347,7 +347,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	shared := false
 	if l.OOFs != nil {
 		// One training per setup even when a sweep and a backtest ask at once.
-		ent, shared, err = l.OOFs.Do(key, produce)
+		ent, shared, err = l.OOFs.DoContext(ctx, key, produce)
 	} else {
 		ent, err = produce()
 	}

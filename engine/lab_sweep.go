@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"sigmalab/engine/backtest"
@@ -306,6 +307,9 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 // finishes. Cancelling ctx stops it within one cell per worker: finished cells
 // are kept, ranked and reported, and the sweep is recorded cancelled (or
 // interrupted when the cause is a shutdown; a retry of the same job resumes it).
+// With save, a cancel by request stops storing cells as backtest runs: cells
+// finished but not yet stored as runs keep their result row only
+// (backtest_run_id 0), so the cancel does not wait for a backlog of run writes.
 func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, opt SweepOptions) (SweepResponse, error) {
 	return l.runSweep(ctx, req, func(context.Context, SweepRequest) (SweepSource, error) { return src, nil }, opt)
 }
@@ -373,6 +377,12 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 		},
 	})
 	evalMS := time.Since(t0).Milliseconds()
+	if runErr != nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), jobs.ErrShutdown) {
+		// Cancelled by request: store the finished cells' result rows, but
+		// stop writing them as backtest runs (the slow part, which can lag
+		// evaluation by seconds), so the cancel lands within a second.
+		w.skipRuns.Store(true)
+	}
 	err = w.close()
 	rec.EvalMS += evalMS
 	if err != nil {
@@ -517,9 +527,15 @@ func cellParams(base backtest.TradeParams, c sweep.Cell) backtest.TradeParams {
 
 // sweepFlushEvery bounds how long finished cells wait before they are stored
 // (and how many bbolt transactions a sweep makes: about 4 per second).
+//
+// With save, each cell is also written as a backtest run (with its folds),
+// which costs far more than evaluating it; sweepFlushRunRows keeps such a
+// batch small enough that the one in flight when a cancel arrives finishes
+// quickly.
 const (
-	sweepFlushEvery = 250 * time.Millisecond
-	sweepFlushRows  = 2000
+	sweepFlushEvery   = 250 * time.Millisecond
+	sweepFlushRows    = 2000
+	sweepFlushRunRows = 64
 )
 
 // sweepWriter batches finished cells into one transaction per flush. Batches
@@ -538,6 +554,9 @@ type sweepWriter struct {
 	batches chan []sweep.Result
 	done    chan struct{}
 	err     error // set by the writer goroutine; read after close
+	// skipRuns stops writing cells as backtest runs (cancel by request);
+	// their result rows are still stored.
+	skipRuns atomic.Bool
 }
 
 // start launches the writer goroutine.
@@ -557,7 +576,11 @@ func (w *sweepWriter) start() {
 // add is sweep.RunOptions.OnResult (called serially).
 func (w *sweepWriter) add(r sweep.Result) {
 	w.pending = append(w.pending, r)
-	if len(w.pending) >= sweepFlushRows || time.Since(w.last) >= sweepFlushEvery {
+	limit := sweepFlushRows
+	if w.savesRuns() {
+		limit = sweepFlushRunRows
+	}
+	if len(w.pending) >= limit || time.Since(w.last) >= sweepFlushEvery {
 		w.batches <- w.pending
 		w.pending, w.last = nil, time.Now()
 	}
@@ -575,11 +598,14 @@ func (w *sweepWriter) close() error {
 	return w.err
 }
 
+// savesRuns reports whether cells are also stored as backtest runs.
+func (w *sweepWriter) savesRuns() bool { return *w.req.Save && w.src.SaveRuns != nil }
+
 func (w *sweepWriter) write(batch []sweep.Result) error {
 	now := w.now()
 	rows := make([]SweepResult, len(batch))
 	var runIDs []int64
-	if *w.req.Save && w.src.SaveRuns != nil {
+	if w.savesRuns() && !w.skipRuns.Load() {
 		runs := make([]SweepCellRun, 0, len(batch))
 		for _, r := range batch {
 			res, _ := r.Outcome.Detail.(*backtest.Result)

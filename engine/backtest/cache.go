@@ -2,13 +2,17 @@ package backtest
 
 import (
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+
+	"sigmalab/engine/errs"
 )
 
 // CacheKey identifies one training setup whose OOF predictions can be reused:
@@ -74,15 +78,34 @@ func NewCache(capacity int) *Cache {
 // the same folds twice. shared is true when this caller did not run fn (a
 // hit, or another caller's result). A failed computation is not cached.
 func (c *Cache) Do(key string, fn func() (CacheEntry, error)) (ent CacheEntry, shared bool, err error) {
-	c.mu.Lock()
-	if e, ok := c.m[key]; ok {
-		c.ll.MoveToFront(e)
+	return c.DoContext(context.Background(), key, fn)
+}
+
+// DoContext is Do for a caller that may be cancelled: waiting for another
+// caller's computation ends when ctx is done (ErrCancelled), and when that
+// computation was itself cancelled while this caller's ctx is still live,
+// this caller computes the entry instead of inheriting the cancellation.
+func (c *Cache) DoContext(ctx context.Context, key string, fn func() (CacheEntry, error)) (ent CacheEntry, shared bool, err error) {
+	for {
+		c.mu.Lock()
+		if e, ok := c.m[key]; ok {
+			c.ll.MoveToFront(e)
+			c.mu.Unlock()
+			return e.Value.(CacheEntry), true, nil
+		}
+		cl, ok := c.inflight[key]
+		if !ok {
+			break // c.mu still held
+		}
 		c.mu.Unlock()
-		return e.Value.(CacheEntry), true, nil
-	}
-	if cl, ok := c.inflight[key]; ok {
-		c.mu.Unlock()
-		<-cl.done
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			return CacheEntry{}, true, fmt.Errorf("waiting for out-of-fold predictions: %w", errs.ErrCancelled)
+		}
+		if cl.err != nil && errors.Is(cl.err, errs.ErrCancelled) && ctx.Err() == nil {
+			continue
+		}
 		return cl.ent, true, cl.err
 	}
 	cl := &call{done: make(chan struct{})}

@@ -33,12 +33,43 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, errs.ErrCancelled)
 		}
-		m, err := gbdt.TrainRows(ds, rows, yy, numClass, p, nil)
+		m, err := trainCancellable(ctx, func() (*gbdt.Model, error) { return gbdt.TrainRows(ds, rows, yy, numClass, p, nil) })
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("gbdt fold %d: %w", fold, err)
 		}
 		return &gbdtPredictor{m: m, cols: cols}, nil
 	}, nil
+}
+
+// trainCancellable runs train and returns as soon as ctx is done. The GBDT has
+// no hook to stop between trees, so a cancelled fold is abandoned: its
+// goroutine finishes in the background (at most one fold per OOF worker) and
+// its model is dropped. That bounds the latency of a cancel by the time to
+// notice it, not by a fold's training time.
+func trainCancellable(ctx context.Context, train func() (*gbdt.Model, error)) (*gbdt.Model, error) {
+	if ctx.Done() == nil {
+		return train()
+	}
+	type out struct {
+		m   *gbdt.Model
+		err error
+	}
+	ch := make(chan out, 1) // buffered: an abandoned training never blocks
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- out{err: fmt.Errorf("gbdt: internal error: %v", r)}
+			}
+		}()
+		m, err := train()
+		ch <- out{m, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.m, o.err
+	case <-ctx.Done():
+		return nil, errs.ErrCancelled
+	}
 }
 
 type gbdtPredictor struct {
