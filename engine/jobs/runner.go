@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"sync"
@@ -417,7 +419,14 @@ func (r *Runner) run(t *Task, h Handler) {
 	case errors.Is(cause, ErrShutdown):
 		t.job.Status, t.job.Message, t.job.Error = Interrupted, "interrupted: the server stopped before the job finished; retry to run it again", ErrShutdown.Error()
 	case herr != nil:
-		t.job.Status, t.job.Message, t.job.Error = Failed, "failed", herr.Error()
+		// Job errors are shown to clients (GET /jobs/{id}); server paths in
+		// them are cut to their base names, the full text goes to the log.
+		msg := herr.Error()
+		if clean := hideAbsPaths(msg); clean != msg {
+			r.log.Warn("job failed", "job", t.JobID, "kind", t.job.Kind, "err", msg)
+			msg = clean
+		}
+		t.job.Status, t.job.Message, t.job.Error = Failed, "failed", msg
 	default:
 		t.job.Status, t.job.Progress, t.job.Message = Completed, 1, "completed"
 	}
@@ -438,6 +447,22 @@ func (r *Runner) run(t *Task, h Handler) {
 	r.mu.Unlock()
 	close(t.done)
 	r.finished(j)
+}
+
+// absPathRE matches an absolute path of two or more components where a path
+// can start (line start, after a space, quote, parenthesis, colon or '=');
+// URLs and ratios such as 1/2 do not match.
+var absPathRE = regexp.MustCompile(`(^|[\s"'(:=])(/[^\s"'/:]+){2,}`)
+
+// hideAbsPaths replaces absolute paths in msg by their base names.
+func hideAbsPaths(msg string) string {
+	return absPathRE.ReplaceAllStringFunc(msg, func(p string) string {
+		lead := ""
+		if p[0] != '/' {
+			lead, p = p[:1], p[1:]
+		}
+		return lead + filepath.Base(p)
+	})
 }
 
 // call runs h, turning a panic into a failure so one bad job cannot stop the server.

@@ -416,3 +416,19 @@ func TestGracefulCloseInterrupts(t *testing.T) {
 		t.Fatalf("submit after close: %v", err)
 	}
 }
+
+// TestFailureHidesServerPaths: a failed job's error, shown to clients, names
+// files by base name, never by the server's absolute path.
+func TestFailureHidesServerPaths(t *testing.T) {
+	st := newTestStore(t)
+	r := newRunner(t, st.Store, jobs.Options{})
+	jobs.Register(r, "leaky", jobs.Light, func(ctx context.Context, tk *jobs.Task, p echoParams) (any, error) {
+		return nil, errors.New(`write out_csv: open /srv/sigma/data/exports/a/b.csv: permission denied; see http://x/y/z, 1/2 done, "/var/tmp/q.json"`)
+	})
+	j, _ := r.Submit(context.Background(), "leaky", "bob", echoParams{N: 1})
+	got := wait(t, r, j.ID)
+	want := `write out_csv: open b.csv: permission denied; see http://x/y/z, 1/2 done, "q.json"`
+	if got.Status != jobs.Failed || got.Error != want {
+		t.Fatalf("error %q, want %q", got.Error, want)
+	}
+}
