@@ -53,6 +53,9 @@ type Lab struct {
 	ArtifactRegistry ArtifactRegistry
 	// Cards stores model cards (nil: cards are not written).
 	Cards CardStore
+	// CardIndex searches and reads stored model cards (nil: GET /model_cards
+	// answers no_data).
+	CardIndex CardReader
 
 	// Market stores bars, option bars and chains (Parquet under market/).
 	Market market.Store
