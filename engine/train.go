@@ -74,15 +74,9 @@ type Artifact struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-// TrainingRunFilter selects training_runs rows; empty fields match everything.
-type TrainingRunFilter struct {
-	PackID  string
-	ModelID string
-	Tag     string
-	Status  string
-	Start   time.Time
-	End     time.Time
-}
+// TrainingRunFilter selects training_runs rows by the columns build runs are
+// filtered on; empty fields match everything.
+type TrainingRunFilter = BuildRunFilter
 
 // TrainingRun is one training_runs row: the predecessor's columns (id, pack_id,
 // model_id, started_at, finished_at, params, metrics, model_out_uri, features,

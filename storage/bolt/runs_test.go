@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,12 +10,50 @@ import (
 	"sigmalab/engine/errs"
 )
 
-func TestTrainingRunsAndArtifactRows(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "sigmalab.db"))
-	if err != nil {
+// The run tables share seqRows; each test drives one through its engine port.
+func TestBuildRuns(t *testing.T) {
+	db, _ := openTemp(t)
+	s := db.BuildRuns()
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var ids []int64
+	for i, model := range []string{"a", "b", "a"} {
+		r, err := s.CreateBuildRun(ctx, engine.BuildRun{ModelID: model, PackID: "p", Status: engine.BuildRunning,
+			CreatedAt: t0.Add(time.Duration(i) * time.Hour), Params: map[string]any{"tag": "x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	r, err := s.GetBuildRun(ctx, ids[2])
+	if err != nil || r.ModelID != "a" {
+		t.Fatalf("get: %+v %v", r, err)
+	}
+	r.Status = engine.BuildCompleted
+	if err := s.UpdateBuildRun(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	rows, total, err := s.ListBuildRuns(ctx, engine.BuildRunFilter{ModelID: "a"}, 0, 10)
+	if err != nil || total != 2 || rows[0].ID != ids[2] || rows[0].Status != engine.BuildCompleted {
+		t.Fatalf("list: %+v %d %v", rows, total, err)
+	}
+	rows, total, _ = s.ListBuildRuns(ctx, engine.BuildRunFilter{}, 1, 1)
+	if total != 3 || len(rows) != 1 || rows[0].ID != ids[1] {
+		t.Fatalf("page: %+v %d", rows, total)
+	}
+	if _, total, _ = s.ListBuildRuns(ctx, engine.BuildRunFilter{Tag: "x", Start: t0.Add(time.Hour)}, 0, 10); total != 2 {
+		t.Fatalf("tag/start filter total %d", total)
+	}
+	if _, err := s.GetBuildRun(ctx, 99); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("missing: %v", err)
+	}
+	if err := s.UpdateBuildRun(ctx, engine.BuildRun{ID: 99}); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("update missing: %v", err)
+	}
+}
+
+func TestTrainingRuns(t *testing.T) {
+	db, _ := openTemp(t)
 	ctx := context.Background()
 	s := db.TrainingRuns()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -51,7 +88,12 @@ func TestTrainingRunsAndArtifactRows(t *testing.T) {
 	if _, err := s.GetTrainingRun(ctx, 7); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("get unknown: %v", err)
 	}
+}
 
+// Model artifacts of training runs are registered in the artifacts bucket.
+func TestArtifactRows(t *testing.T) {
+	db, _ := openTemp(t)
+	ctx := context.Background()
 	a := db.ArtifactRows()
 	if err := a.PutArtifactRow(ctx, engine.Artifact{ID: "m-t1", Kind: "models", URI: "artifacts/models/m-t1.json.zst"}); err != nil {
 		t.Fatal(err)
