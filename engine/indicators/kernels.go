@@ -696,11 +696,20 @@ func trueRangeTo(h, l, c, out []float64) []float64 {
 		tr := h[i] - l[i]
 		if i > 0 && c[i-1] == c[i-1] && tr == tr {
 			pc := c[i-1]
-			tr = max(tr, math.Abs(h[i]-pc), math.Abs(l[i]-pc))
+			tr = maxTR(tr, math.Abs(h[i]-pc), math.Abs(l[i]-pc))
 		}
 		out[i] = tr
 	}
 	return out
+}
+
+// maxTR is max(tr, a, b) for a non-NaN tr and a, b with the sign bit clear
+// (absolute values), exactly as the builtin max computes it, on the bit
+// patterns as signed integers: non-negative floats (NaN above +Inf) order
+// like their bits and a negative tr, its bits negative, loses to both.
+func maxTR(tr, a, b float64) float64 {
+	t, x, y := int64(math.Float64bits(tr)), int64(math.Float64bits(a)), int64(math.Float64bits(b))
+	return math.Float64frombits(uint64(max(t, x, y)))
 }
 
 // safeDiv is a/b, NaN when b is 0.

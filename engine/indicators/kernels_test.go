@@ -157,3 +157,21 @@ func TestDayFlagsAgainstTimePackage(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxTRMatchesBuiltin checks the integer max of the true range against
+// the builtin float max on signed zeros, negative ranges, Inf and NaN.
+func TestMaxTRMatchesBuiltin(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	trs := []float64{0, negZero, -1, 0.5, 3, math.Inf(1), math.Inf(-1), 1e-310}
+	abs := []float64{0, 0.25, 3, 7, math.Inf(1), math.NaN(), 1e-310}
+	for _, tr := range trs {
+		for _, a := range abs {
+			for _, b := range abs {
+				want, got := max(tr, a, b), maxTR(tr, a, b)
+				if math.Float64bits(want) != math.Float64bits(got) && !(want != want && got != got) {
+					t.Fatalf("maxTR(%v, %v, %v) = %v, want %v", tr, a, b, got, want)
+				}
+			}
+		}
+	}
+}

@@ -432,8 +432,92 @@ func expandingZ(x []float64, minObs int, out []float64) []float64 {
 	return out
 }
 
+// momentumFused is the momentum score computed from the closes in one pass:
+// the 1- and 3-bar returns, their expanding z-scores (as expandingZ with
+// minObs 20) and the weighted sum, without full-length intermediates.
+func momentumFused(cl, rd []float64, wh, wd float64, out []float64) []float64 {
+	const minObs = 20
+	var c1, s1, ss1, c3, s3, ss3 float64
+	k1, k3 := 0, 0
+	for i := range out {
+		v1, v3 := nan, nan
+		if i >= 1 {
+			v1 = cl[i]/cl[i-1] - 1
+		}
+		if i >= 3 {
+			v3 = cl[i]/cl[i-3] - 1
+		}
+		z1, z3 := nan, nan
+		if v1 == v1 {
+			if k1 == 0 {
+				c1 = v1
+			}
+			k1++
+			d := v1 - c1
+			s1 += d
+			ss1 += d * d
+			if k1 >= minObs && k1 >= 2 {
+				fk := float64(k1)
+				m := s1 / fk
+				vr := (ss1 - s1*m) / (fk - 1)
+				if vr < 0 {
+					vr = 0
+				}
+				z1 = (v1 - c1 - m) / (math.Sqrt(vr) + 1e-12)
+			}
+		}
+		if v3 == v3 {
+			if k3 == 0 {
+				c3 = v3
+			}
+			k3++
+			d := v3 - c3
+			s3 += d
+			ss3 += d * d
+			if k3 >= minObs && k3 >= 2 {
+				fk := float64(k3)
+				m := s3 / fk
+				vr := (ss3 - s3*m) / (fk - 1)
+				if vr < 0 {
+					vr = 0
+				}
+				z3 = (v3 - c3 - m) / (math.Sqrt(vr) + 1e-12)
+			}
+		}
+		var h float64
+		switch {
+		case z1 == z1 && z3 == z3:
+			h = (z1 + z3) / 2
+		case z1 == z1:
+			h = z1
+		case z3 == z3:
+			h = z3
+		default:
+			out[i] = nan
+			continue
+		}
+		d := 0.0
+		if rd != nil && rd[i] == rd[i] {
+			d = (rd[i] - 50) / 50
+		}
+		out[i] = wh*h + wd*d
+	}
+	return out
+}
+
 func momentumScore(c *call) ([]Column, error) {
 	wh, wd := c.float("w_hourly"), c.float("w_daily")
+	if c.f.Col("close_mom_1") == nil && c.f.Col("close_mom_3") == nil {
+		rd := c.f.Col("rsi_14_d")
+		if rd == nil && c.src != nil && c.f.Ticker != "" {
+			v, err := dailyRSICol(c, 14, "close")
+			if err != nil {
+				return nil, err
+			}
+			rd = v
+		}
+		return one("momentum_score_total", momentumFused(c.f.Close, rd, wh, wd, make([]float64, c.n()))), nil
+	}
 	m1 := c.f.Col("close_mom_1")
 	if m1 == nil {
 		buf, done := tmp(c.n())
