@@ -3,9 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -23,8 +21,9 @@ func (s *Server) routesMatrix() {
 	s.POST("/build_matrix", "build a model's feature matrix (opt 0DTE flow or equity bars) with labels; stores Parquet + build_runs row (async:true → job)", s.buildMatrix)
 	s.POST("/build_stock_matrix", "build an equity matrix for a ticker (optionally with a model's indicator set) (async:true → job)", s.buildStockMatrix)
 	s.POST("/preview_matrix", "build up to max_rows rows without storing and run the QA checks; ok = QA verdict", s.previewMatrix)
-	s.GET("/build_runs", "list matrix builds (pack_id, model_id, tag, status, start, end, limit, offset), newest first", s.listBuildRuns)
-	s.GET("/build_runs/:id", "one matrix build (params, metrics, lineage, status)", s.getBuildRun)
+	s.GET("/build_runs", "list matrix builds (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
+		listRuns(s, (*engine.Lab).ListBuildRuns, engine.BuildRunning, engine.BuildCompleted, engine.BuildFailed))
+	s.GET("/build_runs/:id", "one matrix build (params, metrics, lineage, status)", getRun(s, (*engine.Lab).GetBuildRun, "build run"))
 	s.GET("/matrices/:model_id", "list a model's stored matrices, newest first (limit, offset)", s.listMatrices)
 	s.GET("/matrices/:model_id/:build_id", "download a stored matrix (format=parquet|csv|json)", s.getMatrix)
 }
@@ -72,69 +71,6 @@ func (s *Server) previewMatrix(r *http.Request, _ httprouter.Params) (any, error
 		return nil, err
 	}
 	return s.Lab.PreviewMatrix(r.Context(), req)
-}
-
-type buildRunList struct {
-	Rows []engine.BuildRun `json:"rows"`
-	PageInfo
-}
-
-func (s *Server) listBuildRuns(r *http.Request, _ httprouter.Params) (any, error) {
-	q := NewQuery(r)
-	f := engine.BuildRunFilter{
-		PackID:  q.ID("pack_id", "", false),
-		ModelID: q.ID("model_id", "", false),
-		Tag:     q.String("tag", ""),
-		Status:  q.Enum("status", "", "", engine.BuildRunning, engine.BuildCompleted, engine.BuildFailed),
-	}
-	for _, b := range []struct {
-		name string
-		dst  *time.Time
-	}{{"start", &f.Start}, {"end", &f.End}} {
-		v := strings.TrimSpace(q.Vals.Get(b.name))
-		if v == "" {
-			continue
-		}
-		t, err := parseTimeParam(v)
-		if err != nil {
-			q.C.Fail(b.name, "must be an ISO date or timestamp", "value_error")
-			continue
-		}
-		*b.dst = t
-	}
-	page := q.Page(20)
-	if err := q.Err(); err != nil {
-		return nil, err
-	}
-	rows, total, err := s.Lab.ListBuildRuns(r.Context(), f, page.Offset, page.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return buildRunList{Rows: rows, PageInfo: page.Info(len(rows), total)}, nil
-}
-
-type buildRunOne struct {
-	Run engine.BuildRun `json:"run"`
-}
-
-func (s *Server) getBuildRun(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := strconv.ParseInt(p.ByName("id"), 10, 64)
-	if err != nil || id < 1 {
-		return nil, errs.Field("path", "id", "id must be an integer >= 1")
-	}
-	run, err := s.Lab.GetBuildRun(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	return buildRunOne{Run: run}, nil
-}
-
-// parseTimeParam accepts RFC 3339 timestamps and YYYY-MM-DD dates (UTC midnight).
-func parseTimeParam(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	return time.Parse("2006-01-02", v)
 }
 
 type matrixList struct {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -20,8 +19,9 @@ func (s *Server) routesTrain() {
 		jobs.Register(s.Lab.Jobs, engine.TrainJobKind, jobs.Heavy, s.Lab.TrainJob)
 	}
 	s.POST("/train", "train the model's GBDT on its latest (or build_id) matrix; metrics on a time-ordered holdout; stores run, model artifact and card (async:true → job)", s.train)
-	s.GET("/training_runs", "list trainings (pack_id, model_id, tag, status, start, end, limit, offset), newest first", s.listTrainingRuns)
-	s.GET("/training_runs/:id", "one training run with its metrics", s.getTrainingRun)
+	s.GET("/training_runs", "list trainings (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
+		listRuns(s, (*engine.Lab).ListTrainingRuns, engine.TrainRunning, engine.TrainCompleted, engine.TrainFailed))
+	s.GET("/training_runs/:id", "one training run with its metrics", getRun(s, (*engine.Lab).GetTrainingRun, "training run"))
 	s.GET("/artifacts/:id", "download a stored artifact (model .json.zst, card .json) by id", s.getArtifact)
 }
 
@@ -119,61 +119,6 @@ func (s *Server) train(r *http.Request, _ httprouter.Params) (any, error) {
 		return s.SubmitJob(r, engine.TrainJobKind, req)
 	}
 	return s.Lab.Train(r.Context(), req)
-}
-
-type trainingRunList struct {
-	Rows []engine.TrainingRun `json:"rows"`
-	PageInfo
-}
-
-func (s *Server) listTrainingRuns(r *http.Request, _ httprouter.Params) (any, error) {
-	q := NewQuery(r)
-	f := engine.TrainingRunFilter{
-		PackID:  q.ID("pack_id", "", false),
-		ModelID: q.ID("model_id", "", false),
-		Tag:     q.String("tag", ""),
-		Status:  q.Enum("status", "", "", engine.TrainRunning, engine.TrainCompleted, engine.TrainFailed),
-	}
-	for _, b := range []struct {
-		name string
-		dst  *time.Time
-	}{{"start", &f.Start}, {"end", &f.End}} {
-		v := strings.TrimSpace(q.Vals.Get(b.name))
-		if v == "" {
-			continue
-		}
-		t, err := parseTimeParam(v)
-		if err != nil {
-			q.C.Fail(b.name, "must be an ISO date or timestamp", "value_error")
-			continue
-		}
-		*b.dst = t
-	}
-	page := q.Page(20)
-	if err := q.Err(); err != nil {
-		return nil, err
-	}
-	rows, total, err := s.Lab.ListTrainingRuns(r.Context(), f, page.Offset, page.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return trainingRunList{Rows: rows, PageInfo: page.Info(len(rows), total)}, nil
-}
-
-type trainingRunOne struct {
-	Run engine.TrainingRun `json:"run"`
-}
-
-func (s *Server) getTrainingRun(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := strconv.ParseInt(p.ByName("id"), 10, 64)
-	if err != nil || id < 1 {
-		return nil, errs.Field("path", "id", "training run id must be an integer ≥ 1")
-	}
-	run, err := s.Lab.GetTrainingRun(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	return trainingRunOne{Run: run}, nil
 }
 
 func (s *Server) getArtifact(r *http.Request, p httprouter.Params) (any, error) {
