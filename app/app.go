@@ -87,6 +87,12 @@ func Open(cfg Config) (*App, error) {
 	}
 	// Extension point: other domains attach their ports to a.Lab here (Parquet
 	// matrix store, Bleve indexes, market data, job runner) and register closers.
+	// Cards before jobs: Close runs closers newest first, so running jobs stop
+	// before the card index they may write to is closed.
+	if err := a.wireCards(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 	if err := a.wireJobs(); err != nil {
 		_ = a.Close()
 		return nil, err

@@ -17,6 +17,7 @@ func (s *Server) registerAll() {
 		(*Server).routesBacktest,
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
+		(*Server).routesCards,
 	} {
 		register(s)
 	}
