@@ -455,30 +455,6 @@ func FitAndEvaluate(ctx context.Context, d *TrainData, p gbdt.Params, calibratio
 	return &FitOutcome{Model: model, Calibrator: cal, Metrics: met}, nil
 }
 
-// trainParams resolves the GBDT parameters: defaults, then the config's
-// hyperparams, then the request's.
-func trainParams(cfg map[string]any, body map[string]any) (gbdt.Params, []string, error) {
-	p := gbdt.DefaultParams()
-	var ignored []string
-	if hp, ok := cfg["hyperparams"].(map[string]any); ok {
-		var ig []string
-		var err error
-		if p, ig, err = ApplyHyperparams(p, hp, "config"); err != nil {
-			return p, nil, err
-		}
-		ignored = append(ignored, ig...)
-	}
-	if len(body) > 0 {
-		var ig []string
-		var err error
-		if p, ig, err = ApplyHyperparams(p, body, "body"); err != nil {
-			return p, nil, err
-		}
-		ignored = append(ignored, ig...)
-	}
-	return p, ignored, nil
-}
-
 // modelAlgo reads the config's algorithm (algo or model); gbm and xgb both
 // mean our GBDT.
 func modelAlgo(cfg map[string]any) (string, error) {
@@ -520,7 +496,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	if err != nil {
 		return TrainResult{}, err
 	}
-	params, ignored, err := trainParams(plan.config, req.Hyperparams)
+	params, ignored, err := gbdtParams(plan.config, req.Hyperparams) // exactly as backtests resolve them
 	if err != nil {
 		return TrainResult{}, err
 	}
