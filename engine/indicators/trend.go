@@ -72,8 +72,12 @@ func adx(c *call) ([]Column, error) {
 // conditional moves instead of unpredictable branches.
 func aroonLine(x []float64, p int, isMax bool) []float64 {
 	size := len(x)
-	if hasNaN(x) {
+	dense, nonNeg := scanSigns(x)
+	if !dense {
 		return aroonLineNaN(x, p, isMax)
+	}
+	if nonNeg {
+		return aroonLineBits(x, p, isMax)
 	}
 	out := make([]float64, size)
 	w := p + 1
@@ -112,6 +116,62 @@ func aroonLine(x []float64, p int, isMax bool) []float64 {
 		m, bi := sg*x[e-1], e-1
 		for i := e - 1; i >= b; i-- {
 			v := sg * x[i]
+			d := 0
+			if v > m { // strictly: going backwards, the later index keeps ties
+				d = 1
+			}
+			bi += d * (i - bi)
+			m = max(m, v)
+			bv[i-b], bix[i-b] = m, bi
+		}
+	}
+	return out
+}
+
+// aroonLineBits is aroonLine for dense non-negative x (no −0), on integer
+// keys: the bit patterns (which order like the values) for the max, their
+// complements (reversed order) for the min. The compares and the running
+// extreme then compile to integer compare and conditional moves instead of
+// the NaN-aware float max on the loop-carried path.
+func aroonLineBits(x []float64, p int, isMax bool) []float64 {
+	size := len(x)
+	out := make([]float64, size)
+	w := p + 1
+	flip := ^uint64(0)
+	if isMax {
+		flip = 0
+	}
+	bv := make([]uint64, w) // backward extremes of the previous block
+	bix := make([]int, w)   // and their indices
+	scale := 100 / float64(p)
+	for b := 0; b < size; b += w {
+		e := min(b+w, size)
+		m, fi := math.Float64bits(x[b])^flip, b
+		for i := b; i < e; i++ {
+			v := math.Float64bits(x[i]) ^ flip
+			d := 0
+			if v >= m { // ≥: the most recent extreme wins ties
+				d = 1
+			}
+			fi += d * (i - fi)
+			m = max(m, v)
+			if i < p {
+				out[i] = nan
+				continue
+			}
+			best := fi
+			if k := i - b + 1; b > 0 && k < w { // window starts in the previous block
+				d2 := 0
+				if bv[k] > m { // strictly: the older part wins only when higher
+					d2 = 1
+				}
+				best += d2 * (bix[k] - best)
+			}
+			out[i] = float64(p-(i-best)) * scale
+		}
+		m, bi := math.Float64bits(x[e-1])^flip, e-1
+		for i := e - 1; i >= b; i-- {
+			v := math.Float64bits(x[i]) ^ flip
 			d := 0
 			if v > m { // strictly: going backwards, the later index keeps ties
 				d = 1
