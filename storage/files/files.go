@@ -156,7 +156,8 @@ func Confine(root, rel string) (string, error) {
 	}
 	real, err := filepath.EvalSymlinks(existing)
 	if err != nil {
-		return "", fmt.Errorf("path %q: %v: %w", rel, err, errs.ErrInvalid)
+		// The OS error names the absolute path; clients only ever see their own.
+		return "", fmt.Errorf("path %q cannot be resolved (dangling or looping symlink?): %w", rel, errs.ErrInvalid)
 	}
 	if !within(root, real) {
 		return "", fmt.Errorf("path %q leaves the data dir through a symlink: %w", rel, errs.ErrInvalid)

@@ -46,6 +46,14 @@ func TestConfine(t *testing.T) {
 			t.Errorf("%q accepted as %q (err %v)", b, p, err)
 		}
 	}
+	// A symlink loop cannot be resolved: rejected, and the message names only
+	// the client's path, never the server's data dir.
+	if err := os.Symlink("loop", filepath.Join(l.Exports(), "loop")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ResolveExport("loop/x.csv"); !errors.Is(err, errs.ErrInvalid) || strings.Contains(err.Error(), l.Exports()) {
+		t.Errorf("symlink loop: %v", err)
+	}
 	if _, err := l.MatrixPath("spy_opt_0dte_hourly", "12"); err != nil {
 		t.Error(err)
 	}
