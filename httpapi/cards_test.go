@@ -94,6 +94,8 @@ func TestModelCardsAPI(t *testing.T) {
 		{Name: "bad model id", URL: "/model_cards?model_id=Bad/ID", Status: 422, Contains: []string{`"loc":["query","model_id"]`}},
 		{Name: "bad query syntax", URL: "/model_cards?q=%22unbalanced", Status: 422, Contains: []string{`"loc":["query","q"]`}},
 		{Name: "query too long", URL: "/model_cards?q=" + strings.Repeat("a", 501), Status: 422},
+		{Name: "huge offset", URL: "/model_cards?offset=2147483647&limit=500", Check: wantCards("", 3)},
+		{Name: "wildcard and fuzzy syntax", URL: "/model_cards?q=vix*%20regime~1", Check: wantCards(note.ID, 1)},
 	}
 	env.Run(t, listScenarios)
 	env.Run(t, []apitest.Scenario{

@@ -318,6 +318,15 @@ func (c *Cards) SearchCards(ctx context.Context, q engine.CardQuery) (engine.Car
 		if ctx.Err() != nil {
 			return engine.CardPage{}, fmt.Errorf("search cards: %w: %w", errs.ErrCancelled, ctx.Err())
 		}
+		// Some q errors only show when the searcher is built (a bad
+		// /regexp/, an unparsable date): if the index answers without q,
+		// the fault is q's, and that is the client's 422, not a 500.
+		if q.Q != "" {
+			probe := bleve.NewSearchRequestOptions(bleve.NewMatchNoneQuery(), 1, 0, false)
+			if _, perr := c.idx.SearchInContext(ctx, probe); perr == nil {
+				return engine.CardPage{}, errs.Field("query", "q", "q is not a valid search query: "+err.Error())
+			}
+		}
 		return engine.CardPage{}, fmt.Errorf("search cards: %w", err)
 	}
 	page := engine.CardPage{Total: int(res.Total), Rows: make([]engine.CardSummary, 0, len(res.Hits))}

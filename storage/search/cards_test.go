@@ -17,7 +17,7 @@ import (
 const cardsRel = "artifacts/cards"
 
 // writeCard stores a card the way the card store does: <id>.json + <id>.md.
-func writeCard(t *testing.T, root string, c engine.ModelCard) {
+func writeCard(t testing.TB, root string, c engine.ModelCard) {
 	t.Helper()
 	dir := filepath.Join(root, filepath.FromSlash(cardsRel))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -43,7 +43,7 @@ func testCard(model, event string, run int64, at time.Time) engine.ModelCard {
 		Features: []string{"calls_sold_d0", "rsi_14"}, Notes: "note number " + fmt.Sprint(run)}
 }
 
-func openTest(t *testing.T, root string) *Cards {
+func openTest(t testing.TB, root string) *Cards {
 	t.Helper()
 	c, err := OpenCards(CardsOptions{IndexPath: filepath.Join(root, "index", "cards.bleve"), Root: root, CardsRel: cardsRel, BatchSize: 2})
 	if err != nil {
