@@ -596,24 +596,30 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 			}
 		}
 	}
-	var cum int64
-	for t := 1; t < nv; t++ {
-		v := hs[t]
-		if v == 0 {
-			// An empty bin moves no rows: the split equals the previous one,
-			// which wins ties.
-			continue
+	if !hasMiss {
+		// Most nodes see no missing values: a tighter loop (no closure, no
+		// per-bin test of the left weight, which only grows) with the same
+		// arithmetic, so it picks exactly the split the general loop would.
+		if t, left, gain := scanNoMissing(hs, nv, hq, minQ, G, H, lam, parent, bestGain); t > 0 {
+			bestGain = gain
+			best = split{ok: true, feature: f, bin: t, left: left}
 		}
-		cum += v
-		lg, lh := unpackGH(cum)
-		if hq-lh < minQ {
-			break // the right child only gets lighter from here (also with missing rows left)
-		}
-		if lh >= minQ {
-			eval(lg, lh, t, false) // missing rows right
-		}
-		if hasMiss && lh+mh >= minQ && hq-lh-mh >= minQ {
-			eval(lg+mg, lh+mh, t, true)
+	} else {
+		var cum int64
+		for t := 1; t < nv; t++ {
+			cum += hs[t]
+			lg, lh := unpackGH(cum)
+			if hq-lh < minQ {
+				break // the right child only gets lighter from here (also with missing rows left)
+			}
+			if lh >= minQ {
+				eval(lg, lh, t, false) // missing rows right
+			}
+			// An empty bin repeats the previous split (which wins the tie); with
+			// missing rows left it could only add the missing-only split.
+			if hs[t] != 0 && lh+mh >= minQ && hq-lh-mh >= minQ {
+				eval(lg+mg, lh+mh, t, true)
+			}
 		}
 	}
 	if !best.ok {
@@ -627,4 +633,52 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 		best.defaultLeft = 2*lh >= hq
 	}
 	return best
+}
+
+// lowMask selects the hessian half of a packed sum.
+const lowMask = 1<<32 - 1
+
+// scanNoMissing is the split scan of a feature histogram without missing
+// values: it returns the best bin t (0: none beats bestGain), the packed left
+// sum and the gain, in the quantised units of bestForFeature. Bins whose left
+// child is still lighter than minQ are skipped first; after that the left
+// weight only grows, so the loop tests just the right child's weight.
+func scanNoMissing(hs *histArr, nv int, hq, minQ int64, G, H, lam, parent, bestGain float64) (int, int64, float64) {
+	bestT, bestLeft := 0, int64(0)
+	var cum int64
+	t := 1
+	for ; t < nv; t++ {
+		cum += hs[uint8(t)]
+		lh := cum & lowMask
+		if hq-lh < minQ {
+			return 0, 0, bestGain
+		}
+		if lh >= minQ {
+			break
+		}
+	}
+	thr := bestGain + parent
+	for t < nv {
+		// cum holds bins 1..t; both children are heavy enough.
+		lh := cum & lowMask
+		gl, hl := float64((cum-lh)>>32), float64(lh)
+		gr, hr := G-gl, H-hl
+		dl, dr := hl+lam, hr+lam
+		num, den := gl*gl*dr+gr*gr*dl, dl*dr
+		if num > thr*den {
+			if gain := num/den - parent; gain > bestGain {
+				bestGain, thr = gain, gain+parent
+				bestT, bestLeft = t, cum
+			}
+		}
+		t++
+		if t >= nv {
+			break
+		}
+		cum += hs[uint8(t)]
+		if hq-cum&lowMask < minQ {
+			break
+		}
+	}
+	return bestT, bestLeft, bestGain
 }
