@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sigmalab/app"
 	"sigmalab/engine"
 	"sigmalab/httpapi/apitest"
 )
@@ -155,5 +156,37 @@ func TestModelCardsAPI(t *testing.T) {
 		{Name: "corrupt index rebuilt", URL: "/model_cards", Check: wantCards(late.ID+","+all, 4)},
 		{Name: "search after rebuild", URL: "/model_cards?q=vix_close", Check: wantCards(note.ID, 1)},
 		{Name: "healthy after rebuild", URL: "/healthz", Contains: []string{`"cards_index":true`}},
+	})
+}
+
+// TestModelCardsAfterBuild: a matrix build on a short demo market writes a
+// build card that is searchable at once (by event and by a feature column).
+func TestModelCardsAfterBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market")
+	}
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: shortDemo()})
+	model := "spy_eq_intraday_hourly"
+	code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-07-12"})
+	if code != 200 {
+		t.Fatalf("build: %d %v", code, out)
+	}
+	_, page := env.JSON("GET", "/model_cards?q=event:build&model_id="+model, nil)
+	rows, _ := page["rows"].([]any)
+	if len(rows) != 1 || page["total"] != float64(1) {
+		t.Fatalf("build card not listed: %v", page)
+	}
+	row := rows[0].(map[string]any)
+	id := row["id"].(string)
+	if !strings.HasPrefix(id, model+"-build-") || row["metrics"].(map[string]any)["rows"] != out["rows"] {
+		t.Fatalf("row %v (build rows %v)", row, out["rows"])
+	}
+	cols, _ := out["columns"].([]any)
+	if len(cols) == 0 {
+		t.Fatalf("build lists no columns: %v", out)
+	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "by feature column", URL: fmt.Sprintf("/model_cards?q=%s&model_id=%s", cols[len(cols)-1], model), Check: wantCards(id, 1)},
+		{Name: "read back", URL: "/model_card?id=" + id, Contains: []string{`"event":"build"`, `"markdown":"# Model card`}},
 	})
 }
