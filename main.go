@@ -44,6 +44,8 @@ func commands() map[string]command {
 		"import":   {"import bars, option bars or chains from CSV, Parquet or Polygon cache JSON files", cmdImport},
 		"sweep":    {"sweep trading parameters over a model's cached predictions; prints JSON", cmdSweep},
 		"backtest": {"purged cross-validated backtest of a model on its stored matrix; prints JSON", cmdBacktest},
+		"build":    {"build and store a model's feature matrix with labels; prints JSON", cmdBuild},
+		"train":    {"train a model's GBDT on its stored matrix (holdout metrics, artifact, card); prints JSON", cmdTrain},
 	}
 }
 

@@ -480,6 +480,12 @@ func (l *Lab) Train(ctx context.Context, req TrainRequest) (TrainResult, error) 
 	return l.train(ctx, req, nil)
 }
 
+// TrainWithProgress is Train reporting its progress (fraction, message), for
+// the command line's progress bar.
+func (l *Lab) TrainWithProgress(ctx context.Context, req TrainRequest, progress func(float64, string)) (TrainResult, error) {
+	return l.train(ctx, req, progress)
+}
+
 func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64, string)) (TrainResult, error) {
 	if progress == nil {
 		progress = func(float64, string) {}

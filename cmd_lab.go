@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"sigmalab/app"
+	"sigmalab/engine/errs"
+)
+
+// labFlags are the flags every engine subcommand run through runLabCommand
+// takes (build, train).
+type labFlags struct {
+	data     string
+	body     string
+	progress string
+}
+
+// parseOverBody parses a subcommand's flags over a request read from --body
+// (a file in the route's JSON format, '-' = stdin): args are parsed once to
+// learn --body, then again into the request decoded from it, so an explicit
+// flag overrides the file's field and an absent one leaves it alone.
+func parseOverBody[T any](name string, args []string, stderr io.Writer, define func(fs *flag.FlagSet, req *T)) (labFlags, T, error) {
+	newSet := func(f *labFlags, req *T, out io.Writer) *flag.FlagSet {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		fs.SetOutput(out)
+		fs.StringVar(&f.data, "data", envOr("SIGMA_DATA_DIR", "./sigmalab-data"), "data directory (env SIGMA_DATA_DIR)")
+		fs.StringVar(&f.body, "body", "", "read the request as JSON from this file ('-' = stdin); flags override it")
+		fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal)|always|never")
+		define(fs, req)
+		return fs
+	}
+	var f labFlags
+	var req T
+	fs := newSet(&f, new(T), stderr)
+	if err := fs.Parse(args); err != nil {
+		return f, req, err
+	}
+	if fs.NArg() > 0 {
+		return f, req, fmt.Errorf("%s: unexpected arguments %v", name, fs.Args())
+	}
+	if f.body != "" {
+		if err := readJSONFile(f.body, &req); err != nil {
+			return f, req, err
+		}
+	}
+	// The first pass already reported any flag error.
+	if err := newSet(&f, &req, io.Discard).Parse(args); err != nil {
+		return f, req, err
+	}
+	return f, req, nil
+}
+
+// runLabCommand is an engine subcommand: it parses the flags (define) over
+// --body, checks the request before opening the data dir, runs do and prints
+// its answer as indented JSON (the route's body without the envelope).
+// Exit status: 0 done, 1 failed, 2 bad input, 130 cancelled (Ctrl-C).
+func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, define func(*flag.FlagSet, *T),
+	check func(*T) error, do func(context.Context, *app.App, labFlags, T) (any, error)) int {
+	f, req, err := parseOverBody(name, args, stderr, define)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := check(&req); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	defer a.Close()
+	resp, err := do(ctx, a, f, req)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		var ve *errs.Validation
+		switch {
+		case errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil:
+			return 130
+		case errors.As(err, &ve), errors.Is(err, errs.ErrInvalid):
+			return 2
+		}
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(resp); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// splitFlagList splits "a, b,c" (blanks dropped).
+func splitFlagList(s string) []string {
+	out := []string{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Setters for flag.FlagSet.Func: each replaces the field, so a flag overrides
+// a --body value; pointers stay nil (the route's default) unless given.
+
+func setHours(dst *[]int) func(string) error {
+	return func(s string) error {
+		items := splitFlagList(s)
+		out := make([]int, 0, len(items))
+		for _, p := range items {
+			h, err := strconv.Atoi(p)
+			if err != nil {
+				return fmt.Errorf("%q is not an hour", p)
+			}
+			out = append(out, h)
+		}
+		*dst = out
+		return nil
+	}
+}
+
+func setOptFloat(dst **float64) func(string) error {
+	return func(s string) error {
+		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		*dst = &x
+		return nil
+	}
+}
+
+func setOptInt(dst **int) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		*dst = &n
+		return nil
+	}
+}
