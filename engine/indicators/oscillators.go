@@ -91,7 +91,12 @@ func rsi(c *call) ([]Column, error) {
 		return nil, err
 	}
 	n := c.int("period")
-	return one("rsi_"+itoa(n), rsiCore(p, n)), nil
+	if c.sh == nil {
+		return one("rsi_"+itoa(n), rsiCore(p, n)), nil
+	}
+	r, done := c.rsi(c.str("column"), p, n) // shared with stoch_rsi in a batch
+	defer done()
+	return one("rsi_"+itoa(n), append([]float64(nil), r...)), nil
 }
 
 func stochRSI(c *call) ([]Column, error) {
@@ -99,9 +104,8 @@ func stochRSI(c *call) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, doneR := tmp(len(p))
+	r, doneR := c.rsi(c.str("column"), p, c.int("rsi_period"))
 	defer doneR()
-	rsiCoreTo(p, c.int("rsi_period"), r)
 	sp := c.int("stoch_period")
 	hi, doneH := tmp(len(r))
 	defer doneH()
@@ -130,12 +134,11 @@ func stochRSI(c *call) ([]Column, error) {
 }
 
 // stochCore is 100·(C−MIN L)/(MAX H−MIN L) over n rows (0 when the range is 0).
-func stochCore(h, l, cl []float64, n int, williams bool) []float64 {
-	hi := make([]float64, len(h))
-	lo, done := tmp(len(h))
+func stochCore(c *call, n int, williams bool) []float64 {
+	hi, lo, done := c.highLow(n)
 	defer done()
-	rollMaxMinTo(h, l, n, n, hi, lo)
-	out := hi
+	cl := c.f.Close
+	out := make([]float64, len(cl))
 	for i := range out {
 		rg := hi[i] - lo[i]
 		switch {
@@ -155,14 +158,14 @@ func stochCore(h, l, cl []float64, n int, williams bool) []float64 {
 }
 
 func stochastic(c *call) ([]Column, error) {
-	k := stochCore(c.f.High, c.f.Low, c.f.Close, c.int("period_k"), false)
+	k := stochCore(c, c.int("period_k"), false)
 	pd := c.int("period_d")
 	return []Column{{"stoch_k", k}, {"stoch_d", rollMean(k, pd, pd)}}, nil
 }
 
 func williamsR(c *call) ([]Column, error) {
 	n := c.int("period")
-	return one("williams_r_"+itoa(n), stochCore(c.f.High, c.f.Low, c.f.Close, n, true)), nil
+	return one("williams_r_"+itoa(n), stochCore(c, n, true)), nil
 }
 
 func cci(c *call) ([]Column, error) {

@@ -359,10 +359,14 @@ type call struct {
 type shared struct {
 	days    map[string]days // local-day split of the frame's TS, by zone name
 	tr      []float64       // true range of the frame's H, L, C
-	release func()          // returns pooled buffers at the end of the batch
+	rsi     map[string][]float64
+	hhll    map[int][2][]float64 // MAX_n H, MIN_n L (min periods n) by n
+	release func()               // returns pooled buffers at the end of the batch
 }
 
-func newShared() *shared { return &shared{days: map[string]days{}, release: func() {}} }
+func newShared() *shared {
+	return &shared{days: map[string]days{}, rsi: map[string][]float64{}, hhll: map[int][2][]float64{}, release: func() {}}
+}
 
 func (sh *shared) keep(done func()) {
 	prev := sh.release
@@ -385,6 +389,46 @@ func (c *call) frameDays(loc *time.Location) (days, func()) {
 	c.sh.days[key] = ds
 	c.sh.keep(done)
 	return ds, noop
+}
+
+// rsi returns RSI_n of frame column col (values p), read-only, and a
+// release function; within a batch it is computed once per (col, n).
+func (c *call) rsi(col string, p []float64, n int) ([]float64, func()) {
+	key := col + "/" + itoa(n)
+	if c.sh != nil {
+		if r, ok := c.sh.rsi[key]; ok {
+			return r, noop
+		}
+	}
+	r, done := tmp(len(p))
+	rsiCoreTo(p, n, r)
+	if c.sh == nil {
+		return r, done
+	}
+	c.sh.rsi[key] = r
+	c.sh.keep(done)
+	return r, noop
+}
+
+// highLow returns MAX_n of the frame's highs and MIN_n of its lows (min
+// periods n), read-only, and a release function; within a batch they are
+// computed once per n (stochastic and Williams %R share them).
+func (c *call) highLow(n int) (hi, lo []float64, release func()) {
+	if c.sh != nil {
+		if v, ok := c.sh.hhll[n]; ok {
+			return v[0], v[1], noop
+		}
+	}
+	hi, doneH := tmp(c.n())
+	lo, doneL := tmp(c.n())
+	rollMaxMinTo(c.f.High, c.f.Low, n, n, hi, lo)
+	done := func() { doneH(); doneL() }
+	if c.sh == nil {
+		return hi, lo, done
+	}
+	c.sh.hhll[n] = [2][]float64{hi, lo}
+	c.sh.keep(done)
+	return hi, lo, noop
 }
 
 // trueRange returns the true range of the frame (read-only) and a release
