@@ -62,7 +62,8 @@ func splitDaysInto(ts []int64, loc *time.Location, idx []int32) days {
 	}
 	z := zoneCache{loc: loc}
 	cur := -1
-	for i, t := range ts {
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
 		if cur >= 0 {
 			d := &out.list[cur]
 			if t >= d.Start && t < d.End {
@@ -85,6 +86,12 @@ func splitDaysInto(ts []int64, loc *time.Location, idx []int32) days {
 		out.list = append(out.list, z.day(t))
 		cur = len(out.list) - 1
 		out.idx[i] = int32(cur)
+		// the rest of the day's run of rows in a tight loop
+		start, end, k := out.list[cur].Start, out.list[cur].End, int32(cur)
+		for i+1 < len(ts) && ts[i+1] >= start && ts[i+1] < end {
+			i++
+			out.idx[i] = k
+		}
 	}
 	return out
 }
