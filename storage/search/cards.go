@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,7 +32,7 @@ import (
 // cardsMappingVersion names the document mapping below. It is stored in the
 // index once a (re)build completed, so an index built by older code, or one
 // whose rebuild was interrupted, is rebuilt on open.
-const cardsMappingVersion = "cards-v1"
+const cardsMappingVersion = "cards-v2"
 
 // mappingKey is the internal key holding cardsMappingVersion.
 var mappingKey = []byte("sigmalab_mapping")
@@ -170,7 +169,7 @@ func (c *Cards) indexBatches(cards []IndexedCard) error {
 		hi := min(lo+c.opt.BatchSize, len(cards))
 		b := c.idx.NewBatch()
 		for _, ic := range cards[lo:hi] {
-			if err := b.Index(ic.Card.ID, cardDoc(ic.Card, ic.Markdown)); err != nil {
+			if err := b.Index(ic.Card.ID, cardDoc(ic.Card, ic.Markdown, c.stamp(ic.Card.ID))); err != nil {
 				return fmt.Errorf("index card %s: %w", ic.Card.ID, err)
 			}
 		}
@@ -209,6 +208,9 @@ func cardsMapping() mapping.IndexMapping {
 		doc.AddFieldMappingsAt(k, keyword())
 	}
 	doc.AddFieldMappingsAt("created_at", created)
+	stamp := bleve.NewKeywordFieldMapping()
+	stamp.Store, stamp.Index, stamp.IncludeInAll, stamp.DocValues = true, false, false, false
+	doc.AddFieldMappingsAt("file_stamp", stamp)
 	doc.AddFieldMappingsAt("run_id", num)
 	doc.AddFieldMappingsAt("policy_version", num)
 	for _, k := range []string{"features", "notes", "text"} {
@@ -229,9 +231,29 @@ func cardsMapping() mapping.IndexMapping {
 	return im
 }
 
+// stamp identifies the version of a card's JSON file (size and modification
+// time; atomic writes replace the file, so a rewrite changes it). Stored with
+// the document, it lets reconcile spot a card rewritten but not re-indexed.
+func (c *Cards) stamp(id string) string {
+	p, err := files.Confine(c.opt.Root, path.Join(c.opt.CardsRel, id+".json"))
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return ""
+	}
+	return fileStamp(fi)
+}
+
+func fileStamp(fi fs.FileInfo) string {
+	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
+}
+
 // cardDoc is the indexed form of a card.
-func cardDoc(c engine.ModelCard, markdown string) map[string]any {
+func cardDoc(c engine.ModelCard, markdown, stamp string) map[string]any {
 	doc := map[string]any{
+		"file_stamp": stamp,
 		"id": c.ID, "pack_id": c.PackID, "model_id": c.ModelID, "event": c.Event,
 		"created_at": c.CreatedAt.UTC(), "run_id": float64(c.RunID), "policy_version": float64(c.PolicyVersion),
 		"metrics": FlattenMetrics(c.Metrics), "features": c.Features, "notes": c.Notes, "text": markdown,
@@ -408,29 +430,43 @@ func (c *Cards) readCard(id string) (engine.ModelCard, string, error) {
 }
 
 // fileIDs lists the card ids present as <id>.json (temp files of atomic writes
-// start with a dot and are skipped), sorted.
-func (c *Cards) fileIDs() ([]string, error) {
+// start with a dot and are skipped), sorted, with their file stamps.
+func (c *Cards) fileIDs() ([]cardFile, error) {
 	dir, err := files.Confine(c.opt.Root, c.opt.CardsRel)
 	if err != nil {
 		return nil, err
 	}
-	ents, err := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir) // sorted by name
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list cards: %w", err)
 	}
-	var ids []string
+	var out []cardFile
 	for _, e := range ents {
 		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || !engine.ValidCardID(id) {
+		if !ok || !e.Type().IsRegular() || !engine.ValidCardID(id) {
 			continue
 		}
-		ids = append(ids, id)
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, cardFile{id: id, stamp: fileStamp(fi)})
 	}
-	sort.Strings(ids)
-	return ids, nil
+	return out, nil
+}
+
+// cardFile is a card JSON file found on disk.
+type cardFile struct{ id, stamp string }
+
+func idsOf(fs []cardFile) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.id
+	}
+	return out
 }
 
 // load reads the listed cards; unreadable files are logged and skipped (they
@@ -451,7 +487,7 @@ func (c *Cards) load(ids []string) []IndexedCard {
 // rebuild deletes whatever is at the index path, creates an empty index and
 // indexes every card file in batches. The mapping version is written last:
 // it marks the rebuild as complete.
-func (c *Cards) rebuild(ids []string) (*Cards, error) {
+func (c *Cards) rebuild(found []cardFile) (*Cards, error) {
 	if err := os.RemoveAll(c.opt.IndexPath); err != nil {
 		return nil, fmt.Errorf("remove cards index: %w", err)
 	}
@@ -461,7 +497,7 @@ func (c *Cards) rebuild(ids []string) (*Cards, error) {
 		return nil, fmt.Errorf("create cards index: %w", err)
 	}
 	c.idx, c.rebuilt = idx, true
-	if err := c.indexBatches(c.load(ids)); err != nil {
+	if err := c.indexBatches(c.load(idsOf(found))); err != nil {
 		_ = idx.Close()
 		return nil, err
 	}
@@ -469,29 +505,30 @@ func (c *Cards) rebuild(ids []string) (*Cards, error) {
 		_ = idx.Close()
 		return nil, fmt.Errorf("cards index: %w", err)
 	}
-	c.log.Info("cards index rebuilt", "path", c.opt.IndexPath, "cards", len(ids))
+	c.log.Info("cards index rebuilt", "path", c.opt.IndexPath, "cards", len(found))
 	return c, nil
 }
 
 // reconcile makes an opened index hold exactly the card files: the indexed
-// ids are compared with the file names (equal counts prove nothing: a card may
-// have been added and another removed) and the difference is indexed or
-// deleted in batches. The stored cards are not re-read when the sets agree.
-func (c *Cards) reconcile(ids []string) error {
+// ids and file stamps are compared with the files (equal counts prove
+// nothing: a card may have been added and another removed, or rewritten), new
+// or changed cards are indexed and removed ones deleted, in batches. Cards
+// whose stamps agree are not read.
+func (c *Cards) reconcile(found []cardFile) error {
 	n, err := c.idx.DocCount()
 	if err != nil {
 		return fmt.Errorf("cards index: %w", err)
 	}
-	indexed, err := c.indexedIDs(int(n))
+	indexed, err := c.indexedStamps(int(n))
 	if err != nil {
 		return err
 	}
-	want := make(map[string]bool, len(ids))
-	var missing []string
-	for _, id := range ids {
-		want[id] = true
-		if !indexed[id] {
-			missing = append(missing, id)
+	want := make(map[string]bool, len(found))
+	var stale []string
+	for _, f := range found {
+		want[f.id] = true
+		if st, ok := indexed[f.id]; !ok || st != f.stamp {
+			stale = append(stale, f.id)
 		}
 	}
 	del := c.idx.NewBatch()
@@ -501,34 +538,36 @@ func (c *Cards) reconcile(ids []string) error {
 		}
 	}
 	dropped := del.Size()
+	if len(stale) == 0 && dropped == 0 {
+		return nil
+	}
 	if dropped > 0 {
 		if err := c.idx.Batch(del); err != nil {
 			return fmt.Errorf("cards index: drop removed cards: %w", err)
 		}
 	}
-	if len(missing) == 0 && dropped == 0 {
-		return nil
-	}
-	if err := c.indexBatches(c.load(missing)); err != nil {
+	if err := c.indexBatches(c.load(stale)); err != nil {
 		return err
 	}
-	c.log.Info("cards index reconciled with the card files", "indexed", len(missing), "dropped", dropped)
+	c.log.Info("cards index reconciled with the card files", "indexed", len(stale), "dropped", dropped)
 	return nil
 }
 
-// indexedIDs lists every document id in the index.
-func (c *Cards) indexedIDs(n int) (map[string]bool, error) {
-	out := make(map[string]bool, n)
+// indexedStamps lists every document id in the index with its file stamp.
+func (c *Cards) indexedStamps(n int) (map[string]string, error) {
+	out := make(map[string]string, n)
 	const page = 10_000
 	for from := 0; ; from += page {
 		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, from, false)
 		req.SortBy([]string{"_id"})
+		req.Fields = []string{"file_stamp"}
 		res, err := c.idx.Search(req)
 		if err != nil {
 			return nil, fmt.Errorf("cards index: list ids: %w", err)
 		}
 		for _, h := range res.Hits {
-			out[h.ID] = true
+			st, _ := h.Fields["file_stamp"].(string)
+			out[h.ID] = st
 		}
 		if len(res.Hits) < page {
 			return out, nil

@@ -159,6 +159,9 @@ func TestCardsRebuildSearchAndReconcile(t *testing.T) {
 	}
 	writeCard(t, root, late)
 	_ = os.Remove(filepath.Join(root, "artifacts", "cards", "m_one-build-1.json"))
+	rewritten := other
+	rewritten.Notes = "rewritten after a resumed run"
+	writeCard(t, root, rewritten)
 	c2 := openTest(t, root)
 	if c2.Rebuilt() {
 		t.Fatal("a readable index is reconciled, not rebuilt")
@@ -168,6 +171,12 @@ func TestCardsRebuildSearchAndReconcile(t *testing.T) {
 	}
 	if p := search(t, c2, engine.CardQuery{Q: "closed"}); ids(p) != "[m_two-backtest-10]" {
 		t.Fatalf("late card text: %s", ids(p))
+	}
+	if p := search(t, c2, engine.CardQuery{Q: "resumed"}); ids(p) != "[m_two-train-9]" {
+		t.Fatalf("rewritten card: %s", ids(p))
+	}
+	if p := search(t, c2, engine.CardQuery{Q: "gamma"}); ids(p) != "[]" {
+		t.Fatalf("old text of a rewritten card still found: %s", ids(p))
 	}
 	if err := c2.Check(context.Background()); err != nil {
 		t.Fatal(err)
@@ -186,7 +195,7 @@ func TestCardsRebuildSearchAndReconcile(t *testing.T) {
 	if !c3.Rebuilt() {
 		t.Fatal("corrupt index must be rebuilt")
 	}
-	if p := search(t, c3, engine.CardQuery{Q: "gamma"}); ids(p) != "[m_two-train-9]" {
+	if p := search(t, c3, engine.CardQuery{Q: "resumed vix_close"}); ids(p) != "[m_two-train-9]" {
 		t.Fatalf("after rebuild: %s", ids(p))
 	}
 }
