@@ -254,7 +254,7 @@ func fileStamp(fi fs.FileInfo) string {
 func cardDoc(c engine.ModelCard, markdown, stamp string) map[string]any {
 	doc := map[string]any{
 		"file_stamp": stamp,
-		"id": c.ID, "pack_id": c.PackID, "model_id": c.ModelID, "event": c.Event,
+		"id":         c.ID, "pack_id": c.PackID, "model_id": c.ModelID, "event": c.Event,
 		"created_at": c.CreatedAt.UTC(), "run_id": float64(c.RunID), "policy_version": float64(c.PolicyVersion),
 		"metrics": FlattenMetrics(c.Metrics), "features": c.Features, "notes": c.Notes, "text": markdown,
 	}
