@@ -41,10 +41,10 @@ var mappingKey = []byte("sigmalab_mapping")
 // indexed at once (rebuilds): one persisted segment per batch, not per card.
 const DefaultBatchSize = 500
 
-// openTimeout bounds the wait for the index's lock file, so a second process
-// on the same data dir fails instead of hanging (and never rebuilds an index
-// someone else holds).
-const openTimeout = "5s"
+// DefaultLockTimeout bounds the wait for the index's lock, so a second
+// process on the same data dir fails instead of hanging (and never rebuilds
+// an index someone else holds).
+const DefaultLockTimeout = 5 * time.Second
 
 // CardsOptions locate the index and the card files.
 type CardsOptions struct {
@@ -56,6 +56,8 @@ type CardsOptions struct {
 	CardsRel string
 	// BatchSize of rebuilds (0: DefaultBatchSize).
 	BatchSize int
+	// LockTimeout is how long to wait for a held index (0: DefaultLockTimeout).
+	LockTimeout time.Duration
 	// Log receives rebuild and skipped-file notices (nil: discard).
 	Log *slog.Logger
 }
@@ -80,6 +82,9 @@ func OpenCards(opt CardsOptions) (*Cards, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = DefaultBatchSize
 	}
+	if opt.LockTimeout <= 0 {
+		opt.LockTimeout = DefaultLockTimeout
+	}
 	c := &Cards{opt: opt, log: opt.Log}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -88,7 +93,7 @@ func OpenCards(opt CardsOptions) (*Cards, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := bleve.OpenUsing(opt.IndexPath, map[string]any{"bolt_timeout": openTimeout})
+	idx, err := bleve.OpenUsing(opt.IndexPath, c.runtimeConfig())
 	switch {
 	case err == nil:
 		if v, gerr := idx.GetInternal(mappingKey); gerr != nil || string(v) != cardsMappingVersion {
@@ -110,6 +115,10 @@ func OpenCards(opt CardsOptions) (*Cards, error) {
 		c.log.Warn("cards index unreadable; rebuilding from the card files", "path", opt.IndexPath, "err", err)
 		return c.rebuild(ids)
 	}
+}
+
+func (c *Cards) runtimeConfig() map[string]any {
+	return map[string]any{"bolt_timeout": c.opt.LockTimeout.String()}
 }
 
 // Rebuilt reports whether OpenCards had to rebuild the index from the files.
@@ -253,10 +262,10 @@ func fileStamp(fi fs.FileInfo) string {
 // cardDoc is the indexed form of a card.
 func cardDoc(c engine.ModelCard, markdown, stamp string) map[string]any {
 	doc := map[string]any{
-		"file_stamp": stamp,
-		"id":         c.ID, "pack_id": c.PackID, "model_id": c.ModelID, "event": c.Event,
+		"id": c.ID, "pack_id": c.PackID, "model_id": c.ModelID, "event": c.Event,
 		"created_at": c.CreatedAt.UTC(), "run_id": float64(c.RunID), "policy_version": float64(c.PolicyVersion),
 		"metrics": FlattenMetrics(c.Metrics), "features": c.Features, "notes": c.Notes, "text": markdown,
+		"file_stamp": stamp,
 	}
 	if c.ArtifactID != "" {
 		doc["artifact_id"] = c.ArtifactID
@@ -491,8 +500,7 @@ func (c *Cards) rebuild(found []cardFile) (*Cards, error) {
 	if err := os.RemoveAll(c.opt.IndexPath); err != nil {
 		return nil, fmt.Errorf("remove cards index: %w", err)
 	}
-	idx, err := bleve.NewUsing(c.opt.IndexPath, cardsMapping(), scorch.Name, scorch.Name,
-		map[string]any{"bolt_timeout": openTimeout})
+	idx, err := bleve.NewUsing(c.opt.IndexPath, cardsMapping(), scorch.Name, scorch.Name, c.runtimeConfig())
 	if err != nil {
 		return nil, fmt.Errorf("create cards index: %w", err)
 	}

@@ -226,3 +226,23 @@ func TestFlattenMetrics(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+// A second open while the index is held fails (after the lock timeout) and
+// leaves the held index alone: it must never be "rebuilt" under its owner.
+func TestCardsHeldIndexIsNotRebuilt(t *testing.T) {
+	root := t.TempDir()
+	writeCard(t, root, testCard("m_one", "build", 1, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	c := openTest(t, root)
+	_, err := OpenCards(CardsOptions{IndexPath: filepath.Join(root, "index", "cards.bleve"), Root: root, CardsRel: cardsRel,
+		LockTimeout: 200 * time.Millisecond})
+	if err == nil {
+		t.Fatal("second open of a held index must fail")
+	}
+	t.Log(err)
+	if _, serr := os.Stat(filepath.Join(root, "index", "cards.bleve", "index_meta.json")); serr != nil {
+		t.Fatalf("held index removed: %v", serr)
+	}
+	if p := search(t, c, engine.CardQuery{}); ids(p) != "[m_one-build-1]" {
+		t.Fatalf("held index damaged: %s", ids(p))
+	}
+}
