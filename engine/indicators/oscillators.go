@@ -197,10 +197,11 @@ func cci(c *call) ([]Column, error) {
 			var a0, a1, a2, a3 float64
 			j := 0
 			for ; j+4 <= len(w); j += 4 {
-				a0 += math.Abs(w[j] - mi)
-				a1 += math.Abs(w[j+1] - mi)
-				a2 += math.Abs(w[j+2] - mi)
-				a3 += math.Abs(w[j+3] - mi)
+				q := w[j : j+4 : j+4] // one bounds check per four values
+				a0 += math.Abs(q[0] - mi)
+				a1 += math.Abs(q[1] - mi)
+				a2 += math.Abs(q[2] - mi)
+				a3 += math.Abs(q[3] - mi)
 			}
 			for ; j < len(w); j++ {
 				a0 += math.Abs(w[j] - mi)
