@@ -17,6 +17,11 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if p.Workers == 0 {
+		// RunOOF trains one fold per core already; feature-parallelism inside
+		// a fold on top of it only adds barriers (never changes results).
+		p.Workers = 1
+	}
 	ds, err := gbdt.NewDataset(cols, p.MaxBins)
 	if err != nil {
 		return nil, err
@@ -37,7 +42,7 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, err)
 		}
-		return &gbdtPredictor{m: m, cols: cols}, nil
+		return &gbdtPredictor{m: m, ds: ds, cols: cols}, nil
 	}, nil
 }
 
@@ -74,11 +79,17 @@ func trainCancellable(ctx context.Context, train func() (*gbdt.Model, error)) (*
 
 type gbdtPredictor struct {
 	m    *gbdt.Model
+	ds   *gbdt.Dataset
 	cols [][]float64
 }
 
-// PredictProba gathers the rows' feature values and scores them.
+// PredictProba scores the rows on the shared Dataset's bins (the same result
+// as on the raw values, several times cheaper); gathering the raw values is
+// only a safety net.
 func (g *gbdtPredictor) PredictProba(rows []int) ([][]float64, error) {
+	if p, err := g.m.PredictProbaRows(g.ds, rows); err == nil {
+		return p, nil
+	}
 	sub := make([][]float64, len(g.cols))
 	for f, c := range g.cols {
 		s := make([]float64, len(rows))

@@ -542,3 +542,92 @@ func sortFloats(v []float64) {
 		}
 	}
 }
+
+func TestPredictProbaRowsMatchesRaw(t *testing.T) {
+	cols, y := synth.Binary(6000, 12, 23)
+	for i := range y { // three classes
+		if cols[3][i] > 1 {
+			y[i] = 2
+		}
+	}
+	specials := []float64{math.NaN(), 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+	for f := range cols {
+		for i, v := range specials {
+			cols[f][i*7+f] = v
+		}
+	}
+	ds := mustDataset(t, cols)
+	rows := make([]int, 0, ds.Rows()/2)
+	for r := ds.Rows() - 1; r >= 0; r -= 2 { // any order, a subset
+		rows = append(rows, r)
+	}
+	sub := make([][]float64, len(cols))
+	for f, c := range cols {
+		for _, r := range rows {
+			sub[f] = append(sub[f], c[r])
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		k    int
+		mut  func(*Params)
+	}{
+		{"binary", 2, nil},
+		{"multiclass", 3, nil},
+		{"leafwise", 3, func(p *Params) { p.MaxDepth, p.NumLeaves = 0, 10 }},
+	} {
+		p := DefaultParams()
+		p.NEstimators = 30
+		if tc.mut != nil {
+			tc.mut(&p)
+		}
+		yy := y
+		if tc.k == 2 {
+			yy = make([]int, len(y))
+			for i, v := range y {
+				yy[i] = min(v, 1)
+			}
+		}
+		m, err := TrainRows(ds, nil, yy, tc.k, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.EncodeArtifact()
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := DecodeArtifact(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := m.PredictProba(sub)
+		for _, mm := range []*Model{m, loaded} {
+			got, err := mm.PredictProbaRows(ds, rows)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			for k := range want {
+				for i := range want[k] {
+					if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
+						t.Fatalf("%s: class %d row %d: binned %v, raw %v", tc.name, k, rows[i], got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+	// A model whose thresholds are not this Dataset's edges is refused.
+	other := make([][]float64, len(cols))
+	for f, c := range cols {
+		other[f] = make([]float64, len(c))
+		for i, v := range c {
+			other[f][i] = v*1.5 + 0.1
+		}
+	}
+	m, err := Train(other, y, 3, fastParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.PredictProbaRows(ds, rows); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("foreign dataset: err = %v, want ErrInvalid", err)
+	}
+}
