@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -31,33 +30,17 @@ type hoursField []int
 
 const hoursMsg = "allowed_hours must be a list of ints or comma-separated ints"
 
-// UnmarshalJSON implements json.Unmarshaler.
+// UnmarshalJSON implements json.Unmarshaler over the shared list decoding
+// (StringList), then reads each item as an integer.
 func (h *hoursField) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
 	bad := &FieldDecodeError{Field: "allowed_hours", Msg: hoursMsg}
-	var items []string
-	switch {
-	case bytes.Equal(b, []byte("null")):
+	var items StringList
+	if err := items.UnmarshalJSON(b); err != nil {
+		return bad
+	}
+	if items == nil {
 		*h = nil
 		return nil
-	case len(b) > 0 && b[0] == '"':
-		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return bad
-		}
-		for _, p := range strings.Split(str, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				items = append(items, p)
-			}
-		}
-	default:
-		var arr []json.RawMessage
-		if err := json.Unmarshal(b, &arr); err != nil {
-			return bad
-		}
-		for _, it := range arr {
-			items = append(items, strings.Trim(strings.TrimSpace(string(it)), `"`))
-		}
 	}
 	out := make([]int, 0, len(items))
 	for _, it := range items {

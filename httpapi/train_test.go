@@ -160,6 +160,8 @@ func TestTrainOptionsAndBadInput(t *testing.T) {
 		{Name: "missing model", Method: "POST", URL: "/train", Body: map[string]any{}, Status: 422, Contains: []string{"model_id is required"}},
 		{Name: "bad calibration", Method: "POST", URL: "/train", Body: body("calibration", "platt"), Status: 422, Contains: []string{"calibration must be one of: none, sigmoid, isotonic"}},
 		{Name: "bad hours", Method: "POST", URL: "/train", Body: body("allowed_hours", "x,14"), Status: 422, Contains: []string{"allowed_hours must be a list of ints or comma-separated ints"}},
+		{Name: "fractional hour", Method: "POST", URL: "/train", Body: body("allowed_hours", []float64{13.5}), Status: 422, Contains: []string{"allowed_hours must be a list of ints or comma-separated ints"}},
+		{Name: "hours as object", Method: "POST", URL: "/train", Body: body("allowed_hours", map[string]any{"a": 1}), Status: 422, Contains: []string{`"loc":["body","allowed_hours"]`}},
 		{Name: "hour out of range", Method: "POST", URL: "/train", Body: body("allowed_hours", []int{25}), Status: 422},
 		{Name: "bad hyperparam", Method: "POST", URL: "/train", Body: body("hyperparams", map[string]any{"max_depth": -2}), Status: 422, Contains: []string{"hyperparams"}},
 		{Name: "csv refused", Method: "POST", URL: "/train", Body: body("csv", "m.csv"), Status: 422},
