@@ -26,10 +26,10 @@ type Config struct {
 	// DemoMarket overrides the seeded demo market (tests use a short range);
 	// nil seeds market.DefaultDemoConfig(market.DemoSeed).
 	DemoMarket *market.DemoConfig
-	Version string
-	Log     *slog.Logger     // nil: discard
-	Now     func() time.Time // nil: wall clock
-	MaxBody int64            // request body cap (0: default)
+	Version    string
+	Log        *slog.Logger     // nil: discard
+	Now        func() time.Time // nil: wall clock
+	MaxBody    int64            // request body cap (0: default)
 }
 
 // App is a wired, open application.
