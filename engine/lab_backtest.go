@@ -290,7 +290,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		return src, err
 	}
 	spec.Target, src.Target = target, target
-	feats, err := backtestFeatures(m, model.Config, spec.Features, target)
+	feats, err := ResolveFeatures(m, model.Config["features"], spec.Features, target)
 	if err != nil {
 		return src, err
 	}
@@ -706,35 +706,6 @@ func (l *Lab) marketParity(ctx context.Context, m *matrix.Matrix, sig []backtest
 	pr := backtest.Parity(bars, mapped, br)
 	pr.BarSource = "market:" + ticker + "/" + tf
 	return pr
-}
-
-// backtestFeatures chooses the feature columns exactly as training does
-// (SelectFeatures over the model config's features), or takes an explicit
-// list, which must name numeric columns that are not labels or outcomes.
-func backtestFeatures(m *matrix.Matrix, cfg map[string]any, explicit []string, target string) ([]string, error) {
-	if len(explicit) == 0 {
-		feats := SelectFeatures(m, cfg["features"], target)
-		if len(feats) == 0 {
-			return nil, fmt.Errorf("matrix has no feature columns: %w", errs.ErrNoData)
-		}
-		return feats, nil
-	}
-	var missing, banned []string
-	for _, f := range explicit {
-		switch {
-		case featureColumn(m, f) == nil:
-			missing = append(missing, f)
-		case trainNonFeature(f, target):
-			banned = append(banned, f)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, errs.Field("body", "features", "not numeric matrix columns: "+strings.Join(missing, ", "))
-	}
-	if len(banned) > 0 {
-		return nil, errs.Field("body", "features", "labels or realised outcomes cannot be features: "+strings.Join(banned, ", "))
-	}
-	return explicit, nil
 }
 
 // gbdtParams overlays the model config's hyperparams, then the request's, on
