@@ -445,7 +445,7 @@ func lrR2(c *call) ([]Column, error) {
 		}
 		sxy := sx - xbar*s1
 		r2 := sxy * sxy / (sxx * syy)
-		out[i] = math.Min(1, math.Max(0, r2))
+		out[i] = min(1, max(0, r2)) // the builtins: math.Min/Max semantics (NaN, ±0) without a call per row
 	}
 	return one("lr_r2_"+itoa(w), out), nil
 }
