@@ -35,6 +35,8 @@ func lessOpt(a, b *optionRow) bool {
 	return a.TS < b.TS
 }
 
+func sameOptKey(a, b *optionRow) bool { return a.Symbol == b.Symbol && a.TS == b.TS }
+
 // WriteOptionBars implements market.Store.
 func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars) (market.WriteStats, error) {
 	var st market.WriteStats
@@ -56,62 +58,22 @@ func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars
 		d := market.SessionDate(ob.TS[i])
 		byDate[d] = append(byDate[d], optionRow{c.Symbol, ob.TS[i], ob.Open[i], ob.High[i], ob.Low[i], ob.Close[i], ob.Volume[i], ob.VWAP[i]})
 	}
-	dates := make([]string, 0, len(byDate))
-	for d := range byDate {
-		dates = append(dates, d)
-	}
-	sort.Strings(dates)
-	for _, d := range dates {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		rows := byDate[d]
-		sort.SliceStable(rows, func(i, j int) bool { return lessOpt(&rows[i], &rows[j]) })
-		ps, err := s.mergeOptions(ob.Underlying, ob.Source, d, rows)
-		if err != nil {
-			return st, err
-		}
-		st.Add(ps)
-	}
-	return st, nil
+	return writeByPartition(ctx, byDate, lessOpt, func(date string, rows []optionRow) (market.WriteStats, error) {
+		return s.mergeOptions(ob.Underlying, ob.Source, date, rows)
+	})
 }
 
 func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (market.WriteStats, error) {
-	var st market.WriteStats
 	path := filepath.Join(s.root, "options", u, date+".parquet")
 	defer s.lock(path)()
 	old, meta, err := readOptionRows(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return st, err
+		return market.WriteStats{}, err
 	}
 	if meta != nil && mixes(meta[mkSource], source) {
-		return st, fmt.Errorf("%s options %s hold %q data, refusing to mix in %q: %w", u, date, meta[mkSource], source, errs.ErrConflict)
+		return market.WriteStats{}, fmt.Errorf("%s options %s hold %q data, refusing to mix in %q: %w", u, date, meta[mkSource], source, errs.ErrConflict)
 	}
-	rows := make([]optionRow, 0, len(old)+len(add))
-	i, j := 0, 0
-	for i < len(old) || j < len(add) {
-		switch {
-		case j == len(add) || (i < len(old) && lessOpt(&old[i], &add[j])):
-			rows = append(rows, old[i])
-			i++
-		default:
-			if i < len(old) && old[i].Symbol == add[j].Symbol && old[i].TS == add[j].TS {
-				st.Replaced++
-				i++
-			} else {
-				st.Added++
-			}
-			// A duplicate key inside add keeps the last one.
-			if n := len(rows); n > 0 && rows[n-1].Symbol == add[j].Symbol && rows[n-1].TS == add[j].TS {
-				rows[n-1] = add[j]
-				st.Added--
-				st.Replaced++
-			} else {
-				rows = append(rows, add[j])
-			}
-			j++
-		}
-	}
+	rows, st := mergeSorted(old, add, lessOpt, sameOptKey)
 	first, last := rows[0].TS, rows[0].TS
 	expSet := map[string]int{}
 	for k := range rows {
@@ -265,61 +227,22 @@ func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.W
 		byMonth[m] = append(byMonth[m], chainRow{c.SnapTS[i], c.UnderlyingPrice[i], c.Expiry[i], string(c.Type[i]), c.Strike[i],
 			c.Bid[i], c.Ask[i], c.IV[i], c.Delta[i], c.Gamma[i], c.Theta[i], c.Vega[i], c.OpenInterest[i]})
 	}
-	months := make([]string, 0, len(byMonth))
-	for m := range byMonth {
-		months = append(months, m)
-	}
-	sort.Strings(months)
-	for _, m := range months {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		rows := byMonth[m]
-		sort.SliceStable(rows, func(i, j int) bool { return lessChain(&rows[i], &rows[j]) })
-		ps, err := s.mergeChain(c.Underlying, c.Source, m, rows)
-		if err != nil {
-			return st, err
-		}
-		st.Add(ps)
-	}
-	return st, nil
+	return writeByPartition(ctx, byMonth, lessChain, func(month string, rows []chainRow) (market.WriteStats, error) {
+		return s.mergeChain(c.Underlying, c.Source, month, rows)
+	})
 }
 
 func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (market.WriteStats, error) {
-	var st market.WriteStats
 	path := filepath.Join(s.root, "chains", u, month+".parquet")
 	defer s.lock(path)()
 	old, meta, err := readChainRows(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return st, err
+		return market.WriteStats{}, err
 	}
 	if meta != nil && mixes(meta[mkSource], source) {
-		return st, fmt.Errorf("%s chains %s hold %q data, refusing to mix in %q: %w", u, month, meta[mkSource], source, errs.ErrConflict)
+		return market.WriteStats{}, fmt.Errorf("%s chains %s hold %q data, refusing to mix in %q: %w", u, month, meta[mkSource], source, errs.ErrConflict)
 	}
-	rows := make([]chainRow, 0, len(old)+len(add))
-	i, j := 0, 0
-	for i < len(old) || j < len(add) {
-		switch {
-		case j == len(add) || (i < len(old) && lessChain(&old[i], &add[j])):
-			rows = append(rows, old[i])
-			i++
-		default:
-			if i < len(old) && sameChainKey(&old[i], &add[j]) {
-				st.Replaced++
-				i++
-			} else {
-				st.Added++
-			}
-			if n := len(rows); n > 0 && sameChainKey(&rows[n-1], &add[j]) {
-				rows[n-1] = add[j]
-				st.Added--
-				st.Replaced++
-			} else {
-				rows = append(rows, add[j])
-			}
-			j++
-		}
-	}
+	rows, st := mergeSorted(old, add, lessChain, sameChainKey)
 	expSet := map[string]int{}
 	type contract struct {
 		expiry, typ string
@@ -504,4 +427,62 @@ func readChainRows(path string) ([]chainRow, map[string]string, error) {
 		rows[i] = chainRow{ts[i], f[0][i], exp[i], typ[i], f[1][i], f[2][i], f[3][i], f[4][i], f[5][i], f[6][i], f[7][i], f[8][i], f[9][i]}
 	}
 	return rows, c.Meta, nil
+}
+
+// writeByPartition writes rows grouped by partition name (a date or a month), one
+// partition at a time in name order, each sorted by less before merge folds it into the
+// stored partition; it stops at the first error or cancellation.
+func writeByPartition[R any](ctx context.Context, parts map[string][]R, less func(a, b *R) bool,
+	merge func(part string, rows []R) (market.WriteStats, error)) (market.WriteStats, error) {
+	var st market.WriteStats
+	names := make([]string, 0, len(parts))
+	for name := range parts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		rows := parts[name]
+		sort.SliceStable(rows, func(i, j int) bool { return less(&rows[i], &rows[j]) })
+		ps, err := merge(name, rows)
+		if err != nil {
+			return st, err
+		}
+		st.Add(ps)
+	}
+	return st, nil
+}
+
+// mergeSorted merges add into old, both sorted by less, counting rows added and replaced.
+// A key of add already in old replaces the stored row; a key repeated within add keeps
+// its last row.
+func mergeSorted[R any](old, add []R, less, same func(a, b *R) bool) ([]R, market.WriteStats) {
+	var st market.WriteStats
+	rows := make([]R, 0, len(old)+len(add))
+	i, j := 0, 0
+	for i < len(old) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(old) && less(&old[i], &add[j])):
+			rows = append(rows, old[i])
+			i++
+		default:
+			if i < len(old) && same(&old[i], &add[j]) {
+				st.Replaced++
+				i++
+			} else {
+				st.Added++
+			}
+			if n := len(rows); n > 0 && same(&rows[n-1], &add[j]) {
+				rows[n-1] = add[j]
+				st.Added--
+				st.Replaced++
+			} else {
+				rows = append(rows, add[j])
+			}
+			j++
+		}
+	}
+	return rows, st
 }
