@@ -192,54 +192,32 @@ func ReadColumnSet(path string, want ColumnSet) (*Columns, error) {
 		if err != nil {
 			return nil, err
 		}
-		dst := make([]int64, 0, n)
-		err = eachPage(pf, ci, func(p pq.Page) error {
-			r, ok := p.Values().(pq.Int64Reader)
+		out.Int64[k], err = readNumeric(pf, ci, n, name, "INT64", func(v pq.ValueReader) (func([]int64) (int, error), bool) {
+			r, ok := v.(pq.Int64Reader)
 			if !ok {
-				return fmt.Errorf("column %q is not INT64", name)
+				return nil, false
 			}
-			m := int(p.NumValues())
-			if len(dst)+m > n {
-				return fmt.Errorf("column %q holds more values than rows", name)
-			}
-			got, err := r.ReadInt64s(dst[len(dst) : len(dst)+m])
-			if err != nil && err != io.EOF {
-				return err
-			}
-			dst = dst[:len(dst)+got]
-			return nil
+			return r.ReadInt64s, true
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		out.Int64[k] = dst
 	}
 	for k, name := range want.Float {
 		ci, err := col(name)
 		if err != nil {
 			return nil, err
 		}
-		dst := make([]float64, 0, n)
-		err = eachPage(pf, ci, func(p pq.Page) error {
-			r, ok := p.Values().(pq.DoubleReader)
+		out.Float[k], err = readNumeric(pf, ci, n, name, "DOUBLE", func(v pq.ValueReader) (func([]float64) (int, error), bool) {
+			r, ok := v.(pq.DoubleReader)
 			if !ok {
-				return fmt.Errorf("column %q is not DOUBLE", name)
+				return nil, false
 			}
-			m := int(p.NumValues())
-			if len(dst)+m > n {
-				return fmt.Errorf("column %q holds more values than rows", name)
-			}
-			got, err := r.ReadDoubles(dst[len(dst) : len(dst)+m])
-			if err != nil && err != io.EOF {
-				return err
-			}
-			dst = dst[:len(dst)+got]
-			return nil
+			return r.ReadDoubles, true
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		out.Float[k] = dst
 	}
 	buf := make([]pq.Value, 1024)
 	for k, name := range want.String {
@@ -297,6 +275,31 @@ func ReadColumnSet(path string, want ColumnSet) (*Columns, error) {
 		}
 	}
 	return out, nil
+}
+
+// readNumeric reads the n values of required numeric column ci page by page, copying
+// each page in bulk. typed returns the page's reader of physical type kind (INT64,
+// DOUBLE), or false when the page holds another type.
+func readNumeric[V int64 | float64](pf *pq.File, ci, n int, name, kind string,
+	typed func(pq.ValueReader) (func([]V) (int, error), bool)) ([]V, error) {
+	dst := make([]V, 0, n)
+	err := eachPage(pf, ci, func(p pq.Page) error {
+		read, ok := typed(p.Values())
+		if !ok {
+			return fmt.Errorf("column %q is not %s", name, kind)
+		}
+		m := int(p.NumValues())
+		if len(dst)+m > n {
+			return fmt.Errorf("column %q holds more values than rows", name)
+		}
+		got, err := read(dst[len(dst) : len(dst)+m])
+		if err != nil && err != io.EOF {
+			return err
+		}
+		dst = dst[:len(dst)+got]
+		return nil
+	})
+	return dst, err
 }
 
 // eachPage calls fn for every page of column ci across row groups.
