@@ -186,12 +186,15 @@ func civil(z int64) (int, int, int) {
 }
 
 // hourOf is the local hour of t within day d (DST days are resolved exactly).
-func hourOf(t int64, d etDay, loc *time.Location) int {
-	if d.End-d.Start == 24*3600000 {
+func hourOf(t int64, d *etDay, loc *time.Location) int {
+	if d.End-d.Start == 24*3600000 { // small enough to inline into the per-row loops
 		return int((t - d.Start) / 3600000)
 	}
-	return time.UnixMilli(t).In(loc).Hour()
+	return hourIn(t, loc)
 }
+
+// hourIn is the local hour of t in loc (DST days).
+func hourIn(t int64, loc *time.Location) int { return time.UnixMilli(t).In(loc).Hour() }
 
 // minuteOfDay is minutes since local midnight of time t (ms) in day d.
 func minuteOfDay(t int64, d etDay, loc *time.Location) float64 {
@@ -208,7 +211,7 @@ func hourOfDay(c *call) ([]Column, error) {
 	defer doneDS()
 	out := make([]float64, c.n())
 	for i, t := range c.f.TS {
-		out[i] = float64(hourOf(t, ds.list[ds.idx[i]], loc))
+		out[i] = float64(hourOf(t, &ds.list[ds.idx[i]], loc))
 	}
 	return one("hour_of_day", out), nil
 }
@@ -401,7 +404,7 @@ func rsiLastHour(c *call) ([]Column, error) {
 	ds, doneDS := c.frameDays(loc)
 	defer doneDS()
 	for i, t := range c.f.TS {
-		if hourOf(t, ds.list[ds.idx[i]], loc) != 15 {
+		if hourOf(t, &ds.list[ds.idx[i]], loc) != 15 {
 			r[i] = nan
 		}
 	}

@@ -707,7 +707,7 @@ func TestSplitDaysMatchesTimePackage(t *testing.T) {
 		if d.Y != y || d.M != int(m) || d.D != dd || d.Start != st.UnixMilli() || d.End != st.AddDate(0, 0, 1).UnixMilli() || d.Weekday != lt.Weekday() {
 			t.Fatalf("%v: got %+v", lt, d)
 		}
-		if h := hourOf(t0, d, loc); h != lt.Hour() {
+		if h := hourOf(t0, &d, loc); h != lt.Hour() {
 			t.Fatalf("%v: hour %d", lt, h)
 		}
 	}
