@@ -233,16 +233,7 @@ func mixes(stored, source string) bool {
 func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
 	for _, dir := range s.tickerDirs(ticker) {
 		var found string
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return fs.SkipAll
-				}
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".parquet") {
-				return nil
-			}
+		err := walkParquet(dir, func(p string, _ fs.DirEntry) error {
 			meta, _, err := ReadParquetMeta(p)
 			if err != nil {
 				return err
@@ -258,6 +249,23 @@ func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
 		}
 	}
 	return "", false, nil
+}
+
+// walkParquet calls fn for every .parquet file under dir, in lexical order; a missing
+// dir holds none. fn may return fs.SkipAll to stop early.
+func walkParquet(dir string, fn func(path string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return nil
+		}
+		return fn(p, d)
+	})
 }
 
 func (s *MarketStore) tickerDirs(ticker string) []string {
@@ -428,16 +436,7 @@ func (s *MarketStore) DeleteSource(ctx context.Context, ticker, source string) (
 	var n int64
 	for _, dir := range s.tickerDirs(ticker) {
 		var victims []string
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return fs.SkipAll
-				}
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".parquet") {
-				return nil
-			}
+		err := walkParquet(dir, func(p string, _ fs.DirEntry) error {
 			meta, rows, err := ReadParquetMeta(p)
 			if err != nil {
 				return err

@@ -298,14 +298,8 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 func (s *MarketStore) Coverage(ctx context.Context) ([]market.CoverageEntry, error) {
 	type key struct{ ticker, kind, tf string }
 	acc := map[key]*market.CoverageEntry{}
-	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".parquet") || strings.HasPrefix(d.Name(), ".") {
+	err := walkParquet(s.root, func(p string, d fs.DirEntry) error {
+		if strings.HasPrefix(d.Name(), ".") {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
