@@ -3,6 +3,8 @@ package backtest
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/gbdt"
@@ -34,11 +36,19 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 			yy[i] = v
 		}
 	}
+	// Folds in training right now: the cores the others leave idle (the last
+	// folds, once the queue is empty) grow a round's class trees in parallel.
+	var active atomic.Int64
+	opt := &gbdt.Options{SpareWorkers: func() int { return runtime.GOMAXPROCS(0) - int(active.Load()) }}
 	return func(ctx context.Context, fold int, rows []int) (Predictor, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, errs.ErrCancelled)
 		}
-		m, err := trainCancellable(ctx, func() (*gbdt.Model, error) { return gbdt.TrainRows(ds, rows, yy, numClass, p, nil) })
+		m, err := trainCancellable(ctx, func() (*gbdt.Model, error) {
+			active.Add(1)
+			defer active.Add(-1)
+			return gbdt.TrainRows(ds, rows, yy, numClass, p, opt)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, err)
 		}

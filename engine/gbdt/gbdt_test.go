@@ -631,3 +631,37 @@ func TestPredictProbaRowsMatchesRaw(t *testing.T) {
 		t.Fatalf("foreign dataset: err = %v, want ErrInvalid", err)
 	}
 }
+
+func TestSpareWorkersSameModel(t *testing.T) {
+	cols, y := synth.Binary(4000, 10, 31)
+	for i := range y {
+		if cols[3][i] > 1 {
+			y[i] = 2
+		}
+	}
+	ds := mustDataset(t, cols)
+	rows := make([]int, 3000)
+	for i := range rows {
+		rows[i] = i
+	}
+	p := DefaultParams()
+	p.NEstimators = 30
+	p.Workers = 1
+	train := func(spare int) []byte {
+		m, err := TrainRows(ds, rows, y, 3, p, &Options{SpareWorkers: func() int { return spare }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.MarshalJSONModel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	want := train(0)
+	for _, spare := range []int{1, 2, 7} {
+		if !bytes.Equal(train(spare), want) {
+			t.Fatalf("SpareWorkers=%d changed the model", spare)
+		}
+	}
+}

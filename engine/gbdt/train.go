@@ -18,6 +18,12 @@ type Options struct {
 	ValidRows []int
 	// FeatureNames are stored in the model (optional; len must match).
 	FeatureNames []string
+	// SpareWorkers, when set, is asked before each boosting round of a
+	// multiclass model how many more goroutines may grow that round's class
+	// trees at once (one tree per goroutine). Cross-validation uses it to lend
+	// the cores of finished folds to the last ones. The answer never changes
+	// the model: the class trees of a round are independent.
+	SpareWorkers func() int
 }
 
 // Train bins cols (cols[f][row], NaN = missing) and fits a classifier on all
@@ -125,7 +131,8 @@ func TrainRows(ds *Dataset, rows []int, y []int, numClass int, p Params, opt *Op
 			}
 		}
 	}
-	b := &booster{ds: ds, p: p, y: y, w: opt.Weights, numClass: numClass, rows: rows, valid: validRows, identity: identity}
+	b := &booster{ds: ds, p: p, y: y, w: opt.Weights, numClass: numClass, rows: rows, valid: validRows, identity: identity,
+		spare: opt.SpareWorkers}
 	m := b.run(counts)
 	m.FeatureNames = slices.Clone(opt.FeatureNames)
 	return m, nil
@@ -141,6 +148,7 @@ type booster struct {
 	rows     []int
 	valid    []int
 	identity bool
+	spare    func() int
 }
 
 // baseMargins starts from the (weighted) class prior so the first trees fit
@@ -190,7 +198,10 @@ func (b *booster) run(counts []float64) *Model {
 		}
 	}
 	rng := rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))
-	gr := newGrower(ds, p, len(b.rows))
+	growers := []*grower{newGrower(ds, p, len(b.rows))}
+	feats := make([][]int, K)
+	salts := make([]uint64, K)
+	trees := make([]*Tree, K)
 	bag := make([]int32, 0, len(b.rows))
 	var oob []int32
 	nf := ds.Features()
@@ -222,6 +233,8 @@ func (b *booster) run(counts []float64) *Model {
 		}
 		identity := b.identity && p.Subsample >= 1
 		peaks := b.gradients(score, gh, bag, workers)
+		// Random draws of the round's trees first, in class order, so growing
+		// them in parallel draws exactly what growing them in turn would.
 		for k := range K {
 			// Feature sampling per tree (partial Fisher–Yates, then sorted so
 			// the split search order is fixed).
@@ -232,25 +245,42 @@ func (b *booster) run(counts []float64) *Model {
 				j := i + rng.IntN(nf-i)
 				perm[i], perm[j] = perm[j], perm[i]
 			}
-			gr.feats = append(gr.feats[:0], perm[:nSel]...)
-			slices.Sort(gr.feats)
-
-			gr.idx = append(gr.idx[:0], bag...)
-			gr.salt = rng.Uint64()
-			t := gr.grow(gh[k], peaks[k], identity, score[k])
-			sc := score[k]
-			chunkFor(len(oob), gradChunk, workers, func(lo, hi int) {
-				for _, r := range oob[lo:hi] {
-					sc[r] += t.Value[t.leafBinned(ds.bins, int(r))]
-				}
-			})
-			vs := vscore[k]
-			valid := b.valid
-			chunkFor(len(valid), gradChunk, workers, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					vs[i] += t.Value[t.leafBinned(ds.bins, valid[i])]
-				}
-			})
+			feats[k] = append(feats[k][:0], perm[:nSel]...)
+			slices.Sort(feats[k])
+			salts[k] = rng.Uint64()
+		}
+		nw := 1
+		if K > 1 && b.spare != nil {
+			nw = 1 + min(K-1, max(0, b.spare()))
+		}
+		for len(growers) < nw {
+			growers = append(growers, newGrower(ds, p, len(b.rows)))
+		}
+		// Tree k is grown by grower k mod nw; each writes only its class's scores.
+		parallelFor(nw, nw, func(w int) {
+			gr := growers[w]
+			for k := w; k < K; k += nw {
+				gr.feats = append(gr.feats[:0], feats[k]...)
+				gr.idx = append(gr.idx[:0], bag...)
+				gr.salt = salts[k]
+				t := gr.grow(gh[k], peaks[k], identity, score[k])
+				sc := score[k]
+				chunkFor(len(oob), gradChunk, workers, func(lo, hi int) {
+					for _, r := range oob[lo:hi] {
+						sc[r] += t.Value[t.leafBinned(ds.bins, int(r))]
+					}
+				})
+				vs := vscore[k]
+				valid := b.valid
+				chunkFor(len(valid), gradChunk, workers, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						vs[i] += t.Value[t.leafBinned(ds.bins, valid[i])]
+					}
+				})
+				trees[k] = t
+			}
+		})
+		for _, t := range trees {
 			m.Trees = append(m.Trees, *t)
 		}
 		if p.EarlyStopping > 0 && len(b.valid) > 0 {
