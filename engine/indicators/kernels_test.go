@@ -175,3 +175,15 @@ func TestMaxTRMatchesBuiltin(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitChangeMatchesBuiltin checks the sign-bit split of a price change
+// against max(d, 0), max(−d, 0) on signed zeros, subnormals and infinities.
+func TestSplitChangeMatchesBuiltin(t *testing.T) {
+	for _, d := range []float64{0, math.Copysign(0, -1), 1, -1, 5e-324, -5e-324, 1e300, -1e300, math.Inf(1), math.Inf(-1)} {
+		g, l := splitChange(d)
+		wg, wl := max(d, 0), max(-d, 0)
+		if math.Float64bits(g) != math.Float64bits(wg) || math.Float64bits(l) != math.Float64bits(wl) {
+			t.Fatalf("splitChange(%v) = %v, %v; want %v, %v", d, g, l, wg, wl)
+		}
+	}
+}

@@ -10,11 +10,8 @@ func rsiCore(p []float64, n int) []float64 { return rsiCoreTo(p, n, make([]float
 // rsiCoreTo is rsiCore writing into out (every row is written).
 func rsiCoreTo(p []float64, n int, out []float64) []float64 {
 	size := len(p)
-	lead := 0
-	for lead < size && p[lead] != p[lead] {
-		lead++
-	}
-	if hasNaN(p[lead:]) {
+	lead, finite := denseLead(p)
+	if !finite && hasNaN(p[lead:]) {
 		return rsiGappy(p, n, out)
 	}
 	for i := 0; i < lead+n && i < size; i++ {
@@ -28,7 +25,12 @@ func rsiCoreTo(p []float64, n int, out []float64) []float64 {
 	var ag, al float64
 	for i := lead + 1; i < size; i++ {
 		d := p[i] - p[i-1]
-		g, l := max(d, 0), max(-d, 0) // branch-free split of the change
+		var g, l float64
+		if finite { // loop-invariant, predicted
+			g, l = splitChange(d)
+		} else {
+			g, l = max(d, 0), max(-d, 0) // Inf in the input: NaN changes propagate
+		}
 		if i == lead+1 {
 			ag, al = g, l
 		} else {
@@ -41,6 +43,15 @@ func rsiCoreTo(p []float64, n int, out []float64) []float64 {
 		out[i] = rsiOf(ag, al)
 	}
 	return out
+}
+
+// splitChange is (max(d, 0), max(−d, 0)) for a non-NaN d, exactly as the
+// builtin max gives them (+0 for a zero of either sign), from the sign bit:
+// a few integer operations instead of two NaN-aware float max sequences.
+func splitChange(d float64) (gain, loss float64) {
+	b := math.Float64bits(d)
+	neg := uint64(int64(b) >> 63) // all ones when the sign bit is set
+	return math.Float64frombits(b &^ neg), math.Float64frombits((b ^ 1<<63) & neg)
 }
 
 func rsiOf(ag, al float64) float64 {
