@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"sigmalab/app"
 	"sigmalab/engine"
@@ -137,27 +133,19 @@ func cmdBacktest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "backtest:", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.Open(app.Config{DataDir: data, Version: version, Log: newLogger(stderr, "warn")})
-	if err != nil {
-		fmt.Fprintln(stderr, "backtest:", err)
-		return 1
-	}
-	defer a.Close()
-	resp, err := a.Lab.Backtest(ctx, req)
-	if err != nil {
-		fmt.Fprintln(stderr, "backtest:", err)
-		if errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil {
-			return 130
+	return withLab("backtest", data, stderr, func(ctx context.Context, a *app.App) int {
+		resp, err := a.Lab.Backtest(ctx, req)
+		if err != nil {
+			fmt.Fprintln(stderr, "backtest:", err)
+			if errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil {
+				return 130
+			}
+			return 1
 		}
-		return 1
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(resp); err != nil {
-		fmt.Fprintln(stderr, "backtest:", err)
-		return 1
-	}
-	return 0
+		if err := writeJSON(stdout, resp); err != nil {
+			fmt.Fprintln(stderr, "backtest:", err)
+			return 1
+		}
+		return 0
+	})
 }

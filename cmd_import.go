@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"sigmalab/app"
 	"sigmalab/engine/market"
@@ -105,36 +102,27 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "import:", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
-	if err != nil {
-		fmt.Fprintln(stderr, "import:", err)
-		return 1
-	}
-	defer a.Close()
-
-	bar := newProgressBar(stderr, f.progress)
-	res, err := a.Lab.ImportMarket(ctx, files, files, f.opts, func(p market.Progress) {
-		frac := 1.0
-		if p.BytesTotal > 0 {
-			frac = float64(p.BytesDone) / float64(p.BytesTotal)
+	return withLab("import", f.data, stderr, func(ctx context.Context, a *app.App) int {
+		bar := newProgressBar(stderr, f.progress)
+		res, err := a.Lab.ImportMarket(ctx, files, files, f.opts, func(p market.Progress) {
+			frac := 1.0
+			if p.BytesTotal > 0 {
+				frac = float64(p.BytesDone) / float64(p.BytesTotal)
+			}
+			bar.update(frac, fmt.Sprintf("file %d/%d", p.FilesDone, p.FilesTotal))
+		})
+		bar.done()
+		_ = writeJSON(stdout, res)
+		switch {
+		case err != nil:
+			fmt.Fprintln(stderr, "import:", err)
+			return 1
+		case len(res.Rejected) > 0:
+			fmt.Fprintf(stderr, "import: %d row(s) or file(s) rejected\n", len(res.Rejected))
+			return 1
 		}
-		bar.update(frac, fmt.Sprintf("file %d/%d", p.FilesDone, p.FilesTotal))
+		return 0
 	})
-	bar.done()
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(res)
-	switch {
-	case err != nil:
-		fmt.Fprintln(stderr, "import:", err)
-		return 1
-	case len(res.Rejected) > 0:
-		fmt.Fprintf(stderr, "import: %d row(s) or file(s) rejected\n", len(res.Rejected))
-		return 1
-	}
-	return 0
 }
 
 // polygonFetch is the outcome of one symbol in polygon mode.
@@ -169,45 +157,37 @@ func cmdImportPolygon(f importFlags, stdout, stderr io.Writer) int {
 	if tf == "" {
 		tf = market.TF1h
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
-	if err != nil {
-		fmt.Fprintln(stderr, "import:", err)
-		return 1
-	}
-	defer a.Close()
-	bar := newProgressBar(stderr, f.progress)
-	var out []polygonFetch
-	failed := false
-	for i, sym := range f.paths {
-		var res []polygonFetch
-		if strings.HasPrefix(sym, "O:") {
-			ws, err := client.FetchOptionBars(ctx, a.Lab.Market, sym, f.from, f.to)
-			res = append(res, fetchOutcome(sym, market.KindOptions, ws, err))
-		} else {
-			t := strings.ToUpper(sym)
-			ws, err := client.FetchBars(ctx, a.Lab.Market, t, tf, f.from, f.to)
-			res = append(res, fetchOutcome(t, market.KindBars, ws, err))
-			if f.expiry != "" {
-				ws, err := client.FetchChain(ctx, a.Lab.Market, t, f.expiry)
-				res = append(res, fetchOutcome(t, market.KindChains, ws, err))
+	return withLab("import", f.data, stderr, func(ctx context.Context, a *app.App) int {
+		bar := newProgressBar(stderr, f.progress)
+		var out []polygonFetch
+		failed := false
+		for i, sym := range f.paths {
+			var res []polygonFetch
+			if strings.HasPrefix(sym, "O:") {
+				ws, err := client.FetchOptionBars(ctx, a.Lab.Market, sym, f.from, f.to)
+				res = append(res, fetchOutcome(sym, market.KindOptions, ws, err))
+			} else {
+				t := strings.ToUpper(sym)
+				ws, err := client.FetchBars(ctx, a.Lab.Market, t, tf, f.from, f.to)
+				res = append(res, fetchOutcome(t, market.KindBars, ws, err))
+				if f.expiry != "" {
+					ws, err := client.FetchChain(ctx, a.Lab.Market, t, f.expiry)
+					res = append(res, fetchOutcome(t, market.KindChains, ws, err))
+				}
 			}
+			for _, r := range res {
+				failed = failed || r.Error != ""
+			}
+			out = append(out, res...)
+			bar.update(float64(i+1)/float64(len(f.paths)), sym)
 		}
-		for _, r := range res {
-			failed = failed || r.Error != ""
+		bar.done()
+		_ = writeJSON(stdout, map[string]any{"fetched": out})
+		if failed {
+			return 1
 		}
-		out = append(out, res...)
-		bar.update(float64(i+1)/float64(len(f.paths)), sym)
-	}
-	bar.done()
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(map[string]any{"fetched": out})
-	if failed {
-		return 1
-	}
-	return 0
+		return 0
+	})
 }
 
 func fetchOutcome(sym, kind string, ws market.WriteStats, err error) polygonFetch {

@@ -78,33 +78,48 @@ func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
+	return withLab(name, f.data, stderr, func(ctx context.Context, a *app.App) int {
+		resp, err := do(ctx, a, f, req)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			var ve *errs.Validation
+			switch {
+			case errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil:
+				return 130
+			case errors.As(err, &ve), errors.Is(err, errs.ErrInvalid):
+				return 2
+			}
+			return 1
+		}
+		if err := writeJSON(stdout, resp); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return 1
+		}
+		return 0
+	})
+}
+
+// withLab opens the data dir for a one-shot subcommand and runs fn under a
+// context that Ctrl-C or SIGTERM cancels; it returns fn's exit status, or 1
+// (after printing why) when the data dir does not open.
+func withLab(name, data string, stderr io.Writer, fn func(context.Context, *app.App) int) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
+	a, err := app.Open(app.Config{DataDir: data, Version: version, Log: newLogger(stderr, "warn")})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	defer a.Close()
-	resp, err := do(ctx, a, f, req)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		var ve *errs.Validation
-		switch {
-		case errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil:
-			return 130
-		case errors.As(err, &ve), errors.Is(err, errs.ErrInvalid):
-			return 2
-		}
-		return 1
-	}
-	enc := json.NewEncoder(stdout)
+	return fn(ctx, a)
+}
+
+// writeJSON prints a subcommand's answer as indented JSON: the route's body
+// without the envelope.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(resp); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	}
-	return 0
+	return enc.Encode(v)
 }
 
 // splitFlagList splits "a, b,c" (blanks dropped).

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"sigmalab/app"
@@ -170,34 +168,24 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sweep:", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	a, err := app.Open(app.Config{DataDir: f.data, Version: version, Log: newLogger(stderr, "warn")})
-	if err != nil {
-		fmt.Fprintln(stderr, "sweep:", err)
-		return 1
-	}
-	defer a.Close()
-
-	bar := newProgressBar(stderr, f.progress)
-	resp, err := a.Lab.Sweep(ctx, f.req, engine.SweepOptions{Progress: bar.update})
-	bar.done()
-	if resp.SweepID != 0 {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(resp)
-	}
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errs.ErrCancelled):
-		fmt.Fprintln(stderr, "sweep:", err)
-		return 130
-	default:
-		fmt.Fprintln(stderr, "sweep:", err)
-		return 1
-	}
+	return withLab("sweep", f.data, stderr, func(ctx context.Context, a *app.App) int {
+		bar := newProgressBar(stderr, f.progress)
+		resp, err := a.Lab.Sweep(ctx, f.req, engine.SweepOptions{Progress: bar.update})
+		bar.done()
+		if resp.SweepID != 0 {
+			_ = writeJSON(stdout, resp)
+		}
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errs.ErrCancelled):
+			fmt.Fprintln(stderr, "sweep:", err)
+			return 130
+		default:
+			fmt.Fprintln(stderr, "sweep:", err)
+			return 1
+		}
+	})
 }
 
 // progressBar draws "[#####.....]  50% cell 500/1000" on a terminal, at most
