@@ -37,28 +37,33 @@ type days struct {
 }
 
 func splitDays(ts []int64, loc *time.Location) days {
-	return splitDaysInto(ts, loc, make([]int32, len(ts)))
+	return splitDaysInto(ts, loc, make([]int32, len(ts)), nil)
 }
 
 // dayIdxScratch recycles the row → day index of splitDaysTmp.
-var dayIdxScratch = sync.Pool{New: func() any { return new([]int32) }}
+var dayIdxScratch = sync.Pool{New: func() any { return new(days) }}
 
-// splitDaysTmp is splitDays with a recycled row index; the days must not be
-// used after release is called.
+// splitDaysTmp is splitDays with a recycled row index and day list; the
+// days must not be used after release is called.
 func splitDaysTmp(ts []int64, loc *time.Location) (ds days, release func()) {
-	p := dayIdxScratch.Get().(*[]int32)
-	if cap(*p) < len(ts) {
-		*p = make([]int32, len(ts))
+	p := dayIdxScratch.Get().(*days)
+	if cap(p.idx) < len(ts) {
+		p.idx = make([]int32, len(ts))
 	}
-	return splitDaysInto(ts, loc, (*p)[:len(ts)]), func() { dayIdxScratch.Put(p) }
+	ds = splitDaysInto(ts, loc, p.idx[:len(ts)], p.list[:0])
+	p.list = ds.list // keep a grown list for the next user
+	return ds, func() { dayIdxScratch.Put(p) }
 }
 
-// splitDaysInto is splitDays writing the row index into idx (len(ts)).
-func splitDaysInto(ts []int64, loc *time.Location, idx []int32) days {
-	out := days{idx: idx}
+// splitDaysInto is splitDays writing the row index into idx (len(ts)) and
+// appending the days to list (empty, any capacity).
+func splitDaysInto(ts []int64, loc *time.Location, idx []int32, list []etDay) days {
+	out := days{idx: idx, list: list}
 	if n := len(ts); n > 1 && ts[n-1] > ts[0] {
 		// sorted input: about one entry per calendar day spanned
-		out.list = make([]etDay, 0, min((ts[n-1]-ts[0])/dayMs+2, int64(n)))
+		if want := int(min((ts[n-1]-ts[0])/dayMs+2, int64(n))); cap(list) < want {
+			out.list = make([]etDay, 0, want)
+		}
 	}
 	z := zoneCache{loc: loc}
 	cur := -1
