@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"sigmalab/engine/errs"
 )
 
 // Immutable validation tables shared by the CLI and the HTTP layer.
@@ -14,6 +16,16 @@ var (
 
 // ValidID reports whether s is a valid model/pack/run id.
 func ValidID(s string) bool { return idRe.MatchString(s) }
+
+// checkModelID validates the required model_id body field of a request (the
+// optional pack_id and build_id go through checkIDs).
+func checkModelID(v *errs.Validation, id string) {
+	if strings.TrimSpace(id) == "" {
+		v.Add("body", "model_id", "model_id is required", "missing")
+	} else if !ValidID(id) {
+		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
+	}
+}
 
 // NormalizeTicker upper-cases and trims s and reports whether it is a valid ticker.
 func NormalizeTicker(s string) (string, bool) {

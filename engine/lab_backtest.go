@@ -68,20 +68,11 @@ type BacktestRequest struct {
 func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	v := &errs.Validation{}
 	r.ModelID = strings.TrimSpace(r.ModelID)
-	if r.ModelID == "" {
-		v.Add("body", "model_id", "model_id is required", "missing")
-	} else if !ValidID(r.ModelID) {
-		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
+	checkModelID(v, r.ModelID)
 	// No pack default: model ids are unique across packs, so the model's own
 	// pack is used (the predecessor's "zerosigma" default would make every
 	// other pack's model a 404).
-	if r.PackID != "" && !ValidID(r.PackID) {
-		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
-	if r.BuildID != "" && r.BuildID != "latest" && !ValidID(r.BuildID) {
-		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
+	checkIDs(v, r.PackID, r.BuildID)
 	if r.Splits == 0 {
 		r.Splits = 5
 	}

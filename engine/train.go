@@ -122,19 +122,10 @@ type TrainRequest struct {
 func (r TrainRequest) Normalize() (TrainRequest, error) {
 	v := &errs.Validation{}
 	r.ModelID = strings.TrimSpace(r.ModelID)
-	if r.ModelID == "" {
-		v.Add("body", "model_id", "model_id is required", "missing")
-	} else if !ValidID(r.ModelID) {
-		v.Add("body", "model_id", "model_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
 	r.PackID = strings.TrimSpace(r.PackID)
-	if r.PackID != "" && !ValidID(r.PackID) {
-		v.Add("body", "pack_id", "pack_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
 	r.BuildID = strings.TrimSpace(r.BuildID)
-	if r.BuildID != "" && r.BuildID != "latest" && !ValidID(r.BuildID) {
-		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
-	}
+	checkModelID(v, r.ModelID)
+	checkIDs(v, r.PackID, r.BuildID)
 	cal := DefaultTrainCalibration
 	if r.Calibration != nil {
 		cal = strings.ToLower(strings.TrimSpace(*r.Calibration))
