@@ -195,17 +195,8 @@ func (o *OptionBars) Append(c Contract, ts int64, op, h, l, cl, v, vwap float64)
 
 // AppendFrom appends row i of src.
 func (o *OptionBars) AppendFrom(src *OptionBars, i int) {
-	o.Symbol = append(o.Symbol, src.Symbol[i])
-	o.Expiry = append(o.Expiry, src.Expiry[i])
-	o.Type = append(o.Type, src.Type[i])
-	o.Strike = append(o.Strike, src.Strike[i])
-	o.TS = append(o.TS, src.TS[i])
-	o.Open = append(o.Open, src.Open[i])
-	o.High = append(o.High, src.High[i])
-	o.Low = append(o.Low, src.Low[i])
-	o.Close = append(o.Close, src.Close[i])
-	o.Volume = append(o.Volume, src.Volume[i])
-	o.VWAP = append(o.VWAP, src.VWAP[i])
+	c := Contract{Symbol: src.Symbol[i], Expiry: src.Expiry[i], Type: src.Type[i], Strike: src.Strike[i]}
+	o.Append(c, src.TS[i], src.Open[i], src.High[i], src.Low[i], src.Close[i], src.Volume[i], src.VWAP[i])
 }
 
 // Chain is a columnar set of option chain snapshot rows of one underlying, sorted by
