@@ -70,12 +70,14 @@ type grower struct {
 	feats   []int   // active (sampled) features of the current tree, ascending
 	pool    [][]int64
 	leaves  []leafRange
-	salt    uint64 // stochastic-rounding stream of the current tree
+	salt    uint64  // stochastic-rounding stream of the current tree
+	orig    []int32 // caller's row number of each ds row (nil: the same), which seeds the rounding
 }
 
-func newGrower(ds *Dataset, p Params, capRows int) *grower {
+func newGrower(ds *Dataset, p Params, capRows int, orig []int32) *grower {
 	return &grower{
 		ds:      ds,
+		orig:    orig,
 		p:       p,
 		workers: p.workers(),
 		idx:     make([]int32, 0, capRows),
@@ -378,10 +380,15 @@ func (gr *grower) quantize(gh []gradPair, peak gradPair) int64 {
 	ig, ih := 1/gr.sg, 1/gr.sh
 	part := make([]int64, nc)
 	salt := gr.salt
+	orig := gr.orig
 	chunkFor(n, sumChunk, gr.workers, func(lo, hi int) {
 		var sum int64
 		for _, r := range idx[lo:hi] {
-			u1, u2 := uniforms(salt, uint64(r))
+			id := uint64(r)
+			if orig != nil {
+				id = uint64(orig[r])
+			}
+			u1, u2 := uniforms(salt, id)
 			g := int64(math.Floor(float64(gh[r].g)*ig + u1))
 			h := int64(math.Floor(float64(gh[r].h)*ih + u2))
 			g = min(max(g, -int64(lg)), int64(lg))
