@@ -17,17 +17,13 @@ import (
 
 var _ jobs.Store = (*DB)(nil)
 
+func (db *DB) jobRows() seqRows[jobs.Job] {
+	return seqRows[jobs.Job]{db: db, bucket: BucketJobs, noun: "job"}
+}
+
 // CreateJob inserts j with the next job id.
 func (db *DB) CreateJob(_ context.Context, j *jobs.Job) error {
-	return db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(BucketJobs))
-		id, key, err := NextID(b)
-		if err != nil {
-			return fmt.Errorf("job id: %w", err)
-		}
-		j.ID = int64(id)
-		return PutJSON(b, key, j)
-	})
+	return db.jobRows().create(j, func(j *jobs.Job, id int64) { j.ID = id })
 }
 
 // PutJob overwrites job j.ID; it refuses ids that were never created so a stray
@@ -36,33 +32,12 @@ func (db *DB) PutJob(_ context.Context, j *jobs.Job) error {
 	if j.ID <= 0 {
 		return errs.Invalidf("job id %d", j.ID)
 	}
-	return db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(BucketJobs))
-		key := U64(uint64(j.ID))
-		if b.Get(key) == nil {
-			return errs.NotFoundf("job %d", j.ID)
-		}
-		return PutJSON(b, key, j)
-	})
+	return db.Update(func(tx *bbolt.Tx) error { return db.jobRows().put(tx, j.ID, j) })
 }
 
 // GetJob loads job id.
 func (db *DB) GetJob(_ context.Context, id int64) (jobs.Job, error) {
-	var j jobs.Job
-	if id <= 0 {
-		return j, errs.NotFoundf("job %d", id)
-	}
-	err := db.View(func(tx *bbolt.Tx) error {
-		found, err := GetJSON(tx.Bucket([]byte(BucketJobs)), U64(uint64(id)), &j)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return errs.NotFoundf("job %d", id)
-		}
-		return nil
-	})
-	return j, err
+	return db.jobRows().get(id)
 }
 
 // jobKeys is the part of a job record listings filter on, decoded cheaply.
@@ -74,31 +49,17 @@ type jobKeys struct {
 
 // ListJobs pages jobs newest first.
 func (db *DB) ListJobs(_ context.Context, f jobs.Filter) ([]jobs.Job, int, error) {
-	var out []jobs.Job
-	var total int
-	err := db.View(func(tx *bbolt.Tx) error {
-		o := ListOpts{Reverse: true, Offset: f.Offset, Limit: f.Limit}
-		if f.User != "" || f.Kind != "" || f.Status != "" {
-			o.Filter = func(_, v []byte) bool {
-				var k jobKeys
-				if json.Unmarshal(v, &k) != nil {
-					return false
-				}
-				return f.Match(&jobs.Job{Kind: k.Kind, Status: k.Status, User: k.User})
+	var keep func(v []byte) bool
+	if f.User != "" || f.Kind != "" || f.Status != "" {
+		keep = func(v []byte) bool {
+			var k jobKeys
+			if json.Unmarshal(v, &k) != nil {
+				return false
 			}
+			return f.Match(&jobs.Job{Kind: k.Kind, Status: k.Status, User: k.User})
 		}
-		var err error
-		total, err = List(tx.Bucket([]byte(BucketJobs)), o, func(k, v []byte) error {
-			var j jobs.Job
-			if err := json.Unmarshal(v, &j); err != nil {
-				return fmt.Errorf("decode job %d: %w", ParseU64(k), err)
-			}
-			out = append(out, j)
-			return nil
-		})
-		return err
-	})
-	return out, total, err
+	}
+	return db.jobRows().list(keep, f.Offset, f.Limit)
 }
 
 // InterruptJobs marks every queued or running job interrupted in one transaction.

@@ -13,7 +13,7 @@ import (
 
 // seqRows is a bucket of JSON rows keyed by be(id), ids from the bucket's
 // sequence, so a reverse cursor walk lists them newest first. The run tables
-// (build_runs, training_runs) are thin typed wrappers around it.
+// (build_runs, training_runs), sweeps and jobs are thin typed wrappers around it.
 type seqRows[T any] struct {
 	db     *DB
 	bucket string
@@ -37,14 +37,17 @@ func (t seqRows[T]) create(r *T, setID func(*T, int64)) error {
 // update overwrites row id; an id that was never created is ErrNotFound, so a
 // stray write cannot invent a row.
 func (t seqRows[T]) update(id int64, r T) error {
-	return t.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(t.bucket))
-		key := U64(uint64(id))
-		if id <= 0 || b.Get(key) == nil {
-			return errs.NotFoundf("%s %d", t.noun, id)
-		}
-		return PutJSON(b, key, r)
-	})
+	return t.db.Update(func(tx *bbolt.Tx) error { return t.put(tx, id, &r) })
+}
+
+// put is update inside tx, for stores that write a row together with others.
+func (t seqRows[T]) put(tx *bbolt.Tx, id int64, r *T) error {
+	b := tx.Bucket([]byte(t.bucket))
+	key := U64(uint64(id))
+	if id <= 0 || b.Get(key) == nil {
+		return errs.NotFoundf("%s %d", t.noun, id)
+	}
+	return PutJSON(b, key, r)
 }
 
 // get loads row id (ErrNotFound when absent).
@@ -74,10 +77,10 @@ func (t seqRows[T]) list(keep func(v []byte) bool, offset, limit int) ([]T, int,
 			o.Filter = func(_, v []byte) bool { return keep(v) }
 		}
 		var err error
-		total, err = List(tx.Bucket([]byte(t.bucket)), o, func(_, v []byte) error {
+		total, err = List(tx.Bucket([]byte(t.bucket)), o, func(k, v []byte) error {
 			var r T
 			if err := json.Unmarshal(v, &r); err != nil {
-				return err
+				return fmt.Errorf("decode %s %d: %w", t.noun, ParseU64(k), err)
 			}
 			out = append(out, r)
 			return nil

@@ -17,58 +17,33 @@ import (
 // one prefix scan returns a sweep's results in cell order.
 
 // Sweeps returns the engine.SweepStore over db.
-func (db *DB) Sweeps() *Sweeps { return &Sweeps{db: db} }
+func (db *DB) Sweeps() *Sweeps {
+	return &Sweeps{db: db, rows: seqRows[engine.SweepRecord]{db: db, bucket: BucketSweeps, noun: "sweep"}}
+}
 
 // Sweeps implements engine.SweepStore.
-type Sweeps struct{ db *DB }
+type Sweeps struct {
+	db   *DB
+	rows seqRows[engine.SweepRecord]
+}
 
 var _ engine.SweepStore = (*Sweeps)(nil)
-
-func sweepKey(id int64) []byte { return U64(uint64(id)) }
 
 func sweepResultKey(sweepID, id int64) []byte { return Key(U64(uint64(sweepID)), U64(uint64(id))) }
 
 // CreateSweep inserts s with the next sweep id.
 func (s *Sweeps) CreateSweep(_ context.Context, rec *engine.SweepRecord) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(BucketSweeps))
-		id, key, err := NextID(b)
-		if err != nil {
-			return fmt.Errorf("sweep id: %w", err)
-		}
-		rec.ID = int64(id)
-		return PutJSON(b, key, rec)
-	})
+	return s.rows.create(rec, func(r *engine.SweepRecord, id int64) { r.ID = id })
 }
 
 // PutSweep overwrites an existing sweep.
 func (s *Sweeps) PutSweep(_ context.Context, rec *engine.SweepRecord) error {
-	return s.db.Update(func(tx *bbolt.Tx) error { return putSweep(tx, rec) })
-}
-
-func putSweep(tx *bbolt.Tx, rec *engine.SweepRecord) error {
-	b := tx.Bucket([]byte(BucketSweeps))
-	key := sweepKey(rec.ID)
-	if rec.ID <= 0 || b.Get(key) == nil {
-		return errs.NotFoundf("sweep %d", rec.ID)
-	}
-	return PutJSON(b, key, rec)
+	return s.db.Update(func(tx *bbolt.Tx) error { return s.rows.put(tx, rec.ID, rec) })
 }
 
 // GetSweep loads sweep id.
 func (s *Sweeps) GetSweep(_ context.Context, id int64) (engine.SweepRecord, error) {
-	var rec engine.SweepRecord
-	if id <= 0 {
-		return rec, errs.NotFoundf("sweep %d", id)
-	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		found, err := GetJSON(tx.Bucket([]byte(BucketSweeps)), sweepKey(id), &rec)
-		if err == nil && !found {
-			err = errs.NotFoundf("sweep %d", id)
-		}
-		return err
-	})
-	return rec, err
+	return s.rows.get(id)
 }
 
 // sweepKeys is the part of a sweep record that filters read.
@@ -107,32 +82,18 @@ func (s *Sweeps) SweepByJob(_ context.Context, jobID int64) (engine.SweepRecord,
 
 // ListSweeps pages sweeps newest first.
 func (s *Sweeps) ListSweeps(_ context.Context, f engine.SweepFilter) ([]engine.SweepRecord, int, error) {
-	var out []engine.SweepRecord
-	var total int
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		o := ListOpts{Reverse: true, Offset: f.Offset, Limit: f.Limit}
-		if f.PackID != "" || f.ModelID != "" || f.Tag != "" || f.Status != "" {
-			o.Filter = func(_, v []byte) bool {
-				var k sweepKeys
-				if json.Unmarshal(v, &k) != nil {
-					return false
-				}
-				return (f.PackID == "" || k.PackID == f.PackID) && (f.ModelID == "" || k.ModelID == f.ModelID) &&
-					(f.Tag == "" || k.Tag == f.Tag) && (f.Status == "" || k.Status == f.Status)
+	var keep func(v []byte) bool
+	if f.PackID != "" || f.ModelID != "" || f.Tag != "" || f.Status != "" {
+		keep = func(v []byte) bool {
+			var k sweepKeys
+			if json.Unmarshal(v, &k) != nil {
+				return false
 			}
+			return (f.PackID == "" || k.PackID == f.PackID) && (f.ModelID == "" || k.ModelID == f.ModelID) &&
+				(f.Tag == "" || k.Tag == f.Tag) && (f.Status == "" || k.Status == f.Status)
 		}
-		var err error
-		total, err = List(tx.Bucket([]byte(BucketSweeps)), o, func(k, v []byte) error {
-			var rec engine.SweepRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode sweep %d: %w", ParseU64(k), err)
-			}
-			out = append(out, rec)
-			return nil
-		})
-		return err
-	})
-	return out, total, err
+	}
+	return s.rows.list(keep, f.Offset, f.Limit)
 }
 
 // PutSweepResults upserts rows (and the sweep row when rec != nil) in one
@@ -140,7 +101,7 @@ func (s *Sweeps) ListSweeps(_ context.Context, f engine.SweepFilter) ([]engine.S
 func (s *Sweeps) PutSweepResults(_ context.Context, rec *engine.SweepRecord, rows []engine.SweepResult) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if rec != nil {
-			if err := putSweep(tx, rec); err != nil {
+			if err := s.rows.put(tx, rec.ID, rec); err != nil {
 				return err
 			}
 		}
@@ -211,7 +172,7 @@ func (s *Sweeps) InterruptSweeps(_ context.Context, at time.Time) (int, error) {
 		}
 		for i := range recs {
 			recs[i].Status, recs[i].FinishedAt = engine.SweepInterrupted, &at
-			if err := putSweep(tx, &recs[i]); err != nil {
+			if err := s.rows.put(tx, recs[i].ID, &recs[i]); err != nil {
 				return err
 			}
 		}
