@@ -390,35 +390,23 @@ func inferSpecs(schema *pq.Schema) []columnSpec {
 func readColumn(f *pq.File, idx, nrows int) ([]pq.Value, error) {
 	out := make([]pq.Value, 0, nrows)
 	buf := make([]pq.Value, 512)
-	for _, rg := range f.RowGroups() {
-		pages := rg.ColumnChunks()[idx].Pages()
+	err := eachPage(f, idx, func(p pq.Page) error {
+		vr := p.Values()
 		for {
-			p, err := pages.ReadPage()
+			k, err := vr.ReadValues(buf)
+			for _, v := range buf[:k] {
+				out = append(out, v.Clone())
+			}
 			if err == io.EOF {
-				break
+				return nil
 			}
 			if err != nil {
-				pages.Close()
-				return nil, err
+				return err
 			}
-			vr := p.Values()
-			for {
-				k, err := vr.ReadValues(buf)
-				for _, v := range buf[:k] {
-					out = append(out, v.Clone())
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					pq.Release(p)
-					pages.Close()
-					return nil, err
-				}
-			}
-			pq.Release(p)
 		}
-		pages.Close()
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) != nrows {
 		return nil, fmt.Errorf("got %d values, want %d: %w", len(out), nrows, errs.ErrInvalid)
