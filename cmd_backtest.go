@@ -123,11 +123,7 @@ func parseBacktest(args []string, stderr io.Writer) (string, engine.BacktestRequ
 func cmdBacktest(args []string, stdout, stderr io.Writer) int {
 	data, req, err := parseBacktest(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+		return flagError(stderr, err)
 	}
 	if req, err = req.Normalize(); err != nil {
 		fmt.Fprintln(stderr, "backtest:", err)

@@ -88,11 +88,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func cmdImport(args []string, stdout, stderr io.Writer) int {
 	f, err := parseImport(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+		return flagError(stderr, err)
 	}
 	if f.polygon {
 		return cmdImportPolygon(f, stdout, stderr)

@@ -68,11 +68,7 @@ func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, 
 	check func(*T) error, do func(context.Context, *app.App, labFlags, T) (any, error)) int {
 	f, req, err := parseOverBody(name, args, stderr, define)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+		return flagError(stderr, err)
 	}
 	if err := check(&req); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -97,6 +93,16 @@ func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, 
 		}
 		return 0
 	})
+}
+
+// flagError is the exit status of a subcommand whose flags did not parse:
+// 0 after -h (the flag package printed the usage), else 2 after the error.
+func flagError(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, err)
+	return 2
 }
 
 // withLab opens the data dir for a one-shot subcommand and runs fn under a

@@ -158,11 +158,7 @@ func readJSONFile(path string, dst any) error {
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	f, err := parseSweep(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+		return flagError(stderr, err)
 	}
 	if _, _, _, err := f.req.Normalize(); err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)

@@ -186,11 +186,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 func cmdServe(args []string, _, stderr io.Writer) int {
 	f, err := parseServe(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, err)
-		return 2
+		return flagError(stderr, err)
 	}
 	log := newLogger(stderr, f.logLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
