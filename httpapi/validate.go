@@ -29,10 +29,16 @@ func (c *Check) Fail(field, msg, typ string) { c.v.Add(c.loc, field, msg, typ) }
 func (c *Check) Err() error { return c.v.Err() }
 
 // Required records "Field required" when value is empty and reports presence.
-func (c *Check) Required(field, value string) bool {
-	if strings.TrimSpace(value) == "" {
-		c.Fail(field, "Field required", "missing")
+func (c *Check) Required(field, value string) bool { return !c.absent(field, value, true) }
+
+// absent reports whether value is blank, recording "Field required" when the
+// field must be given: the one rule every validator below starts with.
+func (c *Check) absent(field, value string, required bool) bool {
+	if strings.TrimSpace(value) != "" {
 		return false
+	}
+	if required {
+		c.Fail(field, "Field required", "missing")
 	}
 	return true
 }
@@ -40,10 +46,7 @@ func (c *Check) Required(field, value string) bool {
 // ID validates an id (model_id, pack_id …); empty is allowed unless required.
 func (c *Check) ID(field, value string, required bool) string {
 	value = strings.TrimSpace(value)
-	if value == "" {
-		if required {
-			c.Fail(field, "Field required", "missing")
-		}
+	if c.absent(field, value, required) {
 		return ""
 	}
 	if !engine.ValidID(value) {
@@ -54,10 +57,7 @@ func (c *Check) ID(field, value string, required bool) string {
 
 // Ticker upper-cases and validates a ticker.
 func (c *Check) Ticker(field, value string, required bool) string {
-	if strings.TrimSpace(value) == "" {
-		if required {
-			c.Fail(field, "Field required", "missing")
-		}
+	if c.absent(field, value, required) {
 		return ""
 	}
 	t, ok := engine.NormalizeTicker(value)
@@ -70,10 +70,7 @@ func (c *Check) Ticker(field, value string, required bool) string {
 // Date validates a YYYY-MM-DD date.
 func (c *Check) Date(field, value string, required bool) string {
 	value = strings.TrimSpace(value)
-	if value == "" {
-		if required {
-			c.Fail(field, "Field required", "missing")
-		}
+	if c.absent(field, value, required) {
 		return ""
 	}
 	if _, ok := engine.ParseDate(value); !ok {
@@ -156,10 +153,7 @@ func (q *Query) String(name, def string) string {
 
 // ID returns a validated id parameter (def when absent).
 func (q *Query) ID(name, def string, required bool) string {
-	if !q.Has(name) {
-		if required {
-			q.C.Fail(name, "Field required", "missing")
-		}
+	if q.C.absent(name, q.Vals.Get(name), required) {
 		return def
 	}
 	return q.C.ID(name, q.Vals.Get(name), true)
@@ -167,10 +161,7 @@ func (q *Query) ID(name, def string, required bool) string {
 
 // Ticker returns a validated, upper-cased ticker parameter (def when absent).
 func (q *Query) Ticker(name, def string, required bool) string {
-	if !q.Has(name) {
-		if required {
-			q.C.Fail(name, "Field required", "missing")
-		}
+	if q.C.absent(name, q.Vals.Get(name), required) {
 		return def
 	}
 	return q.C.Ticker(name, q.Vals.Get(name), true)
