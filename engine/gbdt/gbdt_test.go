@@ -561,6 +561,7 @@ func TestPredictProbaRowsMatchesRaw(t *testing.T) {
 	for r := ds.Rows() - 1; r >= 0; r -= 2 { // any order, a subset
 		rows = append(rows, r)
 	}
+	rows = append(rows, 0) // a count that is not a multiple of 4
 	sub := make([][]float64, len(cols))
 	for f, c := range cols {
 		for _, r := range rows {
