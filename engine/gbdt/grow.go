@@ -72,6 +72,9 @@ type grower struct {
 	leaves  []leafRange
 	salt    uint64  // stochastic-rounding stream of the current tree
 	orig    []int32 // caller's row number of each ds row (nil: the same), which seeds the rounding
+
+	featGroups [][]int // groups() of feats, views into feats
+	groupsOf   int     // len(feats) when featGroups was made
 }
 
 func newGrower(ds *Dataset, p Params, capRows int, orig []int32) *grower {
@@ -117,6 +120,14 @@ const minParallelWork = 1 << 15
 func (gr *grower) grow(gh []gradPair, peak gradPair, identity bool, sc []float64) *Tree {
 	p := gr.p
 	t := &Tree{}
+	// Room for the largest tree the limits allow (small ones only), so the
+	// node arrays are allocated once instead of grown node by node.
+	switch {
+	case p.NumLeaves > 0:
+		t.reserve(min(2*p.NumLeaves-1, 1023))
+	case p.MaxDepth <= 9:
+		t.reserve(1<<(p.MaxDepth+1) - 1)
+	}
 	gr.leaves = gr.leaves[:0]
 	n := len(gr.idx)
 	nds := gr.ds.Rows()
@@ -475,19 +486,24 @@ func (gr *grower) finishLeaves(t *Tree, gh []gradPair, sc []float64) {
 // featGroup is the number of features one histogram task covers.
 const featGroup = 4
 
-// groups splits the active features into consecutive groups of featGroup.
+// groups splits the active features into consecutive groups of featGroup
+// (kept for the whole tree: gr.feats is fixed while it grows).
 func (gr *grower) groups() [][]int {
-	var out [][]int
-	for i := 0; i < len(gr.feats); i += featGroup {
-		out = append(out, gr.feats[i:min(i+featGroup, len(gr.feats))])
+	if gr.groupsOf == len(gr.feats) && len(gr.featGroups) > 0 && &gr.featGroups[0][0] == &gr.feats[0] {
+		return gr.featGroups
 	}
-	return out
+	gr.featGroups = gr.featGroups[:0]
+	for i := 0; i < len(gr.feats); i += featGroup {
+		gr.featGroups = append(gr.featGroups, gr.feats[i:min(i+featGroup, len(gr.feats))])
+	}
+	gr.groupsOf = len(gr.feats)
+	return gr.featGroups
 }
 
-// histTask resolves the histograms and columns of one feature group.
-func (gr *grower) histTask(hist []int64, fs []int) ([]*histArr, [][]uint8) {
-	hs := make([]*histArr, len(fs))
-	cs := make([][]uint8, len(fs))
+// histTask resolves (and zeroes) the histograms and columns of one feature
+// group. Fixed-size arrays: the task runs for every node and feature group,
+// and slices made here would each be a heap allocation.
+func (gr *grower) histTask(hist []int64, fs []int) (hs [featGroup]*histArr, cs [featGroup][]uint8) {
 	for j, f := range fs {
 		hs[j] = (*histArr)(hist[f*histSlots:])
 		*hs[j] = histArr{}
@@ -505,8 +521,9 @@ func (gr *grower) buildRootIdentity(hist []int64, q []int64) {
 		w = 1
 	}
 	parallelFor(len(groups), w, func(i int) {
-		hs, cs := gr.histTask(hist, groups[i])
-		histDense(hs, cs, q)
+		fs := groups[i]
+		hs, cs := gr.histTask(hist, fs)
+		histDense(hs[:len(fs)], cs[:len(fs)], q)
 	})
 }
 
@@ -525,8 +542,9 @@ func (gr *grower) buildHists(nodes []*nodeState) {
 	}
 	parallelFor(len(nodes)*ng, w, func(k int) {
 		s := nodes[k/ng]
-		hs, cs := gr.histTask(s.hist, groups[k%ng])
-		histRows(hs, cs, gr.idx[s.start:s.end], gr.oq[s.start:s.end])
+		fs := groups[k%ng]
+		hs, cs := gr.histTask(s.hist, fs)
+		histRows(hs[:len(fs)], cs[:len(fs)], gr.idx[s.start:s.end], gr.oq[s.start:s.end])
 	})
 }
 

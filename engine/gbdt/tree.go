@@ -30,6 +30,19 @@ func (t *Tree) addNode() int32 {
 	return int32(len(t.Feature) - 1)
 }
 
+// reserve sets the capacity of the (empty) node arrays to n nodes.
+func (t *Tree) reserve(n int) {
+	t.Feature = make([]int32, 0, n)
+	t.Threshold = make([]float64, 0, n)
+	t.DefaultLeft = make([]bool, 0, n)
+	t.Left = make([]int32, 0, n)
+	t.Right = make([]int32, 0, n)
+	t.Value = make([]float64, 0, n)
+	t.Gain = make([]float64, 0, n)
+	t.Cover = make([]float64, 0, n)
+	t.bin = make([]uint8, 0, n)
+}
+
 // NumNodes is the number of nodes (splits and leaves).
 func (t *Tree) NumNodes() int { return len(t.Feature) }
 
