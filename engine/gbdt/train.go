@@ -393,7 +393,12 @@ func (b *booster) gradients(score [][]float64, gh [][]gradPair, bag []int32, wor
 			}
 			sum := 0.0
 			for k := range K {
-				pr[k] = math.Exp(score[k][r] - mx)
+				// exp(0) is exactly 1: the largest class skips the call.
+				if d := score[k][r] - mx; d == 0 {
+					pr[k] = 1
+				} else {
+					pr[k] = math.Exp(d)
+				}
 				sum += pr[k]
 			}
 			wr := 1.0
