@@ -246,7 +246,10 @@ func (gr *grower) splitNodes(t *Tree, nodes []*nodeState, needHist bool) []*node
 	}
 	gr.gather(small)
 	gr.buildHists(small)
-	gr.subtractAndFindBest(large, small)
+	// When the children's children will be leaves (depth-wise growth), the
+	// larger child's histogram is only scanned, never subtracted from again.
+	keep := gr.p.NumLeaves > 0 || gr.p.MaxDepth == 0 || nodes[0].depth+2 < gr.p.MaxDepth
+	gr.subtractAndFindBest(large, small, keep)
 	return kids
 }
 
@@ -254,7 +257,11 @@ func (gr *grower) splitNodes(t *Tree, nodes []*nodeState, needHist bool) []*node
 // histogram) into parent − small[i].hist and finds both children's best
 // splits, in one parallel phase of (pair, feature) tasks: every phase is a
 // barrier, and barriers are what a busy machine makes expensive.
-func (gr *grower) subtractAndFindBest(large, small []*nodeState) {
+//
+// With keep false the large histograms are not needed afterwards: a feature
+// without missing rows in the large child is then scanned as parent − small
+// on the fly instead of being written back.
+func (gr *grower) subtractAndFindBest(large, small []*nodeState, keep bool) {
 	feats := gr.feats
 	nf := len(feats)
 	res := make([]split, 2*len(large)*nf)
@@ -266,11 +273,15 @@ func (gr *grower) subtractAndFindBest(large, small []*nodeState) {
 		i, f := k/nf, feats[k%nf]
 		dst := (*histArr)(large[i].hist[f*histSlots:])
 		src := (*histArr)(small[i].hist[f*histSlots:])
+		res[2*k] = gr.bestForFeature(small[i], f, nil)
+		if !keep && dst[0] == src[0] {
+			res[2*k+1] = gr.bestForFeature(large[i], f, src)
+			return
+		}
 		for b := range dst {
 			dst[b] -= src[b]
 		}
-		res[2*k] = gr.bestForFeature(small[i], f)
-		res[2*k+1] = gr.bestForFeature(large[i], f)
+		res[2*k+1] = gr.bestForFeature(large[i], f, nil)
 	})
 	for i := range large {
 		for side, s := range []*nodeState{small[i], large[i]} {
@@ -564,7 +575,7 @@ func (gr *grower) findBest(nodes []*nodeState) {
 		if s.hist == nil {
 			return
 		}
-		res[k] = gr.bestForFeature(s, feats[k%nf])
+		res[k] = gr.bestForFeature(s, feats[k%nf], nil)
 	})
 	for i, s := range nodes {
 		s.best = split{}
@@ -586,7 +597,9 @@ const minHess = 1e-12
 // minGain rejects splits whose gain is rounding noise.
 const minGain = 1e-10
 
-func (gr *grower) bestForFeature(s *nodeState, f int) split {
+// bestForFeature finds the best split of s on feature f. With minus set, the
+// node's histogram is s.hist − minus (which must have no missing rows).
+func (gr *grower) bestForFeature(s *nodeState, f int, minus *histArr) split {
 	nv := gr.ds.NumBins(f)
 	if nv < 2 {
 		return split{}
@@ -605,6 +618,9 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 	G, H := float64(gq), float64(hq)
 	parent := G * G / (H + lam)
 	miss := hs[0]
+	if minus != nil {
+		miss -= minus[0]
+	}
 	mg, mh := unpackGH(miss)
 	hasMiss := miss != 0
 	bestGain := max(p.Gamma, minGain) / scale
@@ -625,7 +641,15 @@ func (gr *grower) bestForFeature(s *nodeState, f int) split {
 		// Most nodes see no missing values: a tighter loop (no closure, no
 		// per-bin test of the left weight, which only grows) with the same
 		// arithmetic, so it picks exactly the split the general loop would.
-		if t, left, gain := scanNoMissing(hs, nv, hq, minQ, G, H, lam, parent, bestGain); t > 0 {
+		var t int
+		var left int64
+		var gain float64
+		if minus != nil {
+			t, left, gain = scanNoMissingDiff(hs, minus, nv, hq, minQ, G, H, lam, parent, bestGain)
+		} else {
+			t, left, gain = scanNoMissing(hs, nv, hq, minQ, G, H, lam, parent, bestGain)
+		}
+		if t > 0 {
 			bestGain = gain
 			best = split{ok: true, feature: f, bin: t, left: left}
 		}
@@ -701,6 +725,47 @@ func scanNoMissing(hs *histArr, nv int, hq, minQ int64, G, H, lam, parent, bestG
 			break
 		}
 		cum += hs[uint8(t)]
+		if hq-cum&lowMask < minQ {
+			break
+		}
+	}
+	return bestT, bestLeft, bestGain
+}
+
+// scanNoMissingDiff is scanNoMissing on the histogram hs − minus.
+func scanNoMissingDiff(hs, minus *histArr, nv int, hq, minQ int64, G, H, lam, parent, bestGain float64) (int, int64, float64) {
+	bestT, bestLeft := 0, int64(0)
+	var cum int64
+	t := 1
+	for ; t < nv; t++ {
+		cum += (hs[uint8(t)] - minus[uint8(t)])
+		lh := cum & lowMask
+		if hq-lh < minQ {
+			return 0, 0, bestGain
+		}
+		if lh >= minQ {
+			break
+		}
+	}
+	thr := bestGain + parent
+	for t < nv {
+		// cum holds bins 1..t; both children are heavy enough.
+		lh := cum & lowMask
+		gl, hl := float64((cum-lh)>>32), float64(lh)
+		gr, hr := G-gl, H-hl
+		dl, dr := hl+lam, hr+lam
+		num, den := gl*gl*dr+gr*gr*dl, dl*dr
+		if num > thr*den {
+			if gain := num/den - parent; gain > bestGain {
+				bestGain, thr = gain, gain+parent
+				bestT, bestLeft = t, cum
+			}
+		}
+		t++
+		if t >= nv {
+			break
+		}
+		cum += (hs[uint8(t)] - minus[uint8(t)])
 		if hq-cum&lowMask < minQ {
 			break
 		}
