@@ -19,9 +19,11 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if p.Workers == 0 {
+	if p.Workers == 0 && numClass > 2 {
 		// RunOOF trains one fold per core already; feature-parallelism inside
-		// a fold on top of it only adds barriers (never changes results).
+		// a fold on top of it only adds barriers (never changes results). The
+		// last folds get idle cores through SpareWorkers (class trees in
+		// parallel), which binary models cannot use, so they keep theirs.
 		p.Workers = 1
 	}
 	ds, err := gbdt.NewDataset(cols, p.MaxBins)
