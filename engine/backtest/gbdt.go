@@ -46,10 +46,12 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, errs.ErrCancelled)
 		}
+		o := *opt
+		o.Stop = func() bool { return ctx.Err() != nil } // an abandoned fold stops within one round
 		m, err := trainCancellable(ctx, func() (*gbdt.Model, error) {
 			active.Add(1)
 			defer active.Add(-1)
-			return gbdt.TrainRows(ds, rows, yy, numClass, p, opt)
+			return gbdt.TrainRows(ds, rows, yy, numClass, p, &o)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, err)
@@ -58,10 +60,9 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 	}, nil
 }
 
-// trainCancellable runs train and returns as soon as ctx is done. The GBDT has
-// no hook to stop between trees, so a cancelled fold is abandoned: its
-// goroutine finishes in the background (at most one fold per OOF worker) and
-// its model is dropped. That bounds the latency of a cancel by the time to
+// trainCancellable runs train and returns as soon as ctx is done. A cancelled
+// fold is abandoned: its goroutine ends in the background at the next boosting
+// round (gbdt Options.Stop) and its model is dropped. That bounds the latency of a cancel by the time to
 // notice it, not by a fold's training time.
 func trainCancellable(ctx context.Context, train func() (*gbdt.Model, error)) (*gbdt.Model, error) {
 	if ctx.Done() == nil {

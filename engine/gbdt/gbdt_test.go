@@ -381,6 +381,27 @@ func TestEarlyStoppingStops(t *testing.T) {
 	}
 }
 
+// TestStopAbandonsTraining: Options.Stop is asked once per round and a true
+// answer ends the training with ErrCancelled, without building more trees.
+func TestStopAbandonsTraining(t *testing.T) {
+	cols, y := synth.Binary(2000, 6, 17)
+	ds, err := NewDataset(cols, 255)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := DefaultParams()
+	p.NEstimators = 500
+	asked := 0
+	_, err = TrainRows(ds, nil, y, 2, p, &Options{Stop: func() bool { asked++; return asked > 3 }})
+	if !errors.Is(err, errs.ErrCancelled) || asked != 4 {
+		t.Fatalf("err %v after %d questions", err, asked)
+	}
+	m, err := TrainRows(ds, nil, y, 2, p, &Options{Stop: func() bool { return false }})
+	if err != nil || m.Rounds != 500 {
+		t.Fatalf("never-stop training: %v rounds %v", err, m)
+	}
+}
+
 func TestTrainRowsUsesOnlySelectedRows(t *testing.T) {
 	cols, y := makeData(6000, 4, 17, xor)
 	ds := mustDataset(t, cols)

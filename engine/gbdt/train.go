@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -24,6 +25,10 @@ type Options struct {
 	// the cores of finished folds to the last ones. The answer never changes
 	// the model: the class trees of a round are independent.
 	SpareWorkers func() int
+	// Stop, when set, is asked before each boosting round; true abandons the
+	// training with an error wrapping errs.ErrCancelled (a cancelled request or
+	// job stops within one round instead of finishing every tree).
+	Stop func() bool
 }
 
 // Train bins cols (cols[f][row], NaN = missing) and fits a classifier on all
@@ -138,8 +143,11 @@ func TrainRows(ds *Dataset, rows []int, y []int, numClass int, p Params, opt *Op
 		identity = len(validRows) == 0
 	}
 	b := &booster{ds: ds, p: p, y: y, w: w, numClass: numClass, rows: rows, valid: validRows, identity: identity,
-		spare: opt.SpareWorkers, orig: orig}
+		spare: opt.SpareWorkers, stop: opt.Stop, orig: orig}
 	m := b.run(counts)
+	if m == nil {
+		return nil, fmt.Errorf("gbdt: training stopped before it finished: %w", errs.ErrCancelled)
+	}
 	m.FeatureNames = slices.Clone(opt.FeatureNames)
 	return m, nil
 }
@@ -155,7 +163,8 @@ type booster struct {
 	valid    []int
 	identity bool
 	spare    func() int
-	orig     []int32 // Dataset row of each row of ds when ds is a compacted copy (nil: ds is the caller's)
+	stop     func() bool // Options.Stop
+	orig     []int32     // Dataset row of each row of ds when ds is a compacted copy (nil: ds is the caller's)
 }
 
 // compactRows copies the bins of rows and then valid rows into a Dataset of
@@ -220,6 +229,7 @@ func baseMargins(counts []float64) []float64 {
 
 const gradChunk = 1 << 14
 
+// run boosts the trees; it returns nil when Options.Stop asked it to stop.
 func (b *booster) run(counts []float64) *Model {
 	p := b.p
 	ds := b.ds
@@ -260,6 +270,9 @@ func (b *booster) run(counts []float64) *Model {
 	m := &Model{Version: FormatVersion, NumClass: b.numClass, NumFeature: nf, BaseMargin: base, Params: p}
 	bestIter, bestLoss, sinceBest := -1, math.Inf(1), 0
 	for round := 0; round < p.NEstimators; round++ {
+		if b.stop != nil && b.stop() {
+			return nil
+		}
 		// Row sampling for this round (shared by the classes' trees).
 		bag = bag[:0]
 		oob = oob[:0]
