@@ -161,6 +161,8 @@ func (c *Cache) Len() int {
 }
 
 // oofWire is the persisted form of an OOF (derived columns are rebuilt on load).
+// Version 2 added T1; a version-1 artifact lacks the label end times the
+// threshold choice needs, so it is refused and the OOF recomputed.
 type oofWire struct {
 	Version     int
 	Classes     []string
@@ -168,6 +170,7 @@ type oofWire struct {
 	Label       []int
 	Rows        []int
 	TS          []int64
+	T1          []int64
 	Hour        []int32
 	Ret         []float64
 	FoldStart   []int
@@ -176,11 +179,13 @@ type oofWire struct {
 	Info        *RunInfo
 }
 
+const oofWireVersion = 2
+
 // EncodeOOF writes o (and its run info) in a compact binary form for the
 // persisted OOF artifact. gob keeps NaN returns, which JSON cannot.
 func EncodeOOF(w io.Writer, o *OOF, info *RunInfo) error {
-	return gob.NewEncoder(w).Encode(oofWire{Version: 1, Classes: o.Classes, Probs: o.Probs, Label: o.Label, Rows: o.Rows,
-		TS: o.TS, Hour: o.Hour, Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, BarsPerYear: o.BarsPerYear, Info: info})
+	return gob.NewEncoder(w).Encode(oofWire{Version: oofWireVersion, Classes: o.Classes, Probs: o.Probs, Label: o.Label, Rows: o.Rows,
+		TS: o.TS, T1: o.T1, Hour: o.Hour, Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, BarsPerYear: o.BarsPerYear, Info: info})
 }
 
 // DecodeOOF reads what EncodeOOF wrote.
@@ -189,10 +194,10 @@ func DecodeOOF(r io.Reader) (*OOF, *RunInfo, error) {
 	if err := gob.NewDecoder(r).Decode(&w); err != nil {
 		return nil, nil, fmt.Errorf("backtest: decode oof: %w", err)
 	}
-	if w.Version != 1 {
+	if w.Version != oofWireVersion {
 		return nil, nil, fmt.Errorf("backtest: oof artifact version %d not supported", w.Version)
 	}
-	o, err := NewOOF(&OOF{Classes: w.Classes, Probs: w.Probs, Label: w.Label, Rows: w.Rows, TS: w.TS, Hour: w.Hour,
+	o, err := NewOOF(&OOF{Classes: w.Classes, Probs: w.Probs, Label: w.Label, Rows: w.Rows, TS: w.TS, T1: w.T1, Hour: w.Hour,
 		Ret: w.Ret, FoldStart: w.FoldStart, Aux: w.Aux, BarsPerYear: w.BarsPerYear})
 	if err != nil {
 		return nil, nil, err

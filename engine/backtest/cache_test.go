@@ -43,6 +43,15 @@ func TestCacheKey(t *testing.T) {
 // identical evaluations.
 func TestOOFRoundTrip(t *testing.T) {
 	o := randomOOF(t, 8, 300, 3, []string{"DOWN", "FLAT", "UP"})
+	t1 := make([]int64, o.Len())
+	for i := range t1 {
+		t1[i] = o.TS[i] + int64(i%50)*3600_000 // some labels end folds later
+	}
+	o, err := NewOOF(&OOF{Classes: o.Classes, Probs: o.Probs, Rows: o.Rows, TS: o.TS, T1: t1, Hour: o.Hour,
+		Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := EncodeOOF(&buf, o, &RunInfo{Calibration: "sigmoid"}); err != nil {
 		t.Fatal(err)
@@ -54,7 +63,7 @@ func TestOOFRoundTrip(t *testing.T) {
 	p := TradeParams{Thresholds: []float64{0.34, 0.4}, SlippageBps: 1}
 	r1, _ := Evaluate(o, p)
 	r2, _ := Evaluate(o2, p)
-	if !reflect.DeepEqual(r1, r2) {
+	if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(o.T1, o2.T1) {
 		t.Fatal("round-tripped OOF evaluates differently")
 	}
 }

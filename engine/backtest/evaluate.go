@@ -55,7 +55,7 @@ type Evaluator struct {
 	oof   *OOF
 	mark  []uint32 // per row: == gen when selected (top-pct mode); avoids clearing per call
 	gen   uint32
-	stats []stat // per (fold, hour, threshold)
+	stats []stat // per (release fold, hour, threshold)
 	acc   []stat // per threshold (and per hour × threshold): running sums over earlier folds
 }
 
@@ -163,17 +163,20 @@ func (w *walker) add(pos, pnl float64) {
 
 // walk evaluates the folds in time order in one pass over the rows. In
 // threshold mode each fold's threshold is chosen from the sums of the earlier
-// folds before its rows are read, and the same pass buckets the fold's rows by
-// how many thresholds they clear so later folds (and the per-threshold table)
-// can score every threshold: threshold t trades the rows of buckets > t, a
-// suffix sum. The cost is one pass whatever the number of thresholds.
+// folds' rows whose outcome is known by the fold's start (label end T1 at or
+// before its first row; a multi-day label of the previous fold may only count
+// a fold or more later), and the same pass buckets each row, under the fold
+// that may first read it, by how many thresholds it clears so later folds
+// (and the per-threshold table) can score every threshold: threshold t trades
+// the rows of buckets > t, a suffix sum. The cost is one pass whatever the
+// number of thresholds.
 func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result) {
 	o := e.oof
 	th := p.Thresholds
 	T, F := len(th), o.Folds()
 	topPct := res.Mode == "top_pct"
 	if !topPct {
-		need := F * 24 * T
+		need := (F + 1) * 24 * T
 		if cap(e.stats) < need {
 			e.stats = make([]stat, need)
 		}
@@ -199,12 +202,35 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 	rows := o.row
 	var ch [24]int
 	mid := (T - 1) / 2
+	// release turns the buckets of the rows first readable at fold r into
+	// per-threshold sums and adds them to the history.
+	release := func(r int) {
+		for h := 0; h < 24; h++ {
+			seg := st[(r*24+h)*T : (r*24+h)*T+T]
+			for t := T - 2; t >= 0; t-- {
+				seg[t].merge(&seg[t+1])
+			}
+			if mask[h] {
+				n := int(o.cntRH[r*24+h])
+				for t := range seg {
+					seg[t].n = n
+				}
+			}
+			for t := range seg {
+				acc[t].merge(&seg[t])
+				accH[h*T+t].merge(&seg[t])
+			}
+		}
+	}
 	for f := 0; f < F; f++ {
 		fr := FoldResult{Fold: f}
 		if !topPct {
 			g := mid
 			if f > 0 {
-				g = best(acc, p.SelectBy)
+				release(f)
+				if acc[0].n > 0 { // else no earlier outcome is known yet: the middle one
+					g = best(acc, p.SelectBy)
+				}
 			}
 			for h := range ch {
 				ch[h] = g
@@ -247,7 +273,7 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 				}
 				if b > 0 {
 					if pos, pnl = ru.posPnl(i, r); pos != 0 {
-						st[(f*24+int(r.hour))*T+b-1].addTrade(pos, pnl)
+						st[(int(r.rel)*24+int(r.hour))*T+b-1].addTrade(pos, pnl)
 					}
 					if b <= ch[r.hour] {
 						pos, pnl = 0, 0
@@ -272,25 +298,9 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 		fp := path{stat: w.fs, eq: w.eq, peak: w.peak, maxDD: w.dd, turn: w.turn}
 		fr.Metrics = fp.metrics(o.BarsPerYear)
 		res.ThresholdResults[f] = fr
-		if !topPct {
-			// Fold f's buckets become per-threshold sums and join the history.
-			for h := 0; h < 24; h++ {
-				seg := st[(f*24+h)*T : (f*24+h)*T+T]
-				for t := T - 2; t >= 0; t-- {
-					seg[t].merge(&seg[t+1])
-				}
-				if mask[h] {
-					n := int(o.cntFH[f*24+h])
-					for t := range seg {
-						seg[t].n = n
-					}
-				}
-				for t := range seg {
-					acc[t].merge(&seg[t])
-					accH[h*T+t].merge(&seg[t])
-				}
-			}
-		}
+	}
+	if !topPct {
+		release(F) // rows never readable during the walk join the hindsight table
 	}
 	overall := path{stat: all, eq: w.oeq, peak: w.opeak, maxDD: w.odd, turn: oturn}
 	res.Overall = overall.metrics(o.BarsPerYear)
@@ -300,7 +310,7 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 		}
 	}
 	if !topPct {
-		// After the last fold acc holds every fold: the per-threshold table.
+		// After the last release acc holds every row: the per-threshold table.
 		res.ThresholdTable = make([]ThresholdRow, T)
 		for t := range res.ThresholdTable {
 			res.ThresholdTable[t] = ThresholdRow{Thr: th[t], Metrics: acc[t].metrics(o.BarsPerYear)}

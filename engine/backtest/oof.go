@@ -30,16 +30,21 @@ const DefaultBarsPerYear = 252 * 7
 // test rows of the folds, in time order, grouped by fold. It is read-only after
 // NewOOF and safe to share between goroutines.
 type OOF struct {
-	Classes   []string    `json:"classes"`
-	Probs     [][]float64 `json:"probs"`      // Probs[class][i]: calibrated class probabilities
-	Label     []int       `json:"label"`      // class index of the realised label, −1 when unknown
-	PUp       []float64   `json:"-"`          // P(UP) by name; zeros when the class is absent
-	PDown     []float64   `json:"-"`          // P(DOWN) by name
-	Rows      []int       `json:"rows"`       // row index in the source matrix
-	TS        []int64     `json:"ts"`         // row time, unix ms
-	Hour      []int32     `json:"hour"`       // ET hour 0..23
-	Ret       []float64   `json:"ret"`        // realised forward return of the label horizon; NaN = not tradeable
-	FoldStart []int       `json:"fold_start"` // fold f holds rows [FoldStart[f], FoldStart[f+1])
+	Classes []string    `json:"classes"`
+	Probs   [][]float64 `json:"probs"` // Probs[class][i]: calibrated class probabilities
+	Label   []int       `json:"label"` // class index of the realised label, −1 when unknown
+	PUp     []float64   `json:"-"`     // P(UP) by name; zeros when the class is absent
+	PDown   []float64   `json:"-"`     // P(DOWN) by name
+	Rows    []int       `json:"rows"`  // row index in the source matrix
+	TS      []int64     `json:"ts"`    // row time, unix ms
+	// T1 is each row's label end time (unix ms): its outcome is known from
+	// then on. Threshold choice for a fold reads only earlier rows whose T1 is
+	// at or before the fold's first row time. nil: every row's outcome counts
+	// from the next fold on (labels no longer than the gap between folds).
+	T1        []int64   `json:"t1,omitempty"`
+	Hour      []int32   `json:"hour"`       // ET hour 0..23
+	Ret       []float64 `json:"ret"`        // realised forward return of the label horizon; NaN = not tradeable
+	FoldStart []int     `json:"fold_start"` // fold f holds rows [FoldStart[f], FoldStart[f+1])
 	// Aux holds extra per-row columns the trading rules may read (momentum gate).
 	Aux         map[string][]float64 `json:"aux,omitempty"`
 	BarsPerYear float64              `json:"bars_per_year"`
@@ -49,6 +54,7 @@ type OOF struct {
 	row   []prow  // per row, time order
 	order []orow  // per fold, rows by confidence descending, ties by time
 	cntFH []int32 // valid rows per (fold, hour)
+	cntRH []int32 // valid rows per (release fold 0..Folds(), hour); see prow.rel
 }
 
 // prow is the per-row data every evaluation reads.
@@ -58,6 +64,25 @@ type prow struct {
 	hour uint8   // ET hour (0..23; 24 when out of range)
 	dir  int8    // +1 when p_up > p_down, −1 when p_down > p_up, 0 on a tie
 	ok   bool    // tradeable: return finite and hour in range
+	// rel is the first fold whose threshold choice may read this row's
+	// outcome: a later fold starting at or after the row's T1 (Folds() when
+	// none does; such rows only reach the hindsight table).
+	rel int32
+}
+
+// release is the first fold after f (row i's fold) that starts at or after
+// row i's label end, so its threshold may be chosen knowing row i's outcome;
+// Folds() when no fold does. A fold starts at its first row's time: the
+// earliest moment any of its positions is taken.
+func (o *OOF) release(i, f int) int {
+	g := f + 1
+	if o.T1 == nil {
+		return g
+	}
+	for g < o.Folds() && (o.FoldStart[g] == o.FoldStart[g+1] || o.T1[i] > o.TS[o.FoldStart[g]]) {
+		g++
+	}
+	return g
 }
 
 // orow is one entry of the per-fold confidence order.
@@ -97,6 +122,9 @@ func NewOOF(o *OOF) (*OOF, error) {
 		if len(o.Probs[c]) != n {
 			return nil, errs.Invalidf("backtest: class %s has %d probabilities, want %d", o.Classes[c], len(o.Probs[c]), n)
 		}
+	}
+	if o.T1 != nil && len(o.T1) != n {
+		return nil, errs.Invalidf("backtest: oof t1 has %d rows, want %d", len(o.T1), n)
 	}
 	for name, col := range o.Aux {
 		if len(col) != n {
@@ -142,7 +170,12 @@ func (o *OOF) prepare() {
 	n := o.Len()
 	o.row = make([]prow, n)
 	o.cntFH = make([]int32, o.Folds()*24)
+	o.cntRH = make([]int32, (o.Folds()+1)*24)
+	f := 0
 	for i := 0; i < n; i++ {
+		for f+1 < o.Folds() && i >= o.FoldStart[f+1] {
+			f++
+		}
 		pu, pd := o.PUp[i], o.PDown[i]
 		if math.IsNaN(pu) {
 			pu = 0
@@ -162,6 +195,10 @@ func (o *OOF) prepare() {
 		if h := o.Hour[i]; h >= 0 && h < 24 {
 			r.hour = uint8(h)
 			r.ok = !math.IsNaN(r.ret) && !math.IsInf(r.ret, 0)
+		}
+		r.rel = int32(o.release(i, f))
+		if r.ok {
+			o.cntRH[int(r.rel)*24+int(r.hour)]++
 		}
 		o.row[i] = r
 	}

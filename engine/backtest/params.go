@@ -23,8 +23,9 @@ var DefaultThresholds = []float64{0.55, 0.60, 0.65, 0.70}
 // value (the request layer defaults it to 1 bp).
 type TradeParams struct {
 	// Thresholds are tried in threshold mode; the reported path uses, for each
-	// fold, the one that scored best (by SelectBy) on the earlier folds, and the
-	// middle one for the first fold.
+	// fold, the one that scored best (by SelectBy) on the earlier folds' rows
+	// whose label ended by the fold's start, and the middle one for the first
+	// fold (or while no earlier outcome is known).
 	Thresholds []float64 `json:"thresholds"`
 	// TopPct > 0 switches to top-pct mode: the ⌈TopPct·n⌉ most confident
 	// eligible rows of each fold trade; 0 means off.

@@ -149,6 +149,9 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 		for i := f.TestStart; i < f.TestEnd; i++ {
 			o.Rows = append(o.Rows, i)
 			o.TS = append(o.TS, tbl.T0[i])
+			if tbl.T1 != nil {
+				o.T1 = append(o.T1, tbl.T1[i])
+			}
 			o.Hour = append(o.Hour, tbl.Hour[i])
 			o.Ret = append(o.Ret, tbl.Ret[i])
 			o.Label = append(o.Label, tbl.Y[i])

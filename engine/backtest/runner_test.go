@@ -189,9 +189,15 @@ func TestRunnerTrainsOnlyOnPurgedRows(t *testing.T) {
 			return nearestLearner(tbl)(ctx, fold, train)
 		}
 		cfg := RunConfig{CV: cv.Config{Method: method, Splits: 4, Embargo: 0.05}, Calibration: calibrate.Sigmoid}
-		_, info, err := RunOOF(context.Background(), tbl, spy, cfg)
+		oof, info, err := RunOOF(context.Background(), tbl, spy, cfg)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The OOF keeps each row's label end, which the threshold choice needs.
+		for k, i := range oof.Rows {
+			if oof.T1 == nil || oof.T1[k] != tbl.T1[i] {
+				t.Fatalf("%s: oof t1 of row %d missing or wrong", method, i)
+			}
 		}
 		folds, _ := cv.Split(tbl.T0, tbl.T1, cfg.CV)
 		for _, f := range folds {
