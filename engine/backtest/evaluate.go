@@ -19,8 +19,11 @@ type Result struct {
 	// threshold surface; the honest figure is Overall. Path-dependent fields
 	// (comp_ret, max_dd, turnover) are zero in it. Empty in top-pct mode.
 	ThresholdTable []ThresholdRow `json:"threshold_table"`
-	SelectBy       string         `json:"select_by"`
-	Warnings       []string       `json:"warnings,omitempty"`
+	// ThresholdTableBasis says so in the response, next to the table, so a
+	// client cannot mistake its best row for a tradable result.
+	ThresholdTableBasis string   `json:"threshold_table_basis,omitempty"`
+	SelectBy            string   `json:"select_by"`
+	Warnings            []string `json:"warnings,omitempty"`
 	// Pos and PnL are the reported path per OOF row (0 for rows that are not
 	// eligible); only with TradeParams.KeepSeries.
 	Pos []float64 `json:"-"`
@@ -46,6 +49,10 @@ type ThresholdRow struct {
 	Thr float64 `json:"thr"`
 	Metrics
 }
+
+// ThresholdTableBasis labels Result.ThresholdTable in responses.
+const ThresholdTableBasis = "hindsight: each threshold applied to every OOF row, chosen after seeing all folds; " +
+	"not a tradable result (overall is the walk-forward path, each fold using a threshold chosen on earlier outcomes)"
 
 // Evaluator applies trading parameters to one OOF, reusing scratch buffers
 // across calls so a sweep allocates only the (small) Result per cell. An
@@ -311,6 +318,7 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 	}
 	if !topPct {
 		// After the last release acc holds every row: the per-threshold table.
+		res.ThresholdTableBasis = ThresholdTableBasis
 		res.ThresholdTable = make([]ThresholdRow, T)
 		for t := range res.ThresholdTable {
 			res.ThresholdTable[t] = ThresholdRow{Thr: th[t], Metrics: acc[t].metrics(o.BarsPerYear)}

@@ -55,4 +55,11 @@ func TestThresholdChoiceWaitsForLabelEnd(t *testing.T) {
 	if res.ThresholdTable[0].Trades != 2 {
 		t.Fatalf("table %+v", res.ThresholdTable[0])
 	}
+	// The table is labelled as hindsight in the response.
+	if res.ThresholdTableBasis != ThresholdTableBasis {
+		t.Fatalf("threshold_table_basis %q", res.ThresholdTableBasis)
+	}
+	if tp, _ := Evaluate(mk(late), TradeParams{TopPct: 0.5}); tp.ThresholdTableBasis != "" || tp.ThresholdTable != nil {
+		t.Fatalf("top-pct result carries a threshold table")
+	}
 }
