@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"sigmalab/app"
 	"sigmalab/engine"
 	"sigmalab/httpapi/apitest"
 )
@@ -16,32 +19,11 @@ import (
 // the full handler stack (router, middleware, envelope) with 100k stored runs
 // shaped like real ones (params with a policy snapshot, metrics with the
 // per-threshold table). Reported per request; run in parallel on every core.
+// The same runs, served by the real binary over TCP, are what `make bench-api`
+// measures (see TestSeedLeaderboardDataDir).
 func BenchmarkLeaderboardAPI100k(b *testing.B) {
 	env := apitest.New(b)
-	store := env.App.DB.Backtests()
-	rng := rand.New(rand.NewPCG(5, 6))
-	policy := map[string]any{"execution": map[string]any{"slippage_bps": 1.0, "size_by_conf": false, "conf_cap": 1.0,
-		"brackets": map[string]any{"atr_mult_stop": 1.5, "atr_mult_target": 3.0, "time_stop_minutes": 120}},
-		"risk": map[string]any{"max_drawdown": 0.2}, "alerting": map[string]any{"cooldown_minutes": 30}}
-	for batch := 0; batch < 100; batch++ {
-		var ws []engine.BacktestWrite
-		for i := 0; i < 1000; i++ {
-			s, c := rng.NormFloat64()*0.1, rng.NormFloat64()
-			table := []map[string]any{}
-			for _, thr := range []float64{0.55, 0.6, 0.65, 0.7} {
-				table = append(table, map[string]any{"thr": thr, "cum_ret": c, "sharpe_hourly": s, "trades": 40})
-			}
-			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
-				ModelID: fmt.Sprintf("model_%d", rng.IntN(50)), Tag: "sweep", BestSharpeHourly: &s, BestCumRet: &c,
-				Sharpe: &s, CumRet: &c, Status: "completed",
-				Params: map[string]any{"thresholds": []float64{0.55, 0.6, 0.65, 0.7}, "splits": 5, "calibration": "sigmoid",
-					"policy_snapshot": policy, "allowed_hours": []int{13, 14, 15}},
-				Metrics: map[string]any{"best_sharpe_hourly": s, "best_cum_ret": c, "threshold_table": table}}})
-		}
-		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedLeaderboardRuns(b, env, leaderboardBenchRuns)
 	h := env.App.Handler()
 	for _, c := range []struct{ name, url string }{
 		{"all", "/leaderboard"},
@@ -63,4 +45,56 @@ func BenchmarkLeaderboardAPI100k(b *testing.B) {
 			})
 		})
 	}
+}
+
+// leaderboardBenchRuns is the stored-run count of SPEC §9's leaderboard target.
+const leaderboardBenchRuns = 100_000
+
+// seedLeaderboardRuns stores n backtest runs shaped like real ones (fixed
+// seed, so every seeded data dir holds the same runs): 50 models of one pack,
+// params with a policy snapshot, metrics with the per-threshold table.
+func seedLeaderboardRuns(tb testing.TB, env *apitest.Env, n int) {
+	tb.Helper()
+	store := env.App.DB.Backtests()
+	rng := rand.New(rand.NewPCG(5, 6))
+	policy := map[string]any{"execution": map[string]any{"slippage_bps": 1.0, "size_by_conf": false, "conf_cap": 1.0,
+		"brackets": map[string]any{"atr_mult_stop": 1.5, "atr_mult_target": 3.0, "time_stop_minutes": 120}},
+		"risk": map[string]any{"max_drawdown": 0.2}, "alerting": map[string]any{"cooldown_minutes": 30}}
+	const batch = 1000 // runs per transaction
+	for done := 0; done < n; done += batch {
+		ws := make([]engine.BacktestWrite, 0, batch)
+		for i := done; i < min(done+batch, n); i++ {
+			s, c := rng.NormFloat64()*0.1, rng.NormFloat64()
+			table := []map[string]any{}
+			for _, thr := range []float64{0.55, 0.6, 0.65, 0.7} {
+				table = append(table, map[string]any{"thr": thr, "cum_ret": c, "sharpe_hourly": s, "trades": 40})
+			}
+			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
+				ModelID: fmt.Sprintf("model_%d", rng.IntN(50)), Tag: "sweep", BestSharpeHourly: &s, BestCumRet: &c,
+				Sharpe: &s, CumRet: &c, Status: "completed",
+				Params: map[string]any{"thresholds": []float64{0.55, 0.6, 0.65, 0.7}, "splits": 5, "calibration": "sigmoid",
+					"policy_snapshot": policy, "allowed_hours": []int{13, 14, 15}},
+				Metrics: map[string]any{"best_sharpe_hourly": s, "best_cum_ret": c, "threshold_table": table}}})
+		}
+		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// TestSeedLeaderboardDataDir writes a data dir holding the benchmark's 100k
+// runs to $SIGMA_BENCH_DATA_DIR (which must not hold a database yet), through
+// the same wiring as `sigmalab serve`, so bench/api.sh can time the real
+// binary on it. Without the variable it is skipped: it is a fixture writer for
+// `make bench-api`, not a check.
+func TestSeedLeaderboardDataDir(t *testing.T) {
+	dir := os.Getenv("SIGMA_BENCH_DATA_DIR")
+	if dir == "" {
+		t.Skip("SIGMA_BENCH_DATA_DIR not set (make bench-api sets it)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sigmalab.db")); err == nil {
+		t.Fatalf("%s already holds a database; seeding it again would double the runs", dir)
+	}
+	env := apitest.NewWith(t, app.Config{DataDir: dir})
+	seedLeaderboardRuns(t, env, leaderboardBenchRuns)
 }
