@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all run build test bench lint fuzz e2e clean
+.PHONY: all run build test bench bench-api lint fuzz e2e clean
 
 all: lint test build
 
@@ -27,6 +27,11 @@ test:
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-api: SPEC §9 API targets on the built binary over TCP with 100k stored runs (wrk, start time, idle RSS)
+## against a FastAPI/uvicorn reference in the same run; needs wrk, python3-fastapi, python3-uvicorn
+bench-api: build
+	BIN=$(BIN) GO=$(GO) bench/api.sh
 
 ## lint: formatting and vet
 lint:
