@@ -39,11 +39,19 @@ func labelName(name string) bool {
 
 // trainNonFeature reports columns that must never be features because they
 // hold the label or information from after the row (the realised forward
-// return).
-func trainNonFeature(name, target string) bool {
+// return, also under its predecessor names ret_next_hour and
+// ret_close_to_open, which imported matrices carry without lineage), plus
+// every column the build listed as a label column.
+func trainNonFeature(m *matrix.Matrix, name, target string) bool {
 	n := strings.ToLower(name)
-	return name == target || labelName(name) || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
-		strings.Contains(n, "fwd_")
+	if name == target || labelName(name) || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
+		strings.Contains(n, "fwd_") || n == "ret_next_hour" || n == "ret_close_to_open" {
+		return true
+	}
+	if lc := m.Meta["label_columns"]; lc != "" {
+		return slices.Contains(strings.Split(lc, ","), name)
+	}
+	return false
 }
 
 // ResolveFeatures is the feature list of a training or backtest request:
@@ -65,7 +73,7 @@ func ResolveFeatures(m *matrix.Matrix, configured any, explicit []string, target
 		case f == "" || slices.Contains(out, f):
 		case featureColumn(m, f) == nil:
 			missing = append(missing, f)
-		case trainNonFeature(f, target):
+		case trainNonFeature(m, f, target):
 			banned = append(banned, f)
 		default:
 			out = append(out, f)
@@ -101,7 +109,7 @@ func ResolveFeatures(m *matrix.Matrix, configured any, explicit []string, target
 // Label and forward-return columns (y, ret_fwd, …) are never selected, and
 // "hour_et" is served from the matrix key column.
 func SelectFeatures(m *matrix.Matrix, features any, target string) []string {
-	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == "hour_et") && !trainNonFeature(n, target) }
+	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == "hour_et") && !trainNonFeature(m, n, target) }
 	var out []string
 	seen := map[string]bool{}
 	add := func(n string) {

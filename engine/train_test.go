@@ -379,3 +379,43 @@ func TestResolveFeatures(t *testing.T) {
 		t.Fatalf("blank list: %v", err)
 	}
 }
+
+// TestLabelAliasesAreNeverFeatures: every label column a build writes (the
+// realised forward return under its predecessor names ret_next_hour and
+// ret_close_to_open included) is an outcome after the row; neither a config's
+// feature list nor a request may feed it to the model.
+func TestLabelAliasesAreNeverFeatures(t *testing.T) {
+	for _, kind := range []string{"next_hour", "close_to_open", "fwd_ret_2d"} {
+		m := trainMatrix(60, 3)
+		m.T1, m.Names, m.Cols, m.TextNames, m.Text = nil, m.Names[:5], m.Cols[:5], nil, nil
+		in := matrix.LabelInput{End: make([]int64, m.Len()), Close: make([]float64, m.Len())}
+		for i := range in.End {
+			in.End[i] = m.TS[i] + 3_600_000
+			in.Close[i] = 100 + float64(i%9)
+		}
+		if err := matrix.ApplyLabel(m, matrix.LabelConfig{Kind: kind, SigmaMinPeriods: 2}, in); err != nil {
+			t.Fatal(err)
+		}
+		var outcomes []string
+		for _, c := range strings.Split(m.Meta["label_columns"], ",") {
+			if m.Col(c) != nil {
+				outcomes = append(outcomes, c)
+			}
+		}
+		if len(outcomes) < 2 {
+			t.Fatalf("%s: label columns %v", kind, outcomes)
+		}
+		list := append([]any{"noise_x"}, func() (o []any) {
+			for _, c := range outcomes {
+				o = append(o, c)
+			}
+			return
+		}()...)
+		if got := engine.SelectFeatures(m, list, "y"); !slices.Equal(got, []string{"noise_x"}) {
+			t.Fatalf("%s: config list selects %v", kind, got)
+		}
+		if _, err := engine.ResolveFeatures(m, nil, append([]string{"noise_x"}, outcomes...), "y"); err == nil {
+			t.Fatalf("%s: request features %v accepted", kind, outcomes)
+		}
+	}
+}
