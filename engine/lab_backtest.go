@@ -173,6 +173,10 @@ func (r BacktestRequest) checkMomentumColumn(m *matrix.Matrix, pol PolicyRecord)
 		return errs.Field("body", "momentum_column", fmt.Sprintf("momentum_gate: column %q is not in the matrix of %s (build %s)",
 			col, r.ModelID, m.Meta["build_id"]))
 	}
+	if trainNonFeature(m, col, "") {
+		return errs.Field("body", "momentum_column", fmt.Sprintf("momentum_gate: column %q is a label or realised outcome, "+
+			"known only after the row; gating on it would be look-ahead", col))
+	}
 	return nil
 }
 
@@ -463,8 +467,13 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	params.KeepSeries = true
 	if params.MomentumGate && src.OOF.Aux[params.MomentumColumn] == nil {
 		// The OOF carries momentum* columns; any other gate column is read
-		// from the matrix at the OOF rows.
-		if col := src.Matrix.Col(params.MomentumColumn); col != nil {
+		// from the matrix at the OOF rows, unless it is an outcome (a policy
+		// naming one gets the gate switched off, never a look-ahead gate).
+		if trainNonFeature(src.Matrix, params.MomentumColumn, "") {
+			params.MomentumGate = false
+			resp.Warnings = append(resp.Warnings, "momentum_gate: column "+params.MomentumColumn+
+				" is a label or realised outcome; gate ignored")
+		} else if col := src.Matrix.Col(params.MomentumColumn); col != nil {
 			vals := make([]float64, src.OOF.Len())
 			for k, i := range src.OOF.Rows {
 				vals[k] = col[i]

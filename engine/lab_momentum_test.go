@@ -16,7 +16,9 @@ import (
 
 // TestBacktestMomentumGateNeedsColumn: momentum_gate:true in the request with
 // a column the matrix lacks is a 422 on body.momentum_column, before any
-// training, not a run with the gate silently off.
+// training, not a run with the gate silently off. A label column (the
+// realised forward return) is refused too: gating trades on it would pick
+// them with the outcome known.
 func TestBacktestMomentumGateNeedsColumn(t *testing.T) {
 	tmp := t.TempDir()
 	db, err := bolt.Open(filepath.Join(tmp, "sigmalab.db"))
@@ -47,10 +49,11 @@ func TestBacktestMomentumGateNeedsColumn(t *testing.T) {
 	if _, _, err := ms.Put("spy_eq_intraday_hourly", "b1", m); err != nil {
 		t.Fatal(err)
 	}
-	on, col := true, "momentum_nope"
+	on, col, outcome := true, "momentum_nope", "ret_fwd"
 	for name, req := range map[string]engine.BacktestRequest{
 		"explicit column": {ModelID: "spy_eq_intraday_hourly", BuildID: "b1", MomentumGate: &on, MomentumColumn: &col},
 		"default column":  {ModelID: "spy_eq_intraday_hourly", BuildID: "b1", MomentumGate: &on},
+		"outcome column":  {ModelID: "spy_eq_intraday_hourly", BuildID: "b1", MomentumGate: &on, MomentumColumn: &outcome},
 	} {
 		_, err := lab.Backtest(ctx, req)
 		var v *errs.Validation
