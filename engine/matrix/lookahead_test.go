@@ -140,3 +140,33 @@ func TestEquityNoLookAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestEquityDailyNoLookAhead: daily rows are stamped at the session open but
+// observed at the close; rebuilt from inputs cut at row k's close, rows ≤ k
+// must not change (labels only once their T1 has passed).
+func TestEquityDailyNoLookAhead(t *testing.T) {
+	src := loadRealSPY(t)
+	ctx := context.Background()
+	for _, kind := range []string{"next_hour", "fwd_ret_1d", "close_to_open"} {
+		spec := EqSpec{Ticker: "SPY", Start: "2024-06-26", End: "2024-07-03", Cadence: "daily", Features: causalFeatures,
+			Label: LabelConfig{Kind: kind, SigmaMinPeriods: 2}}
+		full, err := BuildEquity(ctx, src, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 1; k < full.Len()-1; k++ {
+			s, ok := market.SessionOn(full.Date[k])
+			if !ok || full.TS[k] != s.Open {
+				t.Fatalf("%s: daily row %d at %d, want the session open", kind, k, full.TS[k])
+			}
+			if full.T1[k] <= s.Close && full.TextCol("y")[k] != "" {
+				t.Fatalf("%s: row %d label ends at %d, before its own close", kind, k, full.T1[k])
+			}
+			cutM, err := BuildEquity(ctx, src.withCut(s.Close), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertPrefixEqual(t, full, cutM, k, s.Close)
+		}
+	}
+}
