@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -37,6 +38,9 @@ type Raw struct {
 	Status      int // 0: 200
 	ContentType string
 	Body        []byte
+	// pooled, when set, holds Body's buffer, handed back to the server's pool
+	// once the body is written.
+	pooled *[]byte
 }
 
 // Error is an HTTP error with an explicit status and stable code, for the few
@@ -74,8 +78,14 @@ func (s *Server) writeValue(w http.ResponseWriter, r *http.Request, status int, 
 		if x.Status == 0 {
 			x.Status = http.StatusOK
 		}
+		// A known length lets net/http send the body in one piece instead of
+		// chunked writes.
+		w.Header().Set("Content-Length", strconv.Itoa(len(x.Body)))
 		w.WriteHeader(x.Status)
 		_, _ = w.Write(x.Body)
+		if x.pooled != nil {
+			s.putBuf(x.pooled, x.Body)
+		}
 		return
 	case *Raw:
 		s.writeValue(w, r, status, *x)
@@ -246,9 +256,38 @@ func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
+	if len(b) < cap(b) {
+		// b is always freshly encoded, so its spare capacity is ours: one write.
+		_, _ = w.Write(append(b, '\n'))
+		return
+	}
 	_, _ = w.Write(b)
 	_, _ = w.Write([]byte{'\n'})
+}
+
+// maxPooledBuf bounds the response buffers kept for reuse, so one huge page
+// does not pin its memory.
+const maxPooledBuf = 1 << 20
+
+// getBuf returns an empty response buffer from the pool.
+func (s *Server) getBuf() *[]byte {
+	if p, ok := s.bufs.Get().(*[]byte); ok {
+		*p = (*p)[:0]
+		return p
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+// putBuf hands a buffer back once its bytes (last grown to b) were written.
+func (s *Server) putBuf(p *[]byte, b []byte) {
+	if cap(b) > maxPooledBuf {
+		return
+	}
+	*p = b[:0]
+	s.bufs.Put(p)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,8 @@ type Server struct {
 	opts   Options
 	router *httprouter.Router
 	routes []Route
-	okType sync.Map // reflect.Type → bool: does the type carry its own "ok" key
+	okType sync.Map  // reflect.Type → bool: does the type carry its own "ok" key
+	bufs   sync.Pool // *[]byte response buffers reused by hot read routes (leaderboard)
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).

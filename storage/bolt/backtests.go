@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -189,6 +190,51 @@ func (s *Backtests) Leaderboard(ctx context.Context, q engine.LeaderboardQuery) 
 // LeaderboardJSON implements engine.BacktestStore: the page's stored run
 // documents as they are, so the API can send them without decoding.
 func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery) ([]json.RawMessage, int, error) {
+	var rows []json.RawMessage
+	var arena []byte
+	total, err := s.leaderboard(q, func(vals [][]byte) {
+		// Values are only valid inside the transaction: copy, into one block.
+		n := 0
+		for _, v := range vals {
+			n += len(v)
+		}
+		arena = make([]byte, 0, n)
+		rows = make([]json.RawMessage, 0, len(vals))
+		for _, v := range vals {
+			start := len(arena)
+			arena = append(arena, v...)
+			rows = append(rows, json.RawMessage(arena[start:len(arena):len(arena)]))
+		}
+	})
+	return rows, total, err
+}
+
+// AppendLeaderboardJSON appends the page's stored run documents to dst,
+// separated by commas (the inside of a JSON array), and returns how many it
+// appended and the total as LeaderboardJSON does. The API writes pages straight from it, with no copy
+// per row beyond the one out of the transaction.
+func (s *Backtests) AppendLeaderboardJSON(_ context.Context, dst []byte, q engine.LeaderboardQuery) ([]byte, int, int, error) {
+	rows := 0
+	total, err := s.leaderboard(q, func(vals [][]byte) {
+		rows = len(vals)
+		n := len(dst) + len(vals)
+		for _, v := range vals {
+			n += len(v)
+		}
+		dst = slices.Grow(dst, n-len(dst))
+		for i, v := range vals {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, v...)
+		}
+	})
+	return dst, rows, total, err
+}
+
+// leaderboard finds the page's runs and hands their stored documents to emit,
+// inside the read transaction (the slices are invalid after emit returns).
+func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]byte)) (int, error) {
 	bucket := BucketIdxLeaderSharpe
 	switch q.OrderBy {
 	case engine.OrderCumRet:
@@ -228,7 +274,6 @@ func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery
 	if limit <= 0 {
 		limit = 20
 	}
-	var rows []json.RawMessage
 	total := 0
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
@@ -266,14 +311,15 @@ func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery
 		} else {
 			k, v = c.Prev()
 		}
-		var ids [][]byte
+		ids := make([][]byte, 0, min(limit, 256))
 		seen := 0
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 			if !single && !match(decodeIdxFields(v)) {
 				continue
 			}
 			if seen >= q.Offset && len(ids) < limit {
-				ids = append(ids, append([]byte(nil), k[len(k)-8:]...))
+				// Keys, like values, stay valid for the whole transaction.
+				ids = append(ids, k[len(k)-8:])
 			}
 			seen++
 			if single && len(ids) >= limit {
@@ -285,13 +331,14 @@ func (s *Backtests) LeaderboardJSON(_ context.Context, q engine.LeaderboardQuery
 			total = int(best)
 		}
 		b := tx.Bucket([]byte(BucketBacktestRuns))
+		vals := make([][]byte, 0, len(ids))
 		for _, id := range ids {
-			// Values are only valid inside the transaction: copy.
 			if v := b.Get(id); v != nil {
-				rows = append(rows, append(json.RawMessage(nil), v...))
+				vals = append(vals, v)
 			}
 		}
+		emit(vals)
 		return nil
 	})
-	return rows, total, err
+	return total, err
 }
