@@ -330,10 +330,12 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 		if single {
 			total = int(best)
 		}
-		b := tx.Bucket([]byte(BucketBacktestRuns))
+		// One cursor for the whole page: Bucket.Get builds a cursor (and grows
+		// its stack) per call, which was most of the page's allocations.
+		rc := tx.Bucket([]byte(BucketBacktestRuns)).Cursor()
 		vals := make([][]byte, 0, len(ids))
 		for _, id := range ids {
-			if v := b.Get(id); v != nil {
+			if k, v := rc.Seek(id); v != nil && bytes.Equal(k, id) {
 				vals = append(vals, v)
 			}
 		}
