@@ -90,21 +90,8 @@ func convertParam(ind string, p Param, v any) (any, error) {
 	}
 	switch p.Type {
 	case "int":
-		var f float64
-		switch x := v.(type) {
-		case int:
-			f = float64(x)
-		case int64:
-			f = float64(x)
-		case float64:
-			f = x
-		case string:
-			y, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-			if err != nil {
-				return nil, bad("want an integer")
-			}
-			f = y
-		default:
+		f, ok := asNumber(v)
+		if !ok {
 			return nil, bad("want an integer")
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
@@ -119,21 +106,8 @@ func convertParam(ind string, p Param, v any) (any, error) {
 		}
 		return int(f), nil
 	case "float":
-		var f float64
-		switch x := v.(type) {
-		case int:
-			f = float64(x)
-		case int64:
-			f = float64(x)
-		case float64:
-			f = x
-		case string:
-			y, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-			if err != nil {
-				return nil, bad("want a number")
-			}
-			f = y
-		default:
+		f, ok := asNumber(v)
+		if !ok {
 			return nil, bad("want a number")
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
@@ -183,4 +157,20 @@ func convertParam(ind string, p Param, v any) (any, error) {
 		return s, nil
 	}
 	return nil, bad("unsupported parameter type " + p.Type)
+}
+
+// asNumber reads a JSON/YAML number, or a numeric string, as float64.
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		return f, err == nil
+	}
+	return 0, false
 }
