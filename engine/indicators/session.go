@@ -417,34 +417,46 @@ func rsiLastHour(c *call) ([]Column, error) {
 }
 
 // expandingZ is (x_t − mean)/std over the non-NaN values up to t (sample
-// std), NaN until minObs values. Running sums are kept relative to the first
-// value, so no division sits on the loop-carried path.
+// std), NaN until minObs values.
 func expandingZ(x []float64, minObs int, out []float64) []float64 {
-	var c, s, ss float64
-	k := 0
+	var z expZ
 	for i, v := range x {
-		if v == v {
-			if k == 0 {
-				c = v
-			}
-			k++
-			d := v - c
-			s += d
-			ss += d * d
-		}
-		if k < minObs || v != v || k < 2 {
-			out[i] = nan
-			continue
-		}
-		fk := float64(k)
-		m := s / fk
-		vr := (ss - s*m) / (fk - 1)
-		if vr < 0 {
-			vr = 0
-		}
-		out[i] = (v - c - m) / (math.Sqrt(vr) + 1e-12)
+		out[i] = z.add(v, minObs)
 	}
 	return out
+}
+
+// expZ is the running state of an expanding z-score. Sums are kept relative
+// to the first value, so no division sits on the loop-carried path.
+type expZ struct {
+	c, s, ss float64
+	k        int
+}
+
+// add takes the next value and returns its z-score against every non-NaN
+// value so far (itself included), or NaN when v is NaN or fewer than
+// max(minObs, 2) values have been seen.
+func (z *expZ) add(v float64, minObs int) float64 {
+	if v != v {
+		return nan
+	}
+	if z.k == 0 {
+		z.c = v
+	}
+	z.k++
+	d := v - z.c
+	z.s += d
+	z.ss += d * d
+	if z.k < minObs || z.k < 2 {
+		return nan
+	}
+	fk := float64(z.k)
+	m := z.s / fk
+	vr := (z.ss - z.s*m) / (fk - 1)
+	if vr < 0 {
+		vr = 0
+	}
+	return (v - z.c - m) / (math.Sqrt(vr) + 1e-12)
 }
 
 // momentumFused is the momentum score computed from the closes in one pass:
@@ -452,8 +464,7 @@ func expandingZ(x []float64, minObs int, out []float64) []float64 {
 // minObs 20) and the weighted sum, without full-length intermediates.
 func momentumFused(cl, rd []float64, wh, wd float64, out []float64) []float64 {
 	const minObs = 20
-	var c1, s1, ss1, c3, s3, ss3 float64
-	k1, k3 := 0, 0
+	var e1, e3 expZ
 	for i := range out {
 		v1, v3 := nan, nan
 		if i >= 1 {
@@ -462,43 +473,7 @@ func momentumFused(cl, rd []float64, wh, wd float64, out []float64) []float64 {
 		if i >= 3 {
 			v3 = cl[i]/cl[i-3] - 1
 		}
-		z1, z3 := nan, nan
-		if v1 == v1 {
-			if k1 == 0 {
-				c1 = v1
-			}
-			k1++
-			d := v1 - c1
-			s1 += d
-			ss1 += d * d
-			if k1 >= minObs && k1 >= 2 {
-				fk := float64(k1)
-				m := s1 / fk
-				vr := (ss1 - s1*m) / (fk - 1)
-				if vr < 0 {
-					vr = 0
-				}
-				z1 = (v1 - c1 - m) / (math.Sqrt(vr) + 1e-12)
-			}
-		}
-		if v3 == v3 {
-			if k3 == 0 {
-				c3 = v3
-			}
-			k3++
-			d := v3 - c3
-			s3 += d
-			ss3 += d * d
-			if k3 >= minObs && k3 >= 2 {
-				fk := float64(k3)
-				m := s3 / fk
-				vr := (ss3 - s3*m) / (fk - 1)
-				if vr < 0 {
-					vr = 0
-				}
-				z3 = (v3 - c3 - m) / (math.Sqrt(vr) + 1e-12)
-			}
-		}
+		z1, z3 := e1.add(v1, minObs), e3.add(v3, minObs)
 		var h float64
 		switch {
 		case z1 == z1 && z3 == z3:
