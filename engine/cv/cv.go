@@ -5,7 +5,9 @@
 //
 // Two schemes exist. walk_forward (the default) cuts the rows into splits+1
 // contiguous blocks and tests block j+1 with an expanding training window of
-// every row before it, so no fold ever trains on the future. kfold cuts the rows
+// every row before it, so no fold ever trains on the future; its embargo is a
+// gap of ⌊embargo·fold_size⌋ rows between the training window and the test
+// block (rows after a test block are never trained on anyway). kfold cuts the rows
 // into splits contiguous blocks and trains on all other blocks; purging and the
 // embargo on both sides of the test block keep label overlap out of training.
 package cv
@@ -151,9 +153,12 @@ func buildFold(k, start, stop, lo, hi, size int, cfg Config, t0 []int64, end fun
 	if cfg.Method == WalkForward {
 		trainHi = start // expanding window: only the past
 	}
-	embLo, embHi := stop, stop+emb // after the test block
-	if cfg.Method == KFold {
-		embLo = start - emb // and before it
+	// kfold: after the test block and before it; walk_forward: only before
+	// it (a gap between the expanding window and the block, since nothing
+	// after the block is trained on).
+	embLo, embHi := start-emb, stop+emb
+	if cfg.Method == WalkForward {
+		embHi = start
 	}
 	train := make([]int, 0, trainHi-lo)
 	for i := lo; i < trainHi; i++ {

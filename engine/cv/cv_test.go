@@ -131,7 +131,7 @@ func TestNoLeakage(t *testing.T) {
 				if cfg.Method == WalkForward && i >= f.TestStart {
 					t.Fatalf("trial %d fold %d: walk-forward trains on future row %d", trial, f.Index, i)
 				}
-				if i >= f.TestEnd && i < f.TestEnd+emb || cfg.Method == KFold && i >= f.TestStart-emb && i < f.TestStart {
+				if i >= f.TestEnd && i < f.TestEnd+emb || i >= f.TestStart-emb && i < f.TestStart {
 					t.Fatalf("trial %d fold %d: embargoed row %d in training", trial, f.Index, i)
 				}
 			}
