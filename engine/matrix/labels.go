@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
 )
 
 // Class names of the direction labels. Every label kind maps to these so the
@@ -248,35 +249,53 @@ func labelNextHour(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []
 }
 
 // sessionCloses returns, per distinct date in row order, the index of the
-// last RTH row (the session close), or -1 when the date has no RTH row.
-func sessionCloses(m *Matrix, in LabelInput) (dates []string, closeIdx []int, dayOf []int) {
+// last RTH row (the session close), or -1 when the date has no RTH row, and
+// whether that row is the session's real close (see closeIsFinal).
+func sessionCloses(m *Matrix, in LabelInput) (closeIdx []int, final []bool, dayOf []int) {
 	dayOf = make([]int, m.Len())
 	for i := 0; i < m.Len(); i++ {
 		if i == 0 || m.Date[i] != m.Date[i-1] {
-			dates = append(dates, m.Date[i])
 			closeIdx = append(closeIdx, -1)
 		}
-		d := len(dates) - 1
+		d := len(closeIdx) - 1
 		dayOf[i] = d
 		if in.RTH[i] {
 			closeIdx[d] = i
 		}
 	}
+	final = make([]bool, len(closeIdx))
+	for d, j := range closeIdx {
+		final[d] = j >= 0 && closeIsFinal(m.Date[j], in.End[j])
+	}
 	return
 }
 
+// closeIsFinal reports whether a session's last RTH bar, ending at end, reaches
+// the close of date's session on the market calendar (13:00 ET on half days,
+// 16:00 otherwise). A session whose input stops earlier — data cut mid-session
+// (today's session still trading) or a hole in the afternoon — has no known
+// close, and a label that needs that close is absent rather than priced at
+// whatever bar came last. Dates the calendar has no session for (weekends and
+// holidays, which the builders drop, or hand-made matrices) cannot be checked
+// and are taken as they are.
+func closeIsFinal(date string, end int64) bool {
+	s, ok := market.SessionOn(date)
+	return !ok || end >= s.Close
+}
+
 // labelForwardDays: ret = C_close(d+N)/C_t − 1 — entry at the row's own close,
-// exit at the session close N sessions later; T1 = that session close.
+// exit at the session close N sessions (of the input) later; T1 = that session
+// close. The label is absent when that session's bars stop before its close.
 func labelForwardDays(m *Matrix, cfg LabelConfig, in LabelInput, days int, y []string, ret []float64, t1 []int64) {
 	band := cfg.Band
 	if band == 0 {
 		band = 0.001
 	}
-	_, closeIdx, dayOf := sessionCloses(m, in)
+	closeIdx, final, dayOf := sessionCloses(m, in)
 	for i := 0; i < m.Len(); i++ {
 		d := dayOf[i] + days
-		if d >= len(closeIdx) || closeIdx[d] < 0 {
-			continue
+		if d >= len(closeIdx) || closeIdx[d] < 0 || !final[d] {
+			continue // the horizon's session is not in the input, or not to its close
 		}
 		j := closeIdx[d]
 		if math.IsNaN(in.Close[i]) || math.IsNaN(in.Close[j]) || in.Close[i] == 0 {
@@ -291,12 +310,17 @@ func labelForwardDays(m *Matrix, cfg LabelConfig, in LabelInput, days int, y []s
 // labelCloseToOpen: rows of session d up to its close get ret = O(d+1)/C_close(d) − 1,
 // where O is the open of the next session's first RTH row (its close when no open is
 // stored); T1 = the time that price is known.
+//
+// The label is absent unless C_close(d) is the real close (session d's bars reach
+// its calendar close) and the next session's open is in the input: the next session
+// of the data must be the calendar's next session and its first RTH bar must start
+// by the session open (a session whose morning is missing has no open).
 func labelCloseToOpen(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []float64, t1 []int64) {
 	band := cfg.Band
 	if band == 0 {
 		band = 0.0005
 	}
-	_, closeIdx, dayOf := sessionCloses(m, in)
+	closeIdx, final, dayOf := sessionCloses(m, in)
 	// first RTH row per day
 	first := make([]int, len(closeIdx))
 	for d := range first {
@@ -307,10 +331,17 @@ func labelCloseToOpen(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret
 			first[dayOf[i]] = i
 		}
 	}
+	// hasOpen[d]: day d+1 holds the open of the session after day d.
+	hasOpen := make([]bool, len(closeIdx))
+	for d := 0; d+1 < len(first); d++ {
+		if c, j := closeIdx[d], first[d+1]; c >= 0 && j >= 0 {
+			hasOpen[d] = opensNextSession(m.Date[c], m.Date[j], m.TS[j])
+		}
+	}
 	for i := 0; i < m.Len(); i++ {
 		d := dayOf[i]
 		c := closeIdx[d]
-		if c < 0 || i > c || d+1 >= len(first) || first[d+1] < 0 {
+		if c < 0 || i > c || !final[d] || !hasOpen[d] {
 			continue // after the close the trade is no longer close-to-open
 		}
 		j := first[d+1]
@@ -327,6 +358,22 @@ func labelCloseToOpen(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret
 		t1[i] = end
 		y[i] = classify(ret[i], band)
 	}
+}
+
+// opensNextSession reports whether a bar of date next starting at ts holds the
+// open of the session after date: next must be the calendar's next session and
+// the bar must start no later than that session's open. Dates off the calendar
+// cannot be checked and are taken as they are.
+func opensNextSession(date, next string, ts int64) bool {
+	if !market.IsTradingDay(date) {
+		return true
+	}
+	want, err := market.NextSession(date)
+	if err != nil || next != want {
+		return false
+	}
+	s, ok := market.SessionOn(next)
+	return !ok || ts <= s.Open
 }
 
 // parseClock parses "HH:MM" into minutes after midnight.
@@ -422,7 +469,8 @@ func dayRanges(m *Matrix) [][2]int {
 // labelHeadfake: per session, early = P(window_end) − P(open_time), late =
 // P(close) − P(window_end); a head-fake is |early| ≥ a·ATR, |late| ≥ b·ATR with
 // opposite signs. Rows that end by window_end are labelled UP/DOWN (direction of
-// the reversal) or FLAT (no head-fake), ret_fwd = C_close/C_t − 1, T1 = close.
+// the reversal) or FLAT (no head-fake), ret_fwd = C_close/C_t − 1, T1 = close;
+// a session whose bars stop before its close is unlabelled.
 func labelHeadfake(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []float64, t1 []int64) error {
 	openM, err := parseClock(cfg.OpenTime, "09:30")
 	if err != nil {
@@ -440,11 +488,11 @@ func labelHeadfake(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []
 		b = 0.5
 	}
 	atr := atrSeries(in)
-	_, closeIdx, _ := sessionCloses(m, in)
+	closeIdx, final, _ := sessionCloses(m, in)
 	for d, r := range dayRanges(m) {
 		c := closeIdx[d]
-		if c < 0 {
-			continue
+		if c < 0 || !final[d] {
+			continue // the outcome needs the session's real close
 		}
 		date := m.Date[r[0]]
 		tOpen, tEnd := dayClockMS(date, openM, in.Loc), dayClockMS(date, endM, in.Loc)
@@ -481,7 +529,8 @@ var pinTargetCols = []string{"gamma_peak_strike", "oi_peak_strike", "max_pain"}
 // labelPinDrift: target = the row's gamma/OI peak strike when chain analytics
 // exist, else the strike nearest the price at drift_start (whole dollars); the
 // day is a pin when |P(start) − K| − |C_close − K| ≥ min_pull·ATR; labelled rows
-// (those ending by drift_start) get the pull direction UP/DOWN, or FLAT.
+// (those ending by drift_start) get the pull direction UP/DOWN, or FLAT; a
+// session whose bars stop before its close is unlabelled.
 func labelPinDrift(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []float64, t1 []int64) error {
 	startM, err := parseClock(cfg.DriftStartTime, "15:00")
 	if err != nil {
@@ -499,11 +548,11 @@ func labelPinDrift(m *Matrix, cfg LabelConfig, in LabelInput, y []string, ret []
 		}
 	}
 	atr := atrSeries(in)
-	_, closeIdx, _ := sessionCloses(m, in)
+	closeIdx, final, _ := sessionCloses(m, in)
 	for d, r := range dayRanges(m) {
 		c := closeIdx[d]
-		if c < 0 {
-			continue
+		if c < 0 || !final[d] {
+			continue // the outcome needs the session's real close
 		}
 		tStart := dayClockMS(m.Date[r[0]], startM, in.Loc)
 		pStart, iStart := priceAt(in, m.TS, r[0], r[1], tStart)
