@@ -5,8 +5,12 @@
 # pairs and reports the median ratio; the dev machine is shared, so single runs
 # are noisy. Needs python3 with xgboost, scikit-learn and numpy (Debian:
 # python3-xgboost python3-sklearn python3-numpy). The exported data lives in a
-# temp dir that is removed on exit.
+# temp dir that is removed on exit. -classes 3 compares the 3-class softmax task
+# (see README.md). XGBoost's OpenMP threads sleep instead of spinning between
+# parallel regions (OMP_WAIT_POLICY=PASSIVE unless set), so on a busy machine
+# they do not burn the cores the next pair needs.
 set -eu
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY=${PYTHON:-/usr/bin/python3}
 PAIRS=${PAIRS:-1}
 tmp=$(mktemp -d)

@@ -7,7 +7,10 @@ Usage: xgb_compare.py DATA_DIR OURS_JSON PAIRS GBDTBENCH [gbdtbench flags...]
 OURS_JSON is the result line of the exporting gbdtbench run (the first pair);
 later pairs re-run GBDTBENCH with the same flags. Trees, depth, learning rate
 and bins match gbdtbench's; subsample and colsample are 1 on both sides;
-nthread=2."""
+nthread=2. With gbdtbench -classes K > 2 both sides fit a K-class softmax
+(XGBoost multi:softprob) and AUC is the macro one-vs-rest AUC. Logloss is the
+mean -log of the true class's probability clipped to [1e-15, 1-1e-15], the
+same formula gbdtbench uses."""
 import json
 import statistics
 import subprocess
@@ -16,13 +19,26 @@ import time
 
 import numpy as np
 import xgboost as xgb
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 
 def load(d, name, nf):
     X = np.fromfile(f"{d}/{name}_X.f32", dtype="<f4").reshape(-1, nf)
     y = np.fromfile(f"{d}/{name}_y.u8", dtype=np.uint8)
     return X, y
+
+
+def logloss(p, y):
+    if p.ndim == 1:
+        p = np.column_stack([1 - p, p])
+    pt = np.clip(p[np.arange(len(y)), y], 1e-15, 1 - 1e-15)
+    return float(-np.mean(np.log(pt)))
+
+
+def auc(p, y):
+    if p.ndim == 1:
+        return float(roc_auc_score(y, p))
+    return float(roc_auc_score(y, p, multi_class="ovr", average="macro"))
 
 
 def run_xgb(params, Xtr, ytr, Xte, yte, trees):
@@ -39,8 +55,8 @@ def run_xgb(params, Xtr, ytr, Xte, yte, trees):
         "train_seconds": t2 - t0,
         "dmatrix_seconds": t1 - t0,
         "cpu_seconds": cpu,
-        "test_auc": float(roc_auc_score(yte, p)),
-        "test_logloss": float(log_loss(yte, np.clip(p, 1e-15, 1 - 1e-15))),
+        "test_auc": auc(p, yte),
+        "test_logloss": logloss(p, yte),
     }
 
 
@@ -49,10 +65,11 @@ def main():
     bench_args = sys.argv[5:]
     ours = json.loads(open(ours_path).read().strip().splitlines()[-1])
     nf, trees, depth = ours["features"], ours["trees"], ours["depth"]
+    classes = ours.get("classes", 2)
     Xtr, ytr = load(d, "train", nf)
     Xte, yte = load(d, "test", nf)
     params = {
-        "objective": "binary:logistic",
+        "objective": "binary:logistic" if classes == 2 else "multi:softprob",
         "tree_method": "hist",
         "max_depth": depth,
         "eta": ours.get("lr", 0.08),
@@ -63,8 +80,10 @@ def main():
         "max_bin": 256,
         "nthread": 2,
         "seed": 1,
-        "eval_metric": "logloss",
+        "eval_metric": "logloss" if classes == 2 else "mlogloss",
     }
+    if classes > 2:
+        params["num_class"] = classes
     rows = []
     for i in range(max(1, pairs)):
         if i > 0:
@@ -77,7 +96,8 @@ def main():
     ours_best = min((o for o, _ in rows), key=lambda r: r["train_seconds"])
     xgb_best = min((x for _, x in rows), key=lambda r: r["train_seconds"])
     ratios = [o["train_seconds"] / x["train_seconds"] for o, x in rows]
-    print(f"data: {len(ytr)} train rows, {len(yte)} test rows, {nf} features; {trees} trees, depth {depth}, "
+    print(f"data: {len(ytr)} train rows, {len(yte)} test rows, {nf} features, {classes} classes "
+          f"({params['objective']}); {trees} trees, depth {depth}, "
           f"lr {params['eta']}, nthread=2 / GOMAXPROCS={ours['gomaxprocs']}; {len(rows)} interleaved pair(s)")
     print(f"{'impl':<22}{'best s':>9}{'cpu s':>8}{'test AUC':>11}{'logloss':>10}")
     for r in (ours_best, xgb_best):

@@ -30,13 +30,23 @@ func main() {
 	depth := flag.Int("depth", 4, "max depth")
 	lr := flag.Float64("lr", 0.08, "learning rate")
 	leaves := flag.Int("leaves", 0, "num_leaves (> 0: leaf-wise growth; XGBoost keeps depth-wise)")
+	classes := flag.Int("classes", 2, "classes: 2 = the binary task, > 2 = the multiclass (softmax) task")
 	seed := flag.Uint64("seed", 1, "data seed")
 	out := flag.String("out", "", "directory to export the data to (optional)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of training to this file")
 	repeat := flag.Int("repeat", 1, "train this many times and report the fastest (the machine is shared)")
 	flag.Parse()
+	if *classes < 2 || *classes > 255 {
+		must(fmt.Errorf("-classes %d: want 2..255", *classes))
+	}
 
-	cols, y := synth.Binary(*n+*nTest, *nf, *seed)
+	var cols [][]float64
+	var y []int
+	if *classes == 2 {
+		cols, y = synth.Binary(*n+*nTest, *nf, *seed)
+	} else {
+		cols, y = synth.Multiclass(*n+*nTest, *nf, *classes, *seed)
+	}
 	train := make([][]float64, *nf)
 	test := make([][]float64, *nf)
 	for f := range cols {
@@ -72,7 +82,7 @@ func main() {
 		ds, err := gbdt.NewDataset(train, p.MaxBins)
 		must(err)
 		tb := time.Since(t0)
-		m, err = gbdt.TrainRows(ds, nil, yTrain, 2, p, nil)
+		m, err = gbdt.TrainRows(ds, nil, yTrain, *classes, p, nil)
 		must(err)
 		if d := time.Since(t0); i == 0 || d < total {
 			total, tBin, cpu = d, tb, cpuTime()-c0
@@ -88,6 +98,7 @@ func main() {
 		"impl":          "sigmalab-gbdt",
 		"rows":          *n,
 		"features":      *nf,
+		"classes":       *classes,
 		"trees":         *trees,
 		"depth":         *depth,
 		"lr":            *lr,
@@ -97,8 +108,8 @@ func main() {
 		"repeat":        max(1, *repeat),
 		"bin_seconds":   tBin.Seconds(),
 		"pred_seconds":  tPred.Seconds(),
-		"test_auc":      auc(probs[1], yTest),
-		"test_logloss":  logloss(probs[1], yTest),
+		"test_auc":      macroAUC(probs, yTest),
+		"test_logloss":  logloss(probs, yTest),
 	}
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
@@ -123,13 +134,27 @@ func export(prefix string, cols [][]float64, y []int) error {
 	return os.WriteFile(prefix+"_y.u8", yb, 0o644)
 }
 
-func auc(score []float64, y []int) float64 {
+// macroAUC is the AUC of class 1 for a binary model, else the unweighted mean
+// of the one-vs-rest AUCs of the classes (scikit-learn's multi_class="ovr").
+func macroAUC(probs [][]float64, y []int) float64 {
+	if len(probs) == 2 {
+		return auc(probs[1], y, 1)
+	}
+	s := 0.0
+	for k := range probs {
+		s += auc(probs[k], y, k)
+	}
+	return s / float64(len(probs))
+}
+
+// auc is the ROC AUC of score for rows labelled pos against all others.
+func auc(score []float64, y []int, pos int) float64 {
 	idx := make([]int, len(y))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
-	var rankSum, pos float64
+	var rankSum, nPos float64
 	for i := 0; i < len(idx); {
 		j := i
 		for j < len(idx) && score[idx[j]] == score[idx[i]] {
@@ -137,26 +162,23 @@ func auc(score []float64, y []int) float64 {
 		}
 		avg := float64(i+j+1) / 2 // mean 1-based rank of the tie group
 		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
+			if y[idx[k]] == pos {
 				rankSum += avg
-				pos++
+				nPos++
 			}
 		}
 		i = j
 	}
-	neg := float64(len(y)) - pos
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+	neg := float64(len(y)) - nPos
+	return (rankSum - nPos*(nPos+1)/2) / (nPos * neg)
 }
 
-func logloss(p1 []float64, y []int) float64 {
+// logloss is the mean negative log probability of the true class, with
+// probabilities clipped to [1e-15, 1-1e-15] as the reference script does.
+func logloss(probs [][]float64, y []int) float64 {
 	s := 0.0
 	for i, v := range y {
-		p := math.Min(math.Max(p1[i], 1e-15), 1-1e-15)
-		if v == 1 {
-			s -= math.Log(p)
-		} else {
-			s -= math.Log(1 - p)
-		}
+		s -= math.Log(math.Min(math.Max(probs[v][i], 1e-15), 1-1e-15))
 	}
 	return s / float64(len(y))
 }
