@@ -832,12 +832,26 @@ func backtestTable(m *matrix.Matrix, labels []string, trainHours []int) (*backte
 	if len(aux) > 0 {
 		tbl.Aux = aux
 	}
-	days := map[string]bool{}
-	for _, d := range m.Date {
-		days[d] = true
+	tbl.Day = make([]int32, n)
+	for i := 1; i < n; i++ {
+		tbl.Day[i] = tbl.Day[i-1]
+		if m.Date[i] != m.Date[i-1] {
+			tbl.Day[i]++
+		}
 	}
-	if len(days) > 0 {
-		tbl.BarsPerYear = 252 * float64(n) / float64(len(days))
+	if tbl.Close = m.Col("close"); tbl.Close == nil {
+		warn = append(warn, "matrix has no close column: positions are not marked to market")
+	}
+	if m.Meta["label_kind"] == "close_to_open" && m.T1 != nil {
+		// Every row of a session up to its close holds the same overnight
+		// trade, entered at the close: the session's last row with that label.
+		tbl.Entry = make([]int64, n)
+		for i := n - 1; i >= 0; i-- {
+			tbl.Entry[i] = m.TS[i]
+			if i+1 < n && m.Date[i+1] == m.Date[i] && m.T1[i+1] == m.T1[i] && !math.IsNaN(ret[i+1]) {
+				tbl.Entry[i] = tbl.Entry[i+1]
+			}
+		}
 	}
 	return tbl, y, warn, nil
 }

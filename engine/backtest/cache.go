@@ -161,31 +161,34 @@ func (c *Cache) Len() int {
 }
 
 // oofWire is the persisted form of an OOF (derived columns are rebuilt on load).
-// Version 2 added T1; a version-1 artifact lacks the label end times the
-// threshold choice needs, so it is refused and the OOF recomputed.
+// Version 2 added T1; version 3 the calendar columns (Close, Entry, Day) that
+// positions are marked to market on. An older artifact is refused and the
+// OOF recomputed.
 type oofWire struct {
-	Version     int
-	Classes     []string
-	Probs       [][]float64
-	Label       []int
-	Rows        []int
-	TS          []int64
-	T1          []int64
-	Hour        []int32
-	Ret         []float64
-	FoldStart   []int
-	Aux         map[string][]float64
-	BarsPerYear float64
-	Info        *RunInfo
+	Version   int
+	Classes   []string
+	Probs     [][]float64
+	Label     []int
+	Rows      []int
+	TS        []int64
+	T1        []int64
+	Hour      []int32
+	Ret       []float64
+	FoldStart []int
+	Aux       map[string][]float64
+	Close     []float64
+	Entry     []int64
+	Day       []int32
+	Info      *RunInfo
 }
 
-const oofWireVersion = 2
+const oofWireVersion = 3
 
 // EncodeOOF writes o (and its run info) in a compact binary form for the
 // persisted OOF artifact. gob keeps NaN returns, which JSON cannot.
 func EncodeOOF(w io.Writer, o *OOF, info *RunInfo) error {
 	return gob.NewEncoder(w).Encode(oofWire{Version: oofWireVersion, Classes: o.Classes, Probs: o.Probs, Label: o.Label, Rows: o.Rows,
-		TS: o.TS, T1: o.T1, Hour: o.Hour, Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, BarsPerYear: o.BarsPerYear, Info: info})
+		TS: o.TS, T1: o.T1, Hour: o.Hour, Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, Close: o.Close, Entry: o.Entry, Day: o.Day, Info: info})
 }
 
 // DecodeOOF reads what EncodeOOF wrote.
@@ -198,7 +201,7 @@ func DecodeOOF(r io.Reader) (*OOF, *RunInfo, error) {
 		return nil, nil, fmt.Errorf("backtest: oof artifact version %d not supported", w.Version)
 	}
 	o, err := NewOOF(&OOF{Classes: w.Classes, Probs: w.Probs, Label: w.Label, Rows: w.Rows, TS: w.TS, T1: w.T1, Hour: w.Hour,
-		Ret: w.Ret, FoldStart: w.FoldStart, Aux: w.Aux, BarsPerYear: w.BarsPerYear})
+		Ret: w.Ret, FoldStart: w.FoldStart, Aux: w.Aux, Close: w.Close, Entry: w.Entry, Day: w.Day})
 	if err != nil {
 		return nil, nil, err
 	}

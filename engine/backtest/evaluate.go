@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"fmt"
 	"math"
 )
 
@@ -10,24 +11,43 @@ type Result struct {
 	// ThresholdResults is the reported path per fold (key kept from the
 	// predecessor; also filled in top-pct mode, with thr null).
 	ThresholdResults []FoldResult `json:"threshold_results"`
-	// TopPctResult is the fold with the highest sharpe_hourly (first on ties),
-	// kept for wire compatibility; Overall is the figure to rank by.
-	TopPctResult *FoldResult `json:"top_pct_result"`
+	// TopPctResult is, in top-pct mode only, the fold with the highest
+	// sharpe_hourly (first on ties), kept for wire compatibility; Overall is
+	// the figure to rank by.
+	TopPctResult *FoldResult `json:"top_pct_result,omitempty"`
 	Overall      Metrics     `json:"overall"`
+	// Holding says how positions were held and the series annualised.
+	Holding Holding `json:"holding"`
 	// ThresholdTable evaluates every threshold on all OOF rows with that
-	// threshold fixed. It is chosen with hindsight, so it describes the
-	// threshold surface; the honest figure is Overall. Path-dependent fields
-	// (comp_ret, max_dd, turnover) are zero in it. Empty in top-pct mode.
+	// threshold fixed, on the same calendar as Overall. It is chosen with
+	// hindsight, so it describes the threshold surface; the honest figure is
+	// Overall. Only with TradeParams.KeepSeries; empty in top-pct mode.
 	ThresholdTable []ThresholdRow `json:"threshold_table"`
 	// ThresholdTableBasis says so in the response, next to the table, so a
 	// client cannot mistake its best row for a tradable result.
 	ThresholdTableBasis string   `json:"threshold_table_basis,omitempty"`
 	SelectBy            string   `json:"select_by"`
 	Warnings            []string `json:"warnings,omitempty"`
-	// Pos and PnL are the reported path per OOF row (0 for rows that are not
-	// eligible); only with TradeParams.KeepSeries.
+	// Pos is the reported path's position taken on each OOF row (0 when none)
+	// and PnL the portfolio's return over each row's period (0 outside the
+	// series); only with TradeParams.KeepSeries.
 	Pos []float64 `json:"-"`
 	PnL []float64 `json:"-"`
+}
+
+// Holding describes the calendar a result's metrics were computed on.
+type Holding struct {
+	Mode string `json:"mode"` // overlap | flat
+	// MaxConcurrent is the most positions the rules could hold at once (the
+	// largest overlap of tradeable rows' holding windows); in overlap mode
+	// each position takes 1/MaxConcurrent of capital, so gross exposure never
+	// exceeds 1.
+	MaxConcurrent    int     `json:"max_concurrent"`
+	CapitalPerSignal float64 `json:"capital_per_signal"`
+	PeriodsPerYear   float64 `json:"periods_per_year"`
+	// MarkedToMarket is false when the OOF has no underlying close: then a
+	// position's whole return is booked in the last period it is held.
+	MarkedToMarket bool `json:"marked_to_market"`
 }
 
 // FoldResult is one fold of the reported path.
@@ -60,15 +80,21 @@ const ThresholdTableBasis = "hindsight: each threshold applied to every OOF row,
 // may share the OOF).
 type Evaluator struct {
 	oof   *OOF
-	mark  []uint32 // per row: == gen when selected (top-pct mode); avoids clearing per call
-	gen   uint32
 	stats []stat // per (release fold, hour, threshold)
 	acc   []stat // per threshold (and per hour × threshold): running sums over earlier folds
+	pos   []float64
+	// calendar scratch
+	dE, dX, dG, lastR, cost []float64
+	cals                    map[uint32]*calendar
+	hist                    map[uint32]*history
 }
 
 // NewEvaluator returns an Evaluator for oof.
 func NewEvaluator(oof *OOF) *Evaluator {
-	return &Evaluator{oof: oof, mark: make([]uint32, oof.Len())}
+	n := oof.Len()
+	return &Evaluator{oof: oof, pos: make([]float64, n), dE: make([]float64, n+1), dX: make([]float64, n+1),
+		dG: make([]float64, n+1), lastR: make([]float64, n+1), cost: make([]float64, n+1),
+		cals: map[uint32]*calendar{}, hist: map[uint32]*history{}}
 }
 
 // Evaluate is a convenience for one-off evaluations; sweeps should keep an
@@ -84,7 +110,7 @@ type rules struct {
 	mom               []float64 // momentum gate column, nil when off
 }
 
-// posPnl is the position and net PnL of row i if it trades.
+// posPnl is the position and net label PnL of row i if it trades.
 func (r *rules) posPnl(i int, row *prow) (pos, pnl float64) {
 	pos = float64(row.dir)
 	if r.mom != nil {
@@ -105,10 +131,8 @@ func (r *rules) posPnl(i int, row *prow) (pos, pnl float64) {
 	return pos, pos*row.ret - r.slip*math.Abs(pos)
 }
 
-// Evaluate normalises p and evaluates it. Cost: two passes over the OOF rows
-// in threshold mode whatever the number of thresholds (rows are bucketed by
-// how many thresholds they clear and the per-threshold sums are suffix sums),
-// one pass plus the selected rows in top-pct mode.
+// Evaluate normalises p and evaluates it: it decides a position per row
+// (walk), then books the positions on the calendar (book).
 func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 	p, err := p.Normalize()
 	if err != nil {
@@ -128,84 +152,253 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 		}
 	}
 	mask := p.hourMask()
+	clear(e.pos)
 	if p.TopPct > 0 {
 		res.Mode = "top_pct"
-		e.topPct(&p, &mask)
+		e.topPct(&p, &mask, &ru)
 	} else {
 		res.Mode = "threshold"
 	}
 	e.walk(&p, &mask, &ru, &res)
-	return res, nil
-}
-
-// walker accumulates the reported path: a fold's additive stats and equity,
-// plus the overall equity that runs across folds. Its add is small enough to
-// inline into the row loop.
-type walker struct {
-	fs                 stat
-	eq, peak, dd, turn float64
-	prev               float64
-	oeq, opeak, odd    float64
-}
-
-func (w *walker) add(pos, pnl float64) {
-	w.fs.n++
-	if pos != 0 {
-		w.fs.addTrade(pos, pnl)
+	cal := e.calendar(&mask)
+	res.Holding = Holding{Mode: p.Holding, MaxConcurrent: cal.maxOpen, CapitalPerSignal: 1,
+		PeriodsPerYear: cal.periodsPerYear, MarkedToMarket: o.marked}
+	if p.Holding == HoldOverlap && cal.maxOpen > 1 {
+		res.Holding.CapitalPerSignal = 1 / float64(cal.maxOpen)
 	}
-	w.turn += math.Abs(pos - w.prev)
-	w.prev = pos
-	g := 1 + pnl
-	w.eq *= g
-	w.peak = max(w.peak, w.eq)
-	if w.eq < w.peak*(1+w.dd) { // divide only on a new worst drawdown
-		w.dd = w.eq/w.peak - 1
-	}
-	w.oeq *= g
-	w.opeak = max(w.opeak, w.oeq)
-	if w.oeq < w.opeak*(1+w.odd) {
-		w.odd = w.oeq/w.opeak - 1
-	}
-}
-
-// walk evaluates the folds in time order in one pass over the rows. In
-// threshold mode each fold's threshold is chosen from the sums of the earlier
-// folds' rows whose outcome is known by the fold's start (label end T1 at or
-// before its first row; a multi-day label of the previous fold may only count
-// a fold or more later), and the same pass buckets each row, under the fold
-// that may first read it, by how many thresholds it clears so later folds
-// (and the per-threshold table) can score every threshold: threshold t trades
-// the rows of buckets > t, a suffix sum. The cost is one pass whatever the
-// number of thresholds.
-func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result) {
-	o := e.oof
-	th := p.Thresholds
-	T, F := len(th), o.Folds()
-	topPct := res.Mode == "top_pct"
-	if !topPct {
-		need := (F + 1) * 24 * T
-		if cap(e.stats) < need {
-			e.stats = make([]stat, need)
-		}
-		clear(e.stats[:need])
-		if cap(e.acc) < 25*T {
-			e.acc = make([]stat, 25*T)
-		}
-		clear(e.acc[:25*T])
-	}
-	st := e.stats
-	var acc, accH []stat
-	if !topPct {
-		acc, accH = e.acc[:T], e.acc[T:25*T]
-	}
+	var pnl []float64
 	if p.KeepSeries {
 		res.Pos = make([]float64, o.Len())
 		res.PnL = make([]float64, o.Len())
+		pnl = res.PnL
 	}
-	var all stat
-	oturn, lastPos := 0.0, 0.0
-	w := walker{oeq: 1, opeak: 1}
+	res.Overall = e.book(&p, &ru, cal, res.ThresholdResults, pnl)
+	if res.Pos != nil {
+		copy(res.Pos, e.pos) // after book: flat mode drops signals taken while a position is open
+	}
+	if res.Mode == "top_pct" {
+		for f := range res.ThresholdResults {
+			if res.TopPctResult == nil || res.ThresholdResults[f].SharpeHourly > res.TopPctResult.SharpeHourly {
+				res.TopPctResult = &res.ThresholdResults[f]
+			}
+		}
+	} else if p.KeepSeries {
+		// The hindsight table: each threshold fixed over every row.
+		res.ThresholdTableBasis = ThresholdTableBasis
+		res.ThresholdTable = make([]ThresholdRow, len(p.Thresholds))
+		for t, thr := range p.Thresholds {
+			for i := range e.pos {
+				e.pos[i] = 0
+				if r := &o.row[i]; r.ok && mask[r.hour] && r.dir != 0 && r.conf >= thr {
+					e.pos[i], _ = ru.posPnl(i, r)
+				}
+			}
+			res.ThresholdTable[t] = ThresholdRow{Thr: thr, Metrics: e.book(&p, &ru, cal, nil, nil)}
+		}
+	}
+	res.Warnings = append(res.Warnings, plausibility(res.Overall)...)
+	if !o.marked && cal.multiPeriod {
+		res.Warnings = append(res.Warnings, "no underlying close in the OOF: positions held over several periods are "+
+			"booked in their last period, not marked to market, so period returns are autocorrelated and Sharpe overstated")
+	}
+	return res, nil
+}
+
+// plausibility flags results that are too good for the cadence: the usual
+// cause is a feature that holds a future value.
+func plausibility(m Metrics) []string {
+	var w []string
+	if m.Trades >= 30 && m.HitRate > 0.70 {
+		w = append(w, fmt.Sprintf("implausible hit rate %.0f%% over %d trades: check the features for look-ahead "+
+			"(a column holding a later bar's value, e.g. a vwap or close of the next bar)", 100*m.HitRate, m.Trades))
+	}
+	limit := 5.0 // intraday periods
+	if m.PeriodsPerYear <= 1.5*SessionsPerYear {
+		limit = 4 // one period a session
+	}
+	if m.Trades >= 10 && m.SharpeAnn > limit {
+		w = append(w, fmt.Sprintf("implausible annualised Sharpe %.1f (> %.0f at %.0f periods a year): check the "+
+			"features for look-ahead before trusting it", m.SharpeAnn, limit, m.PeriodsPerYear))
+	}
+	return w
+}
+
+// calendar is what booking needs of one set of allowed hours: which periods
+// are in the series, how many positions can overlap, and the annualisation.
+type calendar struct {
+	in             []bool // period j is in the series
+	maxOpen        int
+	periodsPerYear float64
+	multiPeriod    bool // some window spans more than one period
+}
+
+func maskKey(mask *[256]bool) uint32 {
+	var k uint32
+	for h := 0; h < 24; h++ {
+		if mask[h] {
+			k |= 1 << h
+		}
+	}
+	return k
+}
+
+// calendar returns (and caches) the calendar of mask: the series is the
+// union of the holding windows of every tradeable row of an allowed hour.
+func (e *Evaluator) calendar(mask *[256]bool) *calendar {
+	key := maskKey(mask)
+	if c, ok := e.cals[key]; ok {
+		return c
+	}
+	o := e.oof
+	n := o.Len()
+	cov := make([]int32, n+1)
+	c := &calendar{in: make([]bool, n)}
+	for i := 0; i < n; i++ {
+		if r := &o.row[i]; r.ok && mask[r.hour] {
+			cov[o.ent[i]]++
+			cov[o.ext[i]]--
+			if o.ext[i]-o.ent[i] > 1 {
+				c.multiPeriod = true
+			}
+		}
+	}
+	open, periods, sessions, lastDay := int32(0), 0, 0, int32(-1)
+	for j := 0; j < n; j++ {
+		open += cov[j]
+		c.maxOpen = max(c.maxOpen, int(open))
+		if open > 0 {
+			c.in[j] = true
+			periods++
+			if o.day[j] != lastDay {
+				sessions++
+				lastDay = o.day[j]
+			}
+		}
+	}
+	c.periodsPerYear = SessionsPerYear
+	if sessions > 0 {
+		c.periodsPerYear = SessionsPerYear * float64(periods) / float64(sessions)
+	}
+	if len(e.cals) > 64 {
+		clear(e.cals)
+	}
+	e.cals[key] = c
+	return c
+}
+
+// book realises the positions in e.pos on the calendar and returns the
+// overall metrics; with folds it also fills each fold's metrics, and with
+// pnl the portfolio return of every period.
+//
+// A position q taken on row i holds over periods [ent, ext): it earns
+// q·mark[j] in each period but the last, and q·last[i] in the last, so over
+// its window it earns its label return. In overlap mode every position takes
+// 1/MaxConcurrent of capital (a sleeve, kept at constant weight); in flat
+// mode a signal is taken only when no position is open, with all capital.
+// Each position pays slippage once, on entry (slip·|q| of its capital).
+// Periods belong to the fold of the row they start at; positions to the fold
+// of the row that opened them.
+func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldResult, pnl []float64) Metrics {
+	o := e.oof
+	n := o.Len()
+	w := 1.0
+	flat := p.Holding == HoldFlat
+	if !flat && cal.maxOpen > 1 {
+		w = 1 / float64(cal.maxOpen)
+	}
+	dE, dX, dG, lastR, cost := e.dE[:n+1], e.dX[:n+1], e.dG[:n+1], e.lastR[:n+1], e.cost[:n+1]
+	clear(dE)
+	clear(dX)
+	clear(dG)
+	clear(lastR)
+	clear(cost)
+	all, fs := newSeries(), newSeries()
+	var allT, ft tradeStats
+	E, X, G := 0.0, 0.0, 0.0
+	busy := int32(0) // flat mode: first period free of open positions
+	f := 0
+	closeFold := func() {
+		if folds != nil {
+			folds[f].Metrics = fs.metrics(&ft, cal.periodsPerYear)
+		}
+		allT.merge(&ft)
+		fs, ft = newSeries(), tradeStats{}
+		f++
+	}
+	for j := 0; j < n; j++ {
+		for f < o.Folds() && j >= o.FoldStart[f+1] {
+			closeFold()
+		}
+		if q := e.pos[j]; q != 0 {
+			s, x := o.ent[j], o.ext[j]
+			if flat && s < busy {
+				e.pos[j] = 0
+			} else {
+				busy = x
+				a := math.Abs(q)
+				dE[s] += q
+				dE[x-1] -= q
+				lastR[x-1] += q * o.last[j]
+				cost[s] += a
+				dX[s] += q
+				dX[x] -= q
+				dG[s] += a
+				dG[x] -= a
+				ft.add(q*o.row[j].ret - ru.slip*a)
+			}
+		}
+		E += dE[j]
+		X += dX[j]
+		G += dG[j]
+		if !cal.in[j] {
+			continue
+		}
+		r := w * (E*o.mark[j] + lastR[j] - ru.slip*cost[j])
+		fs.add(r, w*X, w*G)
+		all.add(r, w*X, w*G)
+		if pnl != nil {
+			pnl[j] = r
+		}
+	}
+	for f < o.Folds() {
+		closeFold()
+	}
+	return all.metrics(&allT, cal.periodsPerYear)
+}
+
+// walk decides the reported path's position on every row, fold by fold in
+// time order. In threshold mode each fold's threshold is chosen from the sums
+// of the earlier folds' rows whose outcome is known by the fold's start (label
+// end T1 at or before its first row; a multi-day label of the previous fold
+// may only count a fold or more later), and the same pass buckets each row,
+// under the fold that may first read it, by how many thresholds it clears so
+// later folds can score every threshold: threshold t trades the rows of
+// buckets > t, a suffix sum. The cost is one pass whatever the number of
+// thresholds. In top-pct mode the positions are already in e.pos (topPct);
+// walk only lays out the folds.
+func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result) {
+	o := e.oof
+	F := o.Folds()
 	res.ThresholdResults = make([]FoldResult, F)
+	if res.Mode == "top_pct" {
+		for f := range res.ThresholdResults {
+			res.ThresholdResults[f].Fold = f
+		}
+		return
+	}
+	th := p.Thresholds
+	T := len(th)
+	need := (F + 1) * 24 * T
+	if cap(e.stats) < need {
+		e.stats = make([]stat, need)
+	}
+	clear(e.stats[:need])
+	if cap(e.acc) < 25*T {
+		e.acc = make([]stat, 25*T)
+	}
+	clear(e.acc[:25*T])
+	st := e.stats
+	acc, accH := e.acc[:T], e.acc[T:25*T]
 	rows := o.row
 	var ch [24]int
 	mid := (T - 1) / 2
@@ -231,98 +424,56 @@ func (e *Evaluator) walk(p *TradeParams, mask *[256]bool, ru *rules, res *Result
 	}
 	for f := 0; f < F; f++ {
 		fr := FoldResult{Fold: f}
-		if !topPct {
-			g := mid
-			if f > 0 {
-				release(f)
-				if acc[0].n > 0 { // else no earlier outcome is known yet: the middle one
-					g = best(acc, p.SelectBy)
-				}
+		g := mid
+		if f > 0 {
+			release(f)
+			if acc[0].n > 0 { // else no earlier outcome is known yet: the middle one
+				g = best(acc, p.SelectBy)
 			}
-			for h := range ch {
-				ch[h] = g
-				if p.PerHourThresholds && f > 0 && accH[h*T].n > 0 {
-					ch[h] = best(accH[h*T:h*T+T], p.SelectBy)
-				}
+		}
+		for h := range ch {
+			ch[h] = g
+			if p.PerHourThresholds && f > 0 && accH[h*T].n > 0 {
+				ch[h] = best(accH[h*T:h*T+T], p.SelectBy)
 			}
-			// The fold-level choice; with per-hour thresholds it is what hours
-			// without history use.
-			thr := th[g]
-			fr.Thr = &thr
-			if p.PerHourThresholds {
-				for h := 0; h < 24; h++ {
-					if mask[h] && o.cntFH[f*24+h] > 0 {
-						fr.HourThr = append(fr.HourThr, HourThr{Hour: h, Thr: th[ch[h]]})
-					}
+		}
+		// The fold-level choice; with per-hour thresholds it is what hours
+		// without history use.
+		thr := th[g]
+		fr.Thr = &thr
+		if p.PerHourThresholds {
+			for h := 0; h < 24; h++ {
+				if mask[h] && o.cntFH[f*24+h] > 0 {
+					fr.HourThr = append(fr.HourThr, HourThr{Hour: h, Thr: th[ch[h]]})
 				}
 			}
 		}
-		w.fs, w.eq, w.peak, w.dd, w.turn, w.prev = stat{}, 1, 1, 0, 0, 0
-		first := true
 		for i := o.FoldStart[f]; i < o.FoldStart[f+1]; i++ {
 			r := &rows[i]
-			if !r.ok || !mask[r.hour] {
+			if !r.ok || !mask[r.hour] || r.dir == 0 {
 				continue
 			}
-			var pos, pnl float64
-			if topPct {
-				if e.mark[i] == e.gen && r.dir != 0 {
-					pos, pnl = ru.posPnl(i, r)
-				}
-			} else if r.dir != 0 {
-				// Count cleared thresholds with a fixed trip count (a
-				// data-dependent loop exit mispredicts).
-				b := 0
-				for _, t := range th {
-					if r.conf >= t {
-						b++
-					}
-				}
-				if b > 0 {
-					if pos, pnl = ru.posPnl(i, r); pos != 0 {
-						st[(int(r.rel)*24+int(r.hour))*T+b-1].addTrade(pos, pnl)
-					}
-					if b <= ch[r.hour] {
-						pos, pnl = 0, 0
-					}
+			// Count cleared thresholds with a fixed trip count (a
+			// data-dependent loop exit mispredicts).
+			b := 0
+			for _, t := range th {
+				if r.conf >= t {
+					b++
 				}
 			}
-			if first {
-				// Overall turnover continues from the previous fold's last position.
-				oturn += math.Abs(pos-lastPos) - math.Abs(pos)
-				first = false
+			if b == 0 {
+				continue
 			}
-			w.add(pos, pnl)
-			if res.Pos != nil {
-				res.Pos[i], res.PnL[i] = pos, pnl
+			pos, pnl := ru.posPnl(i, r)
+			if pos == 0 {
+				continue
+			}
+			st[(int(r.rel)*24+int(r.hour))*T+b-1].addTrade(pnl)
+			if b > ch[r.hour] {
+				e.pos[i] = pos
 			}
 		}
-		if !first {
-			lastPos = w.prev
-		}
-		oturn += w.turn
-		all.merge(&w.fs)
-		fp := path{stat: w.fs, eq: w.eq, peak: w.peak, maxDD: w.dd, turn: w.turn}
-		fr.Metrics = fp.metrics(o.BarsPerYear)
 		res.ThresholdResults[f] = fr
-	}
-	if !topPct {
-		release(F) // rows never readable during the walk join the hindsight table
-	}
-	overall := path{stat: all, eq: w.oeq, peak: w.opeak, maxDD: w.odd, turn: oturn}
-	res.Overall = overall.metrics(o.BarsPerYear)
-	for f := range res.ThresholdResults {
-		if res.TopPctResult == nil || res.ThresholdResults[f].SharpeHourly > res.TopPctResult.SharpeHourly {
-			res.TopPctResult = &res.ThresholdResults[f]
-		}
-	}
-	if !topPct {
-		// After the last release acc holds every row: the per-threshold table.
-		res.ThresholdTableBasis = ThresholdTableBasis
-		res.ThresholdTable = make([]ThresholdRow, T)
-		for t := range res.ThresholdTable {
-			res.ThresholdTable[t] = ThresholdRow{Thr: th[t], Metrics: acc[t].metrics(o.BarsPerYear)}
-		}
 	}
 }
 
@@ -337,30 +488,72 @@ func best(s []stat, by string) int {
 	return bi
 }
 
-// topPct marks, per fold, the ⌈TopPct·n⌉ most confident eligible rows.
-func (e *Evaluator) topPct(p *TradeParams, mask *[256]bool) {
-	o := e.oof
-	e.gen++
-	if e.gen == 0 { // wrapped: old marks could collide
-		clear(e.mark)
-		e.gen = 1
+// history is, per row of an allowed hour, how many earlier rows of allowed
+// hours there are and how many of them were strictly more confident.
+type history struct {
+	earlier, above []int32 // −1 for rows that are not candidates
+}
+
+// history returns (and caches) the confidence history of mask, counted with
+// a Fenwick tree over the confidence ranks in one pass in time order.
+func (e *Evaluator) history(mask *[256]bool) *history {
+	key := maskKey(mask)
+	if h, ok := e.hist[key]; ok {
+		return h
 	}
-	for f := 0; f < o.Folds(); f++ {
-		n := 0
-		for h := 0; h < 24; h++ {
-			if mask[h] {
-				n += int(o.cntFH[f*24+h])
-			}
+	o := e.oof
+	n := o.Len()
+	h := &history{earlier: make([]int32, n), above: make([]int32, n)}
+	tree := make([]int32, o.nrank+1)
+	var seen int32
+	for i := 0; i < n; i++ {
+		r := &o.row[i]
+		if !r.ok || !mask[r.hour] {
+			h.earlier[i], h.above[i] = -1, -1
+			continue
 		}
-		k := int(math.Ceil(p.TopPct*float64(n) - 1e-9))
-		for _, r := range o.order[o.FoldStart[f]:o.FoldStart[f+1]] {
-			if k == 0 {
-				break
-			}
-			if r.ok && mask[r.hour] {
-				e.mark[r.idx] = e.gen
-				k--
-			}
+		k := int(o.rank[i])
+		var atOrBelow int32
+		for j := k; j > 0; j -= j & -j {
+			atOrBelow += tree[j]
+		}
+		h.earlier[i], h.above[i] = seen, seen-atOrBelow
+		for j := k; j <= o.nrank; j += j & -j {
+			tree[j]++
+		}
+		seen++
+	}
+	if len(e.hist) > 64 {
+		clear(e.hist)
+	}
+	e.hist[key] = h
+	return h
+}
+
+// TopPctMinHistory is the fewest earlier candidate rows a top-pct decision
+// needs: max(20, ⌈1/top_pct⌉).
+func TopPctMinHistory(topPct float64) int {
+	return max(20, int(math.Ceil(1/topPct-1e-9)))
+}
+
+// topPct decides top-pct positions causally: a candidate row (tradeable, of
+// an allowed hour) trades when fewer than top_pct·(m+1) of the m candidate
+// rows before it (all earlier OOF rows, across folds) were strictly more
+// confident, i.e. when its confidence is in the top top_pct of the
+// confidences known at its time, itself included. Nothing later in its block
+// is read. Rows with fewer than TopPctMinHistory earlier candidates do not
+// trade.
+func (e *Evaluator) topPct(p *TradeParams, mask *[256]bool, ru *rules) {
+	o := e.oof
+	h := e.history(mask)
+	minHist := int32(TopPctMinHistory(p.TopPct))
+	for i := 0; i < o.Len(); i++ {
+		m := h.earlier[i]
+		if m < minHist || o.row[i].dir == 0 {
+			continue
+		}
+		if float64(h.above[i]) < p.TopPct*float64(m+1)-1e-9 {
+			e.pos[i], _ = ru.posPnl(i, &o.row[i])
 		}
 	}
 }

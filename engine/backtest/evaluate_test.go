@@ -3,8 +3,10 @@ package backtest
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
+
+	"sigmalab/engine/market"
+	"sigmalab/engine/stats"
 )
 
 // randomOOF makes an OOF of n rows in f folds with hours 9..15 and classes in
@@ -51,14 +53,18 @@ func randomOOF(t testing.TB, seed uint64, n, folds int, classes []string) *OOF {
 	return oo
 }
 
-// naive is a direct, slow transcription of the trading rules used to check
-// the bucketed Evaluator.
+// naive is a direct, slow transcription of the trading rules and the
+// calendar used to check the bucketed Evaluator.
 func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metrics) {
 	p, _ = p.Normalize()
 	mask := p.hourMask()
 	up, down := o.PUp, o.PDown
 	slip := p.SlippageBps / 1e4
-	eligible := func(i int) bool { return !math.IsNaN(o.Ret[i]) && mask[o.Hour[i]] }
+	n := o.Len()
+	conf := func(i int) float64 { return math.Max(up[i], down[i]) }
+	eligible := func(i int) bool {
+		return !math.IsNaN(o.Ret[i]) && mask[o.Hour[i]] && (o.T1 == nil || o.T1[i] == 0 || o.T1[i] > o.TS[i]) && naiveExit(o, i) < n
+	}
 	posAt := func(i int, th float64) float64 {
 		var d float64
 		switch {
@@ -79,7 +85,7 @@ func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metri
 			}
 		}
 		if p.SizeByConf {
-			return d * math.Min(math.Max(0, 2*math.Max(up[i], down[i])-1), p.ConfCap)
+			return d * math.Min(math.Max(0, 2*conf(i)-1), p.ConfCap)
 		}
 		return d
 	}
@@ -104,7 +110,17 @@ func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metri
 			}
 			return s
 		}
-		return seriesMetrics(xs, nil, 1).SharpeHourly
+		mean, v := 0.0, 0.0
+		for _, x := range xs {
+			mean += x / float64(len(xs))
+		}
+		for _, x := range xs {
+			v += (x - mean) * (x - mean) / float64(len(xs))
+		}
+		if v > 1e-24 {
+			return mean / math.Sqrt(v)
+		}
+		return 0
 	}
 	pick := func(rows []int) int {
 		bi, bv := 0, math.Inf(-1)
@@ -115,15 +131,9 @@ func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metri
 		}
 		return bi
 	}
-	var allPnl, allPos []float64
+	pos := make([]float64, n)
 	for f := 0; f < o.Folds(); f++ {
 		lo, hi := o.FoldStart[f], o.FoldStart[f+1]
-		var rows []int
-		for i := lo; i < hi; i++ {
-			if eligible(i) {
-				rows = append(rows, i)
-			}
-		}
 		// Earlier rows whose label ended by this fold's first row.
 		var earlier []int
 		for i := 0; i < lo; i++ {
@@ -131,17 +141,8 @@ func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metri
 				earlier = append(earlier, i)
 			}
 		}
-		sel := map[int]bool{}
 		g := (len(p.Thresholds) - 1) / 2
 		if p.TopPct > 0 {
-			k := int(math.Ceil(p.TopPct*float64(len(rows)) - 1e-9))
-			byConf := append([]int(nil), rows...)
-			sort.SliceStable(byConf, func(a, b int) bool {
-				return math.Max(up[byConf[a]], down[byConf[a]]) > math.Max(up[byConf[b]], down[byConf[b]])
-			})
-			for _, i := range byConf[:k] {
-				sel[i] = true
-			}
 			thr = append(thr, math.NaN())
 		} else {
 			if f > 0 && len(earlier) > 0 {
@@ -149,87 +150,187 @@ func naive(o *OOF, p TradeParams) (folds []Metrics, thr []float64, overall Metri
 			}
 			thr = append(thr, p.Thresholds[g])
 		}
-		var pnl, pos []float64
-		for _, i := range rows {
-			var ps float64
+		for i := lo; i < hi; i++ {
+			if !eligible(i) {
+				continue
+			}
 			if p.TopPct > 0 {
-				if sel[i] {
-					ps = posAt(i, 0)
-				}
-			} else {
-				t := g
-				if p.PerHourThresholds && f > 0 {
-					var hr []int
-					for _, j := range earlier {
-						if o.Hour[j] == o.Hour[i] {
-							hr = append(hr, j)
+				m, above := 0, 0
+				for k := 0; k < i; k++ {
+					if eligible(k) {
+						m++
+						if conf(k) > conf(i) {
+							above++
 						}
 					}
-					if len(hr) > 0 {
-						t = pick(hr)
+				}
+				if m >= TopPctMinHistory(p.TopPct) && float64(above) < p.TopPct*float64(m+1)-1e-9 {
+					pos[i] = posAt(i, 0)
+				}
+				continue
+			}
+			t := g
+			if p.PerHourThresholds && f > 0 {
+				var hr []int
+				for _, j := range earlier {
+					if o.Hour[j] == o.Hour[i] {
+						hr = append(hr, j)
 					}
 				}
-				ps = posAt(i, p.Thresholds[t])
+				if len(hr) > 0 {
+					t = pick(hr)
+				}
 			}
-			pos = append(pos, ps)
-			pnl = append(pnl, pnlOf(i, ps))
+			pos[i] = posAt(i, p.Thresholds[t])
 		}
-		folds = append(folds, seriesMetrics(pnl, pos, o.BarsPerYear))
-		allPnl = append(allPnl, pnl...)
-		allPos = append(allPos, pos...)
 	}
-	return folds, thr, seriesMetrics(allPnl, allPos, o.BarsPerYear)
+	folds, overall = naiveBook(o, p, pos, eligible)
+	return folds, thr, overall
+}
+
+// naiveEntry and naiveExit are a row's holding window [entry, exit) in periods.
+func naiveEntry(o *OOF, i int) int {
+	s := i
+	if o.Entry != nil && o.Entry[i] > o.TS[i] {
+		for k := i; k < o.Len() && o.TS[k] <= o.Entry[i]; k++ {
+			s = k
+		}
+	}
+	return s
+}
+
+func naiveExit(o *OOF, i int) int {
+	s := naiveEntry(o, i)
+	e := s + 1
+	if o.T1 != nil && o.T1[i] > 0 {
+		for k := 0; k < o.Len(); k++ {
+			if o.TS[k] < o.T1[i] && k > e {
+				e = k
+			}
+		}
+	}
+	return e
+}
+
+// naiveBook books positions period by period with every sum written out.
+func naiveBook(o *OOF, p TradeParams, pos []float64, eligible func(int) bool) ([]Metrics, Metrics) {
+	n := o.Len()
+	slip := p.SlippageBps / 1e4
+	mark := make([]float64, n)
+	for j := 0; j+1 < n && o.Close != nil; j++ {
+		if o.Close[j] > 0 && o.Close[j+1] > 0 {
+			mark[j] = o.Close[j+1]/o.Close[j] - 1
+		}
+	}
+	cover := make([]int, n)
+	for i := 0; i < n; i++ {
+		if eligible(i) {
+			for j := naiveEntry(o, i); j < naiveExit(o, i); j++ {
+				cover[j]++
+			}
+		}
+	}
+	maxOpen, periods := 0, 0
+	days := map[string]bool{}
+	for j := 0; j < n; j++ {
+		maxOpen = max(maxOpen, cover[j])
+		if cover[j] > 0 {
+			periods++
+			days[market.SessionDate(o.TS[j])] = true
+		}
+	}
+	ppy := 252.0
+	if len(days) > 0 {
+		ppy = 252 * float64(periods) / float64(len(days))
+	}
+	w := 1.0
+	if p.Holding != HoldFlat && maxOpen > 1 {
+		w = 1 / float64(maxOpen)
+	}
+	// Flat mode: drop signals taken while a position is open.
+	busy := 0
+	for i := 0; i < n; i++ {
+		if pos[i] != 0 && p.Holding == HoldFlat {
+			if naiveEntry(o, i) < busy {
+				pos[i] = 0
+			} else {
+				busy = naiveExit(o, i)
+			}
+		}
+	}
+	foldOf := func(j int) int {
+		for f := 0; f < o.Folds(); f++ {
+			if j < o.FoldStart[f+1] {
+				return f
+			}
+		}
+		return o.Folds() - 1
+	}
+	type acc struct {
+		r, x, g  []float64
+		trades   []float64
+	}
+	per := make([]acc, o.Folds())
+	var all acc
+	for j := 0; j < n; j++ {
+		if cover[j] == 0 {
+			continue
+		}
+		var r, x, g float64
+		for i := 0; i < n; i++ {
+			if pos[i] == 0 {
+				continue
+			}
+			s, e := naiveEntry(o, i), naiveExit(o, i)
+			if j < s || j >= e {
+				continue
+			}
+			if j < e-1 {
+				r += w * pos[i] * mark[j]
+			} else {
+				gr := 1.0
+				for k := s; k < e-1; k++ {
+					gr *= 1 + mark[k]
+				}
+				r += w * pos[i] * ((1+o.Ret[i])/gr - 1)
+			}
+			if j == s {
+				r -= w * slip * math.Abs(pos[i])
+			}
+			x += w * pos[i]
+			g += w * math.Abs(pos[i])
+		}
+		f := foldOf(j)
+		per[f].r, per[f].x, per[f].g = append(per[f].r, r), append(per[f].x, x), append(per[f].g, g)
+		all.r, all.x, all.g = append(all.r, r), append(all.x, x), append(all.g, g)
+	}
+	for i := 0; i < n; i++ {
+		if pos[i] != 0 {
+			tr := pos[i]*o.Ret[i] - slip*math.Abs(pos[i])
+			per[foldOf(i)].trades = append(per[foldOf(i)].trades, tr)
+			all.trades = append(all.trades, tr)
+		}
+	}
+	folds := make([]Metrics, o.Folds())
+	for f := range folds {
+		folds[f] = seriesMetrics(per[f].r, per[f].x, per[f].g, per[f].trades, ppy)
+	}
+	return folds, seriesMetrics(all.r, all.x, all.g, all.trades, ppy)
 }
 
 // seriesMetrics computes Metrics with two-pass formulas.
-func seriesMetrics(pnl, pos []float64, bpy float64) Metrics {
-	m := Metrics{Rows: len(pnl)}
-	if len(pnl) == 0 {
-		return m
-	}
-	n := float64(len(pnl))
-	eq, peak, prev := 1.0, 1.0, 0.0
-	var down2, abs, turn float64
+func seriesMetrics(pnl, net, gross, trades []float64, ppy float64) Metrics {
+	m := Metrics{Rows: len(pnl), Trades: len(trades), PeriodsPerYear: ppy, Kurtosis: 3}
 	var wins int
 	var sw, sl float64
-	for i, x := range pnl {
-		m.CumRet += x
-		if x < 0 {
-			down2 += x * x
-		}
-		eq *= 1 + x
-		peak = math.Max(peak, eq)
-		m.MaxDD = math.Min(m.MaxDD, eq/peak-1)
-		if pos != nil {
-			abs += math.Abs(pos[i])
-			turn += math.Abs(pos[i] - prev)
-			prev = pos[i]
-			if pos[i] != 0 {
-				m.Trades++
-				if x > 0 {
-					wins++
-					sw += x
-				} else {
-					sl += x
-				}
-			}
+	for _, x := range trades {
+		if x > 0 {
+			wins++
+			sw += x
+		} else {
+			sl += x
 		}
 	}
-	mean := m.CumRet / n
-	v := 0.0
-	for _, x := range pnl {
-		v += (x - mean) * (x - mean)
-	}
-	if sd := math.Sqrt(v / n); sd > 1e-12 {
-		m.SharpeHourly = mean / sd
-	}
-	m.SharpeAnn = m.SharpeHourly * math.Sqrt(bpy)
-	if dd := math.Sqrt(down2 / n); dd > 1e-12 {
-		m.Sortino = mean / dd * math.Sqrt(bpy)
-	}
-	m.CompRet = eq - 1
-	m.Exposure = abs / n
-	m.Turnover = turn / n
 	if m.Trades > 0 {
 		m.HitRate = float64(wins) / float64(m.Trades)
 	}
@@ -239,15 +340,59 @@ func seriesMetrics(pnl, pos []float64, bpy float64) Metrics {
 	if m.Trades-wins > 0 {
 		m.AvgLoss = sl / float64(m.Trades-wins)
 	}
+	if len(pnl) == 0 {
+		return m
+	}
+	n := float64(len(pnl))
+	eq, peak, prev := 1.0, 1.0, 0.0
+	var down2, abs, turn float64
+	for i, x := range pnl {
+		m.CumRet += x
+		if x < 0 {
+			down2 += x * x
+		}
+		eq *= 1 + x
+		peak = math.Max(peak, eq)
+		m.MaxDD = math.Min(m.MaxDD, eq/peak-1)
+		abs += gross[i]
+		turn += math.Abs(net[i] - prev)
+		prev = net[i]
+	}
+	mean := m.CumRet / n
+	var v, m3, m4 float64
+	for _, x := range pnl {
+		d := x - mean
+		v += d * d / n
+		m3 += d * d * d / n
+		m4 += d * d * d * d / n
+	}
+	if v > 1e-24 {
+		sd := math.Sqrt(v)
+		m.SharpeHourly = mean / sd
+		m.Skew = m3 / (v * sd)
+		m.Kurtosis = m4 / (v * v)
+	}
+	m.SharpeAnn = m.SharpeHourly * math.Sqrt(ppy)
+	if dd := math.Sqrt(down2 / n); dd > 1e-12 {
+		m.Sortino = mean / dd * math.Sqrt(ppy)
+	}
+	m.CompRet = eq - 1
+	m.Exposure = abs / n
+	m.Turnover = turn / n
+	if len(pnl) >= 2 {
+		m.PSR = stats.PSR(m.SharpeHourly, 0, len(pnl), m.Skew, m.Kurtosis)
+	}
 	return m
 }
 
 func closeM(a, b Metrics) bool {
 	c := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*(1+math.Abs(x)+math.Abs(y)) }
+	c6 := func(x, y float64) bool { return math.Abs(x-y) <= 1e-6*(1+math.Abs(x)+math.Abs(y)) }
 	return a.Rows == b.Rows && a.Trades == b.Trades && c(a.CumRet, b.CumRet) && c(a.CompRet, b.CompRet) &&
 		c(a.SharpeHourly, b.SharpeHourly) && c(a.SharpeAnn, b.SharpeAnn) && c(a.Sortino, b.Sortino) &&
 		c(a.MaxDD, b.MaxDD) && c(a.HitRate, b.HitRate) && c(a.Turnover, b.Turnover) &&
-		c(a.Exposure, b.Exposure) && c(a.AvgWin, b.AvgWin) && c(a.AvgLoss, b.AvgLoss)
+		c(a.Exposure, b.Exposure) && c(a.AvgWin, b.AvgWin) && c(a.AvgLoss, b.AvgLoss) &&
+		c(a.PeriodsPerYear, b.PeriodsPerYear) && c6(a.Skew, b.Skew) && c6(a.Kurtosis, b.Kurtosis) && c6(a.PSR, b.PSR)
 }
 
 // TestEvaluateMatchesNaive checks the fast evaluator against the direct
@@ -266,8 +411,22 @@ func TestEvaluateMatchesNaive(t *testing.T) {
 				t1[i] = o.TS[i] + int64(1+lr.IntN(60))*3600_000
 			}
 			var err error
+			var cl []float64
+			var entry []int64
+			if trial%4 == 1 { // marked to market on a random-walk close
+				px := 100.0
+				for range t1 {
+					cl = append(cl, px)
+					px *= 1 + lr.NormFloat64()*0.003
+				}
+			}
+			if trial%6 == 1 { // close_to_open-like: entries a few rows later
+				for i := range t1 {
+					entry = append(entry, o.TS[min(i+lr.IntN(4), len(t1)-1)])
+				}
+			}
 			o, err = NewOOF(&OOF{Classes: o.Classes, Probs: o.Probs, Rows: o.Rows, TS: o.TS, T1: t1, Hour: o.Hour,
-				Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux})
+				Ret: o.Ret, FoldStart: o.FoldStart, Aux: o.Aux, Close: cl, Entry: entry})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,6 +438,9 @@ func TestEvaluateMatchesNaive(t *testing.T) {
 		}
 		if rng.IntN(3) == 0 {
 			p.TopPct = []float64{0.05, 0.1, 0.25, 1}[rng.IntN(4)]
+		}
+		if trial%5 == 2 {
+			p.Holding = HoldFlat
 		}
 		if rng.IntN(2) == 0 {
 			p.AllowedHours = []int{9 + rng.IntN(7), 9 + rng.IntN(7), 13}
@@ -360,18 +522,73 @@ func TestHandCase(t *testing.T) {
 	if f0.HitRate != 2.0/3 {
 		t.Fatalf("hit rate %v", f0.HitRate)
 	}
-	// Top 25% of 4 rows = 1 row per fold: the most confident (0.7 at row 1 ties row 0; time wins → row 0).
+	// Top-pct needs TopPctMinHistory earlier rows: with 8 rows nothing trades.
 	tp, _ := Evaluate(o, TradeParams{TopPct: 0.25, SlippageBps: 1})
-	if tp.ThresholdResults[0].Trades != 1 || tp.ThresholdResults[0].CumRet != 0.01-0.0001 {
-		t.Fatalf("top-pct fold 0 = %+v", tp.ThresholdResults[0])
+	if tp.Overall.Trades != 0 {
+		t.Fatalf("top-pct traded without history: %+v", tp.Overall)
 	}
-	if tp.ThresholdResults[1].CumRet != 0.02-0.0001 { // row 4 (0.9)
-		t.Fatalf("top-pct fold 1 = %+v", tp.ThresholdResults[1])
+}
+
+// TestTopPctCausal: a row trades in top-pct mode when its confidence is in
+// the top top_pct of the confidences before it (itself included), and the
+// decision for a row never changes when every later row is deleted.
+func TestTopPctCausal(t *testing.T) {
+	o := randomOOF(t, 21, 600, 4, []string{"DOWN", "FLAT", "UP"})
+	p := TradeParams{TopPct: 0.1, AllowedHours: []int{10, 11, 13, 14}, KeepSeries: true}
+	full, err := Evaluate(o, p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// size_by_conf: row 4 conf 0.9 ⇒ size 0.8, capped at 0.5.
-	sz, _ := Evaluate(o, TradeParams{TopPct: 0.25, SizeByConf: true, ConfCap: 0.5, SlippageBps: 1})
-	if got := sz.ThresholdResults[1].CumRet; math.Abs(got-(0.5*0.02-0.5*0.0001)) > 1e-15 {
-		t.Fatalf("sized pnl %v", got)
+	if full.Overall.Trades < 20 {
+		t.Fatalf("only %d trades", full.Overall.Trades)
+	}
+	// Hand check of one traded row: fewer than 10% of earlier candidates above it.
+	mask := p.hourMask()
+	for i, q := range full.Pos {
+		if q == 0 {
+			continue
+		}
+		m, above := 0, 0
+		ci := math.Max(o.PUp[i], o.PDown[i])
+		for k := 0; k < i; k++ {
+			if !math.IsNaN(o.Ret[k]) && mask[o.Hour[k]] {
+				m++
+				if math.Max(o.PUp[k], o.PDown[k]) > ci {
+					above++
+				}
+			}
+		}
+		if float64(above) >= 0.1*float64(m+1) || m < TopPctMinHistory(0.1) {
+			t.Fatalf("row %d traded with %d of %d earlier rows above it", i, above, m)
+		}
+	}
+	// Truncation: cut the OOF after row k (the rest of its fold and every
+	// later fold deleted); positions up to k are unchanged.
+	for _, k := range []int{150, 299, 451, 598} {
+		cut := &OOF{Classes: o.Classes, TS: o.TS[:k+1], Hour: o.Hour[:k+1], Ret: o.Ret[:k+1],
+			Probs: make([][]float64, len(o.Classes))}
+		for c := range o.Probs {
+			cut.Probs[c] = o.Probs[c][:k+1]
+		}
+		for _, s := range o.FoldStart {
+			if s <= k {
+				cut.FoldStart = append(cut.FoldStart, s)
+			}
+		}
+		cut.FoldStart = append(cut.FoldStart, k+1)
+		co, err := NewOOF(cut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Evaluate(co, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i <= k; i++ {
+			if r.Pos[i] != full.Pos[i] {
+				t.Fatalf("cut at %d: row %d position %v, with the later rows %v", k, i, r.Pos[i], full.Pos[i])
+			}
+		}
 	}
 }
 

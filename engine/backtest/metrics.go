@@ -1,61 +1,64 @@
 package backtest
 
-import "math"
+import (
+	"math"
 
-// Metrics summarise one PnL series (a fold, or all OOF rows). The series has one
-// entry per eligible row (hour allowed, forward return known); rows without a
-// position contribute 0, as in the predecessor's per-bar Sharpe.
+	"sigmalab/engine/stats"
+)
+
+// Metrics summarise one strategy's per-period return series (a fold, or all
+// OOF rows). A period runs from one row's close to the next row's close; the
+// series holds every period in which the strategy can hold a position (the
+// holding windows of the rows it may trade), including the periods in which
+// it is flat. Trade statistics (trades, hit rate, average win and loss) are
+// per position: its label return times its size, net of costs.
 type Metrics struct {
-	Rows         int     `json:"rows"`          // bars in the series
-	Trades       int     `json:"trades"`        // bars with a non-zero position
-	CumRet       float64 `json:"cum_ret"`       // Σ pnl
-	CompRet      float64 `json:"comp_ret"`      // Π(1 + pnl) − 1
-	SharpeHourly float64 `json:"sharpe_hourly"` // mean/population std of pnl per bar (0 when std is 0)
-	SharpeAnn    float64 `json:"sharpe_ann"`    // SharpeHourly·√(bars per year)
-	Sortino      float64 `json:"sortino"`       // mean/√mean(min(pnl,0)²), annualised like SharpeAnn
-	MaxDD        float64 `json:"max_dd"`        // worst peak-to-trough of the compounded equity, ≤ 0
-	HitRate      float64 `json:"hit_rate"`      // winning trades / trades
-	Turnover     float64 `json:"turnover"`      // Σ|pos_t − pos_{t−1}| / rows
-	Exposure     float64 `json:"exposure"`      // Σ|pos| / rows
-	AvgWin       float64 `json:"avg_win"`       // mean pnl of winning trades
-	AvgLoss      float64 `json:"avg_loss"`      // mean pnl of losing trades (≤ 0)
+	Rows           int     `json:"rows"`             // periods in the series
+	Trades         int     `json:"trades"`           // positions opened
+	CumRet         float64 `json:"cum_ret"`          // Σ period returns
+	CompRet        float64 `json:"comp_ret"`         // Π(1 + period return) − 1
+	SharpeHourly   float64 `json:"sharpe_hourly"`    // mean/population std per period (0 when std is 0); the key keeps its old name
+	SharpeAnn      float64 `json:"sharpe_ann"`       // SharpeHourly·√(periods per year)
+	PeriodsPerYear float64 `json:"periods_per_year"` // 252 × the series' periods per session
+	Sortino        float64 `json:"sortino"`          // mean/√mean(min(r,0)²), annualised like SharpeAnn
+	MaxDD          float64 `json:"max_dd"`           // worst peak-to-trough of the compounded equity, ≤ 0
+	HitRate        float64 `json:"hit_rate"`         // winning positions / positions
+	Turnover       float64 `json:"turnover"`         // Σ|net exposure_t − net exposure_{t−1}| / periods
+	Exposure       float64 `json:"exposure"`         // mean gross exposure per period (fraction of capital)
+	AvgWin         float64 `json:"avg_win"`          // mean return of winning positions
+	AvgLoss        float64 `json:"avg_loss"`         // mean return of losing positions (≤ 0)
+	Skew           float64 `json:"skew"`             // of the period returns
+	Kurtosis       float64 `json:"kurtosis"`         // non-excess (normal = 3)
+	// PSR is the probabilistic Sharpe ratio: the probability that the true
+	// per-period Sharpe is above 0 given the series' length, skew and
+	// kurtosis (Bailey & López de Prado 2012). 0 when undefined (< 2 periods).
+	PSR float64 `json:"psr"`
+	// DSR is the deflated Sharpe ratio: PSR against the Sharpe expected of
+	// the best of NTrials unskilled trials (Bailey & López de Prado 2014).
+	// Set on a result's overall metrics by whoever knows the trials.
+	DSR     *float64 `json:"dsr,omitempty"`
+	NTrials int      `json:"n_trials,omitempty"`
 }
 
-// stat holds the additive parts of Metrics; threshold selection and the
-// per-threshold table are computed from sums of these.
+// stat holds the per-row sums the threshold choice reads: for each threshold,
+// the label returns of the rows it would have traded.
 type stat struct {
-	n, trades, wins   int
-	sum, sumsq, down2 float64
-	sumWin, sumLoss   float64
-	absPos            float64
+	n, trades  int
+	sum, sumsq float64
 }
 
-// addTrade adds one traded bar. Written without data-dependent branches: the
-// sign of a PnL is a coin flip, and mispredictions dominated the sweep cost.
-func (s *stat) addTrade(pos, pnl float64) {
+// addTrade adds one traded row.
+func (s *stat) addTrade(pnl float64) {
 	s.trades++
 	s.sum += pnl
 	s.sumsq += pnl * pnl
-	lo := min(pnl, 0)
-	s.down2 += lo * lo
-	w := 0
-	if pnl > 0 {
-		w = 1
-	}
-	s.wins += w
-	s.sumWin += max(pnl, 0)
-	s.absPos += math.Abs(pos)
 }
 
 func (s *stat) merge(o *stat) {
 	s.n += o.n
 	s.trades += o.trades
-	s.wins += o.wins
 	s.sum += o.sum
 	s.sumsq += o.sumsq
-	s.down2 += o.down2
-	s.sumWin += o.sumWin
-	s.absPos += o.absPos
 }
 
 func (s *stat) sharpe() float64 {
@@ -82,59 +85,99 @@ func (s *stat) score(by string) float64 {
 	return s.sharpe()
 }
 
-// metrics fills the additive fields of Metrics; path fields stay zero.
-func (s *stat) metrics(barsPerYear float64) Metrics {
-	m := Metrics{Rows: s.n, Trades: s.trades, CumRet: s.sum, SharpeHourly: s.sharpe()}
-	ann := math.Sqrt(barsPerYear)
-	m.SharpeAnn = m.SharpeHourly * ann
+// series accumulates a per-period return series in time order with its
+// compounded equity, drawdown and turnover.
+type series struct {
+	n                          int
+	sum, sumsq, sum3, sum4, dn float64
+	eq, peak, dd               float64
+	prevX, turn, gross         float64
+}
+
+func newSeries() series { return series{eq: 1, peak: 1} }
+
+// add appends period return r with net exposure x and gross exposure g.
+func (s *series) add(r, x, g float64) {
+	s.n++
+	r2 := r * r
+	s.sum += r
+	s.sumsq += r2
+	s.sum3 += r2 * r
+	s.sum4 += r2 * r2
+	lo := min(r, 0)
+	s.dn += lo * lo
+	s.turn += math.Abs(x - s.prevX)
+	s.prevX = x
+	s.gross += g
+	s.eq *= 1 + r
+	s.peak = max(s.peak, s.eq)
+	if s.eq < s.peak*(1+s.dd) { // divide only on a new worst drawdown
+		s.dd = s.eq/s.peak - 1
+	}
+}
+
+// tradeStats accumulates per-position returns.
+type tradeStats struct {
+	n, wins     int
+	sum, sumWin float64
+}
+
+func (t *tradeStats) add(pnl float64) {
+	t.n++
+	t.sum += pnl
+	if pnl > 0 {
+		t.wins++
+		t.sumWin += pnl
+	}
+}
+
+func (t *tradeStats) merge(o *tradeStats) {
+	t.n += o.n
+	t.wins += o.wins
+	t.sum += o.sum
+	t.sumWin += o.sumWin
+}
+
+// metrics turns a series and its positions into Metrics, annualised with
+// periodsPerYear.
+func (s *series) metrics(t *tradeStats, periodsPerYear float64) Metrics {
+	m := Metrics{Rows: s.n, Trades: t.n, CumRet: s.sum, CompRet: s.eq - 1, MaxDD: s.dd,
+		PeriodsPerYear: periodsPerYear, Kurtosis: 3}
 	if s.n > 0 {
 		n := float64(s.n)
-		if dd := math.Sqrt(s.down2 / n); dd > 1e-12 {
-			m.Sortino = s.sum / n / dd * ann
+		mean := s.sum / n
+		v := s.sumsq/n - mean*mean
+		if v > 1e-24 {
+			sd := math.Sqrt(v)
+			m.SharpeHourly = mean / sd
+			// Central moments from the raw ones.
+			m3 := s.sum3/n - 3*mean*s.sumsq/n + 2*mean*mean*mean
+			m4 := s.sum4/n - 4*mean*s.sum3/n + 6*mean*mean*s.sumsq/n - 3*mean*mean*mean*mean
+			m.Skew = m3 / (v * sd)
+			m.Kurtosis = m4 / (v * v)
 		}
-		m.Exposure = s.absPos / n
+		ann := math.Sqrt(periodsPerYear)
+		m.SharpeAnn = m.SharpeHourly * ann
+		if dd := math.Sqrt(s.dn / n); dd > 1e-12 {
+			m.Sortino = mean / dd * ann
+		}
+		m.Exposure = s.gross / n
+		m.Turnover = s.turn / n
 	}
-	if s.trades > 0 {
-		m.HitRate = float64(s.wins) / float64(s.trades)
+	if s.n >= 2 {
+		m.PSR = stats.PSR(m.SharpeHourly, 0, s.n, m.Skew, m.Kurtosis)
+		if math.IsNaN(m.PSR) {
+			m.PSR = 0
+		}
 	}
-	if s.wins > 0 {
-		m.AvgWin = s.sumWin / float64(s.wins)
+	if t.n > 0 {
+		m.HitRate = float64(t.wins) / float64(t.n)
 	}
-	if l := s.trades - s.wins; l > 0 {
-		m.AvgLoss = (s.sum - s.sumWin) / float64(l)
+	if t.wins > 0 {
+		m.AvgWin = t.sumWin / float64(t.wins)
 	}
-	return m
-}
-
-// path accumulates a series in order: the additive stat plus the
-// path-dependent compounded equity, drawdown and turnover.
-type path struct {
-	stat
-	eq, peak, maxDD, prevPos, turn float64
-}
-
-func newPath() path { return path{eq: 1, peak: 1} }
-
-func (p *path) add(pos, pnl float64) {
-	p.n++
-	if pos != 0 {
-		p.addTrade(pos, pnl)
-	}
-	p.turn += math.Abs(pos - p.prevPos)
-	p.prevPos = pos
-	p.eq *= 1 + pnl
-	p.peak = max(p.peak, p.eq)
-	if p.eq < p.peak*(1+p.maxDD) { // divide only on a new worst drawdown
-		p.maxDD = p.eq/p.peak - 1
-	}
-}
-
-func (p *path) metrics(barsPerYear float64) Metrics {
-	m := p.stat.metrics(barsPerYear)
-	m.CompRet = p.eq - 1
-	m.MaxDD = p.maxDD
-	if p.n > 0 {
-		m.Turnover = p.turn / float64(p.n)
+	if l := t.n - t.wins; l > 0 {
+		m.AvgLoss = (t.sum - t.sumWin) / float64(l)
 	}
 	return m
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/market"
 )
 
 // Class names the positions are read from. Probabilities are always looked up
@@ -23,8 +24,9 @@ const (
 	ClassDown = "DOWN"
 )
 
-// DefaultBarsPerYear annualises hourly figures of a 7-bar session.
-const DefaultBarsPerYear = 252 * 7
+// SessionsPerYear annualises per-period figures: a series with k periods per
+// session has 252·k periods a year.
+const SessionsPerYear = 252
 
 // OOF holds the out-of-fold predictions of one cross-validated model: only the
 // test rows of the folds, in time order, grouped by fold. It is read-only after
@@ -46,8 +48,17 @@ type OOF struct {
 	Ret       []float64 `json:"ret"`        // realised forward return of the label horizon; NaN = not tradeable
 	FoldStart []int     `json:"fold_start"` // fold f holds rows [FoldStart[f], FoldStart[f+1])
 	// Aux holds extra per-row columns the trading rules may read (momentum gate).
-	Aux         map[string][]float64 `json:"aux,omitempty"`
-	BarsPerYear float64              `json:"bars_per_year"`
+	Aux map[string][]float64 `json:"aux,omitempty"`
+	// Close is the underlying's close per row: positions are marked to market
+	// on it period by period. nil (or NaN at a row): the position's return is
+	// booked in the last period of its holding window.
+	Close []float64 `json:"close,omitempty"`
+	// Entry is, per row, the time of the row whose close is the label's entry
+	// price (close_to_open: the session's close row); nil or 0: the row itself.
+	Entry []int64 `json:"entry,omitempty"`
+	// Day is the session ordinal of each row (equal for rows of one session);
+	// nil: derived from TS in New York time.
+	Day []int32 `json:"day,omitempty"`
 
 	// Derived, built by prepare. Hot per-row data is packed so an evaluation
 	// streams one array instead of five.
@@ -55,6 +66,16 @@ type OOF struct {
 	order []orow  // per fold, rows by confidence descending, ties by time
 	cntFH []int32 // valid rows per (fold, hour)
 	cntRH []int32 // valid rows per (release fold 0..Folds(), hour); see prow.rel
+
+	// The calendar. Period j runs from row j's close to row j+1's close; a
+	// position taken on row i holds over periods [ent[i], ext[i]).
+	ent, ext []int32
+	mark     []float64 // the underlying's return over period j (0 when unknown)
+	last     []float64 // row i's return over the last period of its window, so the window compounds to Ret[i]
+	day      []int32   // session ordinal per row
+	rank     []int32   // dense rank of conf, ascending from 1 (top-pct history counts)
+	nrank    int
+	marked   bool // Close was given: multi-period positions are marked to market
 }
 
 // prow is the per-row data every evaluation reads.
@@ -159,8 +180,10 @@ func NewOOF(o *OOF) (*OOF, error) {
 	if down >= 0 {
 		o.PDown = o.Probs[down]
 	}
-	if o.BarsPerYear <= 0 {
-		o.BarsPerYear = DefaultBarsPerYear
+	for name, col := range map[string]int{"close": len(o.Close), "entry": len(o.Entry), "day": len(o.Day)} {
+		if col != 0 && col != n {
+			return nil, errs.Invalidf("backtest: oof %s has %d rows, want %d", name, col, n)
+		}
 	}
 	o.prepare()
 	return o, nil
@@ -197,6 +220,9 @@ func (o *OOF) prepare() {
 			r.ok = !math.IsNaN(r.ret) && !math.IsInf(r.ret, 0)
 		}
 		r.rel = int32(o.release(i, f))
+		if r.ok && o.T1 != nil && o.T1[i] > 0 && o.T1[i] <= o.TS[i] {
+			r.ok = false // a label that ends before its row starts cannot be held
+		}
 		if r.ok {
 			o.cntRH[int(r.rel)*24+int(r.hour)]++
 		}
@@ -219,4 +245,77 @@ func (o *OOF) prepare() {
 			o.order[lo+k] = orow{idx: i, hour: o.row[i].hour, ok: o.row[i].ok}
 		}
 	}
+	o.prepareCalendar()
+}
+
+// prepareCalendar derives each row's holding window, the per-period marks,
+// the session of each row and the confidence ranks.
+//
+// A row's window starts at its entry row (the row itself, or Entry) and ends
+// at its exit row: the last row that starts before the label's end T1 (the
+// bar whose close is the label's exit price), at least one period later. The
+// position earns the underlying's period returns over the window, and its
+// last period carries the rest of the label's return, so the window
+// compounds to exactly Ret[i] whatever the marks are.
+func (o *OOF) prepareCalendar() {
+	n := o.Len()
+	o.ent, o.ext = make([]int32, n), make([]int32, n)
+	o.mark, o.last = make([]float64, n), make([]float64, n)
+	o.marked = o.Close != nil
+	if o.marked {
+		for j := 0; j+1 < n; j++ {
+			a, b := o.Close[j], o.Close[j+1]
+			if a > 0 && !math.IsInf(a, 0) && b > 0 && !math.IsInf(b, 0) {
+				o.mark[j] = b/a - 1
+			}
+		}
+	}
+	// lastBefore is the last row whose time is < t (−1 when none).
+	lastBefore := func(t int64) int { return sort.Search(n, func(k int) bool { return o.TS[k] >= t }) - 1 }
+	for i := 0; i < n; i++ {
+		s := i
+		if o.Entry != nil && o.Entry[i] > o.TS[i] {
+			s = max(i, lastBefore(o.Entry[i]+1))
+		}
+		e := s + 1
+		if o.T1 != nil && o.T1[i] > 0 {
+			e = max(e, lastBefore(o.T1[i]))
+		}
+		if e > n-1 {
+			o.row[i].ok = false // the exit is past the last row: the window cannot be marked
+			e = n - 1
+			s = min(s, n-1)
+		}
+		o.ent[i], o.ext[i] = int32(s), int32(e)
+		g := 1.0
+		for j := s; j < e-1; j++ {
+			g *= 1 + o.mark[j]
+		}
+		o.last[i] = (1+o.Ret[i])/g - 1
+	}
+	o.day = o.Day
+	if o.day == nil {
+		o.day = make([]int32, n)
+		d, prev := int32(-1), ""
+		for i, ts := range o.TS {
+			if s := market.SessionDate(ts); s != prev {
+				d, prev = d+1, s
+			}
+			o.day[i] = d
+		}
+	}
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return o.row[idx[a]].conf < o.row[idx[b]].conf })
+	o.rank = make([]int32, n)
+	r := int32(0)
+	for k, i := range idx {
+		if k == 0 || o.row[i].conf != o.row[idx[k-1]].conf {
+			r++
+		}
+		o.rank[i] = r
+	}
+	o.nrank = int(r)
 }

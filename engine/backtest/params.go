@@ -15,6 +15,16 @@ const (
 	SelectTrades = "trades"
 )
 
+// Holding modes: how overlapping positions share capital.
+const (
+	// HoldOverlap (the default): every signal opens a position with
+	// 1/max_concurrent of capital, held over its label's horizon.
+	HoldOverlap = "overlap"
+	// HoldFlat: a signal is taken only when no position is open, with all
+	// capital.
+	HoldFlat = "flat"
+)
+
 // DefaultThresholds is the predecessor's default threshold list.
 var DefaultThresholds = []float64{0.55, 0.60, 0.65, 0.70}
 
@@ -22,13 +32,16 @@ var DefaultThresholds = []float64{0.55, 0.60, 0.65, 0.70}
 // fills the predecessor's defaults except slippage, where 0 is a legitimate
 // value (the request layer defaults it to 1 bp).
 type TradeParams struct {
+	// Holding is overlap (default) or flat; see HoldOverlap and HoldFlat.
+	Holding string `json:"holding"`
 	// Thresholds are tried in threshold mode; the reported path uses, for each
 	// fold, the one that scored best (by SelectBy) on the earlier folds' rows
 	// whose label ended by the fold's start, and the middle one for the first
 	// fold (or while no earlier outcome is known).
 	Thresholds []float64 `json:"thresholds"`
-	// TopPct > 0 switches to top-pct mode: the ⌈TopPct·n⌉ most confident
-	// eligible rows of each fold trade; 0 means off.
+	// TopPct > 0 switches to top-pct mode: a row trades when its confidence is
+	// in the top TopPct of the confidences of the rows before it (never read
+	// from later rows); 0 means off.
 	TopPct       float64 `json:"top_pct"`
 	AllowedHours []int   `json:"allowed_hours"` // ET hours that may trade; empty = all
 	SlippageBps  float64 `json:"slippage_bps"`  // cost per unit of |position| per trade
@@ -88,6 +101,13 @@ func (p TradeParams) Normalize() (TradeParams, error) {
 	}
 	if math.IsNaN(p.ConfCap) || p.ConfCap < 0 || p.ConfCap > 1 {
 		v.Add("body", "conf_cap", "conf_cap must be in (0, 1]", "value_error")
+	}
+	switch p.Holding {
+	case "":
+		p.Holding = HoldOverlap
+	case HoldOverlap, HoldFlat:
+	default:
+		v.Add("body", "holding", "holding must be one of: overlap, flat", "value_error")
 	}
 	switch p.SelectBy {
 	case "":

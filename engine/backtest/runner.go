@@ -35,9 +35,11 @@ type Table struct {
 	Ret     []float64 // realised forward return of the label (PnL); NaN = unknown
 	// TrainMask, when set, limits training to rows where it is true (the
 	// training-hours filter); test rows are predicted regardless.
-	TrainMask   []bool
-	Aux         map[string][]float64 // extra columns carried into the OOF (momentum gate)
-	BarsPerYear float64
+	TrainMask []bool
+	Aux       map[string][]float64 // extra columns carried into the OOF (momentum gate)
+	Close     []float64            // the underlying's close per row (marks); nil: none
+	Entry     []int64              // entry row time per row (see OOF.Entry); nil: the row itself
+	Day       []int32              // session ordinal per row; nil: derived from T0
 }
 
 // RunConfig is the cross-validation setup of one OOF run.
@@ -62,7 +64,10 @@ type FoldInfo struct {
 	Purged     int    `json:"purged"`
 	Embargoed  int    `json:"embargoed"`
 	Calibrated string `json:"calibration"` // method actually applied
-	Note       string `json:"note,omitempty"`
+	// Skipped folds could not train (too few labelled rows, or one class
+	// only); their test rows get no prediction and never trade. Note says why.
+	Skipped bool   `json:"skipped,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // RunInfo is the lineage of an OOF run.
@@ -79,7 +84,8 @@ type RunInfo struct {
 // does not depend on the number of workers.
 func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF, *RunInfo, error) {
 	n := len(tbl.T0)
-	if len(tbl.Y) != n || len(tbl.Hour) != n || len(tbl.Ret) != n || (tbl.TrainMask != nil && len(tbl.TrainMask) != n) {
+	if len(tbl.Y) != n || len(tbl.Hour) != n || len(tbl.Ret) != n || (tbl.TrainMask != nil && len(tbl.TrainMask) != n) ||
+		(tbl.Close != nil && len(tbl.Close) != n) || (tbl.Entry != nil && len(tbl.Entry) != n) || (tbl.Day != nil && len(tbl.Day) != n) {
 		return nil, nil, errs.Invalidf("backtest: table columns differ in length")
 	}
 	if !calibrate.ValidMethod(cfg.Calibration) {
@@ -135,14 +141,21 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 		}()
 	}
 	wg.Wait()
+	trained := 0
 	for k := range outs {
 		if outs[k].err != nil {
 			return nil, nil, fmt.Errorf("fold %d: %w", k, outs[k].err)
 		}
+		if !outs[k].info.Skipped {
+			trained++
+		}
+	}
+	if trained == 0 {
+		return nil, nil, fmt.Errorf("backtest: no fold could train (%s): %w", outs[0].info.Note, errs.ErrNoData)
 	}
 
 	// Assemble the OOF: the test blocks in fold order (which is time order).
-	o := &OOF{Classes: tbl.Classes, Probs: make([][]float64, len(tbl.Classes)), BarsPerYear: tbl.BarsPerYear}
+	o := &OOF{Classes: tbl.Classes, Probs: make([][]float64, len(tbl.Classes))}
 	info := &RunInfo{CV: cfg.CV, Calibration: cfg.Calibration, Reliability: map[string]calibrate.Reliability{}}
 	o.FoldStart = append(o.FoldStart, 0)
 	for k, f := range folds {
@@ -155,6 +168,15 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 			o.Hour = append(o.Hour, tbl.Hour[i])
 			o.Ret = append(o.Ret, tbl.Ret[i])
 			o.Label = append(o.Label, tbl.Y[i])
+			if tbl.Close != nil {
+				o.Close = append(o.Close, tbl.Close[i])
+			}
+			if tbl.Entry != nil {
+				o.Entry = append(o.Entry, tbl.Entry[i])
+			}
+			if tbl.Day != nil {
+				o.Day = append(o.Day, tbl.Day[i])
+			}
 		}
 		for c := range o.Probs {
 			o.Probs[c] = append(o.Probs[c], outs[k].probs[c]...)
@@ -176,7 +198,7 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 		var p []float64
 		var hit []bool
 		for j, y := range o.Label {
-			if y >= 0 {
+			if y >= 0 && !math.IsNaN(o.Probs[c][j]) {
 				p = append(p, o.Probs[c][j])
 				hit = append(hit, y == c)
 			}
@@ -200,8 +222,22 @@ func runFold(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig, f cv
 			train = append(train, i)
 		}
 	}
+	skip := func(note string) ([][]float64, FoldInfo, error) {
+		info.Skipped, info.Note = true, note
+		probs := make([][]float64, len(tbl.Classes))
+		for c := range probs {
+			probs[c] = make([]float64, f.TestEnd-f.TestStart)
+			for k := range probs[c] {
+				probs[c][k] = math.NaN()
+			}
+		}
+		return probs, info, nil
+	}
 	if len(train) < 10 {
-		return nil, info, fmt.Errorf("only %d labelled training rows: %w", len(train), errs.ErrNoData)
+		return skip(fmt.Sprintf("skipped: only %d labelled training rows", len(train)))
+	}
+	if c, one := oneClass(tbl, train); one {
+		return skip(fmt.Sprintf("skipped: every training row has class %s", tbl.Classes[c]))
 	}
 	fit, hold := train, []int(nil)
 	if cfg.Calibration != calibrate.None {
@@ -217,7 +253,7 @@ func runFold(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig, f cv
 					fit = append(fit, i)
 				}
 			}
-			if len(fit) < minCalibRows {
+			if _, one := oneClass(tbl, fit); len(fit) < minCalibRows || one {
 				fit, hold = train, nil
 			}
 		}
@@ -254,4 +290,15 @@ func runFold(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig, f cv
 		info.CalibRows, info.Calibrated = len(hold), cfg.Calibration
 	}
 	return probs, info, nil
+}
+
+// oneClass reports whether every row in rows has the same class (and which).
+func oneClass(tbl *Table, rows []int) (int, bool) {
+	c := tbl.Y[rows[0]]
+	for _, i := range rows[1:] {
+		if tbl.Y[i] != c {
+			return c, false
+		}
+	}
+	return c, true
 }

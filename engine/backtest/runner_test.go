@@ -31,7 +31,7 @@ func synth(seed uint64, n, nf int, beta float64, h int) (*Table, [][]float64) {
 	for i := range step {
 		step[i] = 0.002 * rng.NormFloat64()
 	}
-	tbl := &Table{Classes: []string{"DOWN", "FLAT", "UP"}, BarsPerYear: DefaultBarsPerYear}
+	tbl := &Table{Classes: []string{"DOWN", "FLAT", "UP"}}
 	for i := 0; i < n; i++ {
 		tbl.T0 = append(tbl.T0, int64(i)*3600_000)
 		tbl.T1 = append(tbl.T1, int64(i+h)*3600_000)
