@@ -82,7 +82,9 @@ type Progress struct {
 // Importer reads files into a Store. Each file is parsed and validated fully before any
 // write; a file with rejected rows writes nothing unless ImportOptions.Partial is set.
 // Before real rows of a ticker are written, that ticker's demo data is deleted, so demo
-// and real data never mix.
+// and real data never mix. When the Store is Transactional, one import (every file,
+// demo removal included) is one transaction: it becomes visible at once when the last
+// file is done, and an import that fails or is cancelled leaves the store as it was.
 type Importer struct {
 	Store Store
 	// OpenParquet decodes .parquet files (injected by the storage layer); nil refuses them.
@@ -215,6 +217,34 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 			total += st.Size()
 		}
 	}
+	ts, ok := im.Store.(Transactional)
+	if !ok {
+		err := im.importInto(ctx, im.Store, files, names, opts, total, &res)
+		return res, err
+	}
+	tx, err := ts.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	err = im.importInto(ctx, tx, files, names, opts, total, &res)
+	if err == nil {
+		if err = tx.Commit(ctx); err != nil {
+			err = fmt.Errorf("import commit: %w", err)
+		}
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		// Nothing of a rolled-back import was written.
+		res.Added, res.Replaced, res.DemoRemoved, res.Series = 0, 0, 0, []SeriesCount{}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("import: %w", errs.ErrCancelled)
+		}
+	}
+	return res, err
+}
+
+// importInto parses files in order and writes them to store.
+func (im *Importer) importInto(ctx context.Context, store Writer, files, names []string, opts ImportOptions, total int64, res *ImportResult) error {
 	var done int64
 	demoGone := map[string]bool{}
 	// Option bars and chains usually arrive as many small files (one per contract and
@@ -226,13 +256,13 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 		if batchRows == 0 {
 			return nil
 		}
-		err := im.write(ctx, "", batch, opts, demoGone, &res)
+		err := im.write(ctx, store, "", batch, opts, demoGone, res)
 		batch, batchRows = &Parsed{}, 0
 		return err
 	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("import: %w", errs.ErrCancelled)
+			return fmt.Errorf("import: %w", errs.ErrCancelled)
 		}
 		name := names[i]
 		res.Files++
@@ -253,12 +283,12 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 				batch.Chains = appendChain(batch.Chains, c)
 			}
 			p.Options, p.Chains = nil, nil
-			if err := im.write(ctx, name, p, opts, demoGone, &res); err != nil {
-				return res, err
+			if err := im.write(ctx, store, name, p, opts, demoGone, res); err != nil {
+				return err
 			}
 			if batchRows >= importBatchRows {
 				if err := flush(); err != nil {
-					return res, err
+					return err
 				}
 			}
 		}
@@ -269,7 +299,7 @@ func (im *Importer) ImportFiles(ctx context.Context, files, names []string, opts
 			im.OnProgress(Progress{File: name, FilesDone: i + 1, FilesTotal: len(files), BytesDone: done, BytesTotal: total})
 		}
 	}
-	return res, flush()
+	return flush()
 }
 
 // importBatchRows bounds the option/chain rows held before a flush.
@@ -309,12 +339,12 @@ func appendChain(list []*Chain, c *Chain) []*Chain {
 	return append(list, cp)
 }
 
-func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts ImportOptions, demoGone map[string]bool, res *ImportResult) error {
+func (im *Importer) write(ctx context.Context, store Writer, name string, p *Parsed, opts ImportOptions, demoGone map[string]bool, res *ImportResult) error {
 	for _, t := range p.tickers() {
 		if demoGone[t] {
 			continue
 		}
-		n, err := im.Store.DeleteSource(ctx, t, SourceDemo)
+		n, err := store.DeleteSource(ctx, t, SourceDemo)
 		if err != nil {
 			return fmt.Errorf("remove demo data of %s: %w", t, err)
 		}
@@ -323,7 +353,7 @@ func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts Impo
 	}
 	for _, b := range p.Bars {
 		b.Source = opts.Source
-		st, err := im.Store.WriteBars(ctx, b)
+		st, err := store.WriteBars(ctx, b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -333,7 +363,7 @@ func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts Impo
 	}
 	for _, o := range p.Options {
 		o.Source = opts.Source
-		st, err := im.Store.WriteOptionBars(ctx, o)
+		st, err := store.WriteOptionBars(ctx, o)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -342,7 +372,7 @@ func (im *Importer) write(ctx context.Context, name string, p *Parsed, opts Impo
 	}
 	for _, c := range p.Chains {
 		c.Source = opts.Source
-		st, err := im.Store.WriteChain(ctx, c)
+		st, err := store.WriteChain(ctx, c)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

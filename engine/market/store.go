@@ -80,3 +80,26 @@ type Store interface {
 	// source, and reports how many rows went.
 	DeleteSource(ctx context.Context, ticker, source string) (int64, error)
 }
+
+// Writer is the write half of Store.
+type Writer interface {
+	WriteBars(ctx context.Context, b *Bars) (WriteStats, error)
+	WriteOptionBars(ctx context.Context, ob *OptionBars) (WriteStats, error)
+	WriteChain(ctx context.Context, c *Chain) (WriteStats, error)
+	DeleteSource(ctx context.Context, ticker, source string) (int64, error)
+}
+
+// Tx is an import transaction: its writes and deletions are staged and become
+// visible together at Commit (or never, after Rollback or a crash before the
+// commit point), so a reader sees the store before the import or after it.
+type Tx interface {
+	Writer
+	Commit(ctx context.Context) error
+	Rollback() error
+}
+
+// Transactional is a Store that can stage writes into a Tx. The Importer uses
+// it when the store offers it.
+type Transactional interface {
+	Begin(ctx context.Context) (Tx, error)
+}

@@ -9,12 +9,15 @@
 //	artifacts/<kind>/<id>.*                   models, plots, reports
 //	index/cards.bleve, index/signals.bleve    Bleve indexes
 //	exports/                                  the only place user-named outputs go
+//	imports/                                  inbox of files to import (POST /data/import {path})
+//	.tmp/                                     uploads in flight and probes; emptied at open
 package files
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +37,8 @@ const (
 	DirArtifacts = "artifacts"
 	DirIndex     = "index"
 	DirExports   = "exports"
+	DirImports   = "imports"
+	DirTmp       = ".tmp"
 	DBFile       = "sigmalab.db"
 )
 
@@ -59,7 +64,7 @@ func NewLayout(dir string) (Layout, error) {
 
 // Init creates the standard subdirectories.
 func (l Layout) Init() error {
-	for _, d := range []string{DirMarket, DirMatrices, DirArtifacts, DirIndex, DirExports} {
+	for _, d := range []string{DirMarket, DirMatrices, DirArtifacts, DirIndex, DirExports, DirImports, DirTmp} {
 		if err := os.MkdirAll(filepath.Join(l.Root, d), 0o755); err != nil {
 			return fmt.Errorf("data dir %s: %w", d, err)
 		}
@@ -110,11 +115,22 @@ func (l Layout) Resolve(rel string) (string, error) { return Confine(l.Root, rel
 // ResolveExport maps a user-named output (e.g. out_csv) to a path under exports/.
 // A bare or relative name is taken relative to exports/; a leading "exports/" is
 // accepted and stripped so both spellings work. Anything escaping exports/
-// (.., absolute paths, symlinks out) is rejected with an ErrInvalid error.
+// (.., absolute paths, symlinks out, exports/ itself a link out) is rejected
+// with an ErrInvalid error.
 func (l Layout) ResolveExport(name string) (string, error) {
 	clean := filepath.ToSlash(strings.TrimSpace(name))
 	clean = strings.TrimPrefix(clean, DirExports+"/")
-	return Confine(l.Exports(), clean)
+	if clean == "" || strings.HasPrefix(clean, "/") {
+		return "", fmt.Errorf("export name %q must be a relative file name: %w", name, errs.ErrInvalid)
+	}
+	p, err := Confine(l.Root, DirExports+"/"+clean)
+	if err != nil {
+		return "", err
+	}
+	if p == l.Exports() {
+		return "", fmt.Errorf("export name %q names the exports folder itself: %w", name, errs.ErrInvalid)
+	}
+	return p, nil
 }
 
 // Confine returns root/rel after checking that it stays inside root: rel must be
@@ -142,27 +158,33 @@ func Confine(root, rel string) (string, error) {
 		return "", fmt.Errorf("path %q escapes the data dir: %w", rel, errs.ErrInvalid)
 	}
 	// Resolve the longest existing ancestor: a symlink anywhere on the way must
-	// still land inside root.
-	existing := full
-	for {
-		if _, err := os.Lstat(existing); err == nil {
-			break
+	// still land inside root. A component removed between the two looks (a
+	// concurrent delete) is retried, a dangling or looping link is refused.
+	for try := 0; ; try++ {
+		existing := full
+		for {
+			if _, err := os.Lstat(existing); err == nil {
+				break
+			}
+			parent := filepath.Dir(existing)
+			if parent == existing {
+				break
+			}
+			existing = parent
 		}
-		parent := filepath.Dir(existing)
-		if parent == existing {
-			break
+		real, err := filepath.EvalSymlinks(existing)
+		if err != nil {
+			if _, lerr := os.Lstat(existing); try < 8 && errors.Is(err, fs.ErrNotExist) && errors.Is(lerr, fs.ErrNotExist) {
+				continue // it went meanwhile (a dangling link is still there): look again
+			}
+			// The OS error names the absolute path; clients only ever see their own.
+			return "", fmt.Errorf("path %q cannot be resolved (dangling or looping symlink?): %w", rel, errs.ErrInvalid)
 		}
-		existing = parent
+		if !within(root, real) {
+			return "", fmt.Errorf("path %q leaves the data dir through a symlink: %w", rel, errs.ErrInvalid)
+		}
+		return full, nil
 	}
-	real, err := filepath.EvalSymlinks(existing)
-	if err != nil {
-		// The OS error names the absolute path; clients only ever see their own.
-		return "", fmt.Errorf("path %q cannot be resolved (dangling or looping symlink?): %w", rel, errs.ErrInvalid)
-	}
-	if !within(root, real) {
-		return "", fmt.Errorf("path %q leaves the data dir through a symlink: %w", rel, errs.ErrInvalid)
-	}
-	return full, nil
 }
 
 func within(root, p string) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -165,6 +166,13 @@ func ReadColumnSet(path string, want ColumnSet) (*Columns, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readColumnSetFile(f, want)
+}
+
+// readColumnSetFile is ReadColumnSet over a file already open; errors name the
+// file by its base name only.
+func readColumnSetFile(f *os.File, want ColumnSet) (*Columns, error) {
+	path := filepath.Base(f.Name())
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

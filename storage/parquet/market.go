@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/market"
+	"sigmalab/storage/files"
 )
 
 // MarketStore implements market.Store with zstd Parquet files under one directory
@@ -23,38 +23,64 @@ import (
 //	bars/<TICKER>/<timeframe>/<YYYY-MM>.parquet   underlying bars, month of the ET session date
 //	options/<UNDERLYING>/<YYYY-MM-DD>.parquet     option minute bars of one session, all contracts
 //	chains/<UNDERLYING>/<YYYY-MM>.parquet         chain snapshots, month of the ET snapshot date
+//	.staging/<import>/…                           an import being staged (see market_tx.go)
 //
 // Every file carries one source in its metadata; a ticker never mixes demo and real rows
 // (writing real rows over demo ones, or demo over real, fails with errs.ErrConflict). Writes merge
 // into the partition and publish it atomically; reads touch only the partitions that
 // overlap the requested range.
+//
+// Every path goes through the data dir's confinement (files.Dir): a symlink that leads
+// out of the data dir, at any level, makes the operation ErrInvalid, and listings and
+// walks skip symlinked entries altogether, so nothing outside is read, written or removed.
+//
+// A MarketStore value is either the live store or, from Begin, an import transaction
+// over it (tx != nil) whose writes are staged until Commit.
 type MarketStore struct {
-	root  string
-	locks sync.Map // partition path → *sync.Mutex; serialises read-merge-write per file
+	*marketCore
+	tx *marketTx
 }
 
-// writePartition publishes one partition file atomically (temp file, fsync, rename).
-func writePartition[T any](_ *MarketStore, path string, rows []T, meta map[string]string) error {
-	return WriteParquetAtomic(path, rows, meta)
+// marketCore is the state shared by the live store and its transactions.
+type marketCore struct {
+	dir   files.Dir
+	locks sync.Map // partition rel path → *sync.Mutex; serialises read-merge-write per file
+	// writeMu: live writes share it; an import transaction holds it alone from
+	// Begin to Commit/Rollback, so no write slips between its merge and its publish.
+	writeMu sync.RWMutex
+	// commitMu: reads share it; the publish step of a commit holds it alone, so a
+	// reader sees every partition of an import or none.
+	commitMu sync.RWMutex
+	// broken is set when a commit published its files but could not retire its
+	// commit record; further imports are refused until a restart recovers it.
+	broken error
+	// crash, set by tests only, stops a commit at a named step as a kill would
+	// (nothing after it runs, nothing is cleaned up).
+	crash func(step string) bool
 }
 
 var _ market.Store = (*MarketStore)(nil)
 
-// NewMarketStore returns a store rooted at dir (created on first write).
-func NewMarketStore(dir string) *MarketStore { return &MarketStore{root: dir} }
+// NewMarketStore returns a store rooted at dir (created on first write), confined to
+// dir's parent (the data dir).
+func NewMarketStore(dir string) *MarketStore {
+	return &MarketStore{marketCore: &marketCore{dir: files.OpenDir(dir)}}
+}
+
+// NewMarketStoreIn returns the store of the data dir's market/ folder.
+func NewMarketStoreIn(d files.Dir) *MarketStore { return &MarketStore{marketCore: &marketCore{dir: d}} }
 
 // Root is the directory the store writes under.
-func (s *MarketStore) Root() string { return s.root }
+func (s *MarketStore) Root() string { return s.dir.Abs() }
 
 // IsEmpty reports whether the store holds no data file at all (used to decide on demo seeding).
 func (s *MarketStore) IsEmpty() bool {
+	s.commitMu.RLock()
+	defer s.commitMu.RUnlock()
 	empty := true
-	_ = filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".parquet") {
-			empty = false
-			return fs.SkipAll
-		}
-		return nil
+	_ = s.walk("", func(string) error {
+		empty = false
+		return fs.SkipAll
 	})
 	return empty
 }
@@ -70,8 +96,8 @@ const (
 	mkExpiries = "sigmalab.expiries"
 )
 
-func (s *MarketStore) lock(path string) func() {
-	m, _ := s.locks.LoadOrStore(path, &sync.Mutex{})
+func (s *MarketStore) lock(rel string) func() {
+	m, _ := s.locks.LoadOrStore(rel, &sync.Mutex{})
 	mu := m.(*sync.Mutex)
 	mu.Lock()
 	return mu.Unlock
@@ -84,9 +110,7 @@ func checkTicker(t string) error {
 	return nil
 }
 
-func (s *MarketStore) barsDir(ticker, tf string) string {
-	return filepath.Join(s.root, "bars", ticker, tf)
-}
+func barsDir(ticker, tf string) string { return "bars/" + ticker + "/" + tf }
 
 // barRow is the on-disk row of an underlying bar.
 type barRow struct {
@@ -114,6 +138,7 @@ func (s *MarketStore) WriteBars(ctx context.Context, b *market.Bars) (market.Wri
 	if err := b.Validate(); err != nil {
 		return st, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
+	defer s.writing()()
 	if err := s.checkSource(b.Ticker, b.Source); err != nil {
 		return st, err
 	}
@@ -174,9 +199,9 @@ func monthEnd(month string) int64 {
 
 func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (market.WriteStats, error) {
 	var st market.WriteStats
-	path := filepath.Join(s.barsDir(b.Ticker, b.Timeframe), month+".parquet")
-	defer s.lock(path)()
-	old, err := readBarPartition(path, b.Ticker, b.Timeframe)
+	rel := barsDir(b.Ticker, b.Timeframe) + "/" + month + ".parquet"
+	defer s.lock(rel)()
+	old, err := s.readBars(rel, b.Ticker, b.Timeframe)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		old = &market.Bars{}
@@ -206,7 +231,7 @@ func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (marke
 	}
 	m := map[string]string{mkKind: market.KindBars, mkSource: b.Source, mkTicker: b.Ticker, mkTF: b.Timeframe,
 		mkFirst: strconv.FormatInt(rows[0].TS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].TS, 10)}
-	return st, writePartition(s, path, rows, m)
+	return st, writePartition(s, rel, rows, m)
 }
 
 // checkSource refuses to write source over a ticker that holds data of another source.
@@ -231,10 +256,10 @@ func mixes(stored, source string) bool {
 
 // tickerSource returns the source of any stored file of ticker.
 func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
-	for _, dir := range s.tickerDirs(ticker) {
+	for _, dir := range tickerDirs(ticker) {
 		var found string
-		err := walkParquet(dir, func(p string, _ fs.DirEntry) error {
-			meta, _, err := ReadParquetMeta(p)
+		err := s.walk(dir, func(rel string) error {
+			meta, _, err := s.readMeta(rel)
 			if err != nil {
 				return err
 			}
@@ -251,50 +276,8 @@ func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
 	return "", false, nil
 }
 
-// walkParquet calls fn for every .parquet file under dir, in lexical order; a missing
-// dir holds none. fn may return fs.SkipAll to stop early.
-func walkParquet(dir string, fn func(path string, d fs.DirEntry) error) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".parquet") {
-			return nil
-		}
-		return fn(p, d)
-	})
-}
-
-func (s *MarketStore) tickerDirs(ticker string) []string {
-	return []string{filepath.Join(s.root, "bars", ticker), filepath.Join(s.root, "options", ticker), filepath.Join(s.root, "chains", ticker)}
-}
-
-// partitions lists the partition files in dir whose name (without .parquet) lies in
-// [lo, hi] by string order, sorted; names are YYYY-MM or YYYY-MM-DD so string order is time order.
-func partitions(dir, lo, hi string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".parquet") || strings.HasPrefix(name, ".") {
-			continue
-		}
-		key := strings.TrimSuffix(name, ".parquet")
-		if (lo == "" || key >= lo) && (hi == "" || key <= hi) {
-			out = append(out, filepath.Join(dir, name))
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+func tickerDirs(ticker string) []string {
+	return []string{"bars/" + ticker, "options/" + ticker, "chains/" + ticker}
 }
 
 // dateRange maps [from, to) unix ms to inclusive ET date keys ("" = unbounded), cut to n characters.
@@ -355,10 +338,18 @@ func (s *MarketStore) ScanBars(ctx context.Context, ticker, tf string, from, to 
 		return errs.Invalidf("bad timeframe %q", tf)
 	}
 	lo, hi := dateRange(from, to, 7)
-	parts, err := partitions(s.barsDir(ticker, tf), lo, hi)
+	// Every partition is opened under the read lock: a commit that lands while the
+	// rows are decoded replaces the names, not the open files, so the scan sees the
+	// data as it was when it started, never half of an import.
+	parts, err := s.openAll(barsDir(ticker, tf), lo, hi)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, p := range parts {
+			p.Close()
+		}
+	}()
 	type result struct {
 		b   *market.Bars
 		err error
@@ -378,7 +369,7 @@ func (s *MarketStore) ScanBars(ctx context.Context, ticker, tf string, from, to 
 				return
 			}
 			go func() {
-				b, err := readBarPartition(p, ticker, tf)
+				b, err := readBarFile(p, ticker, tf)
 				if err == nil {
 					b = b.Slice(from, upper(to))
 				}
@@ -418,13 +409,24 @@ func upper(to int64) int64 {
 // barFloatCols are the DOUBLE columns of a bar partition, in market.Bars order.
 var barFloatCols = []string{"open", "high", "low", "close", "volume", "vwap"}
 
-// readBarPartition decodes one bar partition column by column.
-func readBarPartition(path, ticker, tf string) (*market.Bars, error) {
-	ints, fl, meta, err := ReadColumns(path, []string{"ts"}, barFloatCols)
+// readBars decodes the bar partition rel of the store's view.
+func (s *MarketStore) readBars(rel, ticker, tf string) (*market.Bars, error) {
+	f, err := s.open(rel)
 	if err != nil {
 		return nil, err
 	}
-	return &market.Bars{Ticker: ticker, Timeframe: tf, Source: meta[mkSource], TS: ints[0],
+	defer f.Close()
+	return readBarFile(f, ticker, tf)
+}
+
+// readBarFile decodes one bar partition column by column.
+func readBarFile(f *os.File, ticker, tf string) (*market.Bars, error) {
+	c, err := readColumnSetFile(f, ColumnSet{Int64: []string{"ts"}, Float: barFloatCols})
+	if err != nil {
+		return nil, err
+	}
+	fl := c.Float
+	return &market.Bars{Ticker: ticker, Timeframe: tf, Source: c.Meta[mkSource], TS: c.Int64[0],
 		Open: fl[0], High: fl[1], Low: fl[2], Close: fl[3], Volume: fl[4], VWAP: fl[5]}, nil
 }
 
@@ -433,16 +435,17 @@ func (s *MarketStore) DeleteSource(ctx context.Context, ticker, source string) (
 	if err := checkTicker(ticker); err != nil {
 		return 0, err
 	}
+	defer s.writing()()
 	var n int64
-	for _, dir := range s.tickerDirs(ticker) {
+	for _, dir := range tickerDirs(ticker) {
 		var victims []string
-		err := walkParquet(dir, func(p string, _ fs.DirEntry) error {
-			meta, rows, err := ReadParquetMeta(p)
+		err := s.walk(dir, func(rel string) error {
+			meta, rows, err := s.readMeta(rel)
 			if err != nil {
 				return err
 			}
 			if meta[mkSource] == source {
-				victims = append(victims, p)
+				victims = append(victims, rel)
 				n += rows
 			}
 			return nil
@@ -450,23 +453,28 @@ func (s *MarketStore) DeleteSource(ctx context.Context, ticker, source string) (
 		if err != nil {
 			return n, err
 		}
-		for _, p := range victims {
+		for _, rel := range victims {
 			if err := ctx.Err(); err != nil {
 				return n, err
 			}
-			unlock := s.lock(p)
-			err := os.Remove(p)
+			unlock := s.lock(rel)
+			err := s.remove(rel)
 			unlock()
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err != nil {
 				return n, err
 			}
 		}
-		removeEmptyDirs(dir)
+		if s.tx == nil {
+			if p, err := s.dir.Path(dir); err == nil {
+				removeEmptyDirs(p)
+			}
+		}
 	}
 	return n, nil
 }
 
 // removeEmptyDirs prunes empty directories under (and including) dir, bottom-up.
+// Symlinks are never followed (ReadDir's entries are not stat-ed through links).
 func removeEmptyDirs(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {

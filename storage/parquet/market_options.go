@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +45,7 @@ func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars
 	if ob.Source == "" {
 		return st, errs.Invalidf("option bars of %s have no source", ob.Underlying)
 	}
+	defer s.writing()()
 	if err := s.checkSource(ob.Underlying, ob.Source); err != nil {
 		return st, err
 	}
@@ -64,9 +64,9 @@ func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars
 }
 
 func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (market.WriteStats, error) {
-	path := filepath.Join(s.root, "options", u, date+".parquet")
-	defer s.lock(path)()
-	old, meta, err := readOptionRows(path)
+	rel := "options/" + u + "/" + date + ".parquet"
+	defer s.lock(rel)()
+	old, meta, err := s.readOptionRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return market.WriteStats{}, err
 	}
@@ -86,7 +86,7 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 	}
 	m := map[string]string{mkKind: market.KindOptions, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(first, 10), mkLast: strconv.FormatInt(last, 10), mkExpiries: joinSet(expSet)}
-	return st, writePartition(s, path, rows, m)
+	return st, writePartition(s, rel, rows, m)
 }
 
 // joinSet renders expiry counts as "YYYY-MM-DD:n,…" (sorted) for the file footer.
@@ -126,7 +126,8 @@ func (s *MarketStore) ReadOptionBars(ctx context.Context, u, date string) (*mark
 	if _, err := market.ParseDate(date); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
-	rows, meta, err := readOptionRows(filepath.Join(s.root, "options", u, date+".parquet"))
+	defer s.reading()()
+	rows, meta, err := s.readOptionRows("options/" + u + "/" + date + ".parquet")
 	if errors.Is(err, fs.ErrNotExist) {
 		return &market.OptionBars{Underlying: u}, nil
 	}
@@ -143,7 +144,8 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
 	lo, hi := dateRange(from, to, 10)
-	parts, err := partitions(filepath.Join(s.root, "options", c.Underlying), lo, hi)
+	defer s.reading()()
+	parts, err := s.partitions("options/"+c.Underlying, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +154,7 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rows, meta, err := readOptionRows(p)
+		rows, meta, err := s.readOptionRows(p)
 		if err != nil {
 			return nil, err
 		}
@@ -212,6 +214,7 @@ func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.W
 	if c.Source == "" {
 		return st, errs.Invalidf("chain of %s has no source", c.Underlying)
 	}
+	defer s.writing()()
 	if err := s.checkSource(c.Underlying, c.Source); err != nil {
 		return st, err
 	}
@@ -233,9 +236,9 @@ func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.W
 }
 
 func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (market.WriteStats, error) {
-	path := filepath.Join(s.root, "chains", u, month+".parquet")
-	defer s.lock(path)()
-	old, meta, err := readChainRows(path)
+	rel := "chains/" + u + "/" + month + ".parquet"
+	defer s.lock(rel)()
+	old, meta, err := s.readChainRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return market.WriteStats{}, err
 	}
@@ -258,7 +261,7 @@ func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (marke
 	}
 	m := map[string]string{mkKind: market.KindChains, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(rows[0].SnapTS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].SnapTS, 10), mkExpiries: joinSet(expSet)}
-	return st, writePartition(s, path, rows, m)
+	return st, writePartition(s, rel, rows, m)
 }
 
 // ReadChains implements market.Store.
@@ -267,7 +270,8 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 		return nil, err
 	}
 	lo, hi := dateRange(from, to, 7)
-	parts, err := partitions(filepath.Join(s.root, "chains", u), lo, hi)
+	defer s.reading()()
+	parts, err := s.partitions("chains/"+u, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +280,7 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rows, meta, err := readChainRows(p)
+		rows, meta, err := s.readChainRows(p)
 		if err != nil {
 			return nil, err
 		}
@@ -298,14 +302,12 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 func (s *MarketStore) Coverage(ctx context.Context) ([]market.CoverageEntry, error) {
 	type key struct{ ticker, kind, tf string }
 	acc := map[key]*market.CoverageEntry{}
-	err := walkParquet(s.root, func(p string, d fs.DirEntry) error {
-		if strings.HasPrefix(d.Name(), ".") {
-			return nil
-		}
+	defer s.reading()()
+	err := s.walk("", func(rel string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		meta, n, err := ReadParquetMeta(p)
+		meta, n, err := s.readMeta(rel)
 		if err != nil {
 			return err
 		}
@@ -349,8 +351,9 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 		return nil, err
 	}
 	set := map[string]*market.Expiry{}
-	for di, dir := range []string{filepath.Join(s.root, "options", u), filepath.Join(s.root, "chains", u)} {
-		parts, err := partitions(dir, "", "")
+	defer s.reading()()
+	for di, dir := range []string{"options/" + u, "chains/" + u} {
+		parts, err := s.partitions(dir, "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -358,7 +361,7 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			meta, _, err := ReadParquetMeta(p)
+			meta, _, err := s.readMeta(p)
 			if err != nil {
 				if errors.Is(err, os.ErrNotExist) {
 					continue
@@ -393,9 +396,14 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 	return out, nil
 }
 
-// readOptionRows decodes an option partition column by column.
-func readOptionRows(path string) ([]optionRow, map[string]string, error) {
-	c, err := ReadColumnSet(path, ColumnSet{String: []string{"symbol"}, Int64: []string{"ts"},
+// readOptionRows decodes the option partition rel of the view column by column.
+func (s *MarketStore) readOptionRows(rel string) ([]optionRow, map[string]string, error) {
+	fh, err := s.open(rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	c, err := readColumnSetFile(fh, ColumnSet{String: []string{"symbol"}, Int64: []string{"ts"},
 		Float: []string{"open", "high", "low", "close", "volume", "vwap"}})
 	if err != nil {
 		return nil, nil, err
@@ -408,9 +416,14 @@ func readOptionRows(path string) ([]optionRow, map[string]string, error) {
 	return rows, c.Meta, nil
 }
 
-// readChainRows decodes a chain partition column by column.
-func readChainRows(path string) ([]chainRow, map[string]string, error) {
-	c, err := ReadColumnSet(path, ColumnSet{String: []string{"expiry", "type"}, Int64: []string{"snapshot_ts"},
+// readChainRows decodes the chain partition rel of the view column by column.
+func (s *MarketStore) readChainRows(rel string) ([]chainRow, map[string]string, error) {
+	fh, err := s.open(rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	c, err := readColumnSetFile(fh, ColumnSet{String: []string{"expiry", "type"}, Int64: []string{"snapshot_ts"},
 		Float: []string{"underlying_price", "strike", "bid", "ask", "iv", "delta", "gamma", "theta", "vega", "open_interest"}})
 	if err != nil {
 		return nil, nil, err

@@ -429,13 +429,23 @@ func DecodeMatrix(b []byte) (*matrix.Matrix, error) {
 }
 
 // MatrixStore keeps built matrices as matrices/<model_id>/<build_id>.parquet
-// under a data directory.
+// under a data directory. Every path goes through the data dir's confinement
+// (files.Dir): a model folder or a build file that is a symlink out of the data
+// dir is ErrInvalid for reads, writes and deletes, and is never listed.
 type MatrixStore struct {
-	Root string // the data directory's matrices/ folder
+	Root string // the data directory's matrices/ folder (display only)
+	dir  files.Dir
 }
 
-// NewMatrixStore returns a store rooted at dir (created on first write).
-func NewMatrixStore(dir string) *MatrixStore { return &MatrixStore{Root: dir} }
+// NewMatrixStore returns a store rooted at dir (created on first write), confined
+// to dir's parent (the data dir).
+func NewMatrixStore(dir string) *MatrixStore {
+	d := files.OpenDir(dir)
+	return &MatrixStore{Root: d.Abs(), dir: d}
+}
+
+// NewMatrixStoreIn returns the store of the data dir's matrices/ folder.
+func NewMatrixStoreIn(d files.Dir) *MatrixStore { return &MatrixStore{Root: d.Abs(), dir: d} }
 
 // MatrixInfo describes one stored matrix file.
 type MatrixInfo struct {
@@ -462,7 +472,7 @@ func (s *MatrixStore) Path(modelID, buildID string) (string, error) {
 	if err := checkID("build_id", buildID); err != nil {
 		return "", err
 	}
-	return filepath.Join(s.Root, modelID, buildID+".parquet"), nil
+	return s.dir.Path(modelID, buildID+".parquet")
 }
 
 // Put writes m atomically (temp file, fsync, rename via storage/files) and returns its path and
@@ -510,7 +520,10 @@ func (s *MatrixStore) List(modelID string) ([]MatrixInfo, error) {
 	if err := checkID("model_id", modelID); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(s.Root, modelID)
+	dir, err := s.dir.Path(modelID)
+	if err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return []MatrixInfo{}, nil
@@ -521,7 +534,7 @@ func (s *MatrixStore) List(modelID string) ([]MatrixInfo, error) {
 	out := []MatrixInfo{}
 	for _, e := range ents {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".parquet") || strings.HasPrefix(name, ".") {
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".parquet") || strings.HasPrefix(name, ".") {
 			continue
 		}
 		fi, err := e.Info()
