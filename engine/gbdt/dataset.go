@@ -39,6 +39,22 @@ func (d *Dataset) NumBins(f int) int { return len(d.uppers[f]) }
 // values; a column with few distinct values gets one bin per value. It returns
 // an errs.ErrInvalid error for empty input or ragged columns.
 func NewDataset(cols [][]float64, maxBins int) (*Dataset, error) {
+	return newDataset(cols, nil, maxBins)
+}
+
+// NewDatasetRows is NewDataset with the bin edges fitted on the values of
+// fitRows only (any order; nil = all rows); every row is then binned with those
+// edges. Cross-validation fits them on a fold's training rows, so the test
+// rows' values shape nothing the model learns: a test value outside the
+// training range falls in the first or last bin, as it would on new data.
+func NewDatasetRows(cols [][]float64, fitRows []int, maxBins int) (*Dataset, error) {
+	if fitRows != nil && len(fitRows) == 0 {
+		return nil, errs.Invalidf("gbdt: no rows to fit bin edges on")
+	}
+	return newDataset(cols, fitRows, maxBins)
+}
+
+func newDataset(cols [][]float64, fitRows []int, maxBins int) (*Dataset, error) {
 	if len(cols) == 0 {
 		return nil, errs.Invalidf("gbdt: no feature columns")
 	}
@@ -49,6 +65,11 @@ func NewDataset(cols [][]float64, maxBins int) (*Dataset, error) {
 	for f, c := range cols {
 		if len(c) != n {
 			return nil, errs.Invalidf("gbdt: column %d has %d rows, column 0 has %d", f, len(c), n)
+		}
+	}
+	for _, r := range fitRows {
+		if r < 0 || r >= n {
+			return nil, errs.Invalidf("gbdt: row %d out of range 0..%d", r, n-1)
 		}
 	}
 	if maxBins == 0 {
@@ -63,7 +84,7 @@ func NewDataset(cols [][]float64, maxBins int) (*Dataset, error) {
 	bufs := sync.Pool{New: func() any { return new(sortBufs) }}
 	parallelFor(len(cols), workers, func(f int) {
 		b := bufs.Get().(*sortBufs)
-		d.uppers[f] = binEdges(cols[f], maxBins, b)
+		d.uppers[f] = binEdges(cols[f], fitRows, maxBins, b)
 		bufs.Put(b)
 		d.bins[f] = make([]uint8, n)
 		binColumn(d.bins[f], cols[f], d.uppers[f])
@@ -74,25 +95,42 @@ func NewDataset(cols [][]float64, maxBins int) (*Dataset, error) {
 // sortBufs are the scratch slices of one radix sort.
 type sortBufs struct{ keys, tmp []uint64 }
 
-// binEdges returns the inclusive upper edges of the value bins of column c.
-// Edges sit halfway between the largest value of a bin and the smallest value
-// of the next, so unseen values fall on the nearer side; the last edge is +Inf.
-func binEdges(c []float64, maxBins int, buf *sortBufs) []float64 {
+// binEdges returns the inclusive upper edges of the value bins of column c,
+// fitted on the values at rows (nil = all of c). Edges sit halfway between the
+// largest value of a bin and the smallest value of the next, so unseen values
+// fall on the nearer side; the last edge is +Inf.
+func binEdges(c []float64, rows []int, maxBins int, buf *sortBufs) []float64 {
 	n := len(c)
+	if rows != nil {
+		n = len(rows)
+	}
+	at := func(i int) float64 {
+		if rows != nil {
+			return c[rows[i]]
+		}
+		return c[i]
+	}
 	m := min(n, binSampleRows)
 	if cap(buf.keys) < m {
 		buf.keys, buf.tmp = make([]uint64, 0, m), make([]uint64, m)
 	}
 	keys := buf.keys[:0]
-	if n <= binSampleRows {
+	switch {
+	case rows == nil && n <= binSampleRows:
 		for _, v := range c {
 			if v == v {
 				keys = append(keys, sortKey(v))
 			}
 		}
-	} else {
+	case n <= binSampleRows:
+		for _, r := range rows {
+			if v := c[r]; v == v {
+				keys = append(keys, sortKey(v))
+			}
+		}
+	default:
 		for i := 0; i < binSampleRows; i++ {
-			if v := c[int(int64(i)*int64(n)/binSampleRows)]; v == v {
+			if v := at(int(int64(i) * int64(n) / binSampleRows)); v == v {
 				keys = append(keys, sortKey(v))
 			}
 		}

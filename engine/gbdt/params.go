@@ -9,10 +9,12 @@
 // feature's histogram is summed by exactly one goroutine in row order, so a
 // trained model is bit-identical for any GOMAXPROCS or Params.Workers.
 //
-// Reuse of the binning across several fits (cross-validation folds): build the
-// Dataset once with NewDataset and call TrainRows for each fold's row subset.
-// The bin edges then come from all rows of the Dataset; they depend only on
-// feature values (never on labels), so they leak nothing about the test fold.
+// Cross-validation folds: build each fold's Dataset with NewDatasetRows, its
+// bin edges fitted on the fold's training rows and every row binned with them,
+// then TrainRows on those rows and PredictProbaRows on the test rows. Edges
+// from all rows (NewDataset) would let the test fold's feature values place
+// the candidate split thresholds; they never see labels, but the model would
+// still depend on data it must not have seen.
 package gbdt
 
 import (
