@@ -11,10 +11,12 @@ import (
 )
 
 // GBDTLearner returns a Learner that fits our histogram GBDT on fold rows.
-// The features are binned once for all folds (bin edges depend on feature
-// values only, never on labels). cols[f][row] are the table's feature columns,
-// y its class indices (−1 rows are never passed to the learner by RunOOF).
-// Each fold uses the same seed, so results depend only on the data.
+// Each fold bins the features once, with bin edges fitted on that fold's
+// training rows only, and scores its test rows on those edges: the test
+// fold's values shape neither the candidate thresholds nor the model.
+// cols[f][row] are the table's feature columns, y its class indices (−1 rows
+// are never passed to the learner by RunOOF). Each fold uses the same seed, so
+// results depend only on the data.
 func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learner, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -26,8 +28,8 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		// parallel), which binary models cannot use, so they keep theirs.
 		p.Workers = 1
 	}
-	ds, err := gbdt.NewDataset(cols, p.MaxBins)
-	if err != nil {
+	// Shape errors surface when the learner is built, not in every fold.
+	if err := checkColumns(cols, len(y)); err != nil {
 		return nil, err
 	}
 	// The GBDT reads labels of the selected rows only, but needs a valid class
@@ -48,9 +50,14 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		}
 		o := *opt
 		o.Stop = func() bool { return ctx.Err() != nil } // an abandoned fold stops within one round
+		var ds *gbdt.Dataset
 		m, err := trainCancellable(ctx, func() (*gbdt.Model, error) {
 			active.Add(1)
 			defer active.Add(-1)
+			var err error
+			if ds, err = gbdt.NewDatasetRows(cols, rows, p.MaxBins); err != nil {
+				return nil, err
+			}
 			return gbdt.TrainRows(ds, rows, yy, numClass, p, &o)
 		})
 		if err != nil {
@@ -58,6 +65,23 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 		}
 		return &gbdtPredictor{m: m, ds: ds, cols: cols}, nil
 	}, nil
+}
+
+// checkColumns reports empty or ragged feature columns, or columns that do not
+// have one value per label, as an errs.ErrInvalid error.
+func checkColumns(cols [][]float64, n int) error {
+	if len(cols) == 0 {
+		return errs.Invalidf("gbdt: no feature columns")
+	}
+	if n == 0 {
+		return errs.Invalidf("gbdt: no rows")
+	}
+	for f, c := range cols {
+		if len(c) != n {
+			return errs.Invalidf("gbdt: column %d has %d rows, the table has %d", f, len(c), n)
+		}
+	}
+	return nil
 }
 
 // trainCancellable runs train and returns as soon as ctx is done. A cancelled
@@ -96,9 +120,9 @@ type gbdtPredictor struct {
 	cols [][]float64
 }
 
-// PredictProba scores the rows on the shared Dataset's bins (the same result
-// as on the raw values, several times cheaper); gathering the raw values is
-// only a safety net.
+// PredictProba scores the rows on the fold Dataset's bins (the same result as
+// on the raw values, several times cheaper); gathering the raw values is only
+// a safety net.
 func (g *gbdtPredictor) PredictProba(rows []int) ([][]float64, error) {
 	if p, err := g.m.PredictProbaRows(g.ds, rows); err == nil {
 		return p, nil
