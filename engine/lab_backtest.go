@@ -47,6 +47,7 @@ type BacktestRequest struct {
 	AllowedHours      []int          `json:"allowed_hours"`
 	TrainHours        []int          `json:"train_hours,omitempty"` // rows the model trains on; nil = all
 	SlippageBps       *float64       `json:"slippage_bps"`
+	Holding           string         `json:"holding,omitempty"` // overlap (default) | flat
 	SizeByConf        *bool          `json:"size_by_conf"`
 	ConfCap           *float64       `json:"conf_cap"`
 	PerHourThresholds bool           `json:"per_hour_thresholds"`
@@ -134,6 +135,9 @@ func (r BacktestRequest) tradeParams(base backtest.TradeParams) backtest.TradePa
 		p.TopPct = *r.TopPct
 	}
 	p.AllowedHours = r.AllowedHours
+	if r.Holding != "" {
+		p.Holding = r.Holding
+	}
 	if r.SlippageBps != nil {
 		p.SlippageBps = *r.SlippageBps
 	}
@@ -197,6 +201,7 @@ type BacktestResponse struct {
 	Classes          []string                         `json:"classes"`
 	Reliability      map[string]calibrate.Reliability `json:"reliability"`
 	Gate             Gate                             `json:"gate"`
+	PassGate         bool                             `json:"pass_gate"`
 	PlotsURI         string                           `json:"plots_uri,omitempty"`
 	CardURI          string                           `json:"card_uri,omitempty"`
 	Warnings         []string                         `json:"warnings,omitempty"`
@@ -464,7 +469,7 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	}
 	base, brackets := ExecutionParams(src.Policy.Policy)
 	params := req.tradeParams(base)
-	params.KeepSeries = true
+	params.KeepSeries, params.HindsightTable = true, true
 	if params.MomentumGate && src.OOF.Aux[params.MomentumColumn] == nil {
 		// The OOF carries momentum* columns; any other gate column is read
 		// from the matrix at the OOF rows, unless it is an outcome (a policy
@@ -498,7 +503,17 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	resp.BuildID, resp.OOFKey, resp.OOFCached, resp.TrainingMS = src.BuildID, src.Key, src.Cached, src.TrainingMS
 	resp.Folds, resp.Features, resp.Classes = src.Info.Folds, src.Features, src.OOF.Classes
 	resp.Reliability = src.Info.Reliability
-	resp.Gate = riskGate(res.Overall, src.Policy.Policy)
+	trials, err := l.priorTrials(ctx, req.ModelID, src.BuildID, 0)
+	if err != nil {
+		return resp, fmt.Errorf("count earlier trials: %w", err)
+	}
+	deflate(&res.Overall, trials.Count+1, append(trials.Sharpes, res.Overall.SharpeHourly))
+	if d := *res.Overall.DSR; res.Overall.Trades > 0 && d < 0.5 {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("dsr %.2f over %d trials on this model and matrix: the result is "+
+			"probably luck", d, res.Overall.NTrials))
+	}
+	resp.Gate = passGate(res.Overall, src.Policy.Policy, req.RiskProfile)
+	resp.PassGate = resp.Gate.Pass
 	if !*req.Save {
 		return resp, nil
 	}
@@ -539,7 +554,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 	params := map[string]any{
 		"target": src.Target, "thresholds": p.Thresholds, "splits": req.Splits, "embargo": req.Embargo, "cv": req.CV,
 		"top_pct": req.TopPct, "allowed_hours": p.AllowedHours, "train_hours": req.TrainHours,
-		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap,
+		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap, "holding": p.Holding,
 		"per_hour_thresholds": p.PerHourThresholds, "per_hour_select_by": p.SelectBy,
 		"calibration": *req.Calibration, "momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin,
 		"momentum_column": p.MomentumColumn, "n_features": len(src.Features), "policy_snapshot": src.Policy.Policy,
@@ -552,10 +567,13 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,
 		Params: params, DataCSVURI: src.MatrixURI, OOFKey: src.Key, Gate: gate, GatePass: gate.Pass,
 		TradesTotal: res.Overall.Trades, Trades: res.Overall.Trades, WinRate: res.Overall.HitRate,
-		MaxDrawdown: res.Overall.MaxDD}
+		MaxDrawdown: res.Overall.MaxDD, DSR: res.Overall.DSR}
 	run.Lineage = backtestLineage(src)
 	run.Lineage["risk_profile"] = req.RiskProfile
-	metrics := map[string]any{"overall": res.Overall, "mode": res.Mode, "threshold_table": res.ThresholdTable}
+	metrics := map[string]any{"overall": res.Overall, "mode": res.Mode, "holding": res.Holding}
+	if res.ThresholdTable != nil {
+		metrics["threshold_table"] = res.ThresholdTable
+	}
 	if res.Overall.Rows > 0 {
 		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
 		run.BestSharpeHourly, run.BestCumRet, run.Sharpe, run.CumRet = &s, &c, &s, &c
@@ -592,30 +610,6 @@ func backtestLineage(src OOFSource) map[string]any {
 		}
 	}
 	return lin
-}
-
-// riskGate checks a run against the policy's risk block: it needs trades, a
-// positive overall Sharpe, and a drawdown/exposure within risk.max_drawdown
-// and risk.max_exposure when those are set.
-func riskGate(m backtest.Metrics, pol map[string]any) Gate {
-	g := Gate{Reasons: []string{}}
-	if m.Trades == 0 {
-		g.Reasons = append(g.Reasons, "no trades")
-	}
-	if m.SharpeHourly <= 0 {
-		g.Reasons = append(g.Reasons, "sharpe_hourly <= 0")
-	}
-	doc, _ := policy.Unwrap(pol)
-	if risk, ok := doc["risk"].(map[string]any); ok {
-		if md := numOr(risk["max_drawdown"], math.NaN()); md > 0 && -m.MaxDD > md {
-			g.Reasons = append(g.Reasons, fmt.Sprintf("max_dd %.4f beyond risk.max_drawdown %.4f", m.MaxDD, md))
-		}
-		if me := numOr(risk["max_exposure"], math.NaN()); me > 0 && m.Exposure > me {
-			g.Reasons = append(g.Reasons, fmt.Sprintf("exposure %.4f beyond risk.max_exposure %.4f", m.Exposure, me))
-		}
-	}
-	g.Pass = len(g.Reasons) == 0
-	return g
 }
 
 // parityFor runs bracket parity on the reported path's positions. Matrices

@@ -38,8 +38,11 @@ type BacktestRun struct {
 	CardURI          string         `json:"card_uri"`     // model card JSON
 	OOFKey           string         `json:"oof_key"`      // cache key of the OOF predictions
 	SweepID          int64          `json:"sweep_id,omitempty"`
-	Gate             Gate           `json:"gate"`
-	GatePass         bool           `json:"gate_pass"`
+	// DSR is the overall deflated Sharpe ratio (see backtest.Metrics.DSR);
+	// nil for runs stored before it existed.
+	DSR      *float64 `json:"dsr"`
+	Gate     Gate     `json:"gate"`
+	GatePass bool     `json:"gate_pass"`
 	Lineage          map[string]any `json:"lineage"`
 
 	// UI aliases.
@@ -54,6 +57,9 @@ type BacktestRun struct {
 type Gate struct {
 	Pass    bool     `json:"pass"`
 	Reasons []string `json:"reasons"`
+	// The bounds applied (see GateBounds).
+	MinTrades int     `json:"min_trades"`
+	MinDSR    float64 `json:"min_dsr"`
 }
 
 // BacktestFold is one fold of a stored run (nested bucket folds).

@@ -27,15 +27,32 @@ func TestExecutionParams(t *testing.T) {
 	}
 }
 
-func TestRiskGate(t *testing.T) {
-	g := riskGate(backtest.Metrics{Trades: 10, SharpeHourly: 0.1, MaxDD: -0.05, Exposure: 0.3}, nil)
-	if !g.Pass || len(g.Reasons) != 0 {
+func TestPassGate(t *testing.T) {
+	dsr := func(v float64) *float64 { return &v }
+	g := passGate(backtest.Metrics{Trades: 30, SharpeHourly: 0.1, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.96)}, nil, "")
+	if !g.Pass || len(g.Reasons) != 0 || g.MinTrades != 30 || g.MinDSR != 0.95 {
 		t.Fatalf("%+v", g)
 	}
+	// A one-trade run and a lucky-looking Sharpe do not pass.
+	for _, m := range []backtest.Metrics{{Trades: 1, SharpeHourly: 0.5, DSR: dsr(0.99)}, {Trades: 300, SharpeHourly: 0.05, DSR: dsr(0.9)},
+		{Trades: 300, SharpeHourly: 0.05}} {
+		if g := passGate(m, nil, ""); g.Pass || len(g.Reasons) != 1 {
+			t.Fatalf("%+v passed: %+v", m, g)
+		}
+	}
 	pol := map[string]any{"risk": map[string]any{"max_drawdown": 0.04, "max_exposure": 0.2}}
-	g = riskGate(backtest.Metrics{Trades: 0, SharpeHourly: 0, MaxDD: -0.05, Exposure: 0.3}, pol)
+	g = passGate(backtest.Metrics{Trades: 0, SharpeHourly: 0, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.5)}, pol, "")
 	if g.Pass || len(g.Reasons) != 4 {
 		t.Fatalf("%+v", g)
+	}
+	// Risk profiles and the policy's overrides.
+	m := backtest.Metrics{Trades: 40, DSR: dsr(0.96)}
+	if passGate(m, nil, "conservative").Pass || !passGate(m, nil, "aggressive").Pass || !passGate(m, nil, "balanced").Pass {
+		t.Fatal("risk profile bounds not applied")
+	}
+	over := map[string]any{"policy": map[string]any{"risk": map[string]any{"min_trades": 50, "min_dsr": 0.5}}}
+	if g := passGate(m, over, ""); g.Pass || g.MinTrades != 50 || g.MinDSR != 0.5 {
+		t.Fatalf("policy bounds: %+v", g)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigmalab/engine/cv"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/jobs"
+	"sigmalab/engine/stats"
 	"sigmalab/engine/sweep"
 )
 
@@ -49,7 +51,10 @@ type SweepRequest struct {
 	Tag         string         `json:"tag"`
 	MinTrades   int            `json:"min_trades"`
 	MinSharpe   *float64       `json:"min_sharpe"`
-	Async       bool           `json:"async,omitempty"`
+	// Holding applies to every cell: overlap (default) | flat.
+	Holding     string `json:"holding,omitempty"`
+	RiskProfile string `json:"risk_profile,omitempty"` // selects the gate bounds
+	Async       bool   `json:"async,omitempty"`
 }
 
 // Defaults of SweepRequest.
@@ -115,6 +120,15 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 		t := true
 		r.Save = &t
 	}
+	switch r.Holding {
+	case "", backtest.HoldOverlap, backtest.HoldFlat:
+	default:
+		v.Add("body", "holding", "must be one of overlap|flat", "enum")
+	}
+	r.RiskProfile = strings.ToLower(strings.TrimSpace(r.RiskProfile))
+	if r.RiskProfile != "" && !ValidID(r.RiskProfile) {
+		v.Add("body", "risk_profile", "risk_profile must be a simple name", "value_error")
+	}
 	if r.MinTrades < 0 {
 		v.Add("body", "min_trades", "must be >= 0", "greater_than_equal")
 	}
@@ -175,6 +189,9 @@ type SweepSource struct {
 	OOFKey     string               // cache key of the OOF predictions
 	TrainingMS int64                // time spent producing them (0 when served from cache)
 	Lineage    any                  // hashes of matrix, config, policy
+	ModelID    string
+	BuildID    string
+	Policy     map[string]any // the model's policy (gate bounds); nil: none
 	// SaveRuns, when set and the request has save=true, stores cells as tagged
 	// backtest runs and returns their ids (one per run, same order). It is
 	// called with batches, one transaction each.
@@ -216,6 +233,11 @@ type SweepResponse struct {
 	EvalMS           int64  `json:"eval_ms"`
 	Resumed          int    `json:"resumed,omitempty"` // cells kept from an interrupted run
 	CardURI          string `json:"card_uri,omitempty"`
+	// PBO is the probability of backtest overfitting of the grid; NTrials the
+	// trials each cell's dsr is deflated by.
+	PBO      *float64 `json:"pbo"`
+	NTrials  int      `json:"n_trials"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SweepReport is the JSON report artifact of a sweep.
@@ -230,6 +252,9 @@ type SweepReport struct {
 	Guardrails sweep.Guardrails `json:"guardrails"`
 	Count      int              `json:"count"`
 	Filtered   int              `json:"filtered"`
+	PBO        *float64         `json:"pbo"`
+	NTrials    int              `json:"n_trials"`
+	Warnings   []string         `json:"warnings,omitempty"`
 	TrainingMS int64            `json:"training_ms"`
 	EvalMS     int64            `json:"eval_ms"`
 	OOFKey     string           `json:"oof_key,omitempty"`
@@ -268,7 +293,11 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 		return SweepSource{}, err
 	}
 	base, _ := ExecutionParams(src.Policy.Policy)
-	out := SweepSource{OOF: src.OOF, Base: base, OOFKey: src.Key, TrainingMS: src.TrainingMS, Lineage: backtestLineage(src)}
+	if req.Holding != "" {
+		base.Holding = req.Holding
+	}
+	out := SweepSource{OOF: src.OOF, Base: base, OOFKey: src.Key, TrainingMS: src.TrainingMS, Lineage: backtestLineage(src),
+		ModelID: req.ModelID, BuildID: src.BuildID, Policy: src.Policy.Policy}
 	if l.Cards != nil {
 		out.Card = func(ctx context.Context, rec SweepRecord, best []sweep.Row) (string, error) {
 			return l.writeSweepCard(ctx, rec, best, src)
@@ -280,7 +309,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 	started := l.now()
 	breq, err := BacktestRequest{ModelID: req.ModelID, PackID: src.Model.PackID, BuildID: src.BuildID, Target: req.Target,
 		Splits: req.Splits, Embargo: req.Embargo, CV: req.CV, Calibration: &cal, TrainHours: req.TrainHours,
-		Hyperparams: req.Hyperparams, Tag: req.Tag}.Normalize()
+		Hyperparams: req.Hyperparams, Tag: req.Tag, RiskProfile: req.RiskProfile}.Normalize()
 	if err != nil {
 		return SweepSource{}, err
 	}
@@ -293,7 +322,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 				tp := r.Cell.TopPct
 				cr.TopPct = &tp
 			}
-			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, riskGate(r.Result.Overall, src.Policy.Policy), started)
+			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, passGate(r.Result.Overall, src.Policy.Policy, req.RiskProfile), started)
 			run.SweepID = r.SweepID
 			run.Params["sweep_cell"] = r.Cell.Index
 			writes[i] = BacktestWrite{Run: run, Folds: folds}
@@ -364,8 +393,13 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	eval := sweepEvaluator(src, workers)
 	t0 := time.Now()
+	tri, err := l.sweepTrials(ctx, src, cells, rec.ID, workers)
+	if err != nil {
+		return SweepResponse{SweepID: rec.ID, Status: SweepFailed, Cells: len(cells)}, errors.Join(err, l.endEarly(wctx, ctx, &rec, err))
+	}
+	rec.NTrials, rec.PBO = tri.nTrials, tri.pbo
+	eval := sweepEvaluator(src, workers, tri, req.RiskProfile)
 	results, runErr := sweep.Run(ctx, cells, eval, sweep.RunOptions{
 		Workers:  workers,
 		Done:     doneRes,
@@ -488,9 +522,77 @@ func (l *Lab) failSweep(ctx context.Context, rec *SweepRecord, cause error) erro
 	return l.Sweeps.PutSweep(ctx, rec)
 }
 
+// sweepTrialsInfo is what every cell of a sweep is deflated against.
+type sweepTrialsInfo struct {
+	nTrials int       // the grid's cells plus earlier saved runs on the model and matrix
+	sharpes []float64 // the per-period Sharpe of each of those trials
+	pbo     *float64  // probability of backtest overfitting of the grid (nil: < 2 cells)
+}
+
+// sweepTrials evaluates every cell once (cheap next to the training) to learn
+// the trials' Sharpe ratios, which the deflated Sharpe of each cell needs
+// before any cell is stored, and their per-period returns on the common
+// calendar, cut into blocks for the PBO.
+func (l *Lab) sweepTrials(ctx context.Context, src SweepSource, cells []sweep.Cell, sweepID int64, workers int) (sweepTrialsInfo, error) {
+	var out sweepTrialsInfo
+	prior, err := l.priorTrials(ctx, src.ModelID, src.BuildID, sweepID)
+	if err != nil {
+		return out, fmt.Errorf("count earlier trials: %w", err)
+	}
+	s := stats.PBOSplitsFor(src.OOF.Len(), stats.DefaultPBOSplits)
+	srs := make([]float64, len(cells))
+	blocks := make([]stats.BlockSums, len(cells))
+	ok := make([]bool, len(cells))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(workers, len(cells))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := backtest.NewEvaluator(src.OOF)
+			for ctx.Err() == nil {
+				k := int(next.Add(1)) - 1
+				if k >= len(cells) {
+					return
+				}
+				p := cellParams(src.Base, cells[k])
+				p.KeepSeries = true
+				res, err := ev.Evaluate(p)
+				if err != nil {
+					continue
+				}
+				srs[k], ok[k] = res.Overall.SharpeHourly, true
+				if s >= 2 {
+					blocks[k] = stats.NewBlockSums(res.PnL, s)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	out.nTrials = len(cells) + prior.Count
+	out.sharpes = prior.Sharpes
+	var bs []stats.BlockSums
+	for k := range cells {
+		if ok[k] {
+			out.sharpes = append(out.sharpes, srs[k])
+			bs = append(bs, blocks[k])
+		}
+	}
+	if s >= 2 && len(bs) >= 2 {
+		if r, err := stats.PBOBlocks(bs); err == nil && !math.IsNaN(r.PBO) {
+			out.pbo = &r.PBO
+		}
+	}
+	return out, nil
+}
+
 // sweepEvaluator evaluates cells with one backtest.Evaluator (scratch buffers)
-// per worker over the shared OOF.
-func sweepEvaluator(src SweepSource, workers int) sweep.EvalFunc {
+// per worker over the shared OOF, deflating each cell's Sharpe by the sweep's
+// trials and applying the gate.
+func sweepEvaluator(src SweepSource, workers int, tri sweepTrialsInfo, profile string) sweep.EvalFunc {
 	pool := make(chan *backtest.Evaluator, workers)
 	for i := 0; i < workers; i++ {
 		pool <- backtest.NewEvaluator(src.OOF)
@@ -503,8 +605,10 @@ func sweepEvaluator(src SweepSource, workers int) sweep.EvalFunc {
 		if err != nil {
 			return sweep.Outcome{}, err
 		}
+		deflate(&res.Overall, tri.nTrials, tri.sharpes)
+		gate := passGate(res.Overall, src.Policy, profile)
 		return sweep.Outcome{BestSharpeHourly: res.Overall.SharpeHourly, BestCumRet: res.Overall.CumRet,
-			Trades: res.Overall.Trades, Detail: &res}, nil
+			Trades: res.Overall.Trades, DSR: *res.Overall.DSR, PSR: res.Overall.PSR, PassGate: gate.Pass, Detail: &res}, nil
 	}
 }
 
@@ -665,10 +769,12 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	now := l.now()
 	rec.Status, rec.FinishedAt, rec.Count, rec.Filtered = status, &now, sum.Count, sum.Filtered
 
+	warnings := sweepWarnings(rec, sum)
 	var reportPath *string
 	if l.Artifacts != nil || l.ArtifactRegistry != nil {
 		rep := SweepReport{OK: true, SweepID: rec.ID, Status: status, PackID: rec.PackID, ModelID: rec.ModelID,
 			Tag: rec.Tag, Spec: rec.Spec, Guardrails: guard, Count: sum.Count, Filtered: sum.Filtered,
+			PBO: rec.PBO, NTrials: rec.NTrials, Warnings: warnings,
 			TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, OOFKey: rec.OOFKey, Lineage: rec.Lineage,
 			CreatedAt: rec.CreatedAt, Runs: sum.Rows(sweep.ReportTopN, runID), Table: table, Rejected: sum.Rejected}
 		if rep.Rejected == nil {
@@ -715,7 +821,22 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	}
 	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
 		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
-		Resumed: resumed, CardURI: rec.CardURI, ReportArtifactID: rec.ReportArtifactID}, nil
+		Resumed: resumed, CardURI: rec.CardURI, ReportArtifactID: rec.ReportArtifactID,
+		PBO: rec.PBO, NTrials: rec.NTrials, Warnings: warnings}, nil
+}
+
+// sweepWarnings says when the grid's best cells are probably selected noise.
+func sweepWarnings(rec *SweepRecord, sum sweep.Summary) []string {
+	var w []string
+	if rec.PBO != nil && *rec.PBO > 0.5 {
+		w = append(w, fmt.Sprintf("pbo %.2f > 0.5: the best cell in sample is more likely than not below the median "+
+			"out of sample; the ranking is probably overfit", *rec.PBO))
+	}
+	if top := sum.Rows(1, func(int) int64 { return 0 }); len(top) > 0 && top[0].Metrics.DSR < 0.95 {
+		w = append(w, fmt.Sprintf("best cell dsr %.2f < 0.95 over %d trials: its Sharpe is within what the best of "+
+			"that many unskilled trials reaches", top[0].Metrics.DSR, rec.NTrials))
+	}
+	return w
 }
 
 // writeSweepCard records a completed sweep as a model card (event "sweep"):

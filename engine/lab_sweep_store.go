@@ -55,16 +55,21 @@ type SweepRecord struct {
 	Filtered   int       `json:"filtered"`         // cells passing the guardrails (at the end)
 	ReportPath string    `json:"report_path,omitempty"`
 	// ReportArtifactID is the report's id for GET /artifacts/{id}.
-	ReportArtifactID string     `json:"report_artifact_id,omitempty"`
-	CardURI          string     `json:"card_uri,omitempty"` // model card of a completed sweep
-	Error            string     `json:"error,omitempty"`
-	TrainingMS       int64      `json:"training_ms"` // time spent producing OOF predictions (0 when cached)
-	EvalMS           int64      `json:"eval_ms"`     // time spent evaluating cells
-	OOFKey           string     `json:"oof_key,omitempty"`
-	Lineage          any        `json:"lineage,omitempty"`
-	StartedAt        *time.Time `json:"started_at"`
-	FinishedAt       *time.Time `json:"finished_at"`
-	CreatedAt        time.Time  `json:"created_at"`
+	ReportArtifactID string `json:"report_artifact_id,omitempty"`
+	CardURI          string `json:"card_uri,omitempty"` // model card of a completed sweep
+	Error            string `json:"error,omitempty"`
+	// PBO is the probability of backtest overfitting of the grid (CSCV over
+	// the cells' per-period returns); NTrials the trials its cells' DSR
+	// counts. Set when the cells are evaluated.
+	PBO        *float64   `json:"pbo,omitempty"`
+	NTrials    int        `json:"n_trials,omitempty"`
+	TrainingMS int64      `json:"training_ms"` // time spent producing OOF predictions (0 when cached)
+	EvalMS     int64      `json:"eval_ms"`     // time spent evaluating cells
+	OOFKey     string     `json:"oof_key,omitempty"`
+	Lineage    any        `json:"lineage,omitempty"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 // SweepResult is one evaluated cell (nested bucket sweeps/results).

@@ -21,7 +21,7 @@ type Result struct {
 	// ThresholdTable evaluates every threshold on all OOF rows with that
 	// threshold fixed, on the same calendar as Overall. It is chosen with
 	// hindsight, so it describes the threshold surface; the honest figure is
-	// Overall. Only with TradeParams.KeepSeries; empty in top-pct mode.
+	// Overall. Only with TradeParams.HindsightTable; empty in top-pct mode.
 	ThresholdTable []ThresholdRow `json:"threshold_table"`
 	// ThresholdTableBasis says so in the response, next to the table, so a
 	// client cannot mistake its best row for a tradable result.
@@ -182,7 +182,7 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 				res.TopPctResult = &res.ThresholdResults[f]
 			}
 		}
-	} else if p.KeepSeries {
+	} else if p.HindsightTable {
 		// The hindsight table: each threshold fixed over every row.
 		res.ThresholdTableBasis = ThresholdTableBasis
 		res.ThresholdTable = make([]ThresholdRow, len(p.Thresholds))

@@ -267,8 +267,8 @@ func naiveBook(o *OOF, p TradeParams, pos []float64, eligible func(int) bool) ([
 		return o.Folds() - 1
 	}
 	type acc struct {
-		r, x, g  []float64
-		trades   []float64
+		r, x, g []float64
+		trades  []float64
 	}
 	per := make([]acc, o.Folds())
 	var all acc

@@ -59,6 +59,8 @@ type TradeParams struct {
 	// KeepSeries copies the reported path's per-row positions and PnL into the
 	// Result (for equity plots); sweeps leave it off.
 	KeepSeries bool `json:"-"`
+	// HindsightTable fills Result.ThresholdTable (threshold mode).
+	HindsightTable bool `json:"-"`
 }
 
 // Normalize fills defaults, sorts and de-duplicates thresholds and validates

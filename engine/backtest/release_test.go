@@ -51,7 +51,7 @@ func TestThresholdChoiceWaitsForLabelEnd(t *testing.T) {
 		t.Fatalf("long labels: thresholds %v, want fold 1 at the middle 0.6 and fold 2 at 0.55", got)
 	}
 	// The hindsight table still covers every row.
-	p.KeepSeries = true
+	p.HindsightTable = true
 	res, _ := Evaluate(mk(late), p)
 	if res.ThresholdTable[0].Trades != 2 {
 		t.Fatalf("table %+v", res.ThresholdTable[0])

@@ -77,27 +77,78 @@ func PBO(returns [][]float64, s int) (PBOResult, error) {
 	if s < 2 || s%2 != 0 || s > MaxPBOSplits {
 		return PBOResult{}, fmt.Errorf("%w: splits %d must be even, 2..%d", ErrPBOInput, s, MaxPBOSplits)
 	}
+	s = PBOSplitsFor(t, s)
+
+	// per strategy and block: sum, sum of squares; per block: period count
+	blocks := make([]BlockSums, nStrat)
+	for k, r := range returns {
+		blocks[k] = NewBlockSums(r, s)
+	}
+	return PBOBlocks(blocks)
+}
+
+// BlockSums are one strategy's per-block sums of returns and of squared
+// returns over s contiguous blocks of its series (NaN counts as 0): all PBO
+// needs of a series, so callers with many long series keep only these.
+type BlockSums struct {
+	Sum, Sq []float64
+	Count   []float64 // periods per block
+}
+
+// PBOSplitsFor is the number of blocks PBO uses for a series of t periods
+// when asked for s (0: DefaultPBOSplits): s, reduced to keep ≥ 2 periods a
+// block.
+func PBOSplitsFor(t, s int) int {
+	if s == 0 {
+		s = DefaultPBOSplits
+	}
 	if s > t/2 {
 		s = t / 2 &^ 1
 	}
+	return s
+}
 
-	// per strategy and block: sum, sum of squares; per block: period count
+// NewBlockSums cuts r into s contiguous blocks of ⌊t/s⌋ or ⌈t/s⌉ periods.
+func NewBlockSums(r []float64, s int) BlockSums {
+	t := len(r)
+	b := BlockSums{Sum: make([]float64, s), Sq: make([]float64, s), Count: make([]float64, s)}
+	for k := 0; k < s; k++ {
+		lo, hi := k*t/s, (k+1)*t/s
+		b.Count[k] = float64(hi - lo)
+		for _, v := range r[lo:hi] {
+			if !math.IsNaN(v) {
+				b.Sum[k] += v
+				b.Sq[k] += v * v
+			}
+		}
+	}
+	return b
+}
+
+// PBOBlocks is PBO over strategies given by their block sums (all with the
+// same blocks).
+func PBOBlocks(blocks []BlockSums) (PBOResult, error) {
+	nStrat := len(blocks)
+	if nStrat < 2 {
+		return PBOResult{}, fmt.Errorf("%w: %d strategies, need at least 2", ErrPBOInput, nStrat)
+	}
+	s := len(blocks[0].Sum)
+	if s < 2 || s%2 != 0 || s > MaxPBOSplits {
+		return PBOResult{}, fmt.Errorf("%w: splits %d must be even, 2..%d", ErrPBOInput, s, MaxPBOSplits)
+	}
+	cnt := blocks[0].Count
+	t := 0.0
+	for _, c := range cnt {
+		t += c
+	}
 	sums := make([]float64, nStrat*s)
 	sqs := make([]float64, nStrat*s)
-	cnt := make([]float64, s)
-	for b := 0; b < s; b++ {
-		lo, hi := b*t/s, (b+1)*t/s
-		cnt[b] = float64(hi - lo)
-		for k, r := range returns {
-			var a, q float64
-			for _, v := range r[lo:hi] {
-				if !math.IsNaN(v) {
-					a += v
-					q += v * v
-				}
-			}
-			sums[k*s+b], sqs[k*s+b] = a, q
+	for k, b := range blocks {
+		if len(b.Sum) != s || len(b.Sq) != s {
+			return PBOResult{}, fmt.Errorf("%w: strategy %d has %d blocks, strategy 0 has %d", ErrPBOInput, k, len(b.Sum), s)
 		}
+		copy(sums[k*s:], b.Sum)
+		copy(sqs[k*s:], b.Sq)
 	}
 	totSum, totSq := make([]float64, nStrat), make([]float64, nStrat)
 	for k := 0; k < nStrat; k++ {
@@ -122,7 +173,7 @@ func PBO(returns [][]float64, s int) (PBOResult, error) {
 		for _, b := range comb {
 			nIS += cnt[b]
 		}
-		nOOS := float64(t) - nIS
+		nOOS := t - nIS
 		best := 0
 		for k := 0; k < nStrat; k++ {
 			var a, q float64

@@ -17,7 +17,12 @@ type Outcome struct {
 	BestSharpeHourly float64 `json:"best_sharpe_hourly"` // overall OOF sharpe per bar (NaN: no trades)
 	BestCumRet       float64 `json:"best_cum_ret"`       // overall OOF cumulative return
 	Trades           int     `json:"total_trades"`
-	Detail           any     `json:"-"` // the backtest result, opaque here
+	// DSR is the cell's deflated Sharpe over every trial of the sweep (and
+	// earlier saved runs on the model and matrix); PassGate its gate verdict.
+	DSR      float64 `json:"dsr"`
+	PSR      float64 `json:"psr"`
+	PassGate bool    `json:"pass_gate"`
+	Detail   any     `json:"-"` // the backtest result, opaque here
 }
 
 // EvalFunc evaluates one cell. It must be safe for concurrent use and should
