@@ -29,21 +29,21 @@ type BacktestRun struct {
 	Metrics     map[string]any `json:"metrics"`
 	// BestSharpeHourly and BestCumRet are the overall OOF figures of the
 	// reported path (not the best fold); nil when the run has no rows.
-	BestSharpeHourly *float64       `json:"best_sharpe_hourly"`
-	BestCumRet       *float64       `json:"best_cum_ret"`
-	TradesTotal      int            `json:"trades_total"`
-	PlotsURI         string         `json:"plots_uri"`    // equity curve SVG (data-dir relative)
-	PlotPNGURI       string         `json:"plot_png_uri"` // same as PNG
-	DataCSVURI       string         `json:"data_csv_uri"` // the matrix the run read
-	CardURI          string         `json:"card_uri"`     // model card JSON
-	OOFKey           string         `json:"oof_key"`      // cache key of the OOF predictions
-	SweepID          int64          `json:"sweep_id,omitempty"`
+	BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
+	BestCumRet       *float64 `json:"best_cum_ret"`
+	TradesTotal      int      `json:"trades_total"`
+	PlotsURI         string   `json:"plots_uri"`    // equity curve SVG (data-dir relative)
+	PlotPNGURI       string   `json:"plot_png_uri"` // same as PNG
+	DataCSVURI       string   `json:"data_csv_uri"` // the matrix the run read
+	CardURI          string   `json:"card_uri"`     // model card JSON
+	OOFKey           string   `json:"oof_key"`      // cache key of the OOF predictions
+	SweepID          int64    `json:"sweep_id,omitempty"`
 	// DSR is the overall deflated Sharpe ratio (see backtest.Metrics.DSR);
 	// nil for runs stored before it existed.
-	DSR      *float64 `json:"dsr"`
-	Gate     Gate     `json:"gate"`
-	GatePass bool     `json:"gate_pass"`
-	Lineage          map[string]any `json:"lineage"`
+	DSR      *float64       `json:"dsr"`
+	Gate     Gate           `json:"gate"`
+	GatePass bool           `json:"gate_pass"`
+	Lineage  map[string]any `json:"lineage"`
 
 	// UI aliases.
 	Sharpe      *float64 `json:"sharpe"`
