@@ -66,7 +66,9 @@ func TestIsotonicPAV(t *testing.T) {
 	p := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}
 	hit := []bool{false, true, false, false, true, true}
 	iso := FitIsotonic(p, hit)
-	cases := map[float64]float64{0.05: 0, 0.1: 0, 0.2: 1.0 / 3, 0.3: 1.0 / 3, 0.4: 1.0 / 3, 0.45: 2.0 / 3, 0.5: 1, 0.9: 1}
+	// Pure blocks are kept 1/(n+2) = 1/8 away from 0 and 1.
+	cases := map[float64]float64{0.05: 0.125, 0.1: 0.125, 0.2: 1.0 / 3, 0.3: 1.0 / 3, 0.4: 1.0 / 3,
+		0.45: (1.0/3 + 0.875) / 2, 0.5: 0.875, 0.9: 0.875}
 	for x, want := range cases {
 		if got := iso.Apply(x); !near(got, want, 1e-12) {
 			t.Errorf("Apply(%v)=%v want %v (knots %v %v)", x, got, want, iso.X, iso.Y)

@@ -13,7 +13,11 @@ type IsotonicMap struct {
 }
 
 // FitIsotonic runs pool-adjacent-violators on (p, hit) sorted by p. Equal p
-// values are pooled first so the map is a function of p.
+// values are pooled first so the map is a function of p. Fitted values are
+// kept within [1/(n+2), 1−1/(n+2)] for n fitted points: a block without a hit
+// (or without a miss) says the rate is small, not that it is exactly 0 (or
+// 1), and one unseen outcome would otherwise cost an infinite log loss.
+// Clamping keeps the map non-decreasing.
 func FitIsotonic(p []float64, hit []bool) IsotonicMap {
 	idx := make([]int, 0, len(p))
 	for i := range p {
@@ -44,8 +48,9 @@ func FitIsotonic(p []float64, hit []bool) IsotonicMap {
 		}
 	}
 	iso := IsotonicMap{}
+	eps := 1 / float64(len(idx)+2)
 	for _, b := range blocks {
-		v := b.sum / b.w
+		v := min(max(b.sum/b.w, eps), 1-eps)
 		// Each pooled block is flat over its x range: two knots keep it flat
 		// under interpolation; one suffices for a single x.
 		iso.X = append(iso.X, b.xlo)
