@@ -87,6 +87,7 @@ const (
 	OrderSharpe    = "sharpe_hourly"
 	OrderCumRet    = "cum_ret"
 	OrderCreatedAt = "created_at"
+	OrderDSR       = "dsr"
 )
 
 // LeaderboardQuery filters and orders GET /leaderboard. Empty strings and a
@@ -97,7 +98,8 @@ type LeaderboardQuery struct {
 	Tag         string
 	RiskProfile string
 	PassGate    *bool
-	OrderBy     string // sharpe_hourly (default) | cum_ret | created_at
+	MinDSR      *float64 // runs with dsr ≥ MinDSR (runs without dsr never match)
+	OrderBy     string   // sharpe_hourly (default) | cum_ret | dsr | created_at
 	Limit       int
 	Offset      int
 }

@@ -19,7 +19,7 @@ func (s *Server) routesBacktest() {
 		jobs.Register(s.Lab.Jobs, engine.BacktestJobKind, jobs.Heavy, s.Lab.BacktestJob)
 	}
 	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix; save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
-	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, order_by sharpe_hourly|cum_ret|created_at, limit, offset)", s.leaderboard)
+	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, min_dsr, order_by sharpe_hourly|cum_ret|dsr|created_at, limit, offset)", s.leaderboard)
 	s.GET("/backtests/:run_id", "one stored backtest run with its folds", s.getBacktest)
 	s.POST("/calibrate_thresholds", "score threshold whose pass count is nearest top_n, on the model's stored matrix", s.calibrateThresholds)
 	s.POST("/calibrate_brackets", "ATR stop/target multipliers nearest the desired reward:risk, and a time stop", s.calibrateBrackets)
@@ -145,9 +145,9 @@ func (s *Server) leaderboard(r *http.Request, _ httprouter.Params) (any, error) 
 	switch order {
 	case "sharpe": // the shadowed predecessor route's spelling
 		order = engine.OrderSharpe
-	case engine.OrderSharpe, engine.OrderCumRet, engine.OrderCreatedAt:
+	case engine.OrderSharpe, engine.OrderCumRet, engine.OrderDSR, engine.OrderCreatedAt:
 	default:
-		q.C.Fail("order_by", "order_by must be one of: sharpe_hourly, cum_ret, created_at", "value_error")
+		q.C.Fail("order_by", "order_by must be one of: sharpe_hourly, cum_ret, dsr, created_at", "value_error")
 	}
 	lq := engine.LeaderboardQuery{
 		PackID: q.ID("pack_id", "", false), ModelID: q.ID("model_id", "", false), Tag: q.String("tag", ""),
@@ -156,6 +156,10 @@ func (s *Server) leaderboard(r *http.Request, _ httprouter.Params) (any, error) 
 	if q.Has("pass_gate") {
 		g := q.Bool("pass_gate", false)
 		lq.PassGate = &g
+	}
+	if q.Has("min_dsr") {
+		d := q.Float("min_dsr", 0, 0, 1)
+		lq.MinDSR = &d
 	}
 	if err := q.Err(); err != nil {
 		return nil, err

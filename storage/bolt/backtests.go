@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
@@ -18,10 +19,11 @@ import (
 // Backtest runs live in backtest_runs as be(id) → BacktestRun, their folds in
 // the nested bucket backtest_runs/folds as be(run_id)|be(fold) → BacktestFold.
 //
-// The leaderboard is served from three index buckets, one per order:
+// The leaderboard is served from four index buckets, one per order:
 //
 //	idx_leaderboard_sharpe   scope|sortable(sharpe_hourly)|be(id) → filter fields
 //	idx_leaderboard_cumret   scope|sortable(cum_ret)|be(id)       → filter fields
+//	idx_leaderboard_dsr      scope|sortable(dsr)|be(id)           → filter fields
 //	idx_leaderboard_created  scope|be(id)                         → filter fields
 //
 // Every run is indexed under the scope "*" and one scope per filter value it
@@ -46,6 +48,7 @@ var _ engine.BacktestStore = (*Backtests)(nil)
 type idxFields struct {
 	Pack, Model, Tag, Risk string
 	Gate                   bool
+	DSR                    float64 // NaN: unknown (runs stored before dsr existed)
 }
 
 // clean keeps the separator out of index keys and values.
@@ -56,15 +59,33 @@ func (f idxFields) encode() []byte {
 	if f.Gate {
 		g = "1"
 	}
-	return []byte(strings.Join([]string{clean(f.Pack), clean(f.Model), clean(f.Tag), clean(f.Risk), g}, "\x00"))
+	return []byte(strings.Join([]string{clean(f.Pack), clean(f.Model), clean(f.Tag), clean(f.Risk), g,
+		strconv.FormatFloat(f.DSR, 'g', -1, 64)}, "\x00"))
 }
 
+// decodeIdxFields reads index values; those written before dsr have five
+// fields and decode with DSR NaN.
 func decodeIdxFields(b []byte) idxFields {
 	p := strings.Split(string(b), "\x00")
-	if len(p) != 5 {
-		return idxFields{}
+	if len(p) != 5 && len(p) != 6 {
+		return idxFields{DSR: math.NaN()}
 	}
-	return idxFields{Pack: p[0], Model: p[1], Tag: p[2], Risk: p[3], Gate: p[4] == "1"}
+	f := idxFields{Pack: p[0], Model: p[1], Tag: p[2], Risk: p[3], Gate: p[4] == "1", DSR: math.NaN()}
+	if len(p) == 6 {
+		if v, err := strconv.ParseFloat(p[5], 64); err == nil {
+			f.DSR = v
+		}
+	}
+	return f
+}
+
+// runIdxFields are the index fields of a run.
+func runIdxFields(run *engine.BacktestRun) idxFields {
+	f := idxFields{Pack: run.PackID, Model: run.ModelID, Tag: run.Tag, Risk: run.RiskProfile, Gate: run.GatePass, DSR: math.NaN()}
+	if run.DSR != nil {
+		f.DSR = *run.DSR
+	}
+	return f
 }
 
 func (f idxFields) scopes() []string {
@@ -101,6 +122,7 @@ func (s *Backtests) SaveBacktests(_ context.Context, runs []engine.BacktestWrite
 		sh := tx.Bucket([]byte(BucketIdxLeaderSharpe))
 		cr := tx.Bucket([]byte(BucketIdxLeaderCumRet))
 		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
+		ds := tx.Bucket([]byte(BucketIdxLeaderDSR))
 		for i := range runs {
 			run := runs[i].Run
 			id, key, err := NextID(b)
@@ -117,13 +139,16 @@ func (s *Backtests) SaveBacktests(_ context.Context, runs []engine.BacktestWrite
 					return fmt.Errorf("backtest fold: %w", err)
 				}
 			}
-			fields := idxFields{Pack: run.PackID, Model: run.ModelID, Tag: run.Tag, Risk: run.RiskProfile, Gate: run.GatePass}
+			fields := runIdxFields(&run)
 			val := fields.encode()
 			for _, scope := range fields.scopes() {
 				if err := sh.Put(Key(scope, metricKey(run.BestSharpeHourly), key), val); err != nil {
 					return err
 				}
 				if err := cr.Put(Key(scope, metricKey(run.BestCumRet), key), val); err != nil {
+					return err
+				}
+				if err := ds.Put(Key(scope, metricKey(run.DSR), key), val); err != nil {
 					return err
 				}
 				if err := ct.Put(Key(scope, key), val); err != nil {
@@ -241,6 +266,8 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 		bucket = BucketIdxLeaderCumRet
 	case engine.OrderCreatedAt:
 		bucket = BucketIdxLeaderCreated
+	case engine.OrderDSR:
+		bucket = BucketIdxLeaderDSR
 	}
 	var scopes []string
 	if q.PackID != "" {
@@ -268,7 +295,7 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 	match := func(f idxFields) bool {
 		return (q.PackID == "" || f.Pack == clean(q.PackID)) && (q.ModelID == "" || f.Model == clean(q.ModelID)) &&
 			(q.Tag == "" || f.Tag == clean(q.Tag)) && (q.RiskProfile == "" || f.Risk == clean(q.RiskProfile)) &&
-			(q.PassGate == nil || f.Gate == *q.PassGate)
+			(q.PassGate == nil || f.Gate == *q.PassGate) && (q.MinDSR == nil || f.DSR >= *q.MinDSR)
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -299,7 +326,7 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 				scope, best = sc, n
 			}
 		}
-		single := len(scopes) == 1
+		single := len(scopes) == 1 && q.MinDSR == nil
 		prefix := Prefix(scope)
 		c := tx.Bucket([]byte(bucket)).Cursor()
 		// Reverse range read: position on the last key of the scope.
@@ -343,4 +370,27 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 		return nil
 	})
 	return total, err
+}
+
+// indexLeaderboardDSR (migration 2) indexes every stored run by dsr, under
+// the same scopes as the other orders.
+func indexLeaderboardDSR(tx *bbolt.Tx) error {
+	ds := tx.Bucket([]byte(BucketIdxLeaderDSR))
+	c := tx.Bucket([]byte(BucketBacktestRuns)).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil {
+			continue // the nested folds bucket
+		}
+		var run engine.BacktestRun
+		if err := json.Unmarshal(v, &run); err != nil {
+			return fmt.Errorf("run %x: %w", k, err)
+		}
+		f := runIdxFields(&run)
+		for _, scope := range f.scopes() {
+			if err := ds.Put(Key(scope, metricKey(run.DSR), k), f.encode()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
 )
@@ -33,7 +35,7 @@ func TestLeaderboardOrdering(t *testing.T) {
 	const n = 10_000
 	type mem struct {
 		id                  int64
-		sharpe, cum         *float64
+		sharpe, cum, dsr    *float64
 		pack, model, tag, r string
 		gate                bool
 	}
@@ -51,6 +53,10 @@ func TestLeaderboardOrdering(t *testing.T) {
 				s := float64(rng.IntN(200)-100) / 100 // ties on purpose
 				c := rng.NormFloat64()
 				run.BestSharpeHourly, run.BestCumRet = &s, &c
+				if rng.IntN(10) > 0 {
+					d := float64(rng.IntN(100)) / 100
+					run.DSR = &d
+				}
 			}
 			ws = append(ws, engine.BacktestWrite{Run: run, Folds: []engine.BacktestFold{{Fold: 0}, {Fold: 1}}})
 		}
@@ -60,11 +66,14 @@ func TestLeaderboardOrdering(t *testing.T) {
 		}
 		for i, id := range ids {
 			r := ws[i].Run
-			all = append(all, mem{id, r.BestSharpeHourly, r.BestCumRet, r.PackID, r.ModelID, r.Tag, r.RiskProfile, r.GatePass})
+			all = append(all, mem{id, r.BestSharpeHourly, r.BestCumRet, r.DSR, r.PackID, r.ModelID, r.Tag, r.RiskProfile, r.GatePass})
 		}
 	}
 	yes, no := true, false
+	d5, d9 := 0.5, 0.9
 	queries := []engine.LeaderboardQuery{
+		{OrderBy: engine.OrderDSR}, {OrderBy: engine.OrderDSR, ModelID: "m2"}, {MinDSR: &d5}, {MinDSR: &d9, OrderBy: engine.OrderDSR},
+		{MinDSR: &d5, PackID: "p1", OrderBy: engine.OrderCumRet},
 		{}, {OrderBy: engine.OrderCumRet}, {OrderBy: engine.OrderCreatedAt},
 		{PackID: "p1"}, {ModelID: "m7", OrderBy: engine.OrderCumRet}, {Tag: "t3"}, {RiskProfile: "balanced"},
 		{PassGate: &yes}, {PackID: "p2", Tag: "t1", PassGate: &no}, {PackID: "p0", ModelID: "m3", OrderBy: engine.OrderCreatedAt},
@@ -75,7 +84,7 @@ func TestLeaderboardOrdering(t *testing.T) {
 		for _, m := range all {
 			if (q.PackID == "" || m.pack == q.PackID) && (q.ModelID == "" || m.model == q.ModelID) &&
 				(q.Tag == "" || m.tag == q.Tag) && (q.RiskProfile == "" || m.r == q.RiskProfile) &&
-				(q.PassGate == nil || m.gate == *q.PassGate) {
+				(q.PassGate == nil || m.gate == *q.PassGate) && (q.MinDSR == nil || m.dsr != nil && *m.dsr >= *q.MinDSR) {
 				want = append(want, m)
 			}
 		}
@@ -85,6 +94,8 @@ func TestLeaderboardOrdering(t *testing.T) {
 				return m.cum
 			case engine.OrderCreatedAt:
 				return nil
+			case engine.OrderDSR:
+				return m.dsr
 			}
 			return m.sharpe
 		}
@@ -191,5 +202,46 @@ func TestLeaderboardRedundantFilter(t *testing.T) {
 	_, total, _ = store.Leaderboard(context.Background(), engine.LeaderboardQuery{PackID: "only", Tag: "b", ModelID: "m0"})
 	if total != 0 {
 		t.Fatalf("m0 has no tag b: total %d", total)
+	}
+}
+
+// TestMigrationIndexesDSR: a database from before the dsr index (schema 1,
+// index values with five fields) gets every run indexed by dsr at open.
+func TestMigrationIndexesDSR(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sigmalab.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := 0.7
+	ws := []engine.BacktestWrite{{Run: engine.BacktestRun{PackID: "p", ModelID: "m"}}, {Run: engine.BacktestRun{PackID: "p", ModelID: "m", DSR: &d}}}
+	if _, err := db.Backtests().SaveBacktests(context.Background(), ws); err != nil {
+		t.Fatal(err)
+	}
+	// Back to schema 1: no dsr index.
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket([]byte(BucketIdxLeaderDSR)); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket([]byte(BucketIdxLeaderDSR)); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(BucketMeta)).Put(keySchemaVersion, U64(1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, total, err := db.Backtests().Leaderboard(context.Background(), engine.LeaderboardQuery{OrderBy: engine.OrderDSR, ModelID: "m", Limit: 10})
+	if err != nil || total != 2 || len(rows) != 2 || rows[0].DSR == nil || *rows[0].DSR != 0.7 {
+		t.Fatalf("after migration: %d rows, total %d, %v", len(rows), total, err)
+	}
+	min := 0.5
+	if rows, _, _ := db.Backtests().Leaderboard(context.Background(), engine.LeaderboardQuery{MinDSR: &min}); len(rows) != 1 {
+		t.Fatalf("min_dsr: %d rows", len(rows))
 	}
 }

@@ -30,6 +30,7 @@
 //	idx_leaderboard_sharpe  scope|be(sortable float)|be(run_id) → filter fields (order by sharpe_hourly)
 //	idx_leaderboard_cumret  scope|be(sortable float)|be(run_id) → filter fields (order by cum_ret)
 //	idx_leaderboard_created scope|be(run_id) → filter fields (order by created_at); "#"|scope → be(count)
+//	idx_leaderboard_dsr     scope|be(sortable float)|be(run_id) → filter fields (order by dsr)
 //	                     (scope: "*", "p="pack, "m="model, "t="tag, "r="risk_profile, "g=0|1"; see backtests.go)
 //	idx_signals_by_model    model_id|date|hour|ticker → "" (signals by model/date)
 //
@@ -76,6 +77,7 @@ const (
 	BucketIdxLeaderSharpe     = "idx_leaderboard_sharpe"
 	BucketIdxLeaderCumRet     = "idx_leaderboard_cumret"
 	BucketIdxLeaderCreated    = "idx_leaderboard_created"
+	BucketIdxLeaderDSR        = "idx_leaderboard_dsr"
 	BucketIdxSignalsByModel   = "idx_signals_by_model"
 
 	// Nested bucket names.
@@ -90,6 +92,7 @@ var Buckets = []string{
 	BucketBacktestRuns, BucketSweeps, BucketArtifacts, BucketSignals, BucketOptionSignals, BucketJobs,
 	BucketUsers, BucketTokens, BucketQuotas, BucketFlags, BucketRiskProfiles, BucketAudit,
 	BucketIdxLeaderSharpe, BucketIdxLeaderCumRet, BucketIdxSignalsByModel, BucketIdxLeaderCreated,
+	BucketIdxLeaderDSR,
 }
 
 // nestedBuckets are created inside their parent at Open.

@@ -18,6 +18,7 @@ type migration struct {
 // whose buckets setup already created.
 var migrations = []migration{
 	{version: 1, name: "initial buckets", apply: func(*bbolt.Tx) error { return nil }},
+	{version: 2, name: "leaderboard index by deflated Sharpe", apply: indexLeaderboardDSR},
 }
 
 func currentSchema() uint64 { return migrations[len(migrations)-1].version }
