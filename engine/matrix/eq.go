@@ -194,12 +194,17 @@ func dailySeries(ctx context.Context, src Source, ticker string, from, to int64)
 		if !(ts < sess.Close && ts+hourMS > sess.Open) {
 			continue
 		}
+		// A session's row ends with its last bar (the calendar close when the
+		// session is complete; earlier when its bars stop, so labels that
+		// need the close see an incomplete session).
+		barEnd := min(ts+hourMS, sess.Close)
 		k := out.Len() - 1
 		if k < 0 || out.TS[k] != sess.Open {
 			out.Append(sess.Open, hourly.Open[i], hourly.High[i], hourly.Low[i], hourly.Close[i], hourly.Volume[i], math.NaN())
-			end = append(end, sess.Close)
+			end = append(end, barEnd)
 			continue
 		}
+		end[k] = barEnd
 		out.High[k] = math.Max(out.High[k], hourly.High[i])
 		out.Low[k] = math.Min(out.Low[k], hourly.Low[i])
 		out.Close[k] = hourly.Close[i]
