@@ -93,7 +93,7 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 	if f.polygon {
 		return cmdImportPolygon(f, stdout, stderr)
 	}
-	files, err := market.ExpandPaths(f.paths)
+	files, skipped, err := market.ExpandPaths(f.paths)
 	if err != nil {
 		fmt.Fprintln(stderr, "import:", err)
 		return 2
@@ -108,6 +108,9 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 			bar.update(frac, fmt.Sprintf("file %d/%d", p.FilesDone, p.FilesTotal))
 		})
 		bar.done()
+		if len(skipped) > 0 { // symlinks a directory walk did not follow
+			res.Rejected = append(skipped, res.Rejected...)
+		}
 		_ = writeJSON(stdout, res)
 		switch {
 		case err != nil:

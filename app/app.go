@@ -22,7 +22,12 @@ import (
 // Config is what the process was asked to run with (flags > env > defaults).
 type Config struct {
 	DataDir string
-	Demo    bool // seed the demo market on an empty data dir
+
+	// MinFreeBytes is the free space below which /healthz reports the data dir
+	// full (0: files.DefaultMinFree).
+	MinFreeBytes uint64
+
+	Demo bool // seed the demo market on an empty data dir
 	// DemoMarket overrides the seeded demo market (tests use a short range);
 	// nil seeds market.DefaultDemoConfig(market.DemoSeed).
 	DemoMarket *market.DemoConfig
@@ -79,6 +84,7 @@ func Open(cfg Config) (*App, error) {
 			"index_dir": func(context.Context) error { return layout.CheckDirs(files.DirIndex) },
 		},
 	}
+	a.wireDataDir()
 	// The shipped packs' model configs and policies become stored models on a
 	// fresh data dir (never overwriting edits), so GET /models lists them.
 	if _, err := a.Lab.SeedPacks(context.Background()); err != nil {

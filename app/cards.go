@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 
 	"sigmalab/engine"
 	"sigmalab/storage/files"
@@ -20,10 +19,10 @@ const cardsRel = files.DirArtifacts + "/cards"
 // jobs (which may still be writing cards) before it closes the index.
 func (a *App) wireCards() error {
 	idx, err := search.OpenCards(search.CardsOptions{
-		IndexPath: filepath.Join(a.Layout.Index(), "cards.bleve"),
-		Root:      a.Layout.Root,
-		CardsRel:  cardsRel,
-		Log:       a.Cfg.Log,
+		IndexRel: files.DirIndex + "/cards.bleve",
+		Root:     a.Layout.Root,
+		CardsRel: cardsRel,
+		Log:      a.Cfg.Log,
 	})
 	if err != nil {
 		return err

@@ -5,17 +5,28 @@ import (
 	"fmt"
 
 	"sigmalab/engine/market"
+	"sigmalab/storage/files"
 	"sigmalab/storage/parquet"
 )
 
 // wireMarket attaches the Parquet market store (data dir market/) to the Lab and, with
 // Config.Demo on an empty market dir, seeds the demo market so every endpoint has data
 // on a fresh install. A market dir holding anything (demo or imported) is left alone.
+// An import a kill interrupted is finished (committed) or discarded (not yet
+// committed) first, so nothing reads a half-published import.
 func (a *App) wireMarket() error {
-	st := parquet.NewMarketStore(a.Layout.Market())
+	st := parquet.NewMarketStoreIn(a.Layout.Dir(files.DirMarket))
+	rs, err := st.Recover()
+	if err != nil {
+		return fmt.Errorf("recover market imports: %w", err)
+	}
+	if rs.RolledForward+rs.RolledBack > 0 {
+		a.Cfg.Log.Warn("recovered imports interrupted by a stop", "completed", rs.RolledForward, "discarded", rs.RolledBack)
+	}
 	a.Lab.Market = st
 	a.Lab.MarketTables = parquet.OpenTable
-	a.Lab.ResolveDataPath = a.Layout.Resolve
+	// POST /data/import {path} reads exports/ and the imports/ inbox only.
+	a.Lab.ResolveDataPath = a.Layout.ResolveImport
 	if !a.Cfg.Demo || !st.IsEmpty() {
 		return nil
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 
@@ -9,10 +11,16 @@ import (
 )
 
 // wireMatrix attaches the matrix store (Parquet under matrices/), the
-// build_runs store and the exports writer to the Lab.
+// build_runs store and the exports writer to the Lab. Builds a previous process
+// left running are marked interrupted first (as jobs and sweeps are), so a
+// kill -9 leaves no row running forever.
 func (a *App) wireMatrix() error {
-	a.Lab.Matrices = parquet.NewMatrixStore(filepath.Join(a.Layout.Root, files.DirMatrices))
-	a.Lab.BuildRuns = a.DB.BuildRuns()
+	a.Lab.Matrices = parquet.NewMatrixStoreIn(a.Layout.Dir(files.DirMatrices))
+	runs := a.DB.BuildRuns()
+	if _, err := runs.InterruptBuildRuns(context.Background(), a.Cfg.Now().UTC()); err != nil {
+		return fmt.Errorf("mark interrupted build runs: %w", err)
+	}
+	a.Lab.BuildRuns = runs
 	a.Lab.Exports = exportFiles{a.Layout}
 	return nil
 }

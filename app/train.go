@@ -22,7 +22,12 @@ import (
 // writer to the Lab.
 func (a *App) wireTrain() error {
 	reg := artifactRegistry{layout: a.Layout, rows: a.DB.ArtifactRows()}
-	a.Lab.TrainingRuns = a.DB.TrainingRuns()
+	runs := a.DB.TrainingRuns()
+	// Trainings a previous process left running are interrupted (see wireMatrix).
+	if _, err := runs.InterruptTrainingRuns(context.Background(), a.Cfg.Now().UTC()); err != nil {
+		return fmt.Errorf("mark interrupted training runs: %w", err)
+	}
+	a.Lab.TrainingRuns = runs
 	a.Lab.ArtifactRegistry = reg
 	if a.Lab.Cards == nil {
 		a.Lab.Cards = cardFiles{reg: reg}

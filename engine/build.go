@@ -26,6 +26,9 @@ const (
 	BuildRunning   = "running"
 	BuildCompleted = "completed"
 	BuildFailed    = "failed"
+	// BuildInterrupted is a build the process stopped (kill, crash) before it
+	// finished; set at the next start so no row stays running forever.
+	BuildInterrupted = "interrupted"
 )
 
 // MatrixStore is the port for built matrices (matrices/<model_id>/<build_id>.parquet).

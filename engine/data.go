@@ -36,8 +36,10 @@ func (l *Lab) ImportMarket(ctx context.Context, files, names []string, opts mark
 	return res, scrubPaths(err, files, names)
 }
 
-// ImportDataPath imports a file or directory named relative to the data dir; the path is
-// confined to the data dir (.., absolute paths and symlinks out are ErrInvalid).
+// ImportDataPath imports a file or directory named relative to the data dir. Only
+// exports/ and the imports/ inbox are import sources (ResolveDataPath enforces it:
+// any other path, ".", market/…, a symlink out, is ErrInvalid naming the path); a
+// directory walk follows no symlink and reports the ones it skipped as rejected.
 func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.ImportOptions, onProgress func(market.Progress)) (market.ImportResult, error) {
 	if l.ResolveDataPath == nil {
 		return market.ImportResult{}, fmt.Errorf("server-side import paths are not available: %w", errs.ErrInvalid)
@@ -46,21 +48,28 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 	if err != nil {
 		return market.ImportResult{}, scrubPaths(err, nil, nil)
 	}
-	if first, _, _ := strings.Cut(filepath.ToSlash(filepath.Clean(rel)), "/"); first == "market" {
-		return market.ImportResult{}, errs.Invalidf("path %q is inside the market store; import from another folder of the data dir", rel)
-	}
-	files, err := market.ExpandPaths([]string{full})
+	files, skipped, err := market.ExpandPaths([]string{full})
 	if err != nil {
 		return market.ImportResult{}, scrubPaths(fmt.Errorf("import %s: %w", rel, err), []string{full}, []string{rel})
 	}
+	name := func(f string) string {
+		if f == full {
+			return rel
+		}
+		return strings.TrimSuffix(rel, "/") + f[len(full):]
+	}
 	names := make([]string, len(files))
 	for i, f := range files {
-		names[i] = rel
-		if len(files) > 1 || f != full {
-			names[i] = rel + f[len(full):]
-		}
+		names[i] = name(f)
 	}
-	return l.ImportMarket(ctx, files, names, opts, onProgress)
+	res, err := l.ImportMarket(ctx, files, names, opts, onProgress)
+	if len(skipped) > 0 {
+		for i := range skipped {
+			skipped[i].File = name(skipped[i].File)
+		}
+		res.Rejected = append(skipped, res.Rejected...)
+	}
+	return res, err
 }
 
 // scrubPaths rewrites err's message so that no server path shows: each

@@ -36,6 +36,9 @@ const (
 	TrainRunning   = "running"
 	TrainCompleted = "completed"
 	TrainFailed    = "failed"
+	// TrainInterrupted is a training the process stopped (kill, crash) before it
+	// finished; set at the next start so no row stays running forever.
+	TrainInterrupted = "interrupted"
 )
 
 // TrainingRunStore is the port for training_runs rows.

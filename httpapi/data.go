@@ -19,17 +19,23 @@ import (
 	"sigmalab/engine/market"
 )
 
-// ImportMaxBody caps POST /data/import uploads. They stream to temp files, so the
-// cap guards the disk, not memory; the general DefaultMaxBody does not apply.
+// ImportMaxBody caps POST /data/import multipart uploads (2 GiB). File parts
+// stream to temp files in fixed-size chunks, never whole into memory, so the cap
+// guards the disk; JSON bodies of the same route take the API cap like every
+// other route.
 const ImportMaxBody = 2 << 30
 
 // maxRejectDetail bounds the per-row detail of a refused import.
 const maxRejectDetail = 200
 
-// bodyLimitFor returns the body cap of a request: streaming routes have their own.
+// bodyLimitFor returns the body cap of a request: multipart uploads to
+// /data/import stream and have their own cap; everything else, a JSON import
+// body included, is read whole and takes the API cap.
 func (s *Server) bodyLimitFor(r *http.Request) int64 {
 	if r.URL.Path == "/data/import" {
-		return ImportMaxBody
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+			return ImportMaxBody
+		}
 	}
 	return s.opts.MaxBody
 }
@@ -38,7 +44,7 @@ func (s *Server) routesData() {
 	if s.Lab != nil && s.Lab.Jobs != nil {
 		jobs.Register(s.Lab.Jobs, engine.ImportJobKind, jobs.Light, s.Lab.ImportJob)
 	}
-	s.POST("/data/import", "import bars, option bars or chains: multipart upload or JSON {path} inside the data dir (async:true → job)", s.dataImport)
+	s.POST("/data/import", "import bars, option bars or chains: multipart upload (up to 2 GiB, streamed) or JSON {path} under exports/ or imports/ of the data dir (async:true → job)", s.dataImport)
 	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range); filters ticker, kind", s.dataCoverage)
 	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)
 }

@@ -44,10 +44,10 @@ func TestDataRoutes(t *testing.T) {
 	csv := "timestamp,open,high,low,close,volume\n" +
 		"2024-07-01 09:30:00-04:00,100,101,99.5,100.5,1000\n" +
 		"2024-07-01 09:31:00-04:00,100.5,101.2,100.1,101,1200\n"
-	if err := os.MkdirAll(filepath.Join(env.Dir, "incoming"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(env.Dir, "imports"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(env.Dir, "incoming", "AAPL_1m.csv"), []byte(csv), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(env.Dir, "imports", "AAPL_1m.csv"), []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bad := "date,open,high,low,close,volume\n2024-07-01,10,9,8,9.5,100\n2024-07-02,10,11,9,10.5,-5\n2024-07-03,x,11,9,10,5\n"
@@ -65,18 +65,18 @@ func TestDataRoutes(t *testing.T) {
 		{Name: "expirations bad start", URL: "/options/expirations?ticker=SPY&start=2024-13-01", Status: 422},
 		{Name: "import path escaping the data dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "../etc/passwd"}, Status: 400},
 		{Name: "import from the market store itself", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "./market/bars"}, Status: 400,
-			Contains: []string{"inside the market store"}},
+			Contains: []string{"imports read only from exports/ or the imports/ inbox"}},
 		{Name: "import absolute path", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "/etc/passwd"}, Status: 400},
 		{Name: "import missing path", Method: "POST", URL: "/data/import", Body: map[string]any{}, Status: 422, Contains: []string{`"loc":["body","path"]`}},
-		{Name: "import unknown timeframe", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming", "timeframe": "2h"}, Status: 422},
+		{Name: "import unknown timeframe", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "imports", "timeframe": "2h"}, Status: 422},
 		{Name: "import a server-side file replaces the ticker's demo data", Method: "POST", URL: "/data/import",
-			Body: map[string]any{"path": "incoming/AAPL_1m.csv"}, Contains: []string{`"added":2`, `"replaced":0`, `"rejected":[]`, `"timeframe":"1m"`}},
+			Body: map[string]any{"path": "imports/AAPL_1m.csv"}, Contains: []string{`"added":2`, `"replaced":0`, `"rejected":[]`, `"timeframe":"1m"`}},
 		{Name: "AAPL is real now", URL: "/data/coverage",
 			Contains: []string{`"ticker":"AAPL","kind":"bars","timeframe":"1m","source":"file","rows":2`}, NotContains: []string{`"ticker":"AAPL","kind":"chains"`}},
 		{Name: "re-import is idempotent", Method: "POST", URL: "/data/import",
-			Body: map[string]any{"path": "incoming"}, Contains: []string{`"added":0`, `"replaced":2`}},
+			Body: map[string]any{"path": "imports"}, Contains: []string{`"added":0`, `"replaced":2`}},
 		{Name: "async import queues a job", Method: "POST", URL: "/data/import",
-			Body: map[string]any{"path": "incoming", "async": true}, Status: 202, Contains: []string{`"job_id":`}},
+			Body: map[string]any{"path": "imports", "async": true}, Status: 202, Contains: []string{`"job_id":`}},
 	})
 	job, err := env.App.Lab.Jobs.Wait(context.Background(), 1)
 	if err != nil || job.Status != "completed" || !strings.Contains(string(job.Result), `"replaced":2`) {
@@ -116,7 +116,7 @@ func TestDataRoutes(t *testing.T) {
 // FuzzDataImportBody: arbitrary JSON bodies and query strings never give a 5xx.
 func FuzzDataImportBody(f *testing.F) {
 	env := apitest.New(f)
-	f.Add(`{"path":"incoming"}`, "ticker=SPY&start=2024-01-01&weeks=2")
+	f.Add(`{"path":"imports"}`, "ticker=SPY&start=2024-01-01&weeks=2")
 	f.Add(`{"path":"../../etc","timeframe":"1h","timezone":"Mars/Olympus"}`, "ticker=")
 	f.Add(`{"path":"x.csv","ticker":"$$$","partial":"yes"}`, "kind=bars&ticker=a.b")
 	f.Add(`[1,2`, "weeks=-5&start=x")
@@ -155,30 +155,30 @@ func TestDataImportErrorsHideServerPaths(t *testing.T) {
 	dir := env.Dir
 	real, _ := filepath.EvalSymlinks(dir)
 	tmp := os.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "incoming", "sub"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "imports", "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// A dangling symlink and an unreadable Parquet file inside the data dir.
-	if err := os.Symlink(filepath.Join(dir, "incoming", "gone.csv"), filepath.Join(dir, "incoming", "sub", "link.csv")); err != nil {
+	if err := os.Symlink(filepath.Join(dir, "imports", "gone.csv"), filepath.Join(dir, "imports", "sub", "link.csv")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "incoming", "junk.parquet"), []byte("not parquet"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "imports", "junk.parquet"), []byte("not parquet"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	hidden := []string{dir, real, `"/`}
 	env.Run(t, []apitest.Scenario{
 		{Name: "missing file", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "exports/none.csv"}, Status: 404,
 			Contains: []string{"exports/none.csv"}, NotContains: hidden},
-		{Name: "missing dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "nowhere/deep"}, Status: 404,
-			Contains: []string{"nowhere/deep"}, NotContains: hidden},
-		{Name: "dangling symlink", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming/sub/link.csv"},
-			Status: 400, Contains: []string{"incoming/sub/link.csv"}, NotContains: hidden, Check: func(t *testing.T, b map[string]any) {
+		{Name: "missing dir", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "imports/nowhere/deep"}, Status: 404,
+			Contains: []string{"imports/nowhere/deep"}, NotContains: hidden},
+		{Name: "dangling symlink", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "imports/sub/link.csv"},
+			Status: 400, Contains: []string{"imports/sub/link.csv"}, NotContains: hidden, Check: func(t *testing.T, b map[string]any) {
 				if b["ok"] == true {
 					t.Fatalf("a dangling link imported: %v", b)
 				}
 			}},
-		{Name: "unreadable parquet", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "incoming/junk.parquet", "ticker": "SPY"},
-			Status: 422, Contains: []string{"incoming/junk.parquet"}, NotContains: append(hidden, tmp+"/"), Check: func(t *testing.T, b map[string]any) {
+		{Name: "unreadable parquet", Method: "POST", URL: "/data/import", Body: map[string]any{"path": "imports/junk.parquet", "ticker": "SPY"},
+			Status: 422, Contains: []string{"imports/junk.parquet"}, NotContains: append(hidden, tmp+"/"), Check: func(t *testing.T, b map[string]any) {
 				if b["ok"] == true {
 					t.Fatalf("junk imported: %v", b)
 				}

@@ -113,7 +113,9 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 	dateCol, hasDate := idx["date"]
 	timeCol, hasTime := idx["time"]
 	if !hasTS && !hasDate {
-		return nil, nil, fmt.Errorf("no time column (want one of timestamp, ts, datetime, date[+time]); header %v", tr.Header())
+		// The header is not quoted back: for a file that is not a table it is
+		// the first line of whatever the file holds.
+		return nil, nil, errors.New("no time column (want one of timestamp, ts, datetime, date[+time])")
 	}
 	var missing []string
 	for _, r := range []string{"open", "high", "low", "close", "volume"} {
@@ -122,7 +124,7 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 		}
 	}
 	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("missing column(s) %s; header %v", strings.Join(missing, ", "), tr.Header())
+		return nil, nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
 	}
 	vwCol, hasVW := idx["vwap"]
 	tkCol, hasTK := idx["ticker"]
@@ -183,7 +185,7 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 		}
 		ts, dateOnly, err := tp.parse(tsText)
 		if err != nil {
-			rej(line, "%v", err)
+			rej(line, "timestamp: %v", err)
 			continue
 		}
 		var vals [6]float64
@@ -222,13 +224,13 @@ func parseTable(tr TableReader, base, name string, opts ImportOptions) (*Parsed,
 		if opt {
 			c, err := ParseOCC(tk)
 			if err != nil {
-				rej(line, "%v", err)
+				rej(line, "ticker: not a valid OCC option symbol")
 				continue
 			}
 			key = "O:" + c.Underlying
 			tk = c.Symbol
 		} else if !validTicker(tk) {
-			rej(line, "bad ticker %q", tk)
+			rej(line, "ticker: not a valid ticker symbol")
 			continue
 		}
 		a := accs[key]
@@ -276,10 +278,10 @@ func parseNum(s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, fmt.Errorf("not a number %q", s)
+		return 0, errors.New("not a number")
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("not finite %q", s)
+		return 0, errors.New("not finite")
 	}
 	return v, nil
 }
@@ -352,7 +354,8 @@ func finishBars(a *rowAcc, ticker, name, tf string) (*Bars, []Reject, error) {
 	if tf == "" {
 		var err error
 		if tf, err = inferTimeframe(a.ts, ord, a.dateOnly); err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", ticker, err)
+			// Named by its first line, not by the ticker value read from the file.
+			return nil, nil, fmt.Errorf("rows from line %d: %v", a.line[0], err)
 		}
 	}
 	if tf == TF1d {

@@ -135,16 +135,18 @@ func (p *Parsed) tickers() []string {
 }
 
 // ExpandPaths turns files and directories into the sorted list of importable files
-// (.csv, .json, .parquet, case-insensitive; hidden files skipped).
-func ExpandPaths(paths []string) ([]string, error) {
-	var out []string
+// (.csv, .json, .parquet, case-insensitive; hidden files skipped). A walk never
+// follows a symbolic link: a linked file or folder met inside a directory is left
+// out and listed in skipped, so a directory import cannot be led out of its tree.
+// The paths given are taken as named.
+func ExpandPaths(paths []string) (files []string, skipped []Reject, err error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, errs.ErrNotFound)
+			return nil, nil, fmt.Errorf("%s: %w", p, errs.ErrNotFound)
 		}
 		if !st.IsDir() {
-			out = append(out, p)
+			files = append(files, p)
 			continue
 		}
 		var found []string
@@ -152,24 +154,30 @@ func ExpandPaths(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if strings.HasPrefix(d.Name(), ".") && q != p {
+			if q == p {
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ".") {
 				if d.IsDir() {
 					return fs.SkipDir
 				}
 				return nil
 			}
-			if !d.IsDir() && importable(q) {
+			switch {
+			case d.Type()&fs.ModeSymlink != 0:
+				skipped = append(skipped, Reject{File: q, Reason: "symbolic link: not followed by a directory import"})
+			case d.Type().IsRegular() && importable(q):
 				found = append(found, q)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sort.Strings(found)
-		out = append(out, found...)
+		files = append(files, found...)
 	}
-	return out, nil
+	return files, skipped, nil
 }
 
 func importable(p string) bool {
@@ -181,15 +189,19 @@ func importable(p string) bool {
 }
 
 // ImportPaths imports files and directories (see ExpandPaths); display names in the
-// result are the paths as given.
+// result are the paths as given, and the symlinks a walk skipped are listed as rejected.
 func (im *Importer) ImportPaths(ctx context.Context, paths []string, opts ImportOptions) (ImportResult, error) {
-	files, err := ExpandPaths(paths)
+	files, skipped, err := ExpandPaths(paths)
 	if err != nil {
 		return ImportResult{Rejected: []Reject{}}, err
 	}
 	names := make([]string, len(files))
 	copy(names, files)
-	return im.ImportFiles(ctx, files, names, opts)
+	res, err := im.ImportFiles(ctx, files, names, opts)
+	if len(skipped) > 0 {
+		res.Rejected = append(skipped, res.Rejected...)
+	}
+	return res, err
 }
 
 // ImportFiles imports files in order; names[i] is how files[i] is reported (an upload's

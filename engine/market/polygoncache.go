@@ -72,6 +72,25 @@ func (r *jsonRecord) isChain() bool {
 	return r.Strike != nil || r.StrikePrice != nil || r.Details != nil
 }
 
+// jsonProblem describes a JSON decoding error without quoting the input: the
+// byte offset of a syntax error, the field of a type error.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("field %s: want a %s", te.Field, te.Type)
+		}
+		return fmt.Sprintf("want a %s", te.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "unexpected end of file"
+	}
+	return "malformed JSON"
+}
+
 // readJSONArray decodes a top-level JSON array record by record.
 func readJSONArray(r io.Reader, fn func(i int, rec *jsonRecord) error) error {
 	dec := json.NewDecoder(r)
@@ -80,7 +99,7 @@ func readJSONArray(r io.Reader, fn func(i int, rec *jsonRecord) error) error {
 		if err == io.EOF {
 			return errors.New("empty file")
 		}
-		return fmt.Errorf("not JSON: %v", err)
+		return fmt.Errorf("not JSON: %s", jsonProblem(err))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return errors.New("want a JSON array of records")
@@ -88,14 +107,14 @@ func readJSONArray(r io.Reader, fn func(i int, rec *jsonRecord) error) error {
 	for i := 1; dec.More(); i++ {
 		var rec jsonRecord
 		if err := dec.Decode(&rec); err != nil {
-			return fmt.Errorf("record %d: %v", i, err)
+			return fmt.Errorf("record %d: %s", i, jsonProblem(err))
 		}
 		if err := fn(i, &rec); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("unterminated array: %v", err)
+		return fmt.Errorf("unterminated array: %s", jsonProblem(err))
 	}
 	return nil
 }
@@ -345,10 +364,10 @@ func chainRowFrom(rec *jsonRecord, date string, defSnap int64, tp *tsParser) (Ch
 	case "put", "p":
 		typ = 'P'
 	default:
-		return ChainRow{}, fmt.Errorf("contract_type %q is not call or put", ctype)
+		return ChainRow{}, errors.New("contract_type: not call or put")
 	}
 	if _, err := ParseDate(exp); err != nil {
-		return ChainRow{}, fmt.Errorf("expiry: %v", err)
+		return ChainRow{}, errors.New("expiry: not a date (want YYYY-MM-DD)")
 	}
 	row := ChainRow{SnapTS: defSnap, Expiry: exp, Type: typ, Strike: *strike,
 		Bid: fptr(rec.Bid), Ask: fptr(rec.Ask), IV: fptr(rec.IV), Delta: fptr(rec.Delta), Gamma: fptr(rec.Gamma),

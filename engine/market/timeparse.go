@@ -1,6 +1,7 @@
 package market
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -64,7 +65,8 @@ func (p *tsParser) parse(s string) (ms int64, dateOnly bool, err error) {
 			return ms, d, nil
 		}
 	}
-	return 0, false, fmt.Errorf("unparseable timestamp %q", s)
+	// The value is not quoted: reasons name the field, never file content.
+	return 0, false, errors.New("unparseable timestamp")
 }
 
 func (p *tsParser) try(l tsLayout, s string) (int64, bool, bool) {

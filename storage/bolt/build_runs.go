@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"time"
 
 	"sigmalab/engine"
 )
@@ -28,6 +29,16 @@ func (s *BuildRuns) CreateBuildRun(_ context.Context, r engine.BuildRun) (engine
 // UpdateBuildRun overwrites an existing row.
 func (s *BuildRuns) UpdateBuildRun(_ context.Context, r engine.BuildRun) error {
 	return s.rows.update(r.ID, r)
+}
+
+// InterruptBuildRuns marks every build run still running interrupted, finished
+// at at: run at start, when no build of this process can be running yet, so a
+// kill leaves no row running forever.
+func (s *BuildRuns) InterruptBuildRuns(_ context.Context, at time.Time) (int, error) {
+	return s.rows.interrupt(func(r *engine.BuildRun) {
+		r.Status, r.FinishedAt = engine.BuildInterrupted, &at
+		r.Error = "interrupted: the server stopped before the build finished; run it again"
+	})
 }
 
 // GetBuildRun loads one row.

@@ -50,6 +50,47 @@ func (t seqRows[T]) put(tx *bbolt.Tx, id int64, r *T) error {
 	return PutJSON(b, key, r)
 }
 
+// interrupt rewrites, in one transaction, every row whose status is running
+// with mark (which sets the interrupted state) and returns how many it changed.
+// Rows of other states are not decoded beyond their status.
+func (t seqRows[T]) interrupt(mark func(*T)) (int, error) {
+	n := 0
+	err := t.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(t.bucket))
+		type hit struct {
+			id  int64
+			row T
+		}
+		var hits []hit
+		err := b.ForEach(func(k, v []byte) error {
+			var st struct {
+				Status string `json:"status"`
+			}
+			if v == nil || json.Unmarshal(v, &st) != nil || st.Status != "running" {
+				return nil
+			}
+			var r T
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode %s %d: %w", t.noun, ParseU64(k), err)
+			}
+			hits = append(hits, hit{int64(ParseU64(k)), r})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range hits {
+			mark(&hits[i].row)
+			if err := t.put(tx, hits[i].id, &hits[i].row); err != nil {
+				return err
+			}
+		}
+		n = len(hits)
+		return nil
+	})
+	return n, err
+}
+
 // get loads row id (ErrNotFound when absent).
 func (t seqRows[T]) get(id int64) (T, error) {
 	var r T

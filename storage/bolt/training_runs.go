@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"time"
 
 	"sigmalab/engine"
 )
@@ -28,6 +29,16 @@ func (s *TrainingRuns) CreateTrainingRun(_ context.Context, r engine.TrainingRun
 // UpdateTrainingRun overwrites an existing row.
 func (s *TrainingRuns) UpdateTrainingRun(_ context.Context, r engine.TrainingRun) error {
 	return s.rows.update(r.ID, r)
+}
+
+// InterruptTrainingRuns marks every training run still running interrupted,
+// finished at at: run at start, when no training of this process can be running
+// yet, so a kill leaves no row running forever.
+func (s *TrainingRuns) InterruptTrainingRuns(_ context.Context, at time.Time) (int, error) {
+	return s.rows.interrupt(func(r *engine.TrainingRun) {
+		r.Status, r.FinishedAt = engine.TrainInterrupted, &at
+		r.Error = "interrupted: the server stopped before the training finished; run it again"
+	})
 }
 
 // GetTrainingRun loads one row.

@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -131,6 +132,39 @@ func (l Layout) ResolveExport(name string) (string, error) {
 		return "", fmt.Errorf("export name %q names the exports folder itself: %w", name, errs.ErrInvalid)
 	}
 	return p, nil
+}
+
+// ResolveImport resolves a client-named import source (POST /data/import {path}):
+// a file or folder under exports/ or the imports/ inbox, nowhere else. The path is
+// confined (.., absolute paths, links out are refused) and its real path must
+// still lie under one of the two folders, so neither ".", market/… nor a symlink
+// that stays in the data dir can feed the store its own files. It returns the
+// real path. Refusals wrap errs.ErrInvalid and name the field path; a missing
+// source is errs.ErrNotFound.
+func (l Layout) ResolveImport(rel string) (string, error) {
+	rel = strings.TrimSpace(rel)
+	first, _, _ := strings.Cut(path.Clean(filepath.ToSlash(rel)), "/")
+	if first != DirExports && first != DirImports {
+		return "", fmt.Errorf("path %q: imports read only from %s/ or the %s/ inbox of the data dir (or an uploaded file): %w",
+			rel, DirExports, DirImports, errs.ErrInvalid)
+	}
+	full, err := Confine(l.Root, rel)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("path %q: %w", rel, errs.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("path %q cannot be resolved: %w", rel, errs.ErrInvalid)
+	}
+	for _, d := range []string{DirExports, DirImports} {
+		if within(filepath.Join(l.Root, d), real) {
+			return real, nil
+		}
+	}
+	return "", fmt.Errorf("path %q: leads out of %s/ and %s/ through a symlink: %w", rel, DirExports, DirImports, errs.ErrInvalid)
 }
 
 // Confine returns root/rel after checking that it stays inside root: rel must be

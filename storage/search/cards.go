@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -48,8 +49,14 @@ const DefaultLockTimeout = 5 * time.Second
 
 // CardsOptions locate the index and the card files.
 type CardsOptions struct {
-	// IndexPath is the index directory (<data>/index/cards.bleve).
+	// IndexPath is the index directory (<data>/index/cards.bleve). With IndexRel
+	// set it is derived from Root instead, through the data dir's confinement.
 	IndexPath string
+	// IndexRel is the slash-separated index directory under Root
+	// (index/cards.bleve). Its parent must stay in the data dir; an index that is,
+	// or holds, a symlink is derived data gone wrong: it is deleted (the links, not
+	// their targets) and rebuilt, so the index never reads or writes outside.
+	IndexRel string
 	// Root is the data dir; CardsRel the slash-separated directory of the card
 	// files inside it (artifacts/cards): <id>.json plus <id>.md.
 	Root     string
@@ -89,6 +96,9 @@ func OpenCards(opt CardsOptions) (*Cards, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	if err := c.confineIndex(); err != nil {
+		return nil, err
+	}
 	ids, err := c.fileIDs()
 	if err != nil {
 		return nil, err
@@ -115,6 +125,47 @@ func OpenCards(opt CardsOptions) (*Cards, error) {
 		c.log.Warn("cards index unreadable; rebuilding from the card files", "path", opt.IndexPath, "err", err)
 		return c.rebuild(ids)
 	}
+}
+
+// confineIndex resolves IndexRel (see CardsOptions): the index folder's parent
+// must be inside the data dir, and an index that is or holds a symlink is
+// removed (links only) so that it is rebuilt in place.
+func (c *Cards) confineIndex() error {
+	if c.opt.IndexRel == "" {
+		return nil
+	}
+	if _, err := files.Confine(c.opt.Root, path.Dir(c.opt.IndexRel)); err != nil {
+		return fmt.Errorf("cards index: %w", err)
+	}
+	p := filepath.Join(c.opt.Root, filepath.FromSlash(c.opt.IndexRel))
+	if hasSymlink(p) {
+		c.log.Warn("cards index holds a symlink; removing it to rebuild", "path", c.opt.IndexRel)
+		if err := os.RemoveAll(p); err != nil { // removes links, never their targets
+			return fmt.Errorf("cards index: %w", err)
+		}
+	}
+	c.opt.IndexPath = p
+	return nil
+}
+
+// hasSymlink reports whether p is a symlink or a folder with one anywhere inside.
+func hasSymlink(p string) bool {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return false
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return true
+	}
+	found := false
+	_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink != 0 {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 func (c *Cards) runtimeConfig() map[string]any {
@@ -439,11 +490,14 @@ func (c *Cards) readCard(id string) (engine.ModelCard, string, error) {
 }
 
 // fileIDs lists the card ids present as <id>.json (temp files of atomic writes
-// start with a dot and are skipped), sorted, with their file stamps.
+// start with a dot and are skipped), sorted, with their file stamps. A cards
+// folder that leads out of the data dir holds no card (logged): the index
+// opens empty rather than reading outside.
 func (c *Cards) fileIDs() ([]cardFile, error) {
 	dir, err := files.Confine(c.opt.Root, c.opt.CardsRel)
 	if err != nil {
-		return nil, err
+		c.log.Warn("cards folder not indexed", "err", err)
+		return nil, nil
 	}
 	ents, err := os.ReadDir(dir) // sorted by name
 	if errors.Is(err, fs.ErrNotExist) {
