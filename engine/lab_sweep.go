@@ -527,12 +527,14 @@ type sweepTrialsInfo struct {
 	nTrials int       // the grid's cells plus earlier saved runs on the model and matrix
 	sharpes []float64 // the per-period Sharpe of each of those trials
 	pbo     *float64  // probability of backtest overfitting of the grid (nil: < 2 cells)
+	// results holds each cell's evaluation by cell index (evaluated once).
+	results map[int]*backtest.Result
 }
 
-// sweepTrials evaluates every cell once (cheap next to the training) to learn
-// the trials' Sharpe ratios, which the deflated Sharpe of each cell needs
-// before any cell is stored, and their per-period returns on the common
-// calendar, cut into blocks for the PBO.
+// sweepTrials evaluates every cell (cheap next to the training) to learn the
+// trials' Sharpe ratios, which the deflated Sharpe of each cell needs before
+// any cell is stored, and their per-period returns on the common calendar,
+// summed over blocks for the PBO. The evaluations are kept for the sweep.
 func (l *Lab) sweepTrials(ctx context.Context, src SweepSource, cells []sweep.Cell, sweepID int64, workers int) (sweepTrialsInfo, error) {
 	var out sweepTrialsInfo
 	prior, err := l.priorTrials(ctx, src.ModelID, src.BuildID, sweepID)
@@ -540,9 +542,7 @@ func (l *Lab) sweepTrials(ctx context.Context, src SweepSource, cells []sweep.Ce
 		return out, fmt.Errorf("count earlier trials: %w", err)
 	}
 	s := stats.PBOSplitsFor(src.OOF.Len(), stats.DefaultPBOSplits)
-	srs := make([]float64, len(cells))
-	blocks := make([]stats.BlockSums, len(cells))
-	ok := make([]bool, len(cells))
+	res := make([]*backtest.Result, len(cells))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < max(1, min(workers, len(cells))); w++ {
@@ -556,15 +556,14 @@ func (l *Lab) sweepTrials(ctx context.Context, src SweepSource, cells []sweep.Ce
 					return
 				}
 				p := cellParams(src.Base, cells[k])
-				p.KeepSeries = true
-				res, err := ev.Evaluate(p)
-				if err != nil {
-					continue
-				}
-				srs[k], ok[k] = res.Overall.SharpeHourly, true
 				if s >= 2 {
-					blocks[k] = stats.NewBlockSums(res.PnL, s)
+					p.PBOBlocks = s
 				}
+				r, err := ev.Evaluate(p)
+				if err != nil {
+					continue // evaluated again, and reported, by the sweep itself
+				}
+				res[k] = &r
 			}
 		}()
 	}
@@ -574,11 +573,17 @@ func (l *Lab) sweepTrials(ctx context.Context, src SweepSource, cells []sweep.Ce
 	}
 	out.nTrials = len(cells) + prior.Count
 	out.sharpes = prior.Sharpes
+	out.results = make(map[int]*backtest.Result, len(cells))
 	var bs []stats.BlockSums
-	for k := range cells {
-		if ok[k] {
-			out.sharpes = append(out.sharpes, srs[k])
-			bs = append(bs, blocks[k])
+	for k, r := range res {
+		if r == nil {
+			continue
+		}
+		out.results[cells[k].Index] = r
+		out.sharpes = append(out.sharpes, r.Overall.SharpeHourly)
+		if r.Blocks != nil {
+			bs = append(bs, *r.Blocks)
+			r.Blocks = nil
 		}
 	}
 	if s >= 2 && len(bs) >= 2 {
@@ -598,12 +603,17 @@ func sweepEvaluator(src SweepSource, workers int, tri sweepTrialsInfo, profile s
 		pool <- backtest.NewEvaluator(src.OOF)
 	}
 	return func(ctx context.Context, c sweep.Cell) (sweep.Outcome, error) {
-		p := cellParams(src.Base, c)
-		ev := <-pool
-		res, err := ev.Evaluate(p)
-		pool <- ev
-		if err != nil {
-			return sweep.Outcome{}, err
+		var res backtest.Result
+		if r := tri.results[c.Index]; r != nil {
+			res = *r
+		} else {
+			ev := <-pool
+			var err error
+			res, err = ev.Evaluate(cellParams(src.Base, c))
+			pool <- ev
+			if err != nil {
+				return sweep.Outcome{}, err
+			}
 		}
 		deflate(&res.Overall, tri.nTrials, tri.sharpes)
 		gate := passGate(res.Overall, src.Policy, profile)

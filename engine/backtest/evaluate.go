@@ -3,6 +3,8 @@ package backtest
 import (
 	"fmt"
 	"math"
+
+	"sigmalab/engine/stats"
 )
 
 // Result is the evaluation of one TradeParams on one OOF.
@@ -28,6 +30,8 @@ type Result struct {
 	ThresholdTableBasis string   `json:"threshold_table_basis,omitempty"`
 	SelectBy            string   `json:"select_by"`
 	Warnings            []string `json:"warnings,omitempty"`
+	// Blocks are the period returns' block sums (TradeParams.PBOBlocks).
+	Blocks *stats.BlockSums `json:"-"`
 	// Pos is the reported path's position taken on each OOF row (0 when none)
 	// and PnL the portfolio's return over each row's period (0 outside the
 	// series); only with TradeParams.KeepSeries.
@@ -83,17 +87,15 @@ type Evaluator struct {
 	stats []stat // per (release fold, hour, threshold)
 	acc   []stat // per threshold (and per hour × threshold): running sums over earlier folds
 	pos   []float64
-	// calendar scratch
-	dE, dX, dG, lastR, cost []float64
-	cals                    map[uint32]*calendar
-	hist                    map[uint32]*history
+	cells []calCell // calendar scratch, all zero between calls
+	cals  map[uint32]*calendar
+	hist  map[uint32]*history
 }
 
 // NewEvaluator returns an Evaluator for oof.
 func NewEvaluator(oof *OOF) *Evaluator {
 	n := oof.Len()
-	return &Evaluator{oof: oof, pos: make([]float64, n), dE: make([]float64, n+1), dX: make([]float64, n+1),
-		dG: make([]float64, n+1), lastR: make([]float64, n+1), cost: make([]float64, n+1),
+	return &Evaluator{oof: oof, pos: make([]float64, n), cells: make([]calCell, n+1),
 		cals: map[uint32]*calendar{}, hist: map[uint32]*history{}}
 }
 
@@ -172,7 +174,11 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 		res.PnL = make([]float64, o.Len())
 		pnl = res.PnL
 	}
-	res.Overall = e.book(&p, &ru, cal, res.ThresholdResults, pnl)
+	if p.PBOBlocks > 0 {
+		b := stats.NewBlockSums(make([]float64, o.Len()), p.PBOBlocks)
+		res.Blocks = &b
+	}
+	res.Overall = e.book(&p, &ru, cal, res.ThresholdResults, pnl, res.Blocks)
 	if res.Pos != nil {
 		copy(res.Pos, e.pos) // after book: flat mode drops signals taken while a position is open
 	}
@@ -193,7 +199,7 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 					e.pos[i], _ = ru.posPnl(i, r)
 				}
 			}
-			res.ThresholdTable[t] = ThresholdRow{Thr: thr, Metrics: e.book(&p, &ru, cal, nil, nil)}
+			res.ThresholdTable[t] = ThresholdRow{Thr: thr, Metrics: e.book(&p, &ru, cal, nil, nil, nil)}
 		}
 	}
 	res.Warnings = append(res.Warnings, plausibility(res.Overall)...)
@@ -249,6 +255,10 @@ func (e *Evaluator) calendar(mask *[256]bool) *calendar {
 	if c, ok := e.cals[key]; ok {
 		return c
 	}
+	if c := e.oof.cached(key, false); c != nil {
+		e.cals[key] = c.(*calendar)
+		return c.(*calendar)
+	}
 	o := e.oof
 	n := o.Len()
 	cov := make([]int32, n+1)
@@ -283,12 +293,14 @@ func (e *Evaluator) calendar(mask *[256]bool) *calendar {
 		clear(e.cals)
 	}
 	e.cals[key] = c
+	e.oof.keep(key, false, c)
 	return c
 }
 
 // book realises the positions in e.pos on the calendar and returns the
-// overall metrics; with folds it also fills each fold's metrics, and with
-// pnl the portfolio return of every period.
+// overall metrics; with folds it also fills each fold's metrics, with pnl
+// the portfolio return of every period, and with blk its block sums (blocks
+// of ⌊n/s⌋ or ⌈n/s⌉ periods, as stats.NewBlockSums cuts them).
 //
 // A position q taken on row i holds over periods [ent, ext): it earns
 // q·mark[j] in each period but the last, and q·last[i] in the last, so over
@@ -298,7 +310,7 @@ func (e *Evaluator) calendar(mask *[256]bool) *calendar {
 // Each position pays slippage once, on entry (slip·|q| of its capital).
 // Periods belong to the fold of the row they start at; positions to the fold
 // of the row that opened them.
-func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldResult, pnl []float64) Metrics {
+func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldResult, pnl []float64, blk *stats.BlockSums) Metrics {
 	o := e.oof
 	n := o.Len()
 	w := 1.0
@@ -306,64 +318,118 @@ func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldR
 	if !flat && cal.maxOpen > 1 {
 		w = 1 / float64(cal.maxOpen)
 	}
-	dE, dX, dG, lastR, cost := e.dE[:n+1], e.dX[:n+1], e.dG[:n+1], e.lastR[:n+1], e.cost[:n+1]
-	clear(dE)
-	clear(dX)
-	clear(dG)
-	clear(lastR)
-	clear(cost)
-	all, fs := newSeries(), newSeries()
+	// cells[j] collects what changes at period j; each is zeroed as it is
+	// read, so the scratch is clean for the next call without a clear.
+	cells := e.cells[:n+1]
+	fs := newSeries()
+	all := seriesPath{newSeries()}
 	var allT, ft tradeStats
 	E, X, G := 0.0, 0.0, 0.0
 	busy := int32(0) // flat mode: first period free of open positions
-	f := 0
-	closeFold := func() {
-		if folds != nil {
-			folds[f].Metrics = fs.metrics(&ft, cal.periodsPerYear)
-		}
-		allT.merge(&ft)
-		fs, ft = newSeries(), tradeStats{}
-		f++
+	f, first := -1, true
+	b, bEnd := 0, n // current block and its end
+	if blk != nil {
+		bEnd = n / len(blk.Sum)
 	}
 	for j := 0; j < n; j++ {
-		for f < o.Folds() && j >= o.FoldStart[f+1] {
-			closeFold()
-		}
-		if q := e.pos[j]; q != 0 {
-			s, x := o.ent[j], o.ext[j]
-			if flat && s < busy {
-				e.pos[j] = 0
-			} else {
-				busy = x
-				a := math.Abs(q)
-				dE[s] += q
-				dE[x-1] -= q
-				lastR[x-1] += q * o.last[j]
-				cost[s] += a
-				dX[s] += q
-				dX[x] -= q
-				dG[s] += a
-				dG[x] -= a
-				ft.add(q*o.row[j].ret - ru.slip*a)
+		for f+1 < o.Folds() && j >= o.FoldStart[f+1] {
+			if f >= 0 {
+				e.closeFold(f, folds, &fs, &ft, &all, &allT, cal)
 			}
+			f++
+			fs, ft, first = newSeries(), tradeStats{}, true
 		}
-		E += dE[j]
-		X += dX[j]
-		G += dG[j]
+		q := e.pos[j]
+		var c calCell
+		if o.simple {
+			// One-period windows starting at their own row: nothing carries.
+			X, G = 0, 0
+			if q != 0 {
+				a := math.Abs(q)
+				ft.add(q*o.row[j].ret - ru.slip*a)
+				c = calCell{dX: q, dG: a, last: q * o.last[j], cost: a}
+			}
+		} else {
+			if q != 0 {
+				s, x := o.ent[j], o.ext[j]
+				if flat && s < busy {
+					e.pos[j] = 0
+				} else {
+					busy = x
+					a := math.Abs(q)
+					cs, cl, cx := &cells[s], &cells[x-1], &cells[x]
+					cs.dE += q
+					cs.dX += q
+					cs.dG += a
+					cs.cost += a
+					cl.dE -= q
+					cl.last += q * o.last[j]
+					cx.dX -= q
+					cx.dG -= a
+					ft.add(q*o.row[j].ret - ru.slip*a)
+				}
+			}
+			c = cells[j]
+			cells[j] = calCell{}
+		}
+		E += c.dE
+		X += c.dX
+		G += c.dG
 		if !cal.in[j] {
 			continue
 		}
-		r := w * (E*o.mark[j] + lastR[j] - ru.slip*cost[j])
-		fs.add(r, w*X, w*G)
-		all.add(r, w*X, w*G)
+		r := w * (E*o.mark[j] + c.last - ru.slip*c.cost)
+		x, g := w*X, w*G
+		if first {
+			// Overall turnover continues from the previous fold's last exposure.
+			all.turn += math.Abs(x-all.prevX) - math.Abs(x)
+			first = false
+		}
+		if r == 0 && x == 0 && g == 0 {
+			// A flat period (most of them in a selective cell): only the
+			// count and the turnover move.
+			fs.n++
+			fs.turn += math.Abs(fs.prevX)
+			fs.prevX = 0
+			continue
+		}
+		fs.add(r, x, g)
+		all.step(r)
 		if pnl != nil {
 			pnl[j] = r
 		}
+		if blk != nil {
+			for j >= bEnd {
+				b++
+				bEnd = (b + 1) * n / len(blk.Sum)
+			}
+			blk.Sum[b] += r
+			blk.Sq[b] += r * r
+		}
 	}
+	cells[n] = calCell{}
 	for f < o.Folds() {
-		closeFold()
+		if f >= 0 {
+			e.closeFold(f, folds, &fs, &ft, &all, &allT, cal)
+		}
+		f++
+		fs, ft = newSeries(), tradeStats{}
 	}
 	return all.metrics(&allT, cal.periodsPerYear)
+}
+
+// calCell is what changes at one period of the calendar: exposure earning the
+// period's mark (dE), net and gross exposure (dX, dG), the last-period
+// returns of windows ending there, and the capital of positions opening there.
+type calCell struct{ dE, dX, dG, last, cost float64 }
+
+// closeFold stores fold f's metrics and adds its sums to the overall series.
+func (e *Evaluator) closeFold(f int, folds []FoldResult, fs *series, ft *tradeStats, all *seriesPath, allT *tradeStats, cal *calendar) {
+	if folds != nil {
+		folds[f].Metrics = fs.metrics(ft, cal.periodsPerYear)
+	}
+	all.merge(fs)
+	allT.merge(ft)
 }
 
 // walk decides the reported path's position on every row, fold by fold in
@@ -501,6 +567,10 @@ func (e *Evaluator) history(mask *[256]bool) *history {
 	if h, ok := e.hist[key]; ok {
 		return h
 	}
+	if h := e.oof.cached(key, true); h != nil {
+		e.hist[key] = h.(*history)
+		return h.(*history)
+	}
 	o := e.oof
 	n := o.Len()
 	h := &history{earlier: make([]int32, n), above: make([]int32, n)}
@@ -527,6 +597,7 @@ func (e *Evaluator) history(mask *[256]bool) *history {
 		clear(e.hist)
 	}
 	e.hist[key] = h
+	e.oof.keep(key, true, h)
 	return h
 }
 

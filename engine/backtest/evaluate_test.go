@@ -637,3 +637,23 @@ func TestMomentumValues(t *testing.T) {
 		t.Fatalf("missing column: %v %+v", off.Warnings, off.Overall)
 	}
 }
+
+// TestPBOBlocksMatchSeries: the block sums an evaluation accumulates equal
+// the blocks of its per-period PnL.
+func TestPBOBlocksMatchSeries(t *testing.T) {
+	o := randomOOF(t, 8, 997, 4, []string{"DOWN", "FLAT", "UP"})
+	for _, p := range []TradeParams{{Thresholds: []float64{0.35}}, {TopPct: 0.2, AllowedHours: []int{10, 12}}} {
+		p.KeepSeries, p.PBOBlocks = true, 16
+		res, err := Evaluate(o, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := stats.NewBlockSums(res.PnL, 16)
+		for k := range want.Sum {
+			if math.Abs(res.Blocks.Sum[k]-want.Sum[k]) > 1e-12 || math.Abs(res.Blocks.Sq[k]-want.Sq[k]) > 1e-12 ||
+				res.Blocks.Count[k] != want.Count[k] {
+				t.Fatalf("block %d: %v/%v vs %v/%v", k, res.Blocks.Sum[k], res.Blocks.Sq[k], want.Sum[k], want.Sq[k])
+			}
+		}
+	}
+}

@@ -116,6 +116,36 @@ func (s *series) add(r, x, g float64) {
 	}
 }
 
+// seriesPath is the overall series: the folds' additive sums merged in, plus
+// the compounded path and turnover that run across folds.
+type seriesPath struct {
+	series
+}
+
+// step moves the overall equity path by one period return.
+func (s *seriesPath) step(r float64) {
+	s.eq *= 1 + r
+	s.peak = max(s.peak, s.eq)
+	if s.eq < s.peak*(1+s.dd) {
+		s.dd = s.eq/s.peak - 1
+	}
+}
+
+// merge adds a fold's additive sums (its path fields are the fold's own).
+func (s *seriesPath) merge(f *series) {
+	s.n += f.n
+	s.sum += f.sum
+	s.sumsq += f.sumsq
+	s.sum3 += f.sum3
+	s.sum4 += f.sum4
+	s.dn += f.dn
+	s.gross += f.gross
+	s.turn += f.turn
+	if f.n > 0 {
+		s.prevX = f.prevX
+	}
+}
+
 // tradeStats accumulates per-position returns.
 type tradeStats struct {
 	n, wins     int

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"sigmalab/engine/errs"
 	"sigmalab/engine/market"
@@ -76,6 +77,37 @@ type OOF struct {
 	rank     []int32   // dense rank of conf, ascending from 1 (top-pct history counts)
 	nrank    int
 	marked   bool // Close was given: multi-period positions are marked to market
+	simple   bool // every tradeable row holds for its own period only (book's fast path)
+
+	// Calendars and top-pct histories depend only on the allowed hours; the
+	// evaluators of one OOF (a sweep's workers) share them.
+	mu     sync.Mutex
+	shared map[[2]uint32]any
+}
+
+// cached returns the shared calendar (or history) of an hour mask, nil when
+// none is kept yet.
+func (o *OOF) cached(key uint32, hist bool) any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.shared[sharedKey(key, hist)]
+}
+
+// keep shares v for the hour mask (at most 256 are kept).
+func (o *OOF) keep(key uint32, hist bool, v any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.shared == nil || len(o.shared) >= 256 {
+		o.shared = map[[2]uint32]any{}
+	}
+	o.shared[sharedKey(key, hist)] = v
+}
+
+func sharedKey(key uint32, hist bool) [2]uint32 {
+	if hist {
+		return [2]uint32{key, 1}
+	}
+	return [2]uint32{key, 0}
 }
 
 // prow is the per-row data every evaluation reads.
@@ -292,6 +324,13 @@ func (o *OOF) prepareCalendar() {
 			g *= 1 + o.mark[j]
 		}
 		o.last[i] = (1+o.Ret[i])/g - 1
+	}
+	o.simple = true
+	for i := 0; i < n; i++ {
+		if o.row[i].ok && (o.ent[i] != int32(i) || o.ext[i] != int32(i)+1) {
+			o.simple = false
+			break
+		}
 	}
 	o.day = o.Day
 	if o.day == nil {

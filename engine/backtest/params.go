@@ -61,6 +61,9 @@ type TradeParams struct {
 	KeepSeries bool `json:"-"`
 	// HindsightTable fills Result.ThresholdTable (threshold mode).
 	HindsightTable bool `json:"-"`
+	// PBOBlocks > 0 fills Result.Blocks: the period returns summed over that
+	// many contiguous blocks of the OOF's calendar (for PBO across cells).
+	PBOBlocks int `json:"-"`
 }
 
 // Normalize fills defaults, sorts and de-duplicates thresholds and validates
