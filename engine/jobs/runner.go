@@ -46,10 +46,21 @@ func Register[P any](r *Runner, kind string, class Class, fn func(ctx context.Co
 	})
 }
 
+// DefaultMaxQueued bounds the jobs of one class waiting for a slot, and
+// separately the synchronous callers waiting in Acquire.
+const DefaultMaxQueued = 64
+
+// busyRetryAfter is the Retry-After hint of a *BusyError.
+const busyRetryAfter = 5 * time.Second
+
 // Options configure a Runner. Zero values take the documented defaults.
 type Options struct {
-	HeavyLimit int                    // default runtime.NumCPU()
-	LightLimit int                    // default 2
+	HeavyLimit int // default runtime.NumCPU()
+	LightLimit int // default 2
+	// MaxQueued bounds the jobs of one class waiting for a slot (Submit and
+	// Retry beyond it fail with a *BusyError) and, counted apart, the callers
+	// waiting in Acquire; default DefaultMaxQueued.
+	MaxQueued  int
 	FlushEvery time.Duration          // min interval between progress writes; default 200ms (≤5 writes/s)
 	Now        func() time.Time       // clock; default time.Now (UTC)
 	Logger     *slog.Logger           // default slog.Default()
@@ -72,7 +83,9 @@ type Runner struct {
 	retryMu sync.Mutex
 	mu      sync.Mutex
 	kinds   map[string]kindEntry
-	pending [2][]int64 // FIFO per class
+	pending [2][]pending // FIFO per class: queued jobs and waiting Acquire callers
+	queued  [2]int       // jobs in pending, plus submits between their check and their row
+	waiting int          // Acquire callers in pending
 	busy    [2]int
 	live    map[int64]*Task // queued or running in this process
 	closing bool
@@ -93,6 +106,9 @@ func New(store Store, opt Options) *Runner {
 	}
 	if opt.LightLimit <= 0 {
 		opt.LightLimit = 2
+	}
+	if opt.MaxQueued <= 0 {
+		opt.MaxQueued = DefaultMaxQueued
 	}
 	if opt.FlushEvery <= 0 {
 		opt.FlushEvery = 200 * time.Millisecond
@@ -144,26 +160,48 @@ func (r *Runner) Start(ctx context.Context) (int, error) {
 // Submit stores a queued job of kind with params (marshalled to JSON) and
 // schedules it. It returns the stored record.
 func (r *Runner) Submit(ctx context.Context, kind, user string, params any) (Job, error) {
-	r.mu.Lock()
-	_, ok := r.kinds[kind]
-	closing := r.closing
-	r.mu.Unlock()
-	if !ok {
-		return Job{}, errs.Invalidf("unknown job kind %q", kind)
-	}
-	if closing {
-		return Job{}, fmt.Errorf("job runner is shutting down: %w", errs.ErrConflict)
-	}
 	raw, err := json.Marshal(params)
 	if err != nil {
 		return Job{}, errs.Invalidf("job params: %v", err)
 	}
+	// The queue place is taken before the row is written, so a refused submit
+	// leaves no job behind.
+	if err := r.reserve(kind); err != nil {
+		return Job{}, err
+	}
 	j := Job{Kind: kind, Status: Queued, Params: raw, User: user, CreatedAt: r.opt.Now()}
 	if err := r.store.CreateJob(ctx, &j); err != nil {
+		r.unreserve(kind)
 		return Job{}, fmt.Errorf("create job: %w", err)
 	}
 	r.enqueue(j)
 	return j, nil
+}
+
+// reserve takes a place in kind's queue, failing when the kind is unknown, the
+// runner is closing or MaxQueued jobs of its class already wait. enqueue or
+// unreserve gives the place back.
+func (r *Runner) reserve(kind string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.kinds[kind]
+	switch {
+	case !ok:
+		return errs.Invalidf("unknown job kind %q", kind)
+	case r.closing:
+		return fmt.Errorf("job runner is shutting down: %w", errs.ErrConflict)
+	case r.queued[e.class] >= r.opt.MaxQueued:
+		return &BusyError{QueueFull: true, RetryAfter: busyRetryAfter,
+			Msg: fmt.Sprintf("job queue is full (%d waiting); retry later", r.queued[e.class])}
+	}
+	r.queued[e.class]++
+	return nil
+}
+
+func (r *Runner) unreserve(kind string) {
+	r.mu.Lock()
+	r.queued[r.kinds[kind].class]--
+	r.mu.Unlock()
 }
 
 // Retry re-queues a failed, cancelled or interrupted job under the same id with
@@ -195,9 +233,13 @@ func (r *Runner) Retry(ctx context.Context, id int64) (Job, error) {
 	if !ok {
 		return Job{}, fmt.Errorf("job %d: kind %q is not registered: %w", id, j.Kind, errs.ErrConflict)
 	}
+	if err := r.reserve(j.Kind); err != nil {
+		return Job{}, err
+	}
 	j.Status, j.Progress, j.Message, j.Error = Queued, 0, "retry queued", ""
 	j.StartedAt, j.FinishedAt = nil, nil
 	if err := r.store.PutJob(ctx, &j); err != nil {
+		r.unreserve(j.Kind)
 		return Job{}, fmt.Errorf("requeue job %d: %w", id, err)
 	}
 	r.enqueue(j)
@@ -213,6 +255,7 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (Job, error) {
 	if ok && !t.started {
 		// Still waiting for a slot: drop it from the queue and finish it here.
 		r.removePending(t.class, id)
+		r.queued[t.class]--
 		delete(r.live, id)
 		r.mu.Unlock()
 		t.cancel(ErrCancelRequested)
@@ -307,7 +350,15 @@ func (r *Runner) Close(ctx context.Context) error {
 			queued = append(queued, t)
 		}
 	}
-	r.pending = [2][]int64{}
+	for c := range r.pending {
+		for _, p := range r.pending[c] {
+			if p.w != nil {
+				close(p.w.ch) // refused: granted stays false
+			}
+		}
+	}
+	r.pending = [2][]pending{}
+	r.queued, r.waiting = [2]int{}, 0
 	for _, t := range queued {
 		delete(r.live, t.job.ID)
 	}
@@ -343,9 +394,128 @@ func (r *Runner) enqueue(j Job) {
 	t := &Task{JobID: j.ID, User: j.User, Attempt: j.Attempts + 1, r: r, job: j, class: e.class,
 		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	r.live[j.ID] = t
-	r.pending[e.class] = append(r.pending[e.class], j.ID)
-	r.dispatchLocked()
+	r.pending[e.class] = append(r.pending[e.class], pending{id: j.ID})
+	if !r.closing {
+		r.dispatchLocked()
+	}
 	r.mu.Unlock()
+}
+
+// pending is one place in a class's FIFO: a queued job (id) or a synchronous
+// caller waiting in Acquire (w).
+type pending struct {
+	id int64
+	w  *waiter
+}
+
+// waiter is an Acquire caller's place: ch is closed when it is granted a slot
+// (granted set) or refused by Close.
+type waiter struct {
+	ch      chan struct{}
+	granted bool
+}
+
+// BusyError is returned when work is refused for lack of capacity: a full job
+// queue or wait line (QueueFull), or no slot within the caller's wait bound.
+// It wraps errs.ErrRateLimited.
+type BusyError struct {
+	Msg        string
+	QueueFull  bool
+	RetryAfter time.Duration // when a client may usefully try again
+}
+
+func (e *BusyError) Error() string { return e.Msg }
+
+// Unwrap makes errors.Is(err, errs.ErrRateLimited) hold.
+func (e *BusyError) Unwrap() error { return errs.ErrRateLimited }
+
+// Acquire takes a slot of class for synchronous work (an HTTP request that
+// computes inline), so requests and jobs share one bounded pool. It waits in
+// the same FIFO as queued jobs, for at most wait (0: only a free slot will do).
+// It fails with a *BusyError when no slot came within wait or MaxQueued callers
+// already wait, with ctx's error when ctx ends first, and with errs.ErrConflict
+// when the runner closes. The returned release gives the slot back; calling it
+// more than once is harmless.
+func (r *Runner) Acquire(ctx context.Context, class Class, wait time.Duration) (release func(), err error) {
+	r.mu.Lock()
+	if r.closing {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("job runner is shutting down: %w", errs.ErrConflict)
+	}
+	if len(r.pending[class]) == 0 && r.busy[class] < r.limit(class) {
+		r.busy[class]++
+		r.mu.Unlock()
+		return r.releaser(class), nil
+	}
+	if wait <= 0 || r.waiting >= r.opt.MaxQueued {
+		n := r.waiting
+		r.mu.Unlock()
+		if wait <= 0 {
+			return nil, &BusyError{RetryAfter: busyRetryAfter, Msg: "server busy: no free slot for this work; retry later"}
+		}
+		return nil, &BusyError{QueueFull: true, RetryAfter: busyRetryAfter,
+			Msg: fmt.Sprintf("server busy: %d requests already wait for a slot; retry later", n)}
+	}
+	w := &waiter{ch: make(chan struct{})}
+	r.pending[class] = append(r.pending[class], pending{w: w})
+	r.waiting++
+	r.mu.Unlock()
+
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var cause error
+	select {
+	case <-w.ch:
+	case <-timer.C:
+		cause = &BusyError{RetryAfter: busyRetryAfter,
+			Msg: fmt.Sprintf("server busy: no free slot for this work within %s; retry later", wait)}
+	case <-ctx.Done():
+		cause = ctx.Err()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cause != nil && !w.granted {
+		r.removeWaiter(class, w)
+	}
+	switch {
+	case w.granted && cause == nil:
+		return r.releaser(class), nil
+	case w.granted: // granted while giving up: hand the slot on
+		r.busy[class]--
+		if !r.closing {
+			r.dispatchLocked()
+		}
+		return nil, cause
+	case cause == nil: // woken by Close
+		return nil, fmt.Errorf("job runner is shutting down: %w", errs.ErrConflict)
+	}
+	return nil, cause
+}
+
+// releaser returns the once-only release of a slot of class held by a caller.
+func (r *Runner) releaser(class Class) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.mu.Lock()
+			r.busy[class]--
+			if !r.closing {
+				r.dispatchLocked()
+			}
+			r.mu.Unlock()
+		})
+	}
+}
+
+func (r *Runner) removeWaiter(c Class, w *waiter) {
+	q := r.pending[c]
+	for i, v := range q {
+		if v.w == w {
+			r.pending[c] = append(q[:i:i], q[i+1:]...)
+			r.waiting--
+			return
+		}
+	}
 }
 
 func (r *Runner) limit(c Class) int {
@@ -355,13 +525,22 @@ func (r *Runner) limit(c Class) int {
 	return r.opt.HeavyLimit
 }
 
-// dispatchLocked starts queued jobs while their class has free slots.
+// dispatchLocked starts queued jobs, and wakes waiting Acquire callers, in
+// FIFO order while their class has free slots.
 func (r *Runner) dispatchLocked() {
 	for c := range r.pending {
 		for len(r.pending[c]) > 0 && r.busy[c] < r.limit(Class(c)) {
-			id := r.pending[c][0]
+			p := r.pending[c][0]
 			r.pending[c] = r.pending[c][1:]
-			t, ok := r.live[id]
+			if p.w != nil {
+				r.waiting--
+				r.busy[c]++
+				p.w.granted = true
+				close(p.w.ch)
+				continue
+			}
+			r.queued[c]--
+			t, ok := r.live[p.id]
 			if !ok {
 				continue
 			}
@@ -376,7 +555,7 @@ func (r *Runner) dispatchLocked() {
 func (r *Runner) removePending(c Class, id int64) {
 	q := r.pending[c]
 	for i, v := range q {
-		if v == id {
+		if v.w == nil && v.id == id {
 			r.pending[c] = append(q[:i:i], q[i+1:]...)
 			return
 		}
@@ -546,6 +725,7 @@ func (t *Task) snapshot() Job {
 type Stats struct {
 	Queued  map[string]int `json:"queued"`  // by kind
 	Running map[string]int `json:"running"` // by kind
+	Waiting int            `json:"waiting"` // synchronous callers waiting in Acquire
 }
 
 // Stats returns the queued and running jobs of this process by kind.
@@ -553,6 +733,7 @@ func (r *Runner) Stats() Stats {
 	s := Stats{Queued: map[string]int{}, Running: map[string]int{}}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s.Waiting = r.waiting
 	for _, t := range r.live {
 		if t.started {
 			s.Running[t.job.Kind]++
