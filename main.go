@@ -2,6 +2,7 @@
 // API and runs the engine from the command line.
 //
 //	sigmalab serve [--data DIR] [--addr HOST:PORT] [--demo=true] [--demo-range START:END[:OPTIONS_FROM]]
+//	               [--allowed-hosts H,…] [--cors-origins O,…] [--max-conns N] [--max-queued N] [--heavy-wait D]
 //	sigmalab version
 package main
 
@@ -17,13 +18,16 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // sessions are computed in America/New_York on any host
 
 	"sigmalab/app"
+	"sigmalab/engine/jobs"
 	"sigmalab/engine/market"
+	"sigmalab/httpapi"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=…".
@@ -102,6 +106,34 @@ func envOr(key, def string) string {
 	return def
 }
 
+// envInt is envOr for an integer flag default (an unparsable value is left to
+// the flag, which reports it).
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(envOr(key, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+// envDuration is envOr for a duration flag default ("45s", "2m").
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(envOr(key, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // serveFlags are the parsed flags of `sigmalab serve`.
 type serveFlags struct {
 	data     string
@@ -115,6 +147,12 @@ type serveFlags struct {
 	// insecure allows a non-loopback listen address. Until per-user auth exists
 	// every route is open, so the server keeps to loopback unless told otherwise.
 	insecure bool
+	// allowedHosts are Host header values accepted besides the listen address;
+	// corsOrigins are origins besides the server's own that may change state.
+	allowedHosts, corsOrigins []string
+	maxConns                  int           // open connections at once
+	maxQueued                 int           // queued jobs (and waiting sync requests)
+	heavyWait                 time.Duration // longest wait of a sync heavy request for a slot
 }
 
 func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
@@ -129,11 +167,31 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
 		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
 			market.DemoStart+":"+market.DemoEnd+":"+market.DemoOptionsFrom+")")
+	hosts := fs.String("allowed-hosts", envOr("SIGMA_ALLOWED_HOSTS", ""),
+		"comma-separated Host header values accepted besides the listen address: name (any port) or name:port (env SIGMA_ALLOWED_HOSTS)")
+	origins := fs.String("cors-origins", envOr("SIGMA_CORS_ORIGINS", ""),
+		"comma-separated origins (scheme://host[:port]) besides the server's own that may send state-changing requests and get CORS answers (env SIGMA_CORS_ORIGINS)")
+	lim := httpapi.DefaultLimits()
+	fs.IntVar(&f.maxConns, "max-conns", envInt("SIGMA_MAX_CONNS", lim.MaxConns), "open connections at once; more wait to be accepted (env SIGMA_MAX_CONNS)")
+	fs.IntVar(&f.maxQueued, "max-queued", envInt("SIGMA_MAX_QUEUED", jobs.DefaultMaxQueued),
+		"queued jobs per pool, and synchronous heavy requests waiting for a slot, beyond which requests get 429 (env SIGMA_MAX_QUEUED)")
+	fs.DurationVar(&f.heavyWait, "heavy-wait", envDuration("SIGMA_HEAVY_WAIT", lim.HeavyWait),
+		"longest wait of a synchronous heavy request (build, train, backtest, sweep, import…) for a slot before 503 (env SIGMA_HEAVY_WAIT)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve: unexpected arguments %v", fs.Args())
+	}
+	f.allowedHosts, f.corsOrigins = splitList(*hosts), splitList(*origins)
+	if err := httpapi.CheckAllowedHosts(f.allowedHosts); err != nil {
+		return f, fmt.Errorf("serve: --allowed-hosts: %w", err)
+	}
+	if err := httpapi.CheckCORSOrigins(f.corsOrigins); err != nil {
+		return f, fmt.Errorf("serve: --cors-origins: %w", err)
+	}
+	if f.maxConns < 1 || f.maxQueued < 1 || f.heavyWait <= 0 {
+		return f, fmt.Errorf("serve: --max-conns and --max-queued must be at least 1, --heavy-wait positive")
 	}
 	if _, err := demoMarket(f.demoRange); err != nil {
 		return f, err
@@ -208,7 +266,10 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(app.Config{DataDir: f.data, Demo: f.demo, DemoMarket: dm, Version: version, Log: log})
+	a, err := app.Open(app.Config{DataDir: f.data, Demo: f.demo, DemoMarket: dm, Version: version, Log: log,
+		MaxQueued: f.maxQueued,
+		HTTP: httpapi.Options{Addr: f.addr, AllowedHosts: f.allowedHosts, CORSOrigins: f.corsOrigins,
+			Limits: httpapi.Limits{MaxConns: f.maxConns, HeavyWait: f.heavyWait}}})
 	if err != nil {
 		return err
 	}
@@ -222,16 +283,11 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,  // imports may upload large bodies
-		WriteTimeout:      15 * time.Minute, // synchronous builds/backtests can be long
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	// Timeouts, the connection cap and JSON for net/http's own refusals come
+	// with the API (httpapi.Limits).
+	srv := a.API.HTTPServer()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(a.API.Listener(ln)) }()
 	log.Info("serving", "addr", ln.Addr().String(), "data", a.Layout.Root, "version", version,
 		"demo", f.demo, "startup_ms", time.Since(started).Milliseconds())
 

@@ -35,6 +35,12 @@ type Config struct {
 	Log        *slog.Logger     // nil: discard
 	Now        func() time.Time // nil: wall clock
 	MaxBody    int64            // request body cap (0: default)
+	// HTTP are the API's loopback-safety settings and limits (listen address,
+	// allowed hosts, CORS origins, timeouts, heavy-work wait); MaxBody, Log and
+	// Now above take precedence over the same fields in it.
+	HTTP httpapi.Options
+	// MaxQueued bounds the job queue (0: jobs.DefaultMaxQueued).
+	MaxQueued int
 }
 
 // App is a wired, open application.
@@ -122,7 +128,9 @@ func Open(cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	a.API = httpapi.New(a.Lab, httpapi.Options{MaxBody: cfg.MaxBody, Log: cfg.Log, Now: cfg.Now})
+	api := cfg.HTTP
+	api.MaxBody, api.Log, api.Now = cfg.MaxBody, cfg.Log, cfg.Now
+	a.API = httpapi.New(a.Lab, api)
 	return a, nil
 }
 

@@ -17,7 +17,7 @@ const jobsShutdownGrace = 10 * time.Second
 // kill -9 shows up as retryable work rather than work that never ends.
 func (a *App) wireJobs() error {
 	now := func() time.Time { return a.Cfg.Now().UTC() }
-	runner := jobs.New(a.DB, jobs.Options{Now: now, Logger: a.Cfg.Log})
+	runner := jobs.New(a.DB, jobs.Options{Now: now, Logger: a.Cfg.Log, MaxQueued: a.Cfg.MaxQueued})
 	ctx := context.Background()
 	if _, err := runner.Start(ctx); err != nil {
 		return err

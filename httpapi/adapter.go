@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/jobs"
 )
 
 // HandlerFunc is the shape of every API handler: return a value for the envelope
@@ -193,7 +195,13 @@ func errorStatus(err error) (int, string) {
 	var he *Error
 	var ve *errs.Validation
 	var mbe *http.MaxBytesError
+	var be *jobs.BusyError
 	switch {
+	case errors.As(err, &be):
+		if be.QueueFull {
+			return http.StatusTooManyRequests, "queue_full"
+		}
+		return http.StatusServiceUnavailable, "busy"
 	case errors.As(err, &he):
 		return he.Status, he.Code
 	case errors.As(err, &ve):
@@ -237,6 +245,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *errs.Validation
 	if errors.As(err, &ve) {
 		body.Detail = ve.Fields
+	}
+	var be *jobs.BusyError
+	if errors.As(err, &be) && be.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(be.RetryAfter.Seconds()))))
 	}
 	if status >= 500 {
 		// Internal details stay in the log; the client gets the request id to quote.
@@ -291,7 +303,13 @@ func (s *Server) putBuf(p *[]byte, b []byte) {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no route for " + r.Method + " " + r.URL.Path})
+	msg := "no route for " + r.Method + " " + r.URL.Path
+	// The router does not redirect (a 301 has no JSON body); name the route
+	// a trailing or doubled slash missed instead.
+	if p := strings.TrimSuffix(httprouter.CleanPath(r.URL.Path), "/"); p != r.URL.Path && p != "" && len(s.allowedMethods(p)) > 0 {
+		msg += " (did you mean " + p + "?)"
+	}
+	s.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: msg})
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {

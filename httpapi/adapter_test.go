@@ -69,13 +69,7 @@ type verdict struct {
 
 func testServer(t *testing.T, register func(s *Server)) http.Handler {
 	t.Helper()
-	s := &Server{Lab: &engine.Lab{}, router: httprouter.New()}
-	s.opts = Options{MaxBody: 64}
-	s.log = newDiscard()
-	s.opts.Now = nowFunc()
-	s.router.HandleMethodNotAllowed = true
-	s.router.NotFound = http.HandlerFunc(s.notFound)
-	s.router.MethodNotAllowed = http.HandlerFunc(s.methodNotAllowed)
+	s := newServer(&engine.Lab{}, Options{MaxBody: 64, Log: newDiscard(), Now: nowFunc()})
 	register(s)
 	return s.Handler()
 }
@@ -159,10 +153,7 @@ func TestAdapter(t *testing.T) {
 		{"POST", "/body", "", 200, []string{`"n":0`}, nil},
 	}
 	for _, c := range cases {
-		req := httptest.NewRequest(c.method, c.url, strings.NewReader(c.body))
-		if c.body == "" {
-			req = httptest.NewRequest(c.method, c.url, nil)
-		}
+		req := newRequest(c.method, c.url, c.body)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		body := rec.Body.String()

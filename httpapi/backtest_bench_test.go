@@ -35,7 +35,7 @@ func BenchmarkLeaderboardAPI100k(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					req := httptest.NewRequest(http.MethodGet, c.url, nil)
+					req := apitest.Request(http.MethodGet, c.url, "")
 					rec := httptest.NewRecorder()
 					h.ServeHTTP(rec, req)
 					if rec.Code != 200 {

@@ -171,7 +171,7 @@ func FuzzCreateModel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, target := range []struct{ method, url string }{{"POST", "/models"}, {"PUT", "/policy"}, {"PUT", "/indicator_set"}, {"PATCH", "/models/qqq_opt_0dte_hourly"}} {
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(target.method, target.url, strings.NewReader(body)))
+			h.ServeHTTP(rec, apitest.Request(target.method, target.url, body))
 			if rec.Code >= 500 {
 				t.Fatalf("%s %s %q: status %d %s", target.method, target.url, body, rec.Code, rec.Body)
 			}
@@ -195,7 +195,7 @@ func FuzzQuery(f *testing.F) {
 	h := env.App.Handler()
 	f.Fuzz(func(t *testing.T, q string) {
 		for _, path := range []string{"/models", "/model_config", "/policy", "/policy/explain", "/indicator_set", "/model_templates"} {
-			req := httptest.NewRequest("GET", "/", nil)
+			req := apitest.Request("GET", "/", "")
 			req.URL.Path, req.URL.RawQuery = path, q
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)

@@ -30,7 +30,7 @@ func TestLeaderboardFastPathSameBytes(t *testing.T) {
 	}
 	get := func(u string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		h.ServeHTTP(rec, apitest.Request(http.MethodGet, u, ""))
 		return rec
 	}
 	fast := map[string][]byte{}

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"regexp"
+	"time"
 )
 
 type ctxKey int
@@ -113,7 +115,9 @@ func (s *Server) withRecover(next http.Handler) http.Handler {
 }
 
 // withBodyLimit caps request bodies; reading past the cap fails with
-// *http.MaxBytesError, which the adapter maps to 413.
+// *http.MaxBytesError, which the adapter maps to 413. File uploads (the
+// non-JSON types of uploadTypes) get Limits.UploadReadTimeout to arrive
+// instead of ReadTimeout.
 func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.bodyLimitFor(r) // streaming imports have their own cap (data.go)
@@ -121,6 +125,9 @@ func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 			s.writeError(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 				Message: fmt.Sprintf("request body exceeds %d bytes", limit)})
 			return
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); uploadTypes[r.URL.Path][mt] {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.Limits.UploadReadTimeout))
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -39,6 +39,20 @@ type Options struct {
 	MaxBody int64        // request body cap in bytes (0: DefaultMaxBody)
 	Log     *slog.Logger // access and error log (nil: discard)
 	Now     func() time.Time
+
+	// Addr is the configured listen address (host:port). Host headers must name
+	// the address a request came in on (its IP, localhost or a loopback IP with
+	// its port), this address, or one of AllowedHosts (see safety.go).
+	Addr string
+	// AllowedHosts are further accepted Host header values: "name" (any port)
+	// or "name:port", e.g. the name a proxy or another machine uses.
+	AllowedHosts []string
+	// CORSOrigins are origins ("scheme://host[:port]") besides the server's own
+	// that may send state-changing requests; they get CORS answers.
+	CORSOrigins []string
+	// Limits are the timeouts, connection cap and heavy-work wait; zero fields
+	// take DefaultLimits.
+	Limits Limits
 }
 
 // Server is the HTTP API over one Lab.
@@ -50,6 +64,10 @@ type Server struct {
 	routes []Route
 	okType sync.Map  // reflect.Type → bool: does the type carry its own "ok" key
 	bufs   sync.Pool // *[]byte response buffers reused by hot read routes (leaderboard)
+
+	crossOrigin *http.CrossOriginProtection
+	corsOrigins map[string]bool
+	hosts       hostRules
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).
@@ -61,6 +79,13 @@ type Route struct {
 
 // New builds a Server and registers every route.
 func New(lab *engine.Lab, opts Options) *Server {
+	s := newServer(lab, opts)
+	s.registerAll()
+	return s
+}
+
+// newServer builds a Server without routes.
+func newServer(lab *engine.Lab, opts Options) *Server {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
@@ -70,36 +95,78 @@ func New(lab *engine.Lab, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	s := &Server{Lab: lab, log: opts.Log, opts: opts, router: httprouter.New()}
 	s.router.HandleMethodNotAllowed = true
-	s.router.HandleOPTIONS = false
+	// OPTIONS answers 204 with the Allow header the router computes (CORS
+	// preflights are answered before routing, in withCORS).
+	s.router.HandleOPTIONS = true
+	s.router.GlobalOPTIONS = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	// No redirects: /models/ or //models answer a JSON 404 naming the route,
+	// not a 301 with an HTML body.
+	s.router.RedirectTrailingSlash = false
+	s.router.RedirectFixedPath = false
 	s.router.NotFound = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowed = http.HandlerFunc(s.methodNotAllowed)
-	s.registerAll()
+	s.initSafety()
 	return s
 }
 
-// Handler returns the full middleware chain around the router.
+// Handler returns the full middleware chain around the router. Order matters:
+// every answer (refusals included) gets a request id, an access-log line, a
+// write deadline once it starts, and the JSON envelope; the loopback-safety
+// checks run before anything reads the body; heavy work waits for a slot last.
 func (s *Server) Handler() http.Handler {
-	return s.withRequestID(s.withAccessLog(s.withRecover(s.withBodyLimit(s.router))))
+	h := s.withHeavySlot(s.router)
+	h = s.withBodyLimit(h)
+	h = s.withContentType(h)
+	h = s.withCORS(h)
+	h = s.withCrossOrigin(h)
+	h = s.withHost(h)
+	h = s.withURLCheck(h)
+	return s.withWriteDeadline(s.withRequestID(s.withAccessLog(s.withRecover(h))))
 }
 
 // Routes lists the registered routes in registration order.
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
 // Handle registers h for method and path. summary is a one-line description
-// used by the API index and the OpenAPI document.
+// used by the API index and the OpenAPI document. A GET route also answers
+// HEAD (the same status and headers, no body).
 func (s *Server) Handle(method, path, summary string, h HandlerFunc) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Summary: summary})
-	s.router.Handle(method, path, s.adapt(h))
+	handle := s.adapt(h)
+	s.router.Handle(method, path, handle)
+	if method == http.MethodGet {
+		s.router.Handle(http.MethodHead, path, func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
+			handle(headWriter{w}, r, p)
+		})
+	}
 }
 
 // HandleHTTP registers a plain http.Handler (UI assets, streaming imports) that
-// writes its own response; middleware still applies.
+// writes its own response; middleware still applies. GET routes answer HEAD too.
 func (s *Server) HandleHTTP(method, path, summary string, h http.Handler) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Summary: summary})
 	s.router.Handler(method, path, h)
+	if method == http.MethodGet {
+		s.router.Handler(http.MethodHead, path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(headWriter{w}, r)
+		}))
+	}
 }
+
+// headWriter answers HEAD with a GET handler: headers and status go out, body
+// bytes are dropped (net/http would drop them too; this keeps recorders and
+// Content-Length honest).
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // GET registers a GET route.
 func (s *Server) GET(path, summary string, h HandlerFunc) { s.Handle(http.MethodGet, path, summary, h) }
