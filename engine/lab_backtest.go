@@ -883,6 +883,8 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 		"gate_reasons": run.Gate.Reasons}
 	if ov, ok := run.Metrics["overall"].(backtest.Metrics); ok {
 		metrics["sharpe_ann"], metrics["sortino"], metrics["comp_ret"] = ov.SharpeAnn, ov.Sortino, ov.CompRet
+		metrics["psr"], metrics["dsr"], metrics["n_trials"] = ov.PSR, ov.DSR, ov.NTrials
+		metrics["periods_per_year"] = ov.PeriodsPerYear
 	}
 	if pr, ok := run.Metrics["parity"]; ok {
 		metrics["parity"] = pr

@@ -856,10 +856,11 @@ func (l *Lab) writeSweepCard(ctx context.Context, rec SweepRecord, best []sweep.
 	for i, r := range best {
 		top[i] = map[string]any{"rank": r.Rank, "kind": r.Kind, "thresholds": r.ThresholdsText, "top_pct": r.TopPctValue,
 			"allowed_hours": r.HoursText, "best_sharpe_hourly": finiteOrNil(r.Metrics.BestSharpeHourly),
-			"best_cum_ret": finiteOrNil(r.Metrics.BestCumRet), "trades": r.Metrics.Trades, "backtest_run_id": r.BacktestRunID}
+			"best_cum_ret": finiteOrNil(r.Metrics.BestCumRet), "trades": r.Metrics.Trades, "dsr": r.Metrics.DSR,
+			"pass_gate": r.Metrics.PassGate, "backtest_run_id": r.BacktestRunID}
 	}
 	metrics := map[string]any{"count": rec.Count, "filtered": rec.Filtered, "best": top,
-		"training_ms": rec.TrainingMS, "eval_ms": rec.EvalMS}
+		"training_ms": rec.TrainingMS, "eval_ms": rec.EvalMS, "pbo": rec.PBO, "n_trials": rec.NTrials}
 	if len(best) > 0 {
 		metrics["best_sharpe_hourly"] = finiteOrNil(best[0].Metrics.BestSharpeHourly)
 		metrics["best_cum_ret"] = finiteOrNil(best[0].Metrics.BestCumRet)

@@ -41,6 +41,7 @@ type backtestBody struct {
 	AllowedHours      StringList     `json:"allowed_hours"`
 	TrainHours        StringList     `json:"train_hours"`
 	SlippageBps       *float64       `json:"slippage_bps"`
+	Holding           string         `json:"holding"`
 	SizeByConf        *bool          `json:"size_by_conf"`
 	ConfCap           *float64       `json:"conf_cap"`
 	PerHourThresholds bool           `json:"per_hour_thresholds"`
@@ -78,7 +79,7 @@ func (b backtestBody) request() (engine.BacktestRequest, error) {
 	c := NewCheck("body")
 	req := engine.BacktestRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, CSV: b.CSV,
 		Target: b.Target, Thresholds: b.Thresholds, Splits: b.Splits, Embargo: b.Embargo, CV: b.CV,
-		SlippageBps: b.SlippageBps, SizeByConf: b.SizeByConf, ConfCap: b.ConfCap,
+		SlippageBps: b.SlippageBps, Holding: b.Holding, SizeByConf: b.SizeByConf, ConfCap: b.ConfCap,
 		PerHourThresholds: b.PerHourThresholds, PerHourSelectBy: b.PerHourSelectBy, Calibration: b.Calibration,
 		MomentumGate: b.MomentumGate, MomentumMin: b.MomentumMin, MomentumColumn: b.MomentumColumn,
 		Hyperparams: b.Hyperparams, Features: b.Features, RiskProfile: b.RiskProfile, Save: b.Save, Async: b.Async}

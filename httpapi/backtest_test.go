@@ -32,7 +32,8 @@ func TestBacktestPipeline(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("backtest: %d %v", code, out)
 	}
-	for _, k := range []string{"result", "best_sharpe_hourly", "best_cum_ret", "parity", "run_id", "oof_key", "folds", "reliability"} {
+	for _, k := range []string{"result", "best_sharpe_hourly", "best_cum_ret", "parity", "run_id", "oof_key", "folds", "reliability",
+		"gate", "pass_gate"} {
 		if _, ok := out[k]; !ok {
 			t.Fatalf("response lacks %q: %v", k, out)
 		}
@@ -45,6 +46,21 @@ func TestBacktestPipeline(t *testing.T) {
 	overall := res["overall"].(map[string]any)
 	if out["best_sharpe_hourly"] != overall["sharpe_hourly"] || out["best_cum_ret"] != overall["cum_ret"] {
 		t.Fatalf("best_* must be the overall OOF figures: %v vs %v", out["best_sharpe_hourly"], overall)
+	}
+	// Honest numbers: psr/dsr with the trials counted, the holding calendar,
+	// one gate (min trades and dsr), no top-pct field in threshold mode.
+	if _, ok := overall["dsr"].(float64); !ok || overall["n_trials"] != 1.0 || overall["psr"] == nil || overall["periods_per_year"] == nil {
+		t.Fatalf("overall lacks psr/dsr/n_trials: %v", overall)
+	}
+	if h := res["holding"].(map[string]any); h["mode"] != "overlap" || h["max_concurrent"] != 1.0 || h["marked_to_market"] != true {
+		t.Fatalf("holding %v", h)
+	}
+	gate := out["gate"].(map[string]any)
+	if gate["min_trades"] != 30.0 || gate["min_dsr"] != 0.95 || out["pass_gate"] != gate["pass"] {
+		t.Fatalf("gate %v pass_gate %v", gate, out["pass_gate"])
+	}
+	if _, ok := res["top_pct_result"]; ok {
+		t.Fatal("top_pct_result in threshold mode")
 	}
 	t.Logf("overall %v\nparity %v\nfolds %v\nwarnings %v", overall, out["parity"], out["folds"], out["warnings"])
 	if out["oof_cached"] != false {
@@ -76,12 +92,22 @@ func TestBacktestPipeline(t *testing.T) {
 	if code != 200 || sw["training_ms"] != 0.0 || sw["count"] != 2.0 {
 		t.Fatalf("sweep on the cached OOF: %d training_ms=%v count=%v %v", code, sw["training_ms"], sw["count"], sw["error"])
 	}
+	// Two cells plus the one saved run on this model and matrix.
+	if _, ok := sw["pbo"].(float64); !ok || sw["n_trials"] != 3.0 {
+		t.Fatalf("sweep pbo %v n_trials %v", sw["pbo"], sw["n_trials"])
+	}
+	if cell := sw["runs"].([]any)[0].(map[string]any)["metrics"].(map[string]any); cell["dsr"] == nil || cell["pass_gate"] == nil {
+		t.Fatalf("sweep cell metrics %v", cell)
+	}
 
 	env.Run(t, []apitest.Scenario{
 		{Name: "leaderboard", URL: "/leaderboard?model_id=" + model, Contains: []string{`"total":1`, fmt.Sprintf(`"id":%d`, runID), `"tag":"t1"`, `"risk_profile":"balanced"`, `"next_offset":null`}},
 		{Name: "leaderboard by tag and risk", URL: "/leaderboard?tag=t1&risk_profile=balanced&order_by=cum_ret", Contains: []string{`"total":1`}},
 		{Name: "leaderboard other tag", URL: "/leaderboard?tag=zz", Contains: []string{`"total":0`, `"rows":[]`}},
 		{Name: "leaderboard bad order", URL: "/leaderboard?order_by=alpha", Status: 422},
+		{Name: "leaderboard by dsr", URL: "/leaderboard?order_by=dsr&min_dsr=0", Contains: []string{`"total":1`, `"order_by":"dsr"`, `"dsr":`}},
+		{Name: "leaderboard dsr floor", URL: "/leaderboard?min_dsr=1.01", Status: 422, Contains: []string{"min_dsr"}},
+		{Name: "bad holding", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "holding": "long"}, Status: 422, Contains: []string{"holding"}},
 		{Name: "run detail", URL: fmt.Sprintf("/backtests/%d", runID), Contains: []string{`"folds":[{"run_id":`, `"thr_used":0.5`}},
 		{Name: "run missing", URL: "/backtests/999", Status: 404},
 		{Name: "bad calibration", Method: "POST", URL: "/backtest", Body: map[string]any{"model_id": model, "calibration": "platt"}, Status: 422, Contains: []string{"calibration must be one of"}},

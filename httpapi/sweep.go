@@ -108,6 +108,8 @@ type sweepBody struct {
 	Tag                  string         `json:"tag"`
 	MinTrades            int            `json:"min_trades"`
 	MinSharpe            *float64       `json:"min_sharpe"`
+	Holding              string         `json:"holding"`
+	RiskProfile          string         `json:"risk_profile"`
 	Async                bool           `json:"async"`
 }
 
@@ -126,7 +128,7 @@ func (b sweepBody) request() (engine.SweepRequest, error) {
 		TopPctVariants: b.TopPctVariants, SlippageBpsVariants: b.SlippageBpsVariants,
 		SizeByConfVariants: b.SizeByConfVariants, Splits: b.Splits, Embargo: b.Embargo,
 		AllowedHours: strings.Join(b.AllowedHours, ","), Calibration: b.Calibration, Save: b.Save, Tag: b.Tag,
-		MinTrades: b.MinTrades, MinSharpe: b.MinSharpe, Async: b.Async,
+		MinTrades: b.MinTrades, MinSharpe: b.MinSharpe, Holding: b.Holding, RiskProfile: b.RiskProfile, Async: b.Async,
 		BuildID: b.BuildID, Target: b.Target, CV: b.CV, TrainHours: trainHours, Hyperparams: b.Hyperparams,
 	}, nil
 }

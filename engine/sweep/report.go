@@ -9,24 +9,34 @@ import (
 // MarshalJSON writes NaN/Inf metrics as null: JSON has no NaN, and a cell without
 // trades has no sharpe.
 func (o Outcome) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
-		BestCumRet       *float64 `json:"best_cum_ret"`
-		Trades           int      `json:"total_trades"`
-	}{finite(o.BestSharpeHourly), finite(o.BestCumRet), o.Trades})
+	return json.Marshal(outcomeWire{finite(o.BestSharpeHourly), finite(o.BestCumRet), o.Trades,
+		finite(o.DSR), finite(o.PSR), o.PassGate})
+}
+
+// outcomeWire is Outcome's JSON form.
+type outcomeWire struct {
+	BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
+	BestCumRet       *float64 `json:"best_cum_ret"`
+	Trades           int      `json:"total_trades"`
+	DSR              *float64 `json:"dsr"`
+	PSR              *float64 `json:"psr"`
+	PassGate         bool     `json:"pass_gate"`
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes (null → NaN).
 func (o *Outcome) UnmarshalJSON(b []byte) error {
-	var w struct {
-		BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
-		BestCumRet       *float64 `json:"best_cum_ret"`
-		Trades           int      `json:"total_trades"`
-	}
+	var w outcomeWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	o.BestSharpeHourly, o.BestCumRet, o.Trades = orNaN(w.BestSharpeHourly), orNaN(w.BestCumRet), w.Trades
+	o.DSR, o.PSR, o.PassGate = 0, 0, w.PassGate
+	if w.DSR != nil {
+		o.DSR = *w.DSR
+	}
+	if w.PSR != nil {
+		o.PSR = *w.PSR
+	}
 	return nil
 }
 
