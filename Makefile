@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all run build test bench bench-api lint fuzz e2e clean
+.PHONY: all run build test bench bench-api lint fuzz e2e kill-soak clean
 
 all: lint test build
 
@@ -46,6 +46,12 @@ fuzz:
 ## e2e: build the binary and drive it over HTTP (also part of `make test`; `go test -short` skips it)
 e2e:
 	$(GO) test -count=1 ./e2e/...
+
+## kill-soak: kill -9 the binary 24 times at seeded random moments during builds, trainings, imports
+## and sweeps; after each restart no completed run is lost, none is left running, no import half-visible
+## (`go test ./e2e/` runs a 6-kill variant)
+kill-soak:
+	SIGMA_KILL_SOAK=1 $(GO) test -count=1 -run '^TestKill9Consistency$$' -v ./e2e/
 
 clean:
 	rm -rf bin
