@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"sigmalab/engine/backtest"
@@ -115,10 +116,15 @@ func rwFeatures(_ context.Context, bars *market.Bars, _ map[string][]float64) ([
 // honestOOF builds the matrix of a market for a label kind and cadence and
 // cross-validates a small GBDT on it (walk-forward, 5 folds, purged).
 func honestOOF(t testing.TB, src rwSource, start, end, kind, cadence string) *backtest.OOF {
+	return featureOOF(t, src, start, end, kind, cadence, rwFeatures, nil)
+}
+
+// featureOOF is honestOOF with other features (rwFeatures' plus extra).
+func featureOOF(t testing.TB, src rwSource, start, end, kind, cadence string, ff matrix.FeatureFunc, extra []string) *backtest.OOF {
 	t.Helper()
 	ctx := context.Background()
 	m, err := matrix.BuildEquity(ctx, src, matrix.EqSpec{Ticker: "RW", Start: start, End: end, Cadence: cadence,
-		Session: "rth", Features: rwFeatures, WarmupSessions: 3, Label: matrix.LabelConfig{Kind: kind}})
+		Session: "rth", Features: ff, WarmupSessions: 3, Label: matrix.LabelConfig{Kind: kind}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +136,7 @@ func honestOOF(t testing.TB, src rwSource, start, end, kind, cadence string) *ba
 	if err != nil {
 		t.Fatal(err)
 	}
-	feats := []string{"f_ret_1", "f_ret_3", "f_ret_7", "f_vol_7", "f_hour"}
+	feats := append([]string{"f_ret_1", "f_ret_3", "f_ret_7", "f_vol_7", "f_hour"}, extra...)
 	cols := make([][]float64, len(feats))
 	for j, f := range feats {
 		cols[j] = featureColumn(m, f)
@@ -333,5 +339,38 @@ func TestPlantedSignalPassesDSR(t *testing.T) {
 		if *m.DSR <= 0.95 {
 			t.Errorf("planted signal: dsr %.3f ≤ 0.95", *m.DSR)
 		}
+	}
+}
+
+// TestLeakIsFlagged: a feature that secretly holds the next bar's close (as a
+// mislabelled vwap column did) scores an implausible Sharpe on noise; the
+// result says so instead of passing silently.
+func TestLeakIsFlagged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a walk-forward backtest; run without -short")
+	}
+	leak := func(ctx context.Context, bars *market.Bars, extra map[string][]float64) ([]string, [][]float64, error) {
+		names, cols, err := rwFeatures(ctx, bars, extra)
+		next := make([]float64, bars.Len())
+		for i := range next {
+			next[i] = math.NaN()
+			if i+1 < bars.Len() {
+				next[i] = bars.Close[i+1] / bars.Close[i]
+			}
+		}
+		return append(names, "vwap_next"), append(cols, next), err
+	}
+	o := featureOOF(t, rwMarket(t, 77, "2023-01-03", "2023-06-30", 0), "2023-01-03", "2023-06-30", "next_hour", "hourly", leak, []string{"vwap_next"})
+	res, err := backtest.Evaluate(o, backtest.TradeParams{Thresholds: []float64{0.3, 0.4, 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.Contains(w, "look-ahead")
+	}
+	t.Logf("leak: sharpe_ann %.1f hit rate %.2f warnings %q", res.Overall.SharpeAnn, res.Overall.HitRate, res.Warnings)
+	if !found {
+		t.Fatalf("a leaked feature (sharpe_ann %.1f, hit rate %.2f) carries no look-ahead warning", res.Overall.SharpeAnn, res.Overall.HitRate)
 	}
 }
