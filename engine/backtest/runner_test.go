@@ -238,3 +238,38 @@ func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		t.Fatal("evaluation differs")
 	}
 }
+
+// TestOneClassFoldIsSkipped: a fold whose training rows hold one class is
+// skipped with a reason (its rows get no prediction and never trade) instead
+// of failing the backtest; only when no fold can train is it an error.
+func TestOneClassFoldIsSkipped(t *testing.T) {
+	tbl, cols := synth(5, 700, 3, 1, 1)
+	// The first 300 rows (fold 0's training block of a 6-block walk-forward
+	// with 5 splits is rows 0..119) are all UP.
+	for i := 0; i < 300; i++ {
+		tbl.Y[i] = 2
+	}
+	oof, info := runSynth(t, tbl, cols, RunConfig{CV: cv.Config{Splits: 5}, Calibration: calibrate.Sigmoid})
+	if !info.Folds[0].Skipped || info.Folds[0].Note == "" || info.Folds[4].Skipped {
+		t.Fatalf("folds %+v", info.Folds)
+	}
+	for i := oof.FoldStart[0]; i < oof.FoldStart[1]; i++ {
+		if !math.IsNaN(oof.PUp[i]) {
+			t.Fatalf("skipped fold row %d has a prediction %v", i, oof.PUp[i])
+		}
+	}
+	res, err := Evaluate(oof, TradeParams{Thresholds: []float64{0.3}, KeepSeries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ThresholdResults[0].Trades != 0 || res.Overall.Trades == 0 {
+		t.Fatalf("skipped fold traded %d, overall %d", res.ThresholdResults[0].Trades, res.Overall.Trades)
+	}
+	for i := range tbl.Y {
+		tbl.Y[i] = 2
+	}
+	learn, _ := GBDTLearner(cols, tbl.Y, len(tbl.Classes), testParams())
+	if _, _, err := RunOOF(context.Background(), tbl, learn, RunConfig{CV: cv.Config{Splits: 5}}); err == nil {
+		t.Fatal("no fold can train: want an error")
+	}
+}
