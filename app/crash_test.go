@@ -65,6 +65,7 @@ func TestOrphansRemovedAtOpen(t *testing.T) {
 		"artifacts/cards/.c.json.tmp-2",
 		"exports/.out.csv.tmp-3",
 		".tmp/upload-77.csv",
+		"imports/.upload.tmp-5.csv",
 		".tmp/probe-1",
 	}
 	keep := []string{"market/bars/SPY/1h/2024-07.parquet", "exports/out.csv", "matrices/m/b00000001.parquet", "imports/.hidden-note"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -70,6 +71,21 @@ func (l *Lab) ImportDataPath(ctx context.Context, rel string, opts market.Import
 		res.Rejected = append(skipped, res.Rejected...)
 	}
 	return res, err
+}
+
+// UploadFile creates the temp file an uploaded import body streams into: a hidden
+// temp file in the data dir's imports/ inbox (on the data disk, not in a possibly
+// memory-backed /tmp; directory imports skip hidden files, and the next start
+// removes one a kill left), or in the system temp dir when no data dir is wired.
+// The caller removes it.
+func (l *Lab) UploadFile(ext string) (*os.File, error) {
+	dir := ""
+	if l.ResolveDataPath != nil {
+		if d, err := l.ResolveDataPath("imports"); err == nil {
+			dir = d
+		}
+	}
+	return os.CreateTemp(dir, ".upload.tmp-*"+ext)
 }
 
 // scrubPaths rewrites err's message so that no server path shows: each

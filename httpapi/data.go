@@ -122,8 +122,8 @@ func importOutcome(res market.ImportResult) (any, error) {
 	return res, nil
 }
 
-// importUpload streams every file part to a temp file (nothing is held in memory),
-// collects the option fields, then imports the files in upload order.
+// importUpload streams every file part to a temp file on the data disk (nothing is
+// held in memory), collects the option fields, then imports the files in upload order.
 func (s *Server) importUpload(r *http.Request) (market.ImportResult, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *Server) importUpload(r *http.Request) (market.ImportResult, error) {
 		if ext != ".csv" && ext != ".json" && ext != ".parquet" {
 			return market.ImportResult{}, errs.Field("body", part.FormName(), fmt.Sprintf("unsupported file %q (want .csv, .json or .parquet)", name))
 		}
-		f, err := os.CreateTemp("", "sigmalab-import-*"+ext)
+		f, err := s.Lab.UploadFile(ext)
 		if err != nil {
 			return market.ImportResult{}, fmt.Errorf("import temp file: %w", err)
 		}

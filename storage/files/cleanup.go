@@ -15,9 +15,10 @@ func IsTempName(name string) bool {
 }
 
 // RemoveOrphans deletes what a killed process left half-done in the data dir:
-// WriteAtomic temp files in the folders the stores write (never following a
-// symlink) and everything in .tmp/ (uploads in flight, probes). Import staging
-// folders (market/.staging) are not touched: the market store recovers them.
+// temp files (IsTempName: WriteAtomic's, and uploads in flight in imports/) in
+// the folders the stores write, never following a symlink, and everything in
+// .tmp/ (probes). Import staging folders (market/.staging) are not touched: the
+// market store recovers them.
 // Call it at open, once the database lock proves no other process uses the dir.
 // It returns how many entries went.
 func (l Layout) RemoveOrphans() (int, error) {

@@ -9,8 +9,8 @@
 //	artifacts/<kind>/<id>.*                   models, plots, reports
 //	index/cards.bleve, index/signals.bleve    Bleve indexes
 //	exports/                                  the only place user-named outputs go
-//	imports/                                  inbox of files to import (POST /data/import {path})
-//	.tmp/                                     uploads in flight and probes; emptied at open
+//	imports/                                  inbox of files to import (POST /data/import {path}), upload temps
+//	.tmp/                                     write probes; emptied at open
 package files
 
 import (
