@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"sigmalab/assets"
 	"sigmalab/engine"
@@ -55,6 +57,7 @@ func benchBuild(b *testing.B, modelID string) {
 	cpu0 := cpuSeconds()
 	var rows, cols int
 	var last engine.BuildResult
+	peak := samplePeakHeap()
 	for i := 0; i < b.N; i++ {
 		res, err := lab.BuildMatrix(ctx, engine.BuildRequest{ModelID: modelID, Start: "2024-01-02", End: "2024-12-31"})
 		if err != nil {
@@ -63,6 +66,7 @@ func benchBuild(b *testing.B, modelID string) {
 		rows, cols, last = res.Rows, res.ColumnsCount, res
 	}
 	b.StopTimer()
+	b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
 	// CPU seconds per build: the shared machine's wall clock is noisy.
 	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(rows), "rows")
@@ -81,6 +85,55 @@ func benchBuild(b *testing.B, modelID string) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(pq))/float64(csv.Len()), "parquet/csv")
+}
+
+// samplePeakHeap samples the live heap every 5 ms until the returned func is
+// called, which stops sampling and returns the largest value seen (bytes).
+func samplePeakHeap() func() float64 {
+	runtime.GC()
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var ms runtime.MemStats
+		var peak uint64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 { close(stop); return float64(<-done) }
+}
+
+// BenchmarkBuildPeakHeap is the peak live heap of one 0DTE options build over
+// one month and over one year of demo option minute bars: the builder reads
+// option bars a session at a time, so a year needs about what a month does
+// (the matrix itself grows by ~12 kB a session).
+//
+//	go test ./engine -run '^$' -bench BuildPeakHeap -benchtime 1x -timeout 30m
+func BenchmarkBuildPeakHeap(b *testing.B) {
+	if testing.Short() {
+		b.Skip("seeds a year of demo option bars")
+	}
+	lab := benchLab(b, "2023-12-01", "2024-12-31")
+	ctx := context.Background()
+	for _, r := range []struct{ name, start string }{{"month", "2024-12-02"}, {"year", "2024-01-02"}} {
+		b.Run(r.name, func(b *testing.B) {
+			peak := samplePeakHeap()
+			for i := 0; i < b.N; i++ {
+				if _, err := lab.BuildMatrix(ctx, engine.BuildRequest{ModelID: "spy_opt_0dte_flow", Start: r.start, End: "2024-12-31"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(peak()/(1<<20), "peak-heap-MB")
+		})
+	}
 }
 
 // cpuSeconds is the process's user+system CPU time.
