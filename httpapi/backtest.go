@@ -21,8 +21,7 @@ func (s *Server) routesBacktest() {
 	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix; save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
 	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, min_dsr, order_by sharpe_hourly|cum_ret|dsr|created_at, limit, offset)", s.leaderboard)
 	s.GET("/backtests/:run_id", "one stored backtest run with its folds", s.getBacktest)
-	s.POST("/calibrate_thresholds", "score threshold whose pass count is nearest top_n, on the model's stored matrix", s.calibrateThresholds)
-	s.POST("/calibrate_brackets", "ATR stop/target multipliers nearest the desired reward:risk, and a time stop", s.calibrateBrackets)
+	s.routesCalibrate()
 }
 
 // backtestBody is the wire form of engine.BacktestRequest: lists may be JSON
@@ -273,50 +272,4 @@ func (s *Server) getBacktest(r *http.Request, p httprouter.Params) (any, error) 
 		folds = []engine.BacktestFold{}
 	}
 	return backtestDetail{Run: run, Folds: folds}, nil
-}
-
-type calibrateThresholdsBody struct {
-	ModelID string    `json:"model_id"`
-	PackID  string    `json:"pack_id"`
-	BuildID string    `json:"build_id"`
-	CSV     string    `json:"csv"`
-	Metric  string    `json:"metric"`
-	Column  string    `json:"column"`
-	Grid    FloatList `json:"grid"`
-	TopN    *int      `json:"top_n"`
-}
-
-func (s *Server) calibrateThresholds(r *http.Request, _ httprouter.Params) (any, error) {
-	var b calibrateThresholdsBody
-	if err := DecodeJSON(r, &b); err != nil {
-		return nil, err
-	}
-	req := engine.CalibrateThresholdsRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, CSV: b.CSV,
-		Metric: b.Metric, Column: b.Column, Grid: b.Grid}
-	if b.TopN != nil {
-		req.TopN = *b.TopN
-	}
-	return s.Lab.CalibrateThresholds(r.Context(), req)
-}
-
-type calibrateBracketsBody struct {
-	ModelID            string    `json:"model_id"`
-	PackID             string    `json:"pack_id"`
-	DesiredRR          *float64  `json:"desired_rr"`
-	KStopGrid          FloatList `json:"k_stop_grid"`
-	KTargetGrid        FloatList `json:"k_target_grid"`
-	TimeStopCandidates FloatList `json:"time_stop_candidates"`
-}
-
-func (s *Server) calibrateBrackets(r *http.Request, _ httprouter.Params) (any, error) {
-	var b calibrateBracketsBody
-	if err := DecodeJSON(r, &b); err != nil {
-		return nil, err
-	}
-	req := engine.CalibrateBracketsRequest{ModelID: b.ModelID, PackID: b.PackID, KStopGrid: b.KStopGrid,
-		KTargetGrid: b.KTargetGrid, TimeStopCandidates: b.TimeStopCandidates}
-	if b.DesiredRR != nil {
-		req.DesiredRR = *b.DesiredRR
-	}
-	return s.Lab.CalibrateBrackets(r.Context(), req)
 }
