@@ -6,16 +6,11 @@ import (
 	"time"
 
 	"sigmalab/engine/errs"
+	"sigmalab/engine/et"
 )
 
-// newYork is loaded once; the zone data is embedded (time/tzdata).
-var newYork = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		panic("indicators: America/New_York: " + err.Error())
-	}
-	return loc
-})
+// newYork is the session zone (package et, embedded zone data).
+func newYork() *time.Location { return et.Location() }
 
 // etDay is one local calendar day: its civil date and [Start, End) in unix ms.
 type etDay struct {
@@ -223,12 +218,12 @@ func hourOfDay(c *call) ([]Column, error) {
 
 func calendarFlags(c *call) ([]Column, error) {
 	tz := c.str("tz")
-	if tz == "US/Eastern" || tz == "" {
-		tz = "America/New_York"
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return nil, errs.Invalidf("tz: unknown time zone %q", c.str("tz"))
+	loc := newYork()
+	if tz != "US/Eastern" && tz != "" && tz != "America/New_York" {
+		var err error
+		if loc, err = time.LoadLocation(tz); err != nil {
+			return nil, errs.Invalidf("tz: unknown time zone %q", c.str("tz"))
+		}
 	}
 	ds, doneDS := c.frameDays(loc)
 	defer doneDS()

@@ -2,26 +2,19 @@ package market
 
 import (
 	"fmt"
-	"sync"
 	"time"
-	_ "time/tzdata" // sessions must not depend on the host's zone files
+
+	"sigmalab/engine/et"
 )
 
 // DateLayout is the layout of session dates (ET calendar dates).
 const DateLayout = "2006-01-02"
 
-// etLocation loads America/New_York once; the *time.Location is immutable afterwards.
-var etLocation = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		// The embedded tzdata always has the zone; failing here means a broken build.
-		panic("market: America/New_York missing from embedded tzdata: " + err.Error())
-	}
-	return loc
-})
+// etLocation is America/New_York (package et loads it once).
+func etLocation() *time.Location { return et.Location() }
 
 // ET returns the America/New_York location.
-func ET() *time.Location { return etLocation() }
+func ET() *time.Location { return et.Location() }
 
 // TimeET converts unix ms UTC to a time in ET.
 func TimeET(ts int64) time.Time { return time.UnixMilli(ts).In(ET()) }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"sigmalab/engine/options"
 )
 
 // Demo market defaults: a fixed calendar range so results never depend on today's date.
@@ -337,8 +339,9 @@ func chainSnapshot(cfg DemoConfig, tk DemoTicker, c *Chain, ts int64, today Sess
 					continue
 				}
 				iv := demoIV(tk, dayVol, s, k, t)
-				g := bs(typ == 'C', s, k, t, cfg.Rate, iv)
-				mid := math.Max(0.01, g.price)
+				call := typ == 'C'
+				g := options.ComputeGreeks(call, s, k, t, cfg.Rate, 0, iv)
+				mid := math.Max(0.01, options.Price(call, s, k, t, cfg.Rate, 0, iv))
 				half := math.Max(0.005, 0.02*mid+0.005)
 				bid, ask := math.Max(0, round2(mid-half)), round2(mid+half)
 				if ask <= bid {
@@ -351,8 +354,8 @@ func chainSnapshot(cfg DemoConfig, tk DemoTicker, c *Chain, ts int64, today Sess
 				dist := math.Abs(math.Log(k / anchor))
 				oi := math.Round(base * math.Exp(-dist/0.035) * (0.4 + hashUnit(cfg.Seed, tk.Ticker, exp, string(typ), fmt.Sprint(k), today.Date)) * (1 + math.Min(daysOut, 10)/5))
 				c.Append(ChainRow{SnapTS: ts, UnderlyingPrice: round2(s), Expiry: exp, Type: typ, Strike: k,
-					Bid: bid, Ask: ask, IV: round4(iv), Delta: round4(g.delta), Gamma: round4(g.gamma),
-					Theta: round4(g.theta / 252), Vega: round4(g.vega / 100), OpenInterest: oi})
+					Bid: bid, Ask: ask, IV: round4(iv), Delta: round4(g.Delta), Gamma: round4(g.Gamma),
+					Theta: round4(g.Theta / 252), Vega: round4(g.Vega / 100), OpenInterest: oi})
 			}
 		}
 	}
@@ -416,7 +419,7 @@ func genOptionDay(cfg DemoConfig, p *demoPath, si int, s Session) *OptionBars {
 				tStart := tEnd + 1.0/minutesYear
 				iv := demoIV(p.tk, p.dayVol[si], S, k, tEnd)
 				price := func(spot, t float64) float64 {
-					return math.Max(0.01, round2(bs(typ == 'C', spot, k, t, cfg.Rate, iv).price))
+					return math.Max(0.01, round2(options.Price(typ == 'C', spot, k, t, cfg.Rate, 0, iv)))
 				}
 				o := price(p.min1.Open[i], tStart)
 				c := price(S, tEnd)

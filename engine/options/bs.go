@@ -2,10 +2,9 @@ package options
 
 import (
 	"math"
-	"sync"
 	"time"
 
-	_ "time/tzdata" // expiry times are 16:00 America/New_York
+	"sigmalab/engine/et"
 )
 
 // Conventions: S spot, K strike, T years to expiry, r continuously compounded
@@ -158,13 +157,8 @@ func ImpliedVol(call bool, price, S, K, T, r, q float64) float64 {
 	return x
 }
 
-var newYork = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		panic("options: America/New_York: " + err.Error())
-	}
-	return loc
-})
+// newYork is the zone expiries close in.
+func newYork() *time.Location { return et.Location() }
 
 // ExpiryTime is 16:00 America/New_York on expiry (YYYY-MM-DD), unix ms;
 // ok is false when the date does not parse.
