@@ -15,6 +15,7 @@ import (
 	"sigmalab/engine"
 	"sigmalab/engine/market"
 	"sigmalab/httpapi"
+	"sigmalab/storage/artifacts"
 	"sigmalab/storage/bolt"
 	"sigmalab/storage/files"
 )
@@ -51,7 +52,8 @@ type App struct {
 	Lab    *engine.Lab
 	API    *httpapi.Server
 
-	closers []func() error // run in reverse order by Close
+	closers  []func() error // run in reverse order by Close
+	registry *artifacts.Registry
 }
 
 // Open prepares the data dir, opens storage and builds the Lab and the API.

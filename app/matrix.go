@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 
 	"sigmalab/storage/files"
 	"sigmalab/storage/parquet"
@@ -21,37 +19,6 @@ func (a *App) wireMatrix() error {
 		return fmt.Errorf("mark interrupted build runs: %w", err)
 	}
 	a.Lab.BuildRuns = runs
-	a.Lab.Exports = exportFiles{a.Layout}
+	a.Lab.Exports = files.Exports{Layout: a.Layout}
 	return nil
-}
-
-// exportFiles writes user-named outputs under exports/ (path confinement by
-// storage/files: .., absolute paths and symlinks out are ErrInvalid).
-type exportFiles struct{ layout files.Layout }
-
-// ResolveExport implements engine.ExportWriter.
-func (e exportFiles) ResolveExport(name string) (string, error) { return e.layout.ResolveExport(name) }
-
-// WriteExport implements engine.ExportWriter; it returns the data-dir relative path.
-func (e exportFiles) WriteExport(name string, write func(w io.Writer) error) (string, error) {
-	path, err := e.layout.ResolveExport(name)
-	if err != nil {
-		return "", err
-	}
-	if err := files.WriteAtomic(path, write); err != nil {
-		return "", err
-	}
-	rel, err := filepathRel(e.layout.Root, path)
-	if err != nil {
-		return path, nil
-	}
-	return rel, nil
-}
-
-func filepathRel(root, p string) (string, error) {
-	r, err := filepath.Rel(root, p)
-	if err != nil {
-		return "", err
-	}
-	return filepath.ToSlash(r), nil
 }
