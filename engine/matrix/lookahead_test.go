@@ -77,67 +77,89 @@ func assertPrefixEqual(t *testing.T, full, cutM *Matrix, k int, cut int64) {
 	}
 }
 
-// TestOptionsNoLookAhead rebuilds the real SPY matrix from inputs truncated at
-// the end of row k and requires rows ≤ k to be unchanged.
+// TestOptionsNoLookAhead rebuilds the SPY options matrix from inputs truncated
+// at the end of row k and requires rows ≤ k to be unchanged (demo market, and
+// the real sample files when present).
 func TestOptionsNoLookAhead(t *testing.T) {
-	src := loadRealSPY(t)
-	for _, session := range []string{"", "rth"} {
-		spec := OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5, Features: causalFeatures,
-			Session: session, Label: LabelConfig{SigmaMinPeriods: 3}, ATM: true, DealerDirection: true, DivergenceScore: true}
-		ctx := context.Background()
-		full, err := BuildOptions(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []int{3, 6, 7, 12, 15, 17} {
-			cut := full.Matrix.TS[k] + hourMS
-			res, err := BuildOptions(ctx, src.withCut(cut), spec)
-			if err != nil {
-				t.Fatal(err)
+	for _, fx := range fixtures(t) {
+		t.Run(fx.name, func(t *testing.T) {
+			src := fx.src
+			for _, session := range []string{"", "rth"} {
+				spec := OptSpec{Ticker: "SPY", Start: "2024-07-01", End: "2024-07-03", DistanceMax: 5, Features: causalFeatures,
+					Session: session, Label: LabelConfig{SigmaMinPeriods: 3}, ATM: true, DealerDirection: true, DivergenceScore: true}
+				ctx := context.Background()
+				full, err := BuildOptions(ctx, src, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []int{3, 6, 7, 12, 15, 17} {
+					cut := full.Matrix.TS[k] + hourMS
+					res, err := BuildOptions(ctx, src.withCut(cut), spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					assertPrefixEqual(t, full.Matrix, res.Matrix, k, cut)
+				}
+				if session != "rth" {
+					continue
+				}
+				// with session rth the 3-bar mean at 09:00 averages regular-hours bars only:
+				// 07-02 09:00 ET = mean of the 07-01 14:00, 15:00 and 07-02 09:00 closes.
+				var want float64
+				for _, at := range []struct {
+					date string
+					hour int
+				}{{"2024-07-01", 14}, {"2024-07-01", 15}, {"2024-07-02", 9}} {
+					ts, _ := market.ETMillis(at.date, at.hour, 0)
+					want += src.barClose(t, "SPY", market.TF1h, ts) / 3
+				}
+				if fx.real {
+					if real := (544.755 + 545.37 + 545.125) / 3; math.Abs(want-real) > 1e-9 {
+						t.Fatalf("sample closes: mean %v, want %v", want, real)
+					}
+				}
+				i := rowOf(t, full.Matrix, "2024-07-02", 9)
+				if got := full.Matrix.Col("sma_3")[i]; math.Abs(got-want) > 1e-9 {
+					t.Fatalf("rth sma_3 = %v, want %v", got, want)
+				}
 			}
-			assertPrefixEqual(t, full.Matrix, res.Matrix, k, cut)
-		}
-		// with session rth the 3-bar mean at 09:00 averages regular-hours bars only:
-		// 07-02 09:00 ET = mean of the 07-01 14:00, 15:00 and 07-02 09:00 closes.
-		if session == "rth" {
-			i := rowOf(t, full.Matrix, "2024-07-02", 9)
-			want := (544.755 + 545.37 + 545.125) / 3
-			if got := full.Matrix.Col("sma_3")[i]; math.Abs(got-want) > 1e-9 {
-				t.Fatalf("rth sma_3 = %v, want %v", got, want)
-			}
-		}
+		})
 	}
 }
 
 // TestEquityNoLookAhead does the same for the hourly equity matrix with every
 // label kind.
 func TestEquityNoLookAhead(t *testing.T) {
-	src := loadRealSPY(t)
 	ctx := context.Background()
-	for _, kind := range []string{"next_hour", "fwd_ret_1d", "close_to_open", "headfake_reversal", "pin_drift"} {
-		spec := EqSpec{Ticker: "SPY", Start: "2024-06-26", End: "2024-07-03", Features: causalFeatures,
-			Label: LabelConfig{Kind: kind, SigmaMinPeriods: 3}}
-		full, err := BuildEquity(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		labelled := 0
-		for _, v := range full.TextCol("y") {
-			if v != "" {
-				labelled++
+	for _, fx := range fixtures(t) {
+		t.Run(fx.name, func(t *testing.T) {
+			src := fx.src
+			for _, kind := range []string{"next_hour", "fwd_ret_1d", "close_to_open", "headfake_reversal", "pin_drift"} {
+				spec := EqSpec{Ticker: "SPY", Start: "2024-06-26", End: "2024-07-03", Features: causalFeatures,
+					Label: LabelConfig{Kind: kind, SigmaMinPeriods: 3}}
+				full, err := BuildEquity(ctx, src, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				labelled := 0
+				for _, v := range full.TextCol("y") {
+					if v != "" {
+						labelled++
+					}
+				}
+				if labelled == 0 {
+					t.Fatalf("%s: no labelled row", kind)
+				}
+				for _, k := range []int{10, 25, 40, 60} {
+					cut := full.TS[k] + hourMS
+					cutM, err := BuildEquity(ctx, src.withCut(cut), spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					assertPrefixEqual(t, full, cutM, k, cut)
+				}
 			}
-		}
-		if labelled == 0 {
-			t.Fatalf("%s: no labelled row", kind)
-		}
-		for _, k := range []int{10, 25, 40, 60} {
-			cut := full.TS[k] + hourMS
-			cutM, err := BuildEquity(ctx, src.withCut(cut), spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertPrefixEqual(t, full, cutM, k, cut)
-		}
+		})
 	}
 }
 
@@ -145,28 +167,35 @@ func TestEquityNoLookAhead(t *testing.T) {
 // observed at the close; rebuilt from inputs cut at row k's close, rows ≤ k
 // must not change (labels only once their T1 has passed).
 func TestEquityDailyNoLookAhead(t *testing.T) {
-	src := loadRealSPY(t)
 	ctx := context.Background()
-	for _, kind := range []string{"next_hour", "fwd_ret_1d", "close_to_open"} {
-		spec := EqSpec{Ticker: "SPY", Start: "2024-06-26", End: "2024-07-03", Cadence: "daily", Features: causalFeatures,
-			Label: LabelConfig{Kind: kind, SigmaMinPeriods: 2}}
-		full, err := BuildEquity(ctx, src, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k := 1; k < full.Len()-1; k++ {
-			s, ok := market.SessionOn(full.Date[k])
-			if !ok || full.TS[k] != s.Open {
-				t.Fatalf("%s: daily row %d at %d, want the session open", kind, k, full.TS[k])
+	for _, fx := range fixtures(t) {
+		t.Run(fx.name, func(t *testing.T) {
+			src := fx.src
+			for _, kind := range []string{"next_hour", "fwd_ret_1d", "close_to_open"} {
+				spec := EqSpec{Ticker: "SPY", Start: "2024-06-26", End: "2024-07-03", Cadence: "daily", Features: causalFeatures,
+					Label: LabelConfig{Kind: kind, SigmaMinPeriods: 2}}
+				full, err := BuildEquity(ctx, src, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if full.Len() < 4 {
+					t.Fatalf("%s: %d daily rows", kind, full.Len())
+				}
+				for k := 1; k < full.Len()-1; k++ {
+					s, ok := market.SessionOn(full.Date[k])
+					if !ok || full.TS[k] != s.Open {
+						t.Fatalf("%s: daily row %d at %d, want the session open", kind, k, full.TS[k])
+					}
+					if full.T1[k] <= s.Close && full.TextCol("y")[k] != "" {
+						t.Fatalf("%s: row %d label ends at %d, before its own close", kind, k, full.T1[k])
+					}
+					cutM, err := BuildEquity(ctx, src.withCut(s.Close), spec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					assertPrefixEqual(t, full, cutM, k, s.Close)
+				}
 			}
-			if full.T1[k] <= s.Close && full.TextCol("y")[k] != "" {
-				t.Fatalf("%s: row %d label ends at %d, before its own close", kind, k, full.T1[k])
-			}
-			cutM, err := BuildEquity(ctx, src.withCut(s.Close), spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertPrefixEqual(t, full, cutM, k, s.Close)
-		}
+		})
 	}
 }

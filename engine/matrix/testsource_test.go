@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,13 +108,118 @@ func (s *memSource) addBars(b *market.Bars) {
 	s.bars[key] = out
 }
 
-// sharedCache is the real sample data folder, relative to this package.
+// sharedCacheDir is the real sample data folder, relative to this package; it
+// sits beside the repository and is absent from a plain clone.
+var sharedCacheDir = filepath.Join("..", "..", "..", "shared", "data", "polygon-cache")
+
+// sharedCache returns the real sample data folder, or skips a test that only
+// makes sense on it.
 func sharedCache(t testing.TB) string {
-	dir := filepath.Join("..", "..", "..", "shared", "data", "polygon-cache")
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := os.Stat(sharedCacheDir); err != nil {
 		t.Skip("shared sample data not present")
 	}
-	return dir
+	return sharedCacheDir
+}
+
+// fixture is one market a builder test runs on: the demo market always, the
+// real sample files as an extra case when they are present.
+type fixture struct {
+	name string
+	src  *memSource
+	real bool
+}
+
+// fixtures lists the markets a builder test runs on.
+func fixtures(t testing.TB) []fixture {
+	out := []fixture{{name: "demo", src: demoSPY(t)}}
+	if _, err := os.Stat(sharedCacheDir); err == nil {
+		out = append(out, fixture{name: "real", src: loadRealSPY(t), real: true})
+	}
+	return out
+}
+
+// The demo fixture covers the real sample files' dates: hourly, daily and
+// minute bars of SPY from 2024-05-01 (enough warm-up sessions) to 2024-07-05,
+// with 0DTE option minute bars and intraday chains from 2024-07-01, so the
+// 2024-07-03 half day and the 2024-07-04 holiday are in it.
+var (
+	demoOnce sync.Once
+	demoSrc  *memSource
+	demoErr  error
+)
+
+func demoSPY(t testing.TB) *memSource {
+	t.Helper()
+	demoOnce.Do(func() {
+		cfg := market.DefaultDemoConfig(market.DemoSeed)
+		cfg.Start, cfg.End, cfg.OptionsFrom = "2024-05-01", "2024-07-05", "2024-07-01"
+		cfg.Tickers = cfg.Tickers[:1] // SPY
+		w := &memWriter{src: newMemSource()}
+		_, demoErr = market.SeedDemo(context.Background(), w, cfg)
+		demoSrc = w.src
+	})
+	if demoErr != nil {
+		t.Fatalf("demo market: %v", demoErr)
+	}
+	return demoSrc
+}
+
+// memWriter is the market.Store the demo generator writes into; only the write
+// methods are called (the generator writes tickers concurrently).
+type memWriter struct {
+	market.Store
+	mu  sync.Mutex
+	src *memSource
+}
+
+func (w *memWriter) WriteBars(_ context.Context, b *market.Bars) (market.WriteStats, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.src.addBars(b)
+	return market.WriteStats{Added: b.Len()}, nil
+}
+
+func (w *memWriter) WriteOptionBars(_ context.Context, ob *market.OptionBars) (market.WriteStats, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	dst := w.src.opts[ob.Underlying]
+	if dst == nil {
+		dst = &market.OptionBars{Underlying: ob.Underlying, Source: ob.Source}
+		w.src.opts[ob.Underlying] = dst
+	}
+	for i := 0; i < ob.Len(); i++ {
+		dst.AppendFrom(ob, i)
+	}
+	return market.WriteStats{Added: ob.Len()}, nil
+}
+
+func (w *memWriter) WriteChain(_ context.Context, c *market.Chain) (market.WriteStats, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	dst := w.src.chains[c.Underlying]
+	if dst == nil {
+		dst = &market.Chain{Underlying: c.Underlying, Source: c.Source}
+		w.src.chains[c.Underlying] = dst
+	}
+	for i := 0; i < c.Len(); i++ {
+		dst.Append(c.Row(i))
+	}
+	return market.WriteStats{Added: c.Len()}, nil
+}
+
+// barClose is the close of the bar of ticker/tf that starts at ts.
+func (s *memSource) barClose(t testing.TB, ticker, tf string, ts int64) float64 {
+	t.Helper()
+	b := s.bars[ticker+"|"+tf]
+	if b != nil {
+		for i := range b.TS {
+			if b.TS[i] == ts {
+				return b.Close[i]
+			}
+		}
+	}
+	t.Fatalf("no %s %s bar at %d", ticker, tf, ts)
+	return math.NaN()
 }
 
 // loadRealSPY reads the Polygon cache JSON files with a minimal parser of its
