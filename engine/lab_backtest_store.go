@@ -110,6 +110,10 @@ type BacktestStore interface {
 	// SaveBacktests stores runs with their folds and index entries in one
 	// transaction, assigning ids (returned in order).
 	SaveBacktests(ctx context.Context, runs []BacktestWrite) ([]int64, error)
+	// DeleteBacktests removes runs with their folds and index entries in one
+	// transaction (work that failed after storing them); unknown ids are
+	// skipped.
+	DeleteBacktests(ctx context.Context, ids []int64) error
 	// GetBacktest returns a run and its folds (ErrNotFound when absent).
 	GetBacktest(ctx context.Context, id int64) (BacktestRun, []BacktestFold, error)
 	// Leaderboard returns one page of runs in index order and the number of

@@ -169,6 +169,58 @@ func (s *Backtests) SaveBacktests(_ context.Context, runs []engine.BacktestWrite
 	return ids, nil
 }
 
+// DeleteBacktests implements engine.BacktestStore: each run, its folds, its
+// index entries and its counts go in one transaction; unknown ids are
+// skipped.
+func (s *Backtests) DeleteBacktests(_ context.Context, ids []int64) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BucketBacktestRuns))
+		folds := b.Bucket([]byte(NestedFolds))
+		sh := tx.Bucket([]byte(BucketIdxLeaderSharpe))
+		cr := tx.Bucket([]byte(BucketIdxLeaderCumRet))
+		ct := tx.Bucket([]byte(BucketIdxLeaderCreated))
+		ds := tx.Bucket([]byte(BucketIdxLeaderDSR))
+		for _, id := range ids {
+			key := U64(uint64(id))
+			var run engine.BacktestRun
+			found, err := GetJSON(b, key, &run)
+			if err != nil {
+				return err
+			}
+			if id <= 0 || !found {
+				continue
+			}
+			for _, scope := range runIdxFields(&run).scopes() {
+				for _, del := range []struct {
+					b *bbolt.Bucket
+					k []byte
+				}{{sh, Key(scope, metricKey(run.BestSharpeHourly), key)}, {cr, Key(scope, metricKey(run.BestCumRet), key)},
+					{ds, Key(scope, metricKey(run.DSR), key)}, {ct, Key(scope, key)}} {
+					if err := del.b.Delete(del.k); err != nil {
+						return err
+					}
+				}
+				if n := ParseU64(ct.Get(countKey(scope))); n > 0 {
+					if err := ct.Put(countKey(scope), U64(n-1)); err != nil {
+						return err
+					}
+				}
+			}
+			prefix := append(append([]byte{}, key...), Sep)
+			c := folds.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // GetBacktest implements engine.BacktestStore.
 func (s *Backtests) GetBacktest(_ context.Context, id int64) (engine.BacktestRun, []engine.BacktestFold, error) {
 	var run engine.BacktestRun

@@ -245,3 +245,50 @@ func TestMigrationIndexesDSR(t *testing.T) {
 		t.Fatalf("min_dsr: %d rows", len(rows))
 	}
 }
+
+// TestDeleteBacktests: deleted runs leave no row, fold, index entry or count
+// behind; the others are untouched.
+func TestDeleteBacktests(t *testing.T) {
+	db := openTestDB(t)
+	st := db.Backtests()
+	ctx := context.Background()
+	var ws []engine.BacktestWrite
+	for i := 0; i < 6; i++ {
+		s, d := float64(i), float64(i)/10
+		ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "p", ModelID: fmt.Sprintf("m%d", i%2), Tag: "t",
+			BestSharpeHourly: &s, BestCumRet: &s, DSR: &d, GatePass: i%3 == 0}, Folds: []engine.BacktestFold{{Fold: 0}, {Fold: 1}}})
+	}
+	ids, err := st.SaveBacktests(ctx, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteBacktests(ctx, []int64{ids[1], ids[4], 999}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.GetBacktest(ctx, ids[1]); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("deleted run still there: %v", err)
+	}
+	if _, folds, err := st.GetBacktest(ctx, ids[2]); err != nil || len(folds) != 2 {
+		t.Fatalf("kept run: %d folds, %v", len(folds), err)
+	}
+	for _, q := range []engine.LeaderboardQuery{{}, {OrderBy: engine.OrderDSR}, {OrderBy: engine.OrderCumRet}, {OrderBy: engine.OrderCreatedAt},
+		{ModelID: "m1"}, {Tag: "t", OrderBy: engine.OrderCreatedAt}} {
+		q.Limit = 50
+		rows, total, err := st.Leaderboard(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 4
+		if q.ModelID == "m1" {
+			want = 2 // ids[3] and ids[5]
+		}
+		if total != want || len(rows) != want {
+			t.Fatalf("%+v: %d rows, total %d, want %d", q, len(rows), total, want)
+		}
+		for _, r := range rows {
+			if r.ID == ids[1] || r.ID == ids[4] {
+				t.Fatalf("%+v: deleted run %d listed", q, r.ID)
+			}
+		}
+	}
+}
