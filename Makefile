@@ -8,7 +8,12 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all run build test bench bench-api lint fuzz e2e kill-soak clean
+# staticcheck pinned to a release that knows this Go version; `make tools` installs it.
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN_DIR   := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
+STATICCHECK ?= $(GOBIN_DIR)/staticcheck
+
+.PHONY: all run build test bench bench-api lint tools fuzz e2e kill-soak clean
 
 all: lint test build
 
@@ -33,15 +38,27 @@ bench:
 bench-api: build
 	BIN=$(BIN) GO=$(GO) bench/api.sh
 
-## lint: formatting and vet
-lint:
+## lint: formatting, vet, staticcheck, and go.mod/go.sum in step with the imports
+lint: $(STATICCHECK)
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(GO) mod tidy -diff
 
-## fuzz: run each fuzz target for $(FUZZTIME)
+## tools: install the pinned staticcheck
+tools:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## fuzz: run every fuzz target in the repository (each `func FuzzX` in a _test.go) for $(FUZZTIME)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzCreateModel$$' -fuzztime $(FUZZTIME) ./httpapi/
-	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./httpapi/
+	@grep -rn --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*(' . | sort | while IFS=: read -r file _ decl; do \
+		name=$${decl#func }; name=$${name%%(*}; dir=$$(dirname "$$file"); \
+		echo "== $$name ($$dir)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir/" || exit 1; \
+	done
 
 ## e2e: build the binary and drive it over HTTP (also part of `make test`; `go test -short` skips it)
 e2e:
