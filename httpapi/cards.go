@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -14,9 +15,10 @@ func (s *Server) routesCards() {
 	s.GET("/model_card", "one model card (id, or the newest for pack_id/model_id): JSON, markdown and their paths", s.getModelCard)
 }
 
-// cardList is GET /model_cards: the house rows/paging shape plus the
-// predecessor's count (rows on this page).
+// cardList is GET /model_cards: the cards (the API's key), the same list as
+// rows (the house list key) and the predecessor's count (rows on this page).
 type cardList struct {
+	Cards []engine.CardSummary `json:"cards"`
 	Rows  []engine.CardSummary `json:"rows"`
 	Count int                  `json:"count"`
 	PageInfo
@@ -38,15 +40,22 @@ func (s *Server) listModelCards(r *http.Request, _ httprouter.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return cardList{Rows: res.Rows, Count: len(res.Rows), PageInfo: page.Info(len(res.Rows), res.Total)}, nil
+	rows := res.Rows
+	if rows == nil {
+		rows = []engine.CardSummary{}
+	}
+	return cardList{Cards: rows, Rows: rows, Count: len(rows), PageInfo: page.Info(len(rows), res.Total)}, nil
 }
 
-// cardOne is GET /model_card in the predecessor's shape (json, markdown,
-// json_path, md_path), paths relative to the data dir.
+// cardOne is GET /model_card: the card (the API's key) and its markdown, the
+// URL that downloads the card JSON, and the predecessor's json, json_path and
+// md_path (paths relative to the data dir).
 type cardOne struct {
 	ID       string           `json:"id"`
-	JSON     engine.ModelCard `json:"json"`
+	Card     engine.ModelCard `json:"card"`
 	Markdown string           `json:"markdown"`
+	URL      string           `json:"url"`
+	JSON     engine.ModelCard `json:"json"`
 	JSONPath string           `json:"json_path"`
 	MDPath   string           `json:"md_path"`
 }
@@ -71,5 +80,6 @@ func (s *Server) getModelCard(r *http.Request, _ httprouter.Params) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return cardOne{ID: card.Card.ID, JSON: card.Card, Markdown: card.Markdown, JSONPath: card.JSONPath, MDPath: card.MDPath}, nil
+	return cardOne{ID: card.Card.ID, Card: card.Card, Markdown: card.Markdown, URL: "/artifacts/" + url.PathEscape(card.Card.ID),
+		JSON: card.Card, JSONPath: card.JSONPath, MDPath: card.MDPath}, nil
 }

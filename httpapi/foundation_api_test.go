@@ -16,7 +16,7 @@ func TestFoundationRoutes(t *testing.T) {
 	env.Run(t, []apitest.Scenario{
 		// Index and health.
 		{Name: "index", URL: "/", Contains: []string{`"ok":true`, `"name":"Sigmatiq Sigma API"`, `"/validate_policy"`, `"path":"/policy/explain"`}},
-		{Name: "health", URL: "/health", Contains: []string{`{"ok":true}`}},
+		{Name: "health", URL: "/health", Contains: []string{`{"ok":true,"version":"test"}`}},
 		{Name: "healthz", URL: "/healthz", Contains: []string{`"ok":true`, `"db":true`, `"index_dir":true`, `"data_dirs":true`}, NotContains: []string{`false`}},
 		{Name: "health wrong method", Method: "POST", URL: "/health", Status: 405, Contains: []string{`"ok":false`, `"code":"method_not_allowed"`}},
 		{Name: "unknown route", URL: "/nope", Status: 404, Contains: []string{`"ok":false`, `"code":"not_found"`}},

@@ -46,7 +46,7 @@ func (s *Server) index(_ *http.Request, _ httprouter.Params) (any, error) {
 }
 
 func (s *Server) health(_ *http.Request, _ httprouter.Params) (any, error) {
-	return nil, nil
+	return map[string]any{"version": s.Lab.Version}, nil
 }
 
 // healthz answers 200 with ok = the verdict (SPEC §6 diagnostic endpoints).

@@ -37,6 +37,10 @@ type loadError struct {
 	Where string `json:"where"`
 }
 
+// indicatorsStatus answers the endpoint map's {ok, status} and keeps the
+// predecessor's top-level count and load_errors.
 func (s *Server) indicatorsStatus(_ *http.Request, _ httprouter.Params) (any, error) {
-	return map[string]any{"count": indicators.Count(), "load_errors": []loadError{}}, nil
+	n := indicators.Count()
+	status := map[string]any{"ready": n > 0, "count": n, "load_errors": []loadError{}, "source": "built-in registry"}
+	return map[string]any{"status": status, "count": n, "load_errors": []loadError{}}, nil
 }

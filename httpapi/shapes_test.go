@@ -1,0 +1,22 @@
+package httpapi_test
+
+import (
+	"testing"
+
+	"sigmalab/httpapi/apitest"
+)
+
+// TestResponseShapes: the keys the API defines (endpoint map, and the
+// predecessor's contract tests) next to the ones clients already read.
+func TestResponseShapes(t *testing.T) {
+	env := apitest.New(t)
+	env.Run(t, []apitest.Scenario{
+		{Name: "health carries the version", URL: "/health", Contains: []string{`"ok":true`, `"version":"test"`}},
+		{Name: "indicators status", URL: "/indicators/status",
+			Contains: []string{`"status":{`, `"ready":true`, `"count":80`, `"load_errors":[]`}},
+		// test_contract_model_cards_list_shape
+		{Name: "model cards list", URL: "/model_cards?pack_id=zerosigma&model_id=nonexistent_model&limit=3&offset=0",
+			Contains: []string{`"ok":true`, `"cards":[]`, `"limit":3`, `"offset":0`, `"next_offset":null`}},
+		{Name: "model card unknown", URL: "/model_card?id=nope", Status: 404, Contains: []string{`"code":"not_found"`}},
+	})
+}
