@@ -2,146 +2,50 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"sigmalab/app"
 	"sigmalab/engine"
-	"sigmalab/engine/errs"
 )
 
-// parseBacktest reads `sigmalab backtest` flags (over an optional JSON body
-// file in the POST /backtest format; explicit flags win).
-func parseBacktest(args []string, stderr io.Writer) (string, engine.BacktestRequest, error) {
-	var data, body, thresholds, hours, trainHours, calibration string
-	var topPct, slippage float64
-	var save bool
-	var r engine.BacktestRequest
-	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&data, "data", envOr("SIGMA_DATA_DIR", "./sigmalab-data"), "data directory (env SIGMA_DATA_DIR)")
-	fs.StringVar(&body, "body", "", "read the request as POST /backtest JSON from this file ('-' = stdin); flags override it")
-	fs.StringVar(&r.ModelID, "model-id", "", "model id (required)")
-	fs.StringVar(&r.PackID, "pack-id", "", "pack id (default zerosigma)")
-	fs.StringVar(&r.BuildID, "build-id", "", "matrix build (default: latest)")
-	fs.StringVar(&r.Target, "target", "", "label column (default y, else y_syn)")
-	fs.StringVar(&thresholds, "thresholds", "", `thresholds, e.g. "0.55,0.60,0.65,0.70"`)
-	fs.Float64Var(&topPct, "top-pct", 0, "top-pct mode when > 0")
-	fs.StringVar(&hours, "hours", "", `allowed (trading) hours, e.g. "13,14,15"`)
-	fs.StringVar(&trainHours, "train-hours", "", `hours the model trains on (default all)`)
-	fs.IntVar(&r.Splits, "splits", 0, "CV folds (default 5)")
-	fs.Float64Var(&r.Embargo, "embargo", 0, "embargo fraction of a fold")
-	fs.StringVar(&r.CV, "cv", "", "walk_forward (default) | kfold")
-	fs.StringVar(&calibration, "calibration", "", "none|sigmoid|isotonic (default sigmoid)")
-	fs.Float64Var(&slippage, "slippage-bps", 0, "slippage in bp (default: the policy's, else 1)")
-	fs.StringVar(&r.Tag, "tag", "", "tag of the stored run")
-	fs.BoolVar(&save, "save", true, "store the run, folds, plot, card and leaderboard entry")
-	if err := fs.Parse(args); err != nil {
-		return data, r, err
-	}
-	if fs.NArg() > 0 {
-		return data, r, fmt.Errorf("backtest: unexpected arguments %v", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if body != "" {
-		var fromFile engine.BacktestRequest
-		if err := readJSONFile(body, &fromFile); err != nil {
-			return data, r, err
-		}
-		for name, apply := range map[string]func(){
-			"model-id": func() { fromFile.ModelID = r.ModelID }, "pack-id": func() { fromFile.PackID = r.PackID },
-			"build-id": func() { fromFile.BuildID = r.BuildID }, "target": func() { fromFile.Target = r.Target },
-			"splits": func() { fromFile.Splits = r.Splits }, "embargo": func() { fromFile.Embargo = r.Embargo },
-			"cv": func() { fromFile.CV = r.CV }, "tag": func() { fromFile.Tag = r.Tag },
-		} {
-			if set[name] {
-				apply()
-			}
-		}
-		r = fromFile
-	}
-	ints := func(s string) ([]int, error) {
-		var out []int
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			h, err := strconv.Atoi(p)
-			if err != nil {
-				return nil, fmt.Errorf("backtest: %q is not an hour", p)
-			}
-			out = append(out, h)
-		}
-		return out, nil
-	}
-	var err error
-	if set["thresholds"] {
-		r.Thresholds = nil
-		for _, p := range strings.Split(thresholds, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			x, err := strconv.ParseFloat(p, 64)
-			if err != nil {
-				return data, r, fmt.Errorf("backtest: threshold %q is not a number", p)
-			}
-			r.Thresholds = append(r.Thresholds, x)
-		}
-	}
-	if set["hours"] {
-		if r.AllowedHours, err = ints(hours); err != nil {
-			return data, r, err
-		}
-	}
-	if set["train-hours"] {
-		if r.TrainHours, err = ints(trainHours); err != nil {
-			return data, r, err
-		}
-	}
-	if set["top-pct"] {
-		r.TopPct = &topPct
-	}
-	if set["slippage-bps"] {
-		r.SlippageBps = &slippage
-	}
-	if set["calibration"] {
-		r.Calibration = &calibration
-	}
-	if set["save"] || r.Save == nil {
-		r.Save = &save
-	}
-	return data, r, nil
+// backtestFlags defines the flags of `sigmalab backtest` (the fields of
+// POST /backtest).
+func backtestFlags(fs *flag.FlagSet, r *engine.BacktestRequest) {
+	fs.StringVar(&r.ModelID, "model-id", r.ModelID, "model id (required)")
+	fs.StringVar(&r.PackID, "pack-id", r.PackID, "pack id (default: the model's)")
+	fs.StringVar(&r.BuildID, "build-id", r.BuildID, "matrix build (default: latest)")
+	fs.StringVar(&r.Target, "target", r.Target, "label column (default y, else y_syn)")
+	fs.Func("thresholds", `thresholds, e.g. "0.55,0.60,0.65,0.70"`, setFloats(&r.Thresholds))
+	fs.Func("top-pct", "top-pct mode when > 0", setOptFloat(&r.TopPct))
+	fs.Func("hours", `allowed (trading) hours, e.g. "13,14,15"`, setHours(&r.AllowedHours))
+	fs.Func("train-hours", "hours the model trains on (default all)", setHours(&r.TrainHours))
+	fs.IntVar(&r.Splits, "splits", r.Splits, "CV folds (default 5)")
+	fs.Float64Var(&r.Embargo, "embargo", r.Embargo, "embargo fraction of a fold")
+	fs.StringVar(&r.CV, "cv", r.CV, "walk_forward (default) | kfold")
+	fs.Func("calibration", "none|sigmoid|isotonic (default sigmoid)", setOptString(&r.Calibration))
+	fs.Func("slippage-bps", "slippage in bp (default: the policy's, else 1)", setOptFloat(&r.SlippageBps))
+	fs.StringVar(&r.Holding, "holding", r.Holding, "overlap (default) | flat")
+	fs.Func("features", `feature columns, e.g. "calls_sold_d0,pc_ratio" (default: the model config's)`, setStrings(&r.Features))
+	fs.StringVar(&r.RiskProfile, "risk-profile", r.RiskProfile, "gate bounds of this risk profile (default: the policy's)")
+	fs.StringVar(&r.Tag, "tag", r.Tag, "tag of the stored run")
+	fs.BoolFunc("save", "store the run, folds, plot, card and leaderboard entry (default true)", setOptBool(&r.Save))
 }
 
-// cmdBacktest runs one backtest without the server and prints the response
-// as JSON (the body of POST /backtest without the envelope).
+// cmdBacktest runs one backtest without the server and prints the answer of
+// POST /backtest as JSON, with a progress bar on a terminal.
 func cmdBacktest(args []string, stdout, stderr io.Writer) int {
-	data, req, err := parseBacktest(args, stderr)
-	if err != nil {
-		return flagError(stderr, err)
-	}
-	if req, err = req.Normalize(); err != nil {
-		fmt.Fprintln(stderr, "backtest:", err)
-		return 2
-	}
-	return withLab("backtest", data, stderr, func(ctx context.Context, a *app.App) int {
-		resp, err := a.Lab.Backtest(ctx, req)
-		if err != nil {
-			fmt.Fprintln(stderr, "backtest:", err)
-			if errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil {
-				return 130
-			}
-			return 1
-		}
-		if err := writeJSON(stdout, resp); err != nil {
-			fmt.Fprintln(stderr, "backtest:", err)
-			return 1
-		}
-		return 0
-	})
+	return runLabCommand("backtest", args, stdout, stderr, backtestFlags,
+		func(r *engine.BacktestRequest) error {
+			r.Async = false
+			var err error
+			*r, err = r.Normalize()
+			return err
+		},
+		func(ctx context.Context, a *app.App, r engine.BacktestRequest, progress func(float64, string)) (any, error) {
+			// The folds train inside the engine without reporting steps: the
+			// bar shows that the backtest runs, and for how long.
+			progress(0.05, "backtesting "+r.ModelID)
+			return answer(a.Lab.Backtest(ctx, r))
+		})
 }

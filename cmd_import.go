@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigmalab/app"
+	"sigmalab/engine"
+	"sigmalab/engine/errs"
 	"sigmalab/engine/market"
 )
 
@@ -24,6 +26,10 @@ type importFlags struct {
 	from, to string
 	expiry   string
 	cacheDir string
+	// Body mode: a POST /data/import JSON body (a path inside the data dir)
+	// instead of PATH arguments.
+	body string
+	set  map[string]bool // flags given explicitly
 }
 
 func parseImport(args []string, stderr io.Writer) (importFlags, error) {
@@ -32,6 +38,7 @@ func parseImport(args []string, stderr io.Writer) (importFlags, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sigmalab import [flags] PATH...")
+		fmt.Fprintln(stderr, "       sigmalab import --body req.json [flags]   # a POST /data/import JSON body")
 		fmt.Fprintln(stderr, "       sigmalab import --polygon --from DATE --to DATE [--timeframe 1h] [--expiry DATE] SYMBOL...")
 		fmt.Fprintln(stderr, "Imports .csv, .parquet and Polygon cache .json files (directories are walked), or, with")
 		fmt.Fprintln(stderr, "--polygon and POLYGON_API_KEY set, fetches bars (TICKER), option minute bars (O:…) and,")
@@ -49,11 +56,20 @@ func parseImport(args []string, stderr io.Writer) (importFlags, error) {
 	fs.StringVar(&f.to, "to", "", "polygon: last session date YYYY-MM-DD")
 	fs.StringVar(&f.expiry, "expiry", "", "polygon: also fetch each ticker's chain snapshot for this expiry")
 	fs.StringVar(&f.cacheDir, "cache", "", "polygon: keep fetched aggregates in this directory (Polygon cache-file format)")
+	fs.StringVar(&f.body, "body", "", "read a POST /data/import JSON body ({\"path\": …} inside the data dir) from this file ('-' = stdin); flags override it")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return f, err
 	}
 	f.paths = paths
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if f.body != "" {
+		if len(f.paths) > 0 || f.polygon {
+			return f, errors.New("import: --body takes no PATH and no --polygon")
+		}
+		return f, nil
+	}
 	if len(f.paths) == 0 {
 		fs.Usage()
 		return f, errors.New("import: no PATH given")
@@ -93,6 +109,9 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 	if f.polygon {
 		return cmdImportPolygon(f, stdout, stderr)
 	}
+	if f.body != "" {
+		return cmdImportBody(f, stdout, stderr)
+	}
 	files, skipped, err := market.ExpandPaths(f.paths)
 	if err != nil {
 		fmt.Fprintln(stderr, "import:", err)
@@ -100,18 +119,12 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 	}
 	return withLab("import", f.data, stderr, func(ctx context.Context, a *app.App) int {
 		bar := newProgressBar(stderr, f.progress)
-		res, err := a.Lab.ImportMarket(ctx, files, files, f.opts, func(p market.Progress) {
-			frac := 1.0
-			if p.BytesTotal > 0 {
-				frac = float64(p.BytesDone) / float64(p.BytesTotal)
-			}
-			bar.update(frac, fmt.Sprintf("file %d/%d", p.FilesDone, p.FilesTotal))
-		})
+		res, err := a.Lab.ImportMarket(ctx, files, files, f.opts, importProgress(bar.update))
 		bar.done()
 		if len(skipped) > 0 { // symlinks a directory walk did not follow
 			res.Rejected = append(skipped, res.Rejected...)
 		}
-		_ = writeJSON(stdout, res)
+		_ = writeAnswer(stdout, res)
 		switch {
 		case err != nil:
 			fmt.Fprintln(stderr, "import:", err)
@@ -122,6 +135,53 @@ func cmdImport(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	})
+}
+
+// cmdImportBody imports a file or directory of the data dir named by a
+// POST /data/import body, on the same runner as build and train, and prints
+// the route's answer. Explicit flags override the body's fields.
+func cmdImportBody(f importFlags, stdout, stderr io.Writer) int {
+	args := []string{"--data", f.data, "--body", f.body, "--progress", f.progress}
+	return runLabCommand("import", args, stdout, stderr,
+		func(_ *flag.FlagSet, r *engine.ImportRequest) {
+			for name, apply := range map[string]func(){
+				"ticker": func() { r.Ticker = f.opts.Ticker }, "timeframe": func() { r.Timeframe = f.opts.Timeframe },
+				"timezone": func() { r.Timezone = f.opts.Timezone }, "partial": func() { r.Partial = f.opts.Partial },
+			} {
+				if f.set[name] {
+					apply()
+				}
+			}
+		},
+		func(r *engine.ImportRequest) error {
+			r.Async = false
+			var err error
+			*r, err = r.Normalize()
+			return err
+		},
+		func(ctx context.Context, a *app.App, r engine.ImportRequest, progress func(float64, string)) (any, error) {
+			res, err := a.Lab.ImportDataPath(ctx, r.Path, r.Options(), importProgress(progress))
+			if err != nil {
+				return nil, err
+			}
+			if res.Added+res.Replaced == 0 && len(res.Rejected) > 0 {
+				// The route answers 422 with the rejections: print them, exit 2.
+				_ = writeJSON(stderr, res.Rejected)
+				return nil, fmt.Errorf("nothing imported: %d file(s) or row(s) rejected: %w", len(res.Rejected), errs.ErrInvalid)
+			}
+			return res, nil
+		})
+}
+
+// importProgress reports an import's bytes read as a fraction.
+func importProgress(progress func(float64, string)) func(market.Progress) {
+	return func(p market.Progress) {
+		frac := 1.0
+		if p.BytesTotal > 0 {
+			frac = float64(p.BytesDone) / float64(p.BytesTotal)
+		}
+		progress(frac, fmt.Sprintf("file %d/%d", p.FilesDone, p.FilesTotal))
+	}
 }
 
 // polygonFetch is the outcome of one symbol in polygon mode.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,11 +15,13 @@ import (
 	"syscall"
 
 	"sigmalab/app"
+	"sigmalab/engine"
 	"sigmalab/engine/errs"
+	"sigmalab/httpapi"
 )
 
 // labFlags are the flags every engine subcommand run through runLabCommand
-// takes (build, train).
+// takes (build, train, backtest, sweep, import --body).
 type labFlags struct {
 	data     string
 	body     string
@@ -28,13 +31,14 @@ type labFlags struct {
 // parseOverBody parses a subcommand's flags over a request read from --body
 // (a file in the route's JSON format, '-' = stdin): args are parsed once to
 // learn --body, then again into the request decoded from it, so an explicit
-// flag overrides the file's field and an absent one leaves it alone.
+// flag overrides the file's field and an absent one leaves it alone. The body
+// decodes as the API decodes it (lenient lists, the same 422 messages).
 func parseOverBody[T any](name string, args []string, stderr io.Writer, define func(fs *flag.FlagSet, req *T)) (labFlags, T, error) {
 	newSet := func(f *labFlags, req *T, out io.Writer) *flag.FlagSet {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
 		fs.SetOutput(out)
 		fs.StringVar(&f.data, "data", envOr("SIGMA_DATA_DIR", "./sigmalab-data"), "data directory (env SIGMA_DATA_DIR)")
-		fs.StringVar(&f.body, "body", "", "read the request as JSON from this file ('-' = stdin); flags override it")
+		fs.StringVar(&f.body, "body", "", "read the request as the route's JSON body from this file ('-' = stdin); flags override it")
 		fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal)|always|never")
 		define(fs, req)
 		return fs
@@ -60,12 +64,46 @@ func parseOverBody[T any](name string, args []string, stderr io.Writer, define f
 	return f, req, nil
 }
 
+// readJSONFile decodes a request body from a file ('-' = stdin) the way the
+// API decodes it.
+func readJSONFile(path string, dst any) error {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	if err := httpapi.DecodeJSONBytes(data, dst); err != nil {
+		return fmt.Errorf("request %s: %w", path, err)
+	}
+	return nil
+}
+
+// labRun runs a subcommand's request on the opened data dir, reporting
+// progress (fraction, message). It returns the route's answer; an answer
+// returned with an error (a cancelled sweep's finished cells) is printed too.
+type labRun[T any] func(ctx context.Context, a *app.App, req T, progress func(float64, string)) (any, error)
+
+// answer is what a labRun returns for a use case's (result, error): no
+// answer to print when it failed.
+func answer[R any](res R, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
 // runLabCommand is an engine subcommand: it parses the flags (define) over
-// --body, checks the request before opening the data dir, runs do and prints
-// its answer as indented JSON (the route's body without the envelope).
+// --body, checks the request before opening the data dir, runs do with a
+// progress bar on a terminal and prints its answer as the API sends it
+// (enveloped with "ok", indented).
 // Exit status: 0 done, 1 failed, 2 bad input, 130 cancelled (Ctrl-C).
 func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, define func(*flag.FlagSet, *T),
-	check func(*T) error, do func(context.Context, *app.App, labFlags, T) (any, error)) int {
+	check func(*T) error, do labRun[T]) int {
 	f, req, err := parseOverBody(name, args, stderr, define)
 	if err != nil {
 		return flagError(stderr, err)
@@ -75,23 +113,27 @@ func runLabCommand[T any](name string, args []string, stdout, stderr io.Writer, 
 		return 2
 	}
 	return withLab(name, f.data, stderr, func(ctx context.Context, a *app.App) int {
-		resp, err := do(ctx, a, f, req)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", name, err)
-			var ve *errs.Validation
-			switch {
-			case errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil:
-				return 130
-			case errors.As(err, &ve), errors.Is(err, errs.ErrInvalid):
-				return 2
+		bar := newProgressBar(stderr, f.progress)
+		resp, err := do(ctx, a, req, bar.update)
+		bar.done()
+		if resp != nil {
+			if werr := writeAnswer(stdout, resp); werr != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", name, werr)
+				return 1
 			}
-			return 1
 		}
-		if err := writeJSON(stdout, resp); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", name, err)
-			return 1
+		if err == nil {
+			return 0
 		}
-		return 0
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		var ve *errs.Validation
+		switch {
+		case errors.Is(err, errs.ErrCancelled) || ctx.Err() != nil:
+			return 130
+		case errors.As(err, &ve), errors.Is(err, errs.ErrInvalid):
+			return 2
+		}
+		return 1
 	})
 }
 
@@ -120,8 +162,23 @@ func withLab(name, data string, stderr io.Writer, fn func(context.Context, *app.
 	return fn(ctx, a)
 }
 
-// writeJSON prints a subcommand's answer as indented JSON: the route's body
-// without the envelope.
+// writeAnswer prints a subcommand's answer as its route answers it
+// (httpapi.Envelope: {"ok":true,…}, NaN as null), indented for reading.
+func writeAnswer(w io.Writer, v any) error {
+	b, err := httpapi.Envelope(v)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// writeJSON prints a value that is no route's answer as indented JSON.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -142,7 +199,7 @@ func splitFlagList(s string) []string {
 // Setters for flag.FlagSet.Func: each replaces the field, so a flag overrides
 // a --body value; pointers stay nil (the route's default) unless given.
 
-func setHours(dst *[]int) func(string) error {
+func setHours(dst *engine.IntList) func(string) error {
 	return func(s string) error {
 		items := splitFlagList(s)
 		out := make([]int, 0, len(items))
@@ -178,4 +235,38 @@ func setOptInt(dst **int) func(string) error {
 		*dst = &n
 		return nil
 	}
+}
+
+func setOptBool(dst **bool) func(string) error {
+	return func(s string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", s)
+		}
+		*dst = &b
+		return nil
+	}
+}
+
+func setOptString(dst **string) func(string) error {
+	return func(s string) error { *dst = &s; return nil }
+}
+
+func setFloats(dst *engine.FloatList) func(string) error {
+	return func(s string) error {
+		items, err := engine.ParseList(s)
+		if err != nil {
+			return err
+		}
+		xs, err := engine.ParseFloats(items)
+		if err != nil {
+			return err
+		}
+		*dst = xs
+		return nil
+	}
+}
+
+func setStrings(dst *engine.StringList) func(string) error {
+	return func(s string) error { *dst = splitFlagList(s); return nil }
 }

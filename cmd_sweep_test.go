@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,20 +15,19 @@ func TestParseSweepFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	f, err := parseSweep([]string{"--body", body, "--thresholds", "0.5,0.52;0.6", "--hours", "13,14;", "--top-pct", "0.1,0.2",
-		"--tag", "cli", "--min-sharpe", "0.01", "--save=false"}, &stderr)
+	_, r, err := parseOverBody("sweep", []string{"--body", body, "--thresholds", "0.5,0.52;0.6", "--hours", "13,14;", "--top-pct", "0.1,0.2",
+		"--tag", "cli", "--min-sharpe", "0.01", "--save=false"}, &stderr, sweepFlags)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := f.req
 	if r.ModelID != "from_file" || r.Tag != "cli" || r.MinTrades != 9 || *r.Save || *r.MinSharpe != 0.01 {
 		t.Fatalf("%+v", r)
 	}
-	if !reflect.DeepEqual(r.ThresholdsVariants, []string{"0.5,0.52", "0.6"}) || !reflect.DeepEqual(r.AllowedHoursVariants, []string{"13,14", ""}) ||
-		!reflect.DeepEqual(r.TopPctVariants, []float64{0.1, 0.2}) {
+	if !slices.Equal(r.ThresholdsVariants, []string{"0.5,0.52", "0.6"}) || !slices.Equal(r.AllowedHoursVariants, []string{"13,14", ""}) ||
+		!slices.Equal(r.TopPctVariants, []float64{0.1, 0.2}) {
 		t.Fatalf("%+v", r)
 	}
-	if _, err := parseSweep([]string{"--top-pct", "x"}, &stderr); err == nil {
+	if _, _, err := parseOverBody("sweep", []string{"--top-pct", "x"}, &stderr, sweepFlags); err == nil {
 		t.Fatal("bad --top-pct accepted")
 	}
 	if code := run([]string{"sweep", "--data", t.TempDir()}, &stderr, &stderr); code != 2 {

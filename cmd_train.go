@@ -17,10 +17,9 @@ func trainFlags(fs *flag.FlagSet, r *engine.TrainRequest) {
 	fs.StringVar(&r.PackID, "pack-id", r.PackID, "pack id (default: the model's)")
 	fs.StringVar(&r.BuildID, "build-id", r.BuildID, "matrix build (default: latest)")
 	fs.StringVar(&r.Target, "target", r.Target, "label column (default y, else y_syn)")
-	fs.Func("features", `feature columns, e.g. "calls_sold_d0,pc_ratio" (default: the model config's)`,
-		func(s string) error { r.Features = splitFlagList(s); return nil })
+	fs.Func("features", `feature columns, e.g. "calls_sold_d0,pc_ratio" (default: the model config's)`, setStrings(&r.Features))
 	fs.Func("hours", `hours (ET) to train on, e.g. "13,14" (default all)`, setHours(&r.AllowedHours))
-	fs.Func("calibration", "none|sigmoid|isotonic (default sigmoid)", func(s string) error { r.Calibration = &s; return nil })
+	fs.Func("calibration", "none|sigmoid|isotonic (default sigmoid)", setOptString(&r.Calibration))
 	fs.Func("holdout-frac", "time-ordered tail held out for the metrics (default 0.2)", setOptFloat(&r.HoldoutFrac))
 	fs.Func("hyperparams", `GBDT overrides as a JSON object, e.g. '{"n_estimators":100}'`, func(s string) error {
 		r.Hyperparams = nil
@@ -42,9 +41,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 			*r, err = r.Normalize()
 			return err
 		},
-		func(ctx context.Context, a *app.App, f labFlags, r engine.TrainRequest) (any, error) {
-			bar := newProgressBar(stderr, f.progress)
-			defer bar.done()
-			return a.Lab.TrainWithProgress(ctx, r, bar.update)
+		func(ctx context.Context, a *app.App, r engine.TrainRequest, progress func(float64, string)) (any, error) {
+			return answer(a.Lab.TrainWithProgress(ctx, r, progress))
 		})
 }

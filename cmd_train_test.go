@@ -41,7 +41,7 @@ func TestParseTrainFlags(t *testing.T) {
 		t.Fatalf("build without model id: exit %d", code)
 	}
 	_, b, err := parseOverBody("build", []string{"--stock", "--ticker", "SPY", "--k-sigma", "0.5", "--distance-max", "4"}, &errb, buildFlags)
-	if err != nil || !b.Stock || b.Ticker != "SPY" || *b.KSigma != 0.5 || *b.DistanceMax != 4 {
+	if err != nil || !b.stock || b.Ticker != "SPY" || *b.KSigma != 0.5 || *b.DistanceMax != 4 {
 		t.Fatalf("build flags %+v %v", b, err)
 	}
 }

@@ -152,6 +152,60 @@ func (e *scrubbedErr) Unwrap() error { return e.err }
 // ImportJobKind is the job kind of asynchronous data-dir imports.
 const ImportJobKind = "import"
 
+// ImportRequest is the JSON body of POST /data/import and of `sigmalab import
+// --body`: a file or directory of the data dir (under exports/ or imports/)
+// and how to read it. Multipart uploads carry the same fields (but path) as
+// form fields.
+type ImportRequest struct {
+	Path      string `json:"path"`
+	Ticker    string `json:"ticker,omitempty"`    // of files without a ticker column or ticker-named file
+	Timeframe string `json:"timeframe,omitempty"` // 1m|5m|1h|1d; "" = inferred from the timestamps
+	Timezone  string `json:"timezone,omitempty"`  // of timestamps without an offset: UTC (default), ET or an IANA name
+	Partial   bool   `json:"partial,omitempty"`   // import the valid rows of files that have invalid ones
+	Async     bool   `json:"async,omitempty"`
+}
+
+// Normalize trims the fields, upper-cases the ticker and validates what can be
+// checked without the data dir (422 naming body fields).
+func (r ImportRequest) Normalize() (ImportRequest, error) {
+	v := &errs.Validation{}
+	if r.Path = strings.TrimSpace(r.Path); r.Path == "" {
+		v.Add("body", "path", "Field required", "missing")
+	}
+	if t := strings.TrimSpace(r.Ticker); t != "" {
+		var ok bool
+		if r.Ticker, ok = NormalizeTicker(t); !ok {
+			v.Add("body", "ticker", fmt.Sprintf("invalid ticker %q: must match ^[A-Z][A-Z0-9.-]{0,9}$ after upper-casing", clipValue(t)), "value_error")
+		}
+	}
+	switch r.Timeframe = strings.TrimSpace(r.Timeframe); r.Timeframe {
+	case "", market.TF1m, market.TF5m, market.TF1h, market.TF1d:
+	default:
+		v.Add("body", "timeframe", fmt.Sprintf("must be one of %s|%s|%s|%s, got %q",
+			market.TF1m, market.TF5m, market.TF1h, market.TF1d, clipValue(r.Timeframe)), "enum")
+	}
+	r.Timezone = strings.TrimSpace(r.Timezone)
+	return r, v.Err()
+}
+
+// Options are the importer's options of the request.
+func (r ImportRequest) Options() market.ImportOptions {
+	return market.ImportOptions{Ticker: r.Ticker, Timeframe: r.Timeframe, Timezone: r.Timezone, Partial: r.Partial}
+}
+
+// JobParams are the parameters of the request's import job.
+func (r ImportRequest) JobParams() ImportJobParams {
+	return ImportJobParams{Path: r.Path, Options: r.Options()}
+}
+
+// clipValue shortens echoed input so error messages stay small.
+func clipValue(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
 // ImportJobParams are the parameters of an import job.
 type ImportJobParams struct {
 	Path    string               `json:"path"`

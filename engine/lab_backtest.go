@@ -30,22 +30,24 @@ import (
 // BacktestJobKind is the job kind of POST /backtest with async:true.
 const BacktestJobKind = "backtest"
 
-// BacktestRequest is the body of POST /backtest. Field names and defaults are
-// the predecessor's; build_id, cv, train_hours, hyperparams, features and
-// risk_profile are new.
+// BacktestRequest is the body of POST /backtest and of `sigmalab backtest
+// --body`. Field names and defaults are the predecessor's; build_id, cv,
+// train_hours, hyperparams, features and risk_profile are new. Lists may be
+// JSON arrays or "a,b,c" strings; top_pct may be a number, a numeric string,
+// or null, "", false or 0 for off (see UnmarshalJSON).
 type BacktestRequest struct {
 	ModelID           string         `json:"model_id"`
 	PackID            string         `json:"pack_id"`
 	BuildID           string         `json:"build_id,omitempty"` // matrix build; "" = latest
 	CSV               string         `json:"csv,omitempty"`      // accepted for compatibility; matrices come from the store
 	Target            string         `json:"target,omitempty"`   // label column; default y (else y_syn)
-	Thresholds        []float64      `json:"thresholds"`
+	Thresholds        FloatList      `json:"thresholds"`
 	Splits            int            `json:"splits"`
 	Embargo           float64        `json:"embargo"`
 	CV                string         `json:"cv,omitempty"`
 	TopPct            *float64       `json:"top_pct"`
-	AllowedHours      []int          `json:"allowed_hours"`
-	TrainHours        []int          `json:"train_hours,omitempty"` // rows the model trains on; nil = all
+	AllowedHours      IntList        `json:"allowed_hours"`
+	TrainHours        IntList        `json:"train_hours,omitempty"` // rows the model trains on; nil = all
 	SlippageBps       *float64       `json:"slippage_bps"`
 	Holding           string         `json:"holding,omitempty"` // overlap (default) | flat
 	SizeByConf        *bool          `json:"size_by_conf"`
@@ -57,7 +59,7 @@ type BacktestRequest struct {
 	MomentumMin       *float64       `json:"momentum_min"`
 	MomentumColumn    *string        `json:"momentum_column"`
 	Hyperparams       map[string]any `json:"hyperparams,omitempty"`
-	Features          []string       `json:"features,omitempty"`
+	Features          StringList     `json:"features,omitempty"`
 	RiskProfile       string         `json:"risk_profile,omitempty"`
 	Save              *bool          `json:"save"`
 	Tag               string         `json:"tag,omitempty"`
@@ -70,6 +72,9 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	v := &errs.Validation{}
 	r.ModelID = strings.TrimSpace(r.ModelID)
 	checkModelID(v, r.ModelID)
+	if r.TopPct != nil && *r.TopPct == 0 {
+		r.TopPct = nil // 0 is off, as absent
+	}
 	// No pack default: model ids are unique across packs, so the model's own
 	// pack is used (the predecessor's "zerosigma" default would make every
 	// other pack's model a 404).

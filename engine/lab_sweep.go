@@ -24,28 +24,30 @@ import (
 // SweepJobKind is the job kind of asynchronous sweeps.
 const SweepJobKind = "backtest_sweep"
 
-// SweepRequest is the body of POST /backtest_sweep (field names and defaults of
-// the predecessor, plus slippage/size variants and calibration).
+// SweepRequest is the body of POST /backtest_sweep and of `sigmalab sweep
+// --body` (field names and defaults of the predecessor, plus slippage/size
+// variants and calibration). Lists may be JSON arrays or "a,b,c" strings; the
+// variant lists also take one "a,b;c" string.
 type SweepRequest struct {
-	ModelID              string    `json:"model_id"`
-	PackID               string    `json:"pack_id"`
-	Start                string    `json:"start,omitempty"` // reserved, as in the predecessor
-	End                  string    `json:"end,omitempty"`
-	ThresholdsVariants   []string  `json:"thresholds_variants"`    // each "0.55,0.60,0.65"
-	AllowedHoursVariants []string  `json:"allowed_hours_variants"` // each "13,14,15"; "" = every hour
-	TopPctVariants       []float64 `json:"top_pct_variants"`
-	SlippageBpsVariants  []float64 `json:"slippage_bps_variants,omitempty"`
-	SizeByConfVariants   []bool    `json:"size_by_conf_variants,omitempty"`
-	Splits               int       `json:"splits"`
-	Embargo              float64   `json:"embargo"`
-	AllowedHours         string    `json:"allowed_hours,omitempty"` // the single hours variant when no variants are given
-	Calibration          string    `json:"calibration,omitempty"`
+	ModelID              string      `json:"model_id"`
+	PackID               string      `json:"pack_id"`
+	Start                string      `json:"start,omitempty"` // reserved, as in the predecessor
+	End                  string      `json:"end,omitempty"`
+	ThresholdsVariants   VariantList `json:"thresholds_variants"`    // each "0.55,0.60,0.65"
+	AllowedHoursVariants VariantList `json:"allowed_hours_variants"` // each "13,14,15"; "" = every hour
+	TopPctVariants       FloatList   `json:"top_pct_variants"`
+	SlippageBpsVariants  FloatList   `json:"slippage_bps_variants,omitempty"`
+	SizeByConfVariants   []bool      `json:"size_by_conf_variants,omitempty"`
+	Splits               int         `json:"splits"`
+	Embargo              float64     `json:"embargo"`
+	AllowedHours         StringList  `json:"allowed_hours,omitempty"` // the single hours variant when no variants are given
+	Calibration          string      `json:"calibration,omitempty"`
 	// The training setup beyond the predecessor's fields (as in POST /backtest):
 	// sweeps and backtests with the same setup share one cached OOF run.
 	BuildID     string         `json:"build_id,omitempty"`
 	Target      string         `json:"target,omitempty"`
 	CV          string         `json:"cv,omitempty"`
-	TrainHours  []int          `json:"train_hours,omitempty"`
+	TrainHours  IntList        `json:"train_hours,omitempty"`
 	Hyperparams map[string]any `json:"hyperparams,omitempty"`
 	Save        *bool          `json:"save,omitempty"`
 	Tag         string         `json:"tag"`
@@ -154,8 +156,8 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 	}
 	hours := r.AllowedHoursVariants
 	if len(hours) == 0 {
-		if strings.TrimSpace(r.AllowedHours) != "" {
-			hours = []string{r.AllowedHours}
+		if len(r.AllowedHours) > 0 {
+			hours = []string{strings.Join(r.AllowedHours, ",")}
 		} else {
 			hours = []string{sweep.FormatHours(sweep.DefaultHours)}
 		}

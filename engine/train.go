@@ -103,16 +103,17 @@ type TrainingRun struct {
 	CreatedAt   time.Time      `json:"created_at"`
 }
 
-// TrainRequest is the body of POST /train (api-contract §4.6 plus build_id,
-// features, hyperparams, holdout_frac, tag and async).
+// TrainRequest is the body of POST /train and of `sigmalab train --body`
+// (api-contract §4.6 plus build_id, features, hyperparams, holdout_frac, tag
+// and async). Lists may be JSON arrays or "a,b,c" strings.
 type TrainRequest struct {
 	ModelID      string         `json:"model_id"`
 	PackID       string         `json:"pack_id,omitempty"`
 	BuildID      string         `json:"build_id,omitempty"` // "" or "latest": the newest completed build
-	AllowedHours []int          `json:"allowed_hours,omitempty"`
+	AllowedHours IntList        `json:"allowed_hours,omitempty"`
 	Calibration  *string        `json:"calibration,omitempty"` // none|sigmoid|isotonic; default sigmoid
 	Target       string         `json:"target,omitempty"`
-	Features     []string       `json:"features,omitempty"`    // instead of the config's selection
+	Features     StringList     `json:"features,omitempty"`    // instead of the config's selection
 	Hyperparams  map[string]any `json:"hyperparams,omitempty"` // override the config's
 	HoldoutFrac  *float64       `json:"holdout_frac,omitempty"`
 	ModelOut     string         `json:"model_out,omitempty"` // accepted for compatibility; artifacts have fixed paths

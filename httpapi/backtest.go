@@ -24,104 +24,12 @@ func (s *Server) routesBacktest() {
 	s.routesCalibrate()
 }
 
-// backtestBody is the wire form of engine.BacktestRequest: lists may be JSON
-// arrays or "a,b,c" strings, top_pct may be null, "" or false (all mean off).
-type backtestBody struct {
-	ModelID           string         `json:"model_id"`
-	PackID            string         `json:"pack_id"`
-	BuildID           string         `json:"build_id"`
-	CSV               string         `json:"csv"`
-	Target            string         `json:"target"`
-	Thresholds        FloatList      `json:"thresholds"`
-	Splits            int            `json:"splits"`
-	Embargo           float64        `json:"embargo"`
-	CV                string         `json:"cv"`
-	TopPct            any            `json:"top_pct"`
-	AllowedHours      StringList     `json:"allowed_hours"`
-	TrainHours        StringList     `json:"train_hours"`
-	SlippageBps       *float64       `json:"slippage_bps"`
-	Holding           string         `json:"holding"`
-	SizeByConf        *bool          `json:"size_by_conf"`
-	ConfCap           *float64       `json:"conf_cap"`
-	PerHourThresholds bool           `json:"per_hour_thresholds"`
-	PerHourSelectBy   string         `json:"per_hour_select_by"`
-	Calibration       *string        `json:"calibration"`
-	MomentumGate      *bool          `json:"momentum_gate"`
-	MomentumMin       *float64       `json:"momentum_min"`
-	MomentumColumn    *string        `json:"momentum_column"`
-	Hyperparams       map[string]any `json:"hyperparams"`
-	Features          StringList     `json:"features"`
-	RiskProfile       string         `json:"risk_profile"`
-	Save              *bool          `json:"save"`
-	Tag               *string        `json:"tag"`
-	Async             bool           `json:"async"`
-}
-
-// hours parses a list of ET hours; field names the 422 location.
-func hours(c *Check, field string, items []string) []int {
-	if items == nil {
-		return nil
-	}
-	out := make([]int, 0, len(items))
-	for _, s := range items {
-		h, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			c.Fail(field, field+" must be a list of ints or comma-separated ints", "value_error")
-			return nil
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
-func (b backtestBody) request() (engine.BacktestRequest, error) {
-	c := NewCheck("body")
-	req := engine.BacktestRequest{ModelID: b.ModelID, PackID: b.PackID, BuildID: b.BuildID, CSV: b.CSV,
-		Target: b.Target, Thresholds: b.Thresholds, Splits: b.Splits, Embargo: b.Embargo, CV: b.CV,
-		SlippageBps: b.SlippageBps, Holding: b.Holding, SizeByConf: b.SizeByConf, ConfCap: b.ConfCap,
-		PerHourThresholds: b.PerHourThresholds, PerHourSelectBy: b.PerHourSelectBy, Calibration: b.Calibration,
-		MomentumGate: b.MomentumGate, MomentumMin: b.MomentumMin, MomentumColumn: b.MomentumColumn,
-		Hyperparams: b.Hyperparams, Features: b.Features, RiskProfile: b.RiskProfile, Save: b.Save, Async: b.Async}
-	if b.Tag != nil {
-		req.Tag = *b.Tag
-	}
-	req.AllowedHours = hours(c, "allowed_hours", b.AllowedHours)
-	req.TrainHours = hours(c, "train_hours", b.TrainHours)
-	switch v := b.TopPct.(type) {
-	case nil, bool: // null or false: off (true is meaningless)
-		if v == true {
-			c.Fail("top_pct", "top_pct must be a number", "value_error")
-		}
-	case float64:
-		if v > 0 {
-			req.TopPct = &v
-		} else if v < 0 {
-			c.Fail("top_pct", "top_pct must be in [0, 1]", "value_error")
-		}
-	case string:
-		if s := strings.TrimSpace(v); s != "" {
-			f, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				c.Fail("top_pct", "top_pct must be a number", "value_error")
-			} else if f > 0 {
-				req.TopPct = &f
-			}
-		}
-	default:
-		c.Fail("top_pct", "top_pct must be a number", "value_error")
-	}
-	if err := c.Err(); err != nil {
-		return req, err
-	}
-	return req.Normalize()
-}
-
 func (s *Server) backtest(r *http.Request, _ httprouter.Params) (any, error) {
-	var body backtestBody
-	if err := DecodeJSON(r, &body); err != nil {
+	var req engine.BacktestRequest
+	if err := DecodeJSON(r, &req); err != nil {
 		return nil, err
 	}
-	req, err := body.request()
+	req, err := req.Normalize()
 	if err != nil {
 		return nil, err
 	}

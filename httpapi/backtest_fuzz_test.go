@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"testing"
+
+	"sigmalab/engine"
 )
 
 // FuzzBacktestBody: any body decodes to a validated request or an error,
@@ -18,11 +20,11 @@ func FuzzBacktestBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var b backtestBody
+		var b engine.BacktestRequest
 		if err := DecodeJSONBytes(data, &b); err != nil {
 			return
 		}
-		req, err := b.request()
+		req, err := b.Normalize()
 		if err != nil {
 			return
 		}

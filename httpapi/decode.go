@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
+	"sigmalab/engine"
 	"sigmalab/engine/errs"
 )
 
@@ -56,9 +56,16 @@ func DecodeJSONBytes(data []byte, dst any) error {
 		}
 		return &errs.Validation{Fields: []errs.FieldError{{Loc: loc, Msg: "Input should be " + what + ", got " + te.Value, Type: "type_error"}}}
 	}
-	var fe *FieldDecodeError
-	if errors.As(err, &fe) {
-		return &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"body", fe.Field}, Msg: fe.Msg, Type: "value_error"}}}
+	var ve *engine.ValueError
+	if errors.As(err, &ve) {
+		// A lenient type (IntList, top_pct …) refused the value: name the field
+		// in the message, as "allowed_hours must be a list of ints …".
+		loc := failingField(data, dst)
+		msg := ve.Msg
+		if len(loc) > 1 {
+			msg = loc[len(loc)-1] + " " + msg
+		}
+		return &errs.Validation{Fields: []errs.FieldError{{Loc: loc, Msg: msg, Type: "value_error"}}}
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -95,15 +102,6 @@ func failingField(data []byte, dst any) []string {
 	return []string{"body"}
 }
 
-// FieldDecodeError lets custom UnmarshalJSON methods (e.g. StringList) report
-// a 422 for their field rather than a 400.
-type FieldDecodeError struct {
-	Field string
-	Msg   string
-}
-
-func (e *FieldDecodeError) Error() string { return e.Field + ": " + e.Msg }
-
 func jsonKind(goType string) string {
 	switch {
 	case strings.HasPrefix(goType, "[]"):
@@ -122,104 +120,9 @@ func jsonKind(goType string) string {
 	return "a " + goType
 }
 
-// StringList decodes a JSON array of strings or a "a,b,c" string (SPEC §6).
-// A string holding a JSON array ("[\"a\",\"b\"]") is accepted too.
-type StringList []string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (l *StringList) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
-		*l = nil
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		out, err := ParseList(s)
-		if err != nil {
-			return err
-		}
-		*l = out
-		return nil
-	}
-	var arr []any
-	if err := json.Unmarshal(b, &arr); err != nil {
-		return fmt.Errorf("expected a list or a comma-separated string")
-	}
-	out := make([]string, 0, len(arr))
-	for _, x := range arr {
-		switch v := x.(type) {
-		case string:
-			out = append(out, strings.TrimSpace(v))
-		case float64:
-			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
-		default:
-			return fmt.Errorf("list items must be strings")
-		}
-	}
-	*l = out
-	return nil
-}
-
-// FloatList decodes a JSON array of numbers or a "0.5,0.6" string.
-type FloatList []float64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (l *FloatList) UnmarshalJSON(b []byte) error {
-	var sl StringList
-	if err := sl.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if sl == nil {
-		*l = nil
-		return nil
-	}
-	out, err := parseFloats(sl)
-	if err != nil {
-		return err
-	}
-	*l = out
-	return nil
-}
-
-func parseFloats(items []string) ([]float64, error) {
-	out := make([]float64, 0, len(items))
-	for _, s := range items {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || !isFinite(f) {
-			return nil, fmt.Errorf("%q is not a finite number", s)
-		}
-		out = append(out, f)
-	}
-	return out, nil
-}
-
-// ParseList parses "a,b,c" or a JSON array string; blanks are dropped.
-func ParseList(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return []string{}, nil
-	}
-	if strings.HasPrefix(s, "[") {
-		var sl StringList
-		var arr []any
-		if err := json.Unmarshal([]byte(s), &arr); err != nil {
-			return nil, fmt.Errorf("malformed JSON list")
-		}
-		if err := sl.UnmarshalJSON([]byte(s)); err != nil {
-			return nil, err
-		}
-		return []string(sl), nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]string, 0, len(parts))
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
+// StringList and FloatList are the engine's lenient list types (a JSON array
+// or "a,b,c"), named here for bodies that are not engine requests.
+type (
+	StringList = engine.StringList
+	FloatList  = engine.FloatList
+)

@@ -222,7 +222,7 @@ func (q *Query) Bool(name string, def bool) bool {
 func (q *Query) List(name string) []string {
 	var out []string
 	for _, raw := range q.Vals[name] {
-		items, err := ParseList(raw)
+		items, err := engine.ParseList(raw)
 		if err != nil {
 			q.C.Fail(name, err.Error(), "list_parsing")
 			return nil
@@ -238,7 +238,7 @@ func (q *Query) Floats(name string) []float64 {
 	if items == nil {
 		return nil
 	}
-	out, err := parseFloats(items)
+	out, err := engine.ParseFloats(items)
 	if err != nil {
 		q.C.Fail(name, err.Error(), "float_parsing")
 	}
