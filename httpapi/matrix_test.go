@@ -17,15 +17,48 @@ import (
 	"sigmalab/storage/parquet"
 )
 
+// spyEnv is a server over one SPY market.
+type spyEnv struct {
+	name string
+	env  *apitest.Env
+	real bool
+	rows int // rows of the 0DTE options matrix of 2024-07-01..03
+}
+
+// spyEnvs gives the matrix route tests their markets: a demo market (the
+// project's generator) always, and the shared real SPY sample beside the
+// repository as an extra case when it is present.
+func spyEnvs(t *testing.T) []spyEnv {
+	t.Helper()
+	envs := []spyEnv{{name: "demo", env: demoSPYEnv(t), rows: 18}}
+	if env, ok := realSPYEnv(t); ok {
+		envs = append(envs, spyEnv{name: "real", env: env, real: true, rows: 19})
+	}
+	return envs
+}
+
+// demoSPYEnv starts a server seeded with a demo SPY market over the real
+// sample's dates: bars from 2024-05-01 (warm-up) to 2024-07-05, 0DTE option
+// minute bars from 2024-07-01. Its 0DTE options stop at the 13:00 close of the
+// 2024-07-03 half day (the real ones trade until 13:15: one row more).
+func demoSPYEnv(t *testing.T) *apitest.Env {
+	t.Helper()
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Tickers = cfg.Tickers[:1] // SPY
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-05-01", "2024-07-05", "2024-07-01"
+	return apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+}
+
 // realSPYEnv starts a server without demo data and imports the shared real SPY
-// sample (hourly bars and 0DTE option minute bars) with the market importer.
-func realSPYEnv(t *testing.T) *apitest.Env {
+// sample (hourly bars and 0DTE option minute bars) with the market importer;
+// ok is false when the sample is absent.
+func realSPYEnv(t *testing.T) (env *apitest.Env, ok bool) {
 	t.Helper()
 	dir := filepath.Join("..", "..", "shared", "data", "polygon-cache")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skip("shared sample data not present")
+		return nil, false
 	}
-	env := apitest.New(t)
+	env = apitest.New(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "O_SPY24070[123]*.json"))
 	files = append(files, filepath.Join(dir, "SPY_hour_2024-06-25_2024-07-05.json"), filepath.Join(dir, "SPY_hour_2024-07-01_2024-07-03.json"))
 	names := make([]string, len(files))
@@ -39,22 +72,32 @@ func realSPYEnv(t *testing.T) *apitest.Env {
 	if len(res.Rejected) > 0 {
 		t.Fatalf("import rejected: %+v", res.Rejected)
 	}
-	return env
+	return env, true
 }
 
-func TestBuildMatrixRealSPY(t *testing.T) {
-	env := realSPYEnv(t)
+func TestBuildMatrixSPY(t *testing.T) {
+	for _, e := range spyEnvs(t) {
+		t.Run(e.name, func(t *testing.T) { testBuildMatrixSPY(t, e) })
+	}
+}
+
+func testBuildMatrixSPY(t *testing.T, e spyEnv) {
+	env := e.env
+	source := "demo"
+	if e.real {
+		source = "real"
+	}
 	body := map[string]any{"model_id": "spy_opt_0dte_hourly", "start": "2024-07-01", "end": "2024-07-03",
 		"distance_max": 5, "out_csv": "spy_preview.csv", "dump_raw": true}
 	code, out := env.JSON("POST", "/build_matrix", body)
 	if code != 200 {
 		t.Fatalf("build: %d %v", code, out)
 	}
-	if out["rows"].(float64) != 19 || out["build_id"] == "" {
+	if out["rows"].(float64) != float64(e.rows) || out["build_id"] == "" {
 		t.Fatalf("build result %v", out)
 	}
 	lin := out["lineage"].(map[string]any)
-	if lin["data_source"] != "real" || len(lin["data_sha"].(string)) != 64 || len(lin["model_config_sha"].(string)) != 64 {
+	if lin["data_source"] != source || len(lin["data_sha"].(string)) != 64 || len(lin["model_config_sha"].(string)) != 64 {
 		t.Fatalf("lineage %v", lin)
 	}
 	if uri, _ := out["card_uri"].(string); uri == "" {
@@ -72,21 +115,22 @@ func TestBuildMatrixRealSPY(t *testing.T) {
 	}
 	buildID := out["build_id"].(string)
 
-	// The stored Parquet matrix holds the hand-checked cells (see engine/matrix opt_test.go).
+	// The stored Parquet matrix holds the hand-checked cells of the real sample (see
+	// engine/matrix opt_test.go, which checks the demo's cells against its bars).
 	st := parquet.NewMatrixStore(filepath.Join(env.Dir, "matrices"))
 	m, err := st.Get("spy_opt_0dte_hourly", buildID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range m.TS {
-		if m.Date[i] == "2024-07-01" && m.HourET[i] == 10 {
+		if e.real && m.Date[i] == "2024-07-01" && m.HourET[i] == 10 {
 			if m.Col("calls_sold_d0")[i] != 74679 || math.Abs(m.Col("puts_premium_d0")[i]-10195778.02) > 1e-4 {
 				t.Fatalf("cell 07-01 h10 d0: %v %v", m.Col("calls_sold_d0")[i], m.Col("puts_premium_d0")[i])
 			}
 		}
 	}
-	if m.Meta["data_source"] != "real" || m.Meta["build_id"] != buildID {
-		t.Fatalf("meta %v", m.Meta)
+	if m.Len() != e.rows || m.Meta["data_source"] != source || m.Meta["build_id"] != buildID {
+		t.Fatalf("rows %d meta %v", m.Len(), m.Meta)
 	}
 
 	// Downloads and listings.
@@ -99,10 +143,10 @@ func TestBuildMatrixRealSPY(t *testing.T) {
 		t.Fatalf("parquet download %d", code)
 	}
 	env.Run(t, []apitest.Scenario{
-		{Name: "list matrices", URL: "/matrices/spy_opt_0dte_hourly", Contains: []string{`"build_id":"` + buildID + `"`, `"rows":19`, `"total":1`}},
+		{Name: "list matrices", URL: "/matrices/spy_opt_0dte_hourly", Contains: []string{`"build_id":"` + buildID + `"`, fmt.Sprintf(`"rows":%d`, e.rows), `"total":1`}},
 		{Name: "build runs", URL: "/build_runs?model_id=spy_opt_0dte_hourly", Contains: []string{`"status":"completed"`, `"columns_count"`, `"lineage":{`, `"total":1`}},
 		{Name: "build runs bad limit", URL: "/build_runs?limit=abc", Status: 422},
-		{Name: "one build run", URL: "/build_runs/1", Contains: []string{`"run":{"id":1`, `"build_id":"` + buildID + `"`, `"data_source":"real"`}},
+		{Name: "one build run", URL: "/build_runs/1", Contains: []string{`"run":{"id":1`, `"build_id":"` + buildID + `"`, `"data_source":"` + source + `"`}},
 		{Name: "missing build run", URL: "/build_runs/999", Status: 404},
 		{Name: "bad build run id", URL: "/build_runs/abc", Status: 422},
 		{Name: "json download", URL: "/matrices/spy_opt_0dte_hourly/" + buildID + "?format=json", Contains: []string{`"calls_sold_d-5":[`}},
@@ -114,7 +158,12 @@ func TestBuildMatrixRealSPY(t *testing.T) {
 }
 
 func TestBuildMatrixBadInput(t *testing.T) {
-	env := realSPYEnv(t)
+	for _, e := range spyEnvs(t) {
+		t.Run(e.name, func(t *testing.T) { testBuildMatrixBadInput(t, e.env) })
+	}
+}
+
+func testBuildMatrixBadInput(t *testing.T, env *apitest.Env) {
 	ok := map[string]any{"model_id": "spy_opt_0dte_hourly", "start": "2024-07-01", "end": "2024-07-03", "distance_max": 5}
 	with := func(k string, v any) map[string]any {
 		b := map[string]any{}
@@ -162,11 +211,17 @@ func countRuns(t *testing.T, env *apitest.Env) float64 {
 	return out["total"].(float64)
 }
 
-func TestPreviewAndStockMatrixRealSPY(t *testing.T) {
-	env := realSPYEnv(t)
+func TestPreviewAndStockMatrixSPY(t *testing.T) {
+	for _, e := range spyEnvs(t) {
+		t.Run(e.name, func(t *testing.T) { testPreviewAndStockMatrix(t, e) })
+	}
+}
+
+func testPreviewAndStockMatrix(t *testing.T, e spyEnv) {
+	env := e.env
 	code, out := env.JSON("POST", "/preview_matrix", map[string]any{"model_id": "spy_opt_0dte_hourly", "start": "2024-07-01",
 		"end": "2024-07-03", "distance_max": 5, "max_rows": 10})
-	if code != 200 || out["rows"].(float64) != 10 || out["total_rows"].(float64) != 19 {
+	if code != 200 || out["rows"].(float64) != 10 || out["total_rows"].(float64) != float64(e.rows) {
 		t.Fatalf("preview %d %v", code, out)
 	}
 	qa := out["qa"].(map[string]any)
