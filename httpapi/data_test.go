@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -97,20 +98,45 @@ func TestDataRoutes(t *testing.T) {
 		t.Fatalf("unsupported upload: %d %s", status, body)
 	}
 
-	_, file, _, _ := runtime.Caller(0)
-	sample := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "polygon-cache", "SPY_hour_2024-07-01_2024-07-03.json")
-	data, err := os.ReadFile(sample)
-	if err != nil {
-		t.Skip("shared market samples not present")
-	}
+	data, rows := polygonHourlySample(t)
 	status, body = upload(t, env, nil, map[string][]byte{"SPY_hour_2024-07-01_2024-07-03.json": data})
-	if status != 200 || !strings.Contains(body, `"added":43`) || !strings.Contains(body, `"demo_removed":`) {
+	if status != 200 || !strings.Contains(body, fmt.Sprintf(`"added":%d`, rows)) || !strings.Contains(body, `"demo_removed":`) {
 		t.Fatalf("upload of the Polygon cache file: %d %s", status, body)
 	}
 	_, cov = env.Do(http.MethodGet, "/data/coverage", nil)
-	if strings.Contains(string(cov), `"ticker":"SPY","kind":"options"`) || !strings.Contains(string(cov), `"ticker":"SPY","kind":"bars","timeframe":"1h","source":"file","rows":43`) {
+	if strings.Contains(string(cov), `"ticker":"SPY","kind":"options"`) ||
+		!strings.Contains(string(cov), fmt.Sprintf(`"ticker":"SPY","kind":"bars","timeframe":"1h","source":"file","rows":%d`, rows)) {
 		t.Fatalf("SPY demo data must be gone after a real import: %s", cov)
 	}
+}
+
+// polygonHourlySample is a Polygon cache file of SPY hours: the real sample
+// beside the repository (43 bars) when present, else one the test writes in
+// the same format (two sessions of extended hours, 08:00–23:00 UTC).
+func polygonHourlySample(t *testing.T) (data []byte, rows int) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	sample := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "polygon-cache", "SPY_hour_2024-07-01_2024-07-03.json")
+	if data, err := os.ReadFile(sample); err == nil {
+		return data, 43
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	px := 544.0
+	for _, day := range []string{"2024-07-01", "2024-07-02"} {
+		for h := 8; h <= 23; h++ {
+			if rows > 0 {
+				b.WriteString(", ")
+			}
+			o, c := px, px+0.25*float64(h%3-1)
+			fmt.Fprintf(&b, `{"date": "%s %02d:00:00+00:00", "open": %.2f, "high": %.2f, "low": %.2f, "close": %.2f, "volume": %d.0, "vwap": %.4f}`,
+				day, h, o, max(o, c)+0.1, min(o, c)-0.1, c, 20000+1000*h, (o+c)/2)
+			px = c
+			rows++
+		}
+	}
+	b.WriteString("]")
+	return []byte(b.String()), rows
 }
 
 // FuzzDataImportBody: arbitrary JSON bodies and query strings never give a 5xx.
