@@ -41,7 +41,8 @@ const (
 
 // CalibrateThresholdsRequest is the body of POST /calibrate_thresholds. The
 // OOF fields (build_id … features) mean what they mean in POST /backtest; the
-// OOF is always the uncalibrated one (calibration none).
+// OOF is always the uncalibrated one (calibration none). Lists may be JSON
+// arrays or "a,b,c" strings.
 type CalibrateThresholdsRequest struct {
 	ModelID     string         `json:"model_id"`
 	PackID      string         `json:"pack_id,omitempty"`
@@ -50,9 +51,9 @@ type CalibrateThresholdsRequest struct {
 	Splits      int            `json:"splits"`
 	Embargo     float64        `json:"embargo"`
 	CV          string         `json:"cv,omitempty"`
-	TrainHours  []int          `json:"train_hours,omitempty"`
+	TrainHours  IntList        `json:"train_hours,omitempty"`
 	Hyperparams map[string]any `json:"hyperparams,omitempty"`
-	Features    []string       `json:"features,omitempty"`
+	Features    StringList     `json:"features,omitempty"`
 	// Method is the calibrator: isotonic (default) or sigmoid.
 	Method string `json:"method"`
 	// TargetPrecision picks the lowest grid threshold whose precision on the
@@ -60,7 +61,7 @@ type CalibrateThresholdsRequest struct {
 	// value whose row count is nearest TopN (default 50). Not both.
 	TargetPrecision *float64  `json:"target_precision"`
 	TopN            int       `json:"top_n"`
-	Grid            []float64 `json:"grid"`     // confidence thresholds; default 0.30, 0.31, …, 0.95
+	Grid            FloatList `json:"grid"`     // confidence thresholds; default 0.30, 0.31, …, 0.95
 	Bins            int       `json:"bins"`     // reliability bins; default 10
 	MinRows         int       `json:"min_rows"` // rows a precision threshold must keep; default 20
 	Save            *bool     `json:"save"`     // store the reliability plot (default true)

@@ -34,7 +34,8 @@ var (
 
 // CalibrateBracketsRequest is the body of POST /calibrate_brackets. The model
 // fields (build_id … allowed_hours) mean what they mean in POST /backtest and
-// give the signals; the grids give the bracket candidates.
+// give the signals; the grids give the bracket candidates. Lists may be JSON
+// arrays or "a,b,c" strings.
 type CalibrateBracketsRequest struct {
 	ModelID      string         `json:"model_id"`
 	PackID       string         `json:"pack_id,omitempty"`
@@ -44,16 +45,16 @@ type CalibrateBracketsRequest struct {
 	Embargo      float64        `json:"embargo"`
 	CV           string         `json:"cv,omitempty"`
 	Calibration  *string        `json:"calibration"`
-	TrainHours   []int          `json:"train_hours,omitempty"`
+	TrainHours   IntList        `json:"train_hours,omitempty"`
 	Hyperparams  map[string]any `json:"hyperparams,omitempty"`
-	Features     []string       `json:"features,omitempty"`
-	Thresholds   []float64      `json:"thresholds"`
+	Features     StringList     `json:"features,omitempty"`
+	Thresholds   FloatList      `json:"thresholds"`
 	TopPct       *float64       `json:"top_pct"`
-	AllowedHours []int          `json:"allowed_hours"`
+	AllowedHours IntList        `json:"allowed_hours"`
 
-	KStopGrid          []float64 `json:"k_stop_grid"`          // default 0.8, 1.0, 1.2, 1.4
-	KTargetGrid        []float64 `json:"k_target_grid"`        // default 1.6, 2.0, 2.4, 3.0
-	TimeStopCandidates []float64 `json:"time_stop_candidates"` // minutes; default 60, 90, 120, 180
+	KStopGrid          FloatList `json:"k_stop_grid"`          // default 0.8, 1.0, 1.2, 1.4
+	KTargetGrid        FloatList `json:"k_target_grid"`        // default 1.6, 2.0, 2.4, 3.0
+	TimeStopCandidates FloatList `json:"time_stop_candidates"` // minutes; default 60, 90, 120, 180
 	AtrPeriod          int       `json:"atr_period"`           // default the policy's, else 14
 	EntryMode          string    `json:"entry_mode"`           // default the policy's, else next_session_open
 	SelectBy           string    `json:"select_by"`            // total_return (default) | avg_return | avg_rr

@@ -118,7 +118,7 @@ func TestCalibrateBracketsPerModel(t *testing.T) {
 	// rarely on this short demo); the daily one uses its thresholds.
 	extra := []map[string]any{{"top_pct": 0.3}, {}}
 	for i, m := range models {
-		body := map[string]any{"model_id": m, "splits": 3, "hyperparams": fast, "time_stop_candidates": []float64{60, 120, 390}}
+		body := map[string]any{"model_id": m, "splits": 3, "hyperparams": fast, "time_stop_candidates": "60,120,390"}
 		for k, v := range extra[i] {
 			body[k] = v
 		}
@@ -150,7 +150,7 @@ func TestCalibrateBracketsPerModel(t *testing.T) {
 		{Name: "bad select", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": models[0], "select_by": "sharpe"},
 			Status: 422, Contains: []string{`"loc":["body","select_by"]`}},
 		{Name: "desired_rr warns", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": models[0], "splits": 3,
-			"hyperparams": fast, "time_stop_candidates": []float64{60, 120, 390}, "desired_rr": 2}, Contains: []string{"desired_rr is not used", `"oof_cached":true`}},
+			"hyperparams": fast, "time_stop_candidates": "60,120,390", "desired_rr": 2}, Contains: []string{"desired_rr is not used", `"oof_cached":true`}},
 	})
 }
 
