@@ -19,6 +19,7 @@ import (
 	"sigmalab/engine/jobs"
 	"sigmalab/engine/market"
 	"sigmalab/engine/matrix"
+	"sigmalab/engine/policy"
 )
 
 // Build-run states.
@@ -158,13 +159,12 @@ type BuildResult struct {
 // modelPlan is everything a build needs about the model, resolved once.
 type modelPlan struct {
 	modelID, packID string
-	config          map[string]any
+	config          ModelConfig
 	configVersion   int
 	configOrigin    string
-	policy          map[string]any
+	policy          policy.Policy
 	policyVersion   int
 	set             *indicators.Set
-	setDoc          map[string]any
 	ticker          string
 	assetType       string
 	horizon         string
@@ -255,84 +255,70 @@ func validateBuild(req *BuildRequest, needModel bool) error {
 	return v.Err()
 }
 
-// str reads a string field of a decoded document.
-func str(m map[string]any, keys ...string) string {
-	for _, k := range keys {
-		if s, ok := m[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-func sub(m map[string]any, k string) map[string]any {
-	if s, ok := m[k].(map[string]any); ok {
-		return s
-	}
-	return nil
-}
-
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(x, 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
-// readPackYAML returns a document of the built-in packs: dir is
-// model_configs, policy_templates or indicator_sets; every pack is searched
-// (in id order) when packID is empty. ok=false when absent.
-func (l *Lab) readPackYAML(packID, dir, name string) (map[string]any, string, bool) {
+// packModelConfig finds a built-in model config: in packID, or in every
+// pack (in id order) when packID is empty.
+func (l *Lab) packModelConfig(packID, modelID string) (ModelConfig, string, bool) {
 	packs, ids, err := l.loadPacks()
 	if err != nil {
-		return nil, "", false
+		return ModelConfig{}, "", false
 	}
-	search := ids
 	if packID != "" {
-		search = []string{packID}
+		ids = []string{packID}
 	}
-	for _, id := range search {
-		p := packs[id]
-		if p == nil {
-			continue
-		}
-		var docs map[string]map[string]any
-		switch dir {
-		case "model_configs":
-			docs = p.ModelConfigs
-		case "policy_templates":
-			docs = p.Policies
-		case "indicator_sets":
-			docs = p.IndicatorSets
-		}
-		if d, ok := docs[name]; ok {
-			return deepCopy(d).(map[string]any), id, true
+	for _, id := range ids {
+		if p := packs[id]; p != nil {
+			if c, ok := p.ModelConfigs[modelID]; ok {
+				return c, id, true
+			}
 		}
 	}
-	return nil, "", false
+	return ModelConfig{}, "", false
+}
+
+// packPolicy is the pack's policy template named after the model, else its default.
+func (l *Lab) packPolicy(packID, modelID string) (policy.Policy, bool) {
+	p, err := l.Pack(packID)
+	if err != nil {
+		return policy.Policy{}, false
+	}
+	if pol, ok := p.Policies[modelID]; ok {
+		return pol, true
+	}
+	pol, ok := p.Policies["default"]
+	return pol, ok
+}
+
+// packIndicatorSet finds a built-in indicator set document (packID first, then every pack).
+func (l *Lab) packIndicatorSet(packID, name string) (map[string]any, bool) {
+	packs, ids, err := l.loadPacks()
+	if err != nil {
+		return nil, false
+	}
+	for _, id := range append([]string{packID}, ids...) {
+		if p := packs[id]; p != nil {
+			if d, ok := p.IndicatorSets[name]; ok {
+				return d, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // resolvePlan loads the model config (stored config first, then the built-in
 // pack), its policy and indicator set, and the label settings with request
-// overrides applied.
+// overrides applied. A stored config or policy that does not validate stops
+// the build with a StoredInvalidError.
 func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, error) {
 	p := &modelPlan{modelID: req.ModelID, packID: req.PackID}
+	found := false
 	if l.Configs != nil {
 		rec, err := l.Configs.GetModel(ctx, req.ModelID)
 		switch {
 		case err == nil:
-			p.config, p.configVersion, p.configOrigin = rec.Config, rec.Version, "db"
+			if p.config, err = storedConfig(rec); err != nil {
+				return nil, err
+			}
+			found, p.configVersion, p.configOrigin = true, rec.Version, "db"
 			if p.packID == "" {
 				p.packID = rec.PackID
 			}
@@ -340,38 +326,36 @@ func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, er
 			return nil, fmt.Errorf("load model %s: %w", req.ModelID, err)
 		}
 	}
-	if p.config == nil {
-		doc, pack, ok := l.readPackYAML(req.PackID, "model_configs", req.ModelID)
+	if !found {
+		cfg, pack, ok := l.packModelConfig(req.PackID, req.ModelID)
 		if !ok && req.PackID != "" {
-			doc, pack, ok = l.readPackYAML("", "model_configs", req.ModelID)
+			cfg, pack, ok = l.packModelConfig("", req.ModelID)
 		}
 		if !ok {
 			return nil, errs.NotFoundf("unknown model_id %q: no stored or built-in model config; create it with POST /models", req.ModelID)
 		}
-		p.config, p.configOrigin = doc, "pack"
+		p.config, p.configOrigin = cfg, "pack"
 		if p.packID == "" {
 			p.packID = pack
 		}
 	}
 	if p.packID == "" {
-		p.packID = "zerosigma"
+		p.packID = DefaultPack
 	}
 	// policy: stored, else the pack's template, else none (defaults apply downstream)
-	p.policy = map[string]any{}
 	if l.Configs != nil {
-		pol, err := l.Configs.LatestPolicy(ctx, p.packID, p.modelID)
+		rec, err := l.Configs.LatestPolicy(ctx, p.packID, p.modelID)
 		if err == nil {
-			p.policy, p.policyVersion = pol.Policy, pol.Version
+			if p.policy, err = storedPolicy(rec); err != nil {
+				return nil, err
+			}
+			p.policyVersion = rec.Version
 		} else if !errors.Is(err, errs.ErrNotFound) {
 			return nil, fmt.Errorf("load policy %s: %w", p.modelID, err)
 		}
 	}
 	if p.policyVersion == 0 {
-		if doc, _, ok := l.readPackYAML(p.packID, "policy_templates", p.modelID); ok {
-			p.policy = doc
-		} else if doc, _, ok := l.readPackYAML(p.packID, "policy_templates", "default"); ok {
-			p.policy = doc
-		}
+		p.policy, _ = l.packPolicy(p.packID, p.modelID)
 	}
 	if err := l.resolveIndicatorSet(ctx, p); err != nil {
 		return nil, err
@@ -380,60 +364,46 @@ func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, er
 	cfg := p.config
 	p.ticker = req.Ticker
 	if p.ticker == "" {
-		p.ticker = strings.ToUpper(str(cfg, "ticker"))
+		p.ticker = cfg.Ticker
 	}
 	if p.ticker == "" {
 		p.ticker = "SPY"
 	}
-	if t, ok := NormalizeTicker(p.ticker); !ok {
-		return nil, errs.Field("body", "ticker", fmt.Sprintf("model %s has ticker %q; pass a ticker", p.modelID, p.ticker))
-	} else {
-		p.ticker = t
-	}
-	p.assetType = strings.ToLower(str(cfg, "asset_type"))
-	switch p.assetType {
-	case "option", "options":
+	p.assetType = cfg.AssetType
+	if p.assetType == "" {
 		p.assetType = "opt"
-	case "equity", "equities", "stock", "stocks", "":
-		if p.assetType == "" {
-			p.assetType = "opt"
-		} else {
-			p.assetType = "eq"
-		}
 	}
-	p.horizon = strings.ToLower(str(cfg, "horizon"))
-	p.cadence = strings.ToLower(str(cfg, "cadence"))
+	p.horizon = cfg.Horizon
+	p.cadence = cfg.Cadence
 	if req.Cadence != "" {
 		p.cadence = strings.ToLower(req.Cadence)
 	}
 	if p.cadence == "" {
 		p.cadence = "hourly"
 	}
-	p.session = strings.ToLower(str(cfg, "session"))
+	p.session = cfg.Session
 	if req.Session != "" {
 		p.session = strings.ToLower(req.Session)
 	}
-	// distance_max: request, else config features.flow.distance_max, else 7
+	// distance_max: request, else config distance_max, else features.flow.distance_max, else 7
 	p.distanceMax = 7
-	if f := sub(sub(cfg, "features"), "flow"); f != nil {
-		if d, ok := num(f["distance_max"]); ok && d > 0 {
-			p.distanceMax = int(d)
-		}
+	if f := cfg.Features.Flow; f != nil && f.DistanceMax != nil {
+		p.distanceMax = *f.DistanceMax
 	}
-	if d, ok := num(cfg["distance_max"]); ok && d > 0 {
-		p.distanceMax = int(d)
+	if cfg.DistanceMax != nil {
+		p.distanceMax = *cfg.DistanceMax
 	}
 	if req.DistanceMax != nil {
 		p.distanceMax = *req.DistanceMax
 	}
-	feats := sub(cfg, "features")
-	p.flowATM = truthy(sub(feats, "flow")["atm"])
-	p.mmDir = truthy(sub(feats, "dealer")["mm_profit_dir_simple"])
-	p.divergence = truthy(sub(feats, "dealer")["divergence_score"])
-	lab, err := labelFromConfig(cfg)
-	if err != nil {
-		return nil, err
+	on := func(b *bool) bool { return b != nil && *b }
+	if f := cfg.Features.Flow; f != nil {
+		p.flowATM = on(f.ATM)
 	}
+	if d := cfg.Features.Dealer; d != nil {
+		p.mmDir, p.divergence = on(d.MMProfitDirSimple), on(d.DivergenceScore)
+	}
+	lab := cfg.LabelConfig()
 	if req.LabelKind != "" {
 		lab.Kind = req.LabelKind
 	}
@@ -445,80 +415,6 @@ func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, er
 	}
 	p.label = lab
 	return p, nil
-}
-
-// labelFromConfig reads `labels: {kind|type, params|…}` or the legacy
-// `label: {type, horizon}` block.
-func labelFromConfig(cfg map[string]any) (matrix.LabelConfig, error) {
-	var lc matrix.LabelConfig
-	block := sub(cfg, "labels")
-	if block == nil {
-		block = sub(cfg, "label")
-	}
-	if block == nil {
-		return lc, nil
-	}
-	lc.Kind = str(block, "kind", "type")
-	params := sub(block, "params")
-	if params == nil {
-		params = block
-	}
-	if t := str(params, "target"); t != "" && lc.Kind == "regression" {
-		lc.Kind = t
-	}
-	if _, _, err := matrix.ParseLabelKind(lc.Kind); err != nil {
-		return lc, fmt.Errorf("model config labels: %w", err)
-	}
-	if v, ok := num(params["k_sigma"]); ok {
-		lc.KSigma = v
-	}
-	if v, ok := num(params["fixed_bp"]); ok {
-		lc.FixedBP = &v
-	}
-	if v, ok := num(params["threshold_bp"]); ok && v > 0 {
-		lc.Band = v / 1e4
-	}
-	if v, ok := num(params["band"]); ok && v > 0 {
-		lc.Band = v
-	}
-	lc.OpenTime = clock(params["open_time"])
-	lc.WindowEnd = clock(params["window_end"])
-	lc.DriftStartTime = clock(params["drift_start_time"])
-	if v, ok := num(params["min_open_move_atr"]); ok {
-		lc.MinOpenMoveATR = v
-	}
-	if v, ok := num(params["min_reversal_move_atr"]); ok {
-		lc.MinReversalMoveATR = v
-	}
-	if v, ok := num(params["min_pull_atr"]); ok {
-		lc.MinPullATR = v
-	}
-	return lc, nil
-}
-
-// truthy reads a YAML/JSON flag (true, "true", 1).
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case string:
-		return strings.EqualFold(x, "true") || x == "1"
-	}
-	f, ok := num(v)
-	return ok && f != 0
-}
-
-// clock accepts "HH:MM" strings and YAML 1.1 sexagesimal ints (09:30 → 570).
-func clock(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case int:
-		return fmt.Sprintf("%02d:%02d", x/60, x%60)
-	case float64:
-		return fmt.Sprintf("%02d:%02d", int(x)/60, int(x)%60)
-	}
-	return ""
 }
 
 // resolveIndicatorSet: model-scope stored set, else the pack-scope set named by
@@ -534,10 +430,7 @@ func (l *Lab) resolveIndicatorSet(ctx context.Context, p *modelPlan) error {
 			return fmt.Errorf("load indicator set: %w", err)
 		}
 	}
-	name := str(p.config, "indicator_set_name", "indicator_set")
-	if name == "" {
-		name = str(sub(p.config, "features"), "indicator_set")
-	}
+	name := p.config.IndicatorSetRef()
 	if doc == nil && name != "" {
 		if l.Configs != nil {
 			rec, err := l.Configs.LatestIndicatorSet(ctx, p.packID, ScopePack, name)
@@ -548,9 +441,7 @@ func (l *Lab) resolveIndicatorSet(ctx context.Context, p *modelPlan) error {
 			}
 		}
 		if doc == nil {
-			if d, _, ok := l.readPackYAML(p.packID, "indicator_sets", name); ok {
-				doc = d
-			} else if d, _, ok := l.readPackYAML("", "indicator_sets", name); ok {
+			if d, ok := l.packIndicatorSet(p.packID, name); ok {
 				doc = d
 			}
 		}
@@ -565,7 +456,7 @@ func (l *Lab) resolveIndicatorSet(ctx context.Context, p *modelPlan) error {
 	if err != nil {
 		return fmt.Errorf("indicator set of model %s: %w", p.modelID, err)
 	}
-	p.set, p.setDoc = set, doc
+	p.set = set
 	return nil
 }
 
@@ -711,8 +602,7 @@ func (l *Lab) BuildStockMatrix(ctx context.Context, req BuildRequest) (BuildResu
 func stockPlan(req BuildRequest) (*modelPlan, error) {
 	id := strings.ToLower(strings.NewReplacer(".", "-").Replace(req.Ticker))
 	p := &modelPlan{modelID: id, packID: req.PackID, ticker: req.Ticker, assetType: "eq",
-		cadence: "hourly", session: strings.ToLower(req.Session), config: map[string]any{}, policy: map[string]any{},
-		configOrigin: "request"}
+		cadence: "hourly", session: strings.ToLower(req.Session), configOrigin: "request"}
 	if p.packID == "" {
 		p.packID = "swingsigma"
 	}
@@ -724,8 +614,7 @@ func stockPlan(req BuildRequest) (*modelPlan, error) {
 		p.label.KSigma = *req.KSigma
 	}
 	p.label.FixedBP = req.FixedBP
-	p.config = map[string]any{"ticker": req.Ticker, "asset_type": "eq", "cadence": p.cadence, "session": p.session,
-		"label_kind": req.LabelKind}
+	p.config = ModelConfig{Ticker: req.Ticker, AssetType: "eq", Cadence: p.cadence, Session: p.session}
 	return p, nil
 }
 
@@ -873,7 +762,7 @@ func (l *Lab) writeBuildCard(ctx context.Context, p *modelPlan, run BuildRun, re
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-build-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "build",
-		PolicyVersion: p.policyVersion, Lineage: lin, Config: cardConfig(p.config), Policy: cardPolicy(p.policy),
+		PolicyVersion: p.policyVersion, Lineage: lin, Config: cardConfig(p.config.Doc()), Policy: cardPolicy(p.policy.Doc()),
 		Params: map[string]any{"start": run.Params["start"], "end": run.Params["end"], "k_sigma": run.Params["k_sigma"],
 			"fixed_bp": run.Params["fixed_bp"], "distance_max": run.Params["distance_max"], "dump_raw": run.Params["dump_raw"],
 			"ticker": run.Params["ticker"], "build_id": run.BuildID, "matrix_uri": run.MatrixURI, "tag": run.Tag},

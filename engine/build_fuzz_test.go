@@ -27,8 +27,8 @@ func FuzzBuildRequest(f *testing.F) {
 		if !ok1 || !ok2 || e.Before(s) {
 			t.Fatalf("accepted dates %q..%q", req.Start, req.End)
 		}
-		if _, err := labelFromConfig(map[string]any{"labels": map[string]any{"kind": req.LabelKind}}); err != nil && req.LabelKind != "" {
-			t.Fatalf("accepted label_kind %q: %v", req.LabelKind, err)
+		if _, pr := DecodeModelConfig(map[string]any{"labels": map[string]any{"kind": req.LabelKind}}); len(pr.Fields) > 0 && req.LabelKind != "" {
+			t.Fatalf("accepted label_kind %q: %v", req.LabelKind, pr.Fields)
 		}
 	})
 }

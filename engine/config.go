@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"sigmalab/engine/doc"
 	"sigmalab/engine/errs"
-	"sigmalab/engine/gbdt"
 	"sigmalab/engine/indicators"
 	"sigmalab/engine/policy"
 )
@@ -20,9 +20,7 @@ const DefaultPack = "zerosigma"
 var (
 	assetAliases = map[string]string{"opt": "opt", "option": "opt", "options": "opt",
 		"eq": "eq", "equity": "eq", "equities": "eq", "stock": "eq", "stocks": "eq"}
-	horizons = []string{"0dte", "intraday", "swing", "long"}
-	cadences = []string{"hourly", "daily"}
-	algos    = []string{"gbm", "logreg"}
+	algos = []string{"gbm", "logreg"}
 )
 
 // CreateModelRequest is the body of POST /models.
@@ -40,13 +38,13 @@ type CreateModelRequest struct {
 
 // CreateModelResult is what POST /models returns.
 type CreateModelResult struct {
-	ModelID       string         `json:"model_id"`
-	PackID        string         `json:"pack_id"`
-	TemplateID    string         `json:"template_id"`
-	Message       string         `json:"message"`
-	Version       int            `json:"version"`
-	PolicyVersion int            `json:"policy_version"`
-	Config        map[string]any `json:"config"`
+	ModelID       string      `json:"model_id"`
+	PackID        string      `json:"pack_id"`
+	TemplateID    string      `json:"template_id"`
+	Message       string      `json:"message"`
+	Version       int         `json:"version"`
+	PolicyVersion int         `json:"policy_version"`
+	Config        ModelConfig `json:"config"`
 }
 
 func oneOf(v string, allowed []string) bool {
@@ -124,47 +122,40 @@ func (l *Lab) CreateModel(ctx context.Context, req CreateModelRequest) (CreateMo
 	if err != nil {
 		return CreateModelResult{}, err
 	}
-	cfg := map[string]any{}
-	polDoc := map[string]any{"risk": map[string]any{}, "execution": map[string]any{}, "alerting": map[string]any{}}
+	var cfg ModelConfig
+	pol := policy.Empty()
 	tplID := ""
 	if tpl != nil {
-		tplID = stringOr(tpl["template_id"], "")
-		if c, ok := tpl["config"].(map[string]any); ok {
-			cfg = deepCopy(c).(map[string]any)
+		tplID = tpl.TemplateID
+		cfg = tpl.Config
+		if tpl.Policy != nil {
+			pol = *tpl.Policy
 		}
-		if p, ok := tpl["policy"].(map[string]any); ok {
-			polDoc = deepCopy(p).(map[string]any)
-		}
-		cfg["template_id"] = tplID
-		cfg["template_version"] = tpl["template_version"]
+		cfg.TemplateID, cfg.TemplateVersion = tplID, tpl.TemplateVersion
 	} else if p, ok := pack.Policies["default"]; ok {
-		polDoc = deepCopy(p).(map[string]any)
+		pol = p
 	}
-	cfg["model_id"] = modelID
-	cfg["ticker"] = ticker
-	cfg["asset_type"] = asset
-	cfg["horizon"] = horizon
-	cfg["cadence"] = cadence
-	cfg["model"] = algo
-	if _, ok := cfg["task"]; !ok {
-		cfg["task"] = "classification"
+	cfg.ModelID, cfg.Ticker, cfg.AssetType, cfg.Horizon, cfg.Cadence = modelID, ticker, asset, horizon, cadence
+	cfg.Model, cfg.Algo = algo, ""
+	if cfg.Task == "" {
+		cfg.Task = "classification"
 	}
 	if variant != "" {
-		cfg["variant"] = variant
+		cfg.Variant = variant
 	}
 	if req.IndicatorSetName != "" {
-		cfg["indicator_set"] = req.IndicatorSetName
+		cfg.IndicatorSet, cfg.IndicatorSetName = req.IndicatorSetName, ""
 	}
 	now := l.now()
 	rec, err := l.Configs.CreateModel(ctx,
-		ModelRecord{ModelID: modelID, PackID: packID, Config: cfg, CreatedAt: now, UpdatedAt: now},
-		PolicyRecord{ModelID: modelID, PackID: packID, Policy: polDoc, CreatedAt: now})
+		ModelRecord{ModelID: modelID, PackID: packID, Config: cfg.Doc(), CreatedAt: now, UpdatedAt: now},
+		PolicyRecord{ModelID: modelID, PackID: packID, Policy: pol.Doc(), CreatedAt: now})
 	if err != nil {
 		return CreateModelResult{}, err
 	}
 	l.logger().Info("model created", "model_id", modelID, "pack_id", packID, "template_id", tplID)
 	return CreateModelResult{ModelID: modelID, PackID: packID, TemplateID: tplID, Message: "created",
-		Version: rec.Version, PolicyVersion: 1, Config: rec.Config}, nil
+		Version: rec.Version, PolicyVersion: 1, Config: cfg}, nil
 }
 
 func lowerOr(s, def string) string {
@@ -176,43 +167,36 @@ func lowerOr(s, def string) string {
 }
 
 // pickTemplate chooses the scaffold template (nil when the pack has none).
-func pickTemplate(p *Pack, templateID, asset, horizon, cadence string) (map[string]any, error) {
+func pickTemplate(p *Pack, templateID, asset, horizon, cadence string) (*ModelTemplate, error) {
 	if templateID != "" {
 		t, ok := p.Templates[templateID]
 		if !ok {
 			return nil, fmt.Errorf("template %s not in pack %s: %w", templateID, p.ID, errs.ErrNotFound)
 		}
-		return t, nil
+		return &t, nil
 	}
 	ids := sortedKeys(p.Templates)
-	match := func(keys ...string) map[string]any {
-		want := map[string]string{"asset_type": asset, "horizon": horizon, "cadence": cadence}
+	match := func(needHorizon bool) *ModelTemplate {
 		for _, id := range ids {
 			t := p.Templates[id]
-			all := true
-			for _, k := range keys {
-				if stringOr(t[k], "") != want[k] {
-					all = false
-					break
-				}
-			}
-			if all {
-				return t
+			if t.AssetType == asset && t.Cadence == cadence && (!needHorizon || t.Horizon == horizon) {
+				return &t
 			}
 		}
 		return nil
 	}
-	if t := match("asset_type", "horizon", "cadence"); t != nil {
+	if t := match(true); t != nil {
 		return t, nil
 	}
-	if t := match("asset_type", "cadence"); t != nil {
+	if t := match(false); t != nil {
 		return t, nil
 	}
-	if t, ok := p.Templates[stringOr(p.Meta["default_template"], "")]; ok {
-		return t, nil
+	if t, ok := p.Templates[p.DefaultTemplate]; ok {
+		return &t, nil
 	}
 	if len(ids) > 0 {
-		return p.Templates[ids[0]], nil
+		t := p.Templates[ids[0]]
+		return &t, nil
 	}
 	return nil, nil
 }
@@ -238,26 +222,42 @@ func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[
 	if packID != "" && packID != rec.PackID {
 		return ModelRecord{}, fmt.Errorf("model %s is in pack %s, not %s: %w", modelID, rec.PackID, packID, errs.ErrNotFound)
 	}
-	cfg := deepCopy(rec.Config).(map[string]any)
-	if cfg == nil {
-		cfg = map[string]any{}
+	merged := doc.Copy(rec.Config)
+	cfgDoc, _ := merged.(map[string]any)
+	if cfgDoc == nil {
+		cfgDoc = map[string]any{}
 	}
 	for k, nv := range patch {
-		if om, ok := cfg[k].(map[string]any); ok {
+		if om, ok := cfgDoc[k].(map[string]any); ok {
 			if nm, ok := nv.(map[string]any); ok {
 				for k2, v2 := range nm {
-					om[k2] = deepCopy(v2)
+					om[k2] = doc.Copy(v2)
 				}
 				continue
 			}
 		}
-		cfg[k] = deepCopy(nv)
+		cfgDoc[k] = doc.Copy(nv)
 	}
-	cfg["model_id"] = modelID // the id is the key; a patch cannot rename it
-	if err := checkModelConfig(cfg); err != nil {
-		return ModelRecord{}, err
+	cfgDoc["model_id"] = modelID // the id is the key; a patch cannot rename it
+	cfg, pr := DecodeModelConfig(cfgDoc)
+	// A problem under a key the patch sets is the caller's (422 on
+	// body.config…); one under a key it leaves alone was stored before.
+	var mine, stored []errs.FieldError
+	for _, f := range pr.Fields {
+		if _, ok := patch[f.Loc[0]]; ok {
+			mine = append(mine, f)
+		} else {
+			stored = append(stored, f)
+		}
 	}
-	rec.Config = cfg
+	if len(mine) > 0 {
+		return ModelRecord{}, (&doc.Problems{Fields: mine}).Err("body", "config")
+	}
+	if len(stored) > 0 {
+		return ModelRecord{}, &StoredInvalidError{What: "model config", ModelID: modelID, Version: rec.Version, Fields: stored,
+			Fix: "send valid values for these keys in the PATCH"}
+	}
+	rec.Config = cfg.Doc()
 	rec.UpdatedAt = l.now()
 	return l.Configs.PutModel(ctx, rec)
 }
@@ -294,18 +294,24 @@ func (l *Lab) GetModelConfig(ctx context.Context, modelID, packID string) (Model
 	return rec, nil
 }
 
-// PutModelConfig replaces the whole config (new version; creating the model if needed).
+// PutModelConfig replaces the whole config (new version; creating the model
+// if needed). An unknown pack is ErrNotFound; an invalid config is a 422
+// located under body.config, and nothing is stored.
 func (l *Lab) PutModelConfig(ctx context.Context, packID, modelID string, cfg map[string]any) (ModelRecord, error) {
 	if _, err := l.Pack(packID); err != nil {
 		return ModelRecord{}, err
 	}
-	cfg = deepCopy(cfg).(map[string]any)
-	cfg["model_id"] = modelID
-	if err := checkModelConfig(cfg); err != nil {
+	d, _ := doc.Copy(cfg).(map[string]any)
+	if d == nil {
+		d = map[string]any{}
+	}
+	d["model_id"] = modelID // the id is the key, as in PatchModel
+	c, pr := DecodeModelConfig(d)
+	if err := pr.Err("body", "config"); err != nil {
 		return ModelRecord{}, err
 	}
 	now := l.now()
-	return l.Configs.PutModel(ctx, ModelRecord{ModelID: modelID, PackID: packID, Config: cfg, CreatedAt: now, UpdatedAt: now})
+	return l.Configs.PutModel(ctx, ModelRecord{ModelID: modelID, PackID: packID, Config: c.Doc(), CreatedAt: now, UpdatedAt: now})
 }
 
 // GetPolicy returns the latest stored policy of a model.
@@ -317,19 +323,25 @@ func (l *Lab) GetPolicy(ctx context.Context, modelID, packID string) (PolicyReco
 	return l.Configs.LatestPolicy(ctx, pack, modelID)
 }
 
-// PutPolicy stores a policy (new version when bump, else in place). It is not
-// rejected when invalid (clients save drafts); the result carries the schema
-// verdict.
-func (l *Lab) PutPolicy(ctx context.Context, modelID, packID string, doc map[string]any, bump bool) (PolicyRecord, []string, error) {
+// PutPolicy validates and stores a policy (new version when bump, else in
+// place). An unknown pack is ErrNotFound; an invalid policy is a 422 located
+// under body.policy (e.g. body.policy.execution.slippage_bps), and nothing
+// is stored.
+func (l *Lab) PutPolicy(ctx context.Context, modelID, packID string, d map[string]any, bump bool) (PolicyRecord, error) {
+	if packID != "" {
+		if _, err := l.Pack(packID); err != nil {
+			return PolicyRecord{}, err
+		}
+	}
+	pol, pr := policy.Decode(d)
+	if err := pr.Err("body", "policy"); err != nil {
+		return PolicyRecord{}, err
+	}
 	pack, err := l.resolvePack(ctx, modelID, packID)
 	if err != nil {
-		return PolicyRecord{}, nil, err
+		return PolicyRecord{}, err
 	}
-	rec, err := l.Configs.PutPolicy(ctx, PolicyRecord{ModelID: modelID, PackID: pack, Policy: doc, CreatedAt: l.now()}, bump)
-	if err != nil {
-		return PolicyRecord{}, nil, err
-	}
-	return rec, policy.Validate(doc), nil
+	return l.Configs.PutPolicy(ctx, PolicyRecord{ModelID: modelID, PackID: pack, Policy: pol.Doc(), CreatedAt: l.now()}, bump)
 }
 
 // PolicyExplanation is GET /policy/explain: the verdict plus where the policy came from.
@@ -342,28 +354,30 @@ type PolicyExplanation struct {
 }
 
 // ExplainPolicy validates the model's policy (stored, else the pack's
-// policy_templates/<model>.yaml) and derives the effective execution.
+// policy_templates/<model>.yaml) and derives the effective execution. A
+// stored policy that no longer validates (written by an older version) is
+// reported here: schema_ok false with its errors.
 func (l *Lab) ExplainPolicy(ctx context.Context, modelID, packID string) (PolicyExplanation, error) {
 	pack, err := l.resolvePack(ctx, modelID, packID)
 	if err != nil {
 		return PolicyExplanation{}, err
 	}
 	out := PolicyExplanation{ModelID: modelID, PackID: pack, Source: "none"}
-	var doc any
+	var v any
 	rec, err := l.Configs.LatestPolicy(ctx, pack, modelID)
 	switch {
 	case err == nil:
-		doc, out.Source, out.PolicyVersion = rec.Policy, "store", rec.Version
+		v, out.Source, out.PolicyVersion = rec.Policy, "store", rec.Version
 	case errors.Is(err, errs.ErrNotFound):
 		if p, perr := l.Pack(pack); perr == nil {
 			if d, ok := p.Policies[modelID]; ok {
-				doc, out.Source = d, "pack"
+				v, out.Source = d.Doc(), "pack"
 			}
 		}
 	default:
 		return PolicyExplanation{}, err
 	}
-	out.Explanation = policy.Explain(doc, pack+"/policy_templates/"+modelID+".yaml")
+	out.Explanation = policy.Explain(v, pack+"/policy_templates/"+modelID+".yaml")
 	return out, nil
 }
 
@@ -394,8 +408,12 @@ func (l *Lab) GetIndicatorSet(ctx context.Context, packID, modelID, name string)
 }
 
 // PutIndicatorSet validates the set against the indicator registry (unknown
-// names or bad parameters are a 422 naming them) and appends a new version.
+// names or bad parameters are a 422 on body.data naming them) and appends a
+// new version. An unknown pack is ErrNotFound.
 func (l *Lab) PutIndicatorSet(ctx context.Context, rec IndicatorSetRecord) (IndicatorSetRecord, error) {
+	if _, err := l.Pack(rec.PackID); err != nil {
+		return IndicatorSetRecord{}, err
+	}
 	if _, err := indicators.SetFromMap(rec.Data); err != nil {
 		return IndicatorSetRecord{}, errs.Field("body", "data", err.Error())
 	}
@@ -422,9 +440,9 @@ type ModelSummary struct {
 func Summarize(recs []ModelRecord) []ModelSummary {
 	out := make([]ModelSummary, 0, len(recs))
 	for _, r := range recs {
+		c, _ := DecodeModelConfig(r.Config) // a listing shows what it can of an invalid stored config
 		s := ModelSummary{ID: r.ModelID, PackID: r.PackID, Version: r.Version,
-			Ticker: stringOr(r.Config["ticker"], ""), AssetType: stringOr(r.Config["asset_type"], ""),
-			Horizon: stringOr(r.Config["horizon"], ""), Cadence: stringOr(r.Config["cadence"], "")}
+			Ticker: c.Ticker, AssetType: c.AssetType, Horizon: c.Horizon, Cadence: c.Cadence}
 		if !r.UpdatedAt.IsZero() {
 			s.UpdatedAt = r.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
@@ -437,35 +455,4 @@ func Summarize(recs []ModelRecord) []ModelSummary {
 		return out[i].ID < out[j].ID
 	})
 	return out
-}
-
-// checkModelConfig rejects a config that every later build or training would
-// refuse (an unknown label kind, GBDT hyperparameters out of range), naming the
-// field, so the mistake is reported by the PATCH/PUT that makes it rather than
-// by each build and training afterwards. Other keys stay free-form.
-func checkModelConfig(cfg map[string]any) error {
-	var fields []errs.FieldError
-	if _, err := labelFromConfig(cfg); err != nil {
-		fields = append(fields, errs.FieldError{Loc: []string{"body", "config", "labels"}, Msg: err.Error(), Type: "value_error"})
-	}
-	switch hp := cfg["hyperparams"].(type) {
-	case nil:
-	case map[string]any:
-		if _, _, err := ApplyHyperparams(gbdt.DefaultParams(), hp, "config"); err != nil {
-			var ve *errs.Validation
-			if !errors.As(err, &ve) {
-				return err
-			}
-			for _, f := range ve.Fields {
-				f.Loc = append([]string{"body"}, f.Loc...)
-				fields = append(fields, f)
-			}
-		}
-	default:
-		fields = append(fields, errs.FieldError{Loc: []string{"body", "config", "hyperparams"}, Msg: "hyperparams must be an object", Type: "type_error"})
-	}
-	if len(fields) > 0 {
-		return &errs.Validation{Fields: fields}
-	}
-	return nil
 }

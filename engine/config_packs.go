@@ -12,11 +12,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"sigmalab/engine/doc"
 	"sigmalab/engine/errs"
+	"sigmalab/engine/policy"
 )
 
 // Pack is a built-in bundle of model configs, indicator sets, policy templates
-// and model templates, read from PacksFS:
+// and model templates, read from PacksFS and decoded once at load:
 //
 //	<pack>/pack.yaml                  meta (id, name, description, default_template, …)
 //	<pack>/indicator_sets/<name>.yaml {name, version, description, indicators:[{name, params…}]}
@@ -25,12 +27,29 @@ import (
 //	<pack>/model_templates/<id>.yaml  {template_id, name, pack, template_version, asset_type,
 //	                                   horizon, cadence, config:{…}, policy:{…}}
 type Pack struct {
-	ID            string
-	Meta          map[string]any
+	ID string
+	// Meta is pack.yaml as written (echoed by GET /packs); DefaultTemplate is read from it.
+	Meta            map[string]any
+	DefaultTemplate string
+	// IndicatorSets are documents: indicators.SetFromMap decodes them where a build uses one.
 	IndicatorSets map[string]map[string]any // by file stem
-	ModelConfigs  map[string]map[string]any // by file stem (= model id)
-	Policies      map[string]map[string]any // by file stem (model id or "default")
-	Templates     map[string]map[string]any // by template_id
+	ModelConfigs  map[string]ModelConfig    // by file stem (= model id)
+	Policies      map[string]policy.Policy  // by file stem (model id or "default")
+	Templates     map[string]ModelTemplate  // by template_id
+}
+
+// ModelTemplate scaffolds a model (POST /models): its config and first policy.
+type ModelTemplate struct {
+	TemplateID      string
+	Name            string
+	Pack            string
+	Description     string
+	AssetType       string
+	Horizon         string
+	Cadence         string
+	TemplateVersion *int
+	Config          ModelConfig
+	Policy          *policy.Policy // nil: the pack's default policy
 }
 
 // packCache holds the parsed built-in packs, loaded once from PacksFS.
@@ -77,31 +96,78 @@ func readPack(fsys fs.FS, id string) (*Pack, error) {
 	if err := readYAML(fsys, path.Join(id, "pack.yaml"), &p.Meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	p.DefaultTemplate, _ = p.Meta["default_template"].(string)
 	var err error
 	if p.IndicatorSets, err = readDir(fsys, path.Join(id, "indicator_sets")); err != nil {
 		return nil, err
 	}
-	if p.ModelConfigs, err = readDir(fsys, path.Join(id, "model_configs")); err != nil {
+	cfgs, err := readDir(fsys, path.Join(id, "model_configs"))
+	if err != nil {
 		return nil, err
 	}
-	if p.Policies, err = readDir(fsys, path.Join(id, "policy_templates")); err != nil {
+	p.ModelConfigs = map[string]ModelConfig{}
+	for stem, d := range cfgs {
+		c, pr := DecodeModelConfig(d)
+		if err := pr.Err(); err != nil {
+			return nil, fmt.Errorf("pack file %s/model_configs/%s.yaml: %w", id, stem, err)
+		}
+		p.ModelConfigs[stem] = c
+	}
+	pols, err := readDir(fsys, path.Join(id, "policy_templates"))
+	if err != nil {
 		return nil, err
+	}
+	p.Policies = map[string]policy.Policy{}
+	for stem, d := range pols {
+		pol, pr := policy.Decode(d)
+		if err := pr.Err(); err != nil {
+			return nil, fmt.Errorf("pack file %s/policy_templates/%s.yaml: %w", id, stem, err)
+		}
+		p.Policies[stem] = pol
 	}
 	tpls, err := readDir(fsys, path.Join(id, "model_templates"))
 	if err != nil {
 		return nil, err
 	}
-	p.Templates = map[string]map[string]any{}
-	for stem, t := range tpls {
-		tid := stringOr(t["template_id"], stem)
-		t["template_id"] = tid
-		if _, ok := t["name"]; !ok {
-			t["name"] = tid
+	p.Templates = map[string]ModelTemplate{}
+	for stem, d := range tpls {
+		t, err := decodeTemplate(d, stem, id)
+		if err != nil {
+			return nil, fmt.Errorf("pack file %s/model_templates/%s.yaml: %w", id, stem, err)
 		}
-		t["pack"] = id
-		p.Templates[tid] = t
+		p.Templates[t.TemplateID] = t
 	}
 	return p, nil
+}
+
+// decodeTemplate reads a model template; its config and policy must validate.
+func decodeTemplate(d map[string]any, stem, pack string) (ModelTemplate, error) {
+	pr := &doc.Problems{}
+	r := doc.Object(d, pr)
+	t := ModelTemplate{TemplateID: r.Str("template_id"), Name: r.Str("name"), Pack: pack, Description: r.Str("description"),
+		AssetType: r.Str("asset_type"), Horizon: r.Str("horizon"), Cadence: r.Str("cadence"),
+		TemplateVersion: r.Int("template_version")}
+	if t.TemplateID == "" {
+		t.TemplateID = stem
+	}
+	if t.Name == "" {
+		t.Name = t.TemplateID
+	}
+	if raw, ok := r.Raw("config"); ok {
+		c, cpr := DecodeModelConfig(raw)
+		for _, f := range cpr.Fields {
+			pr.Add(append([]string{"config"}, f.Loc...), f.Msg, f.Type)
+		}
+		t.Config = c
+	}
+	if raw, ok := r.Raw("policy"); ok {
+		pol, ppr := policy.Decode(raw)
+		for _, f := range ppr.Fields {
+			pr.Add(append([]string{"policy"}, f.Loc...), f.Msg, f.Type)
+		}
+		t.Policy = &pol
+	}
+	return t, pr.Err()
 }
 
 func readDir(fsys fs.FS, dir string) (map[string]map[string]any, error) {
@@ -118,11 +184,11 @@ func readDir(fsys fs.FS, dir string) (map[string]map[string]any, error) {
 		if e.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
 			continue
 		}
-		doc := map[string]any{}
-		if err := readYAML(fsys, path.Join(dir, name), &doc); err != nil {
+		d := map[string]any{}
+		if err := readYAML(fsys, path.Join(dir, name), &d); err != nil {
 			return nil, err
 		}
-		out[strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")] = doc
+		out[strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")] = d
 	}
 	return out, nil
 }
@@ -138,39 +204,8 @@ func readYAML(fsys fs.FS, name string, dst *map[string]any) error {
 	if *dst == nil {
 		*dst = map[string]any{}
 	}
-	*dst = normalizePackYAML(*dst).(map[string]any)
+	*dst = doc.Copy(*dst).(map[string]any)
 	return nil
-}
-
-// normalizePackYAML turns YAML's map[any]any (from non-string keys) into
-// map[string]any so every document is JSON-encodable.
-func normalizePackYAML(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizePackYAML(e)
-		}
-		return x
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = normalizePackYAML(e)
-		}
-		return m
-	case []any:
-		for i, e := range x {
-			x[i] = normalizePackYAML(e)
-		}
-		return x
-	}
-	return v
-}
-
-func stringOr(v any, def string) string {
-	if s, ok := v.(string); ok && s != "" {
-		return s
-	}
-	return def
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -197,7 +232,7 @@ type TemplateInfo struct {
 	AssetType       string `json:"asset_type,omitempty"`
 	Horizon         string `json:"horizon,omitempty"`
 	Cadence         string `json:"cadence,omitempty"`
-	TemplateVersion any    `json:"template_version"`
+	TemplateVersion *int   `json:"template_version"`
 }
 
 // NamedItem is {"name": …}, the predecessor's listing shape for indicator sets.
@@ -264,12 +299,8 @@ func packTemplates(p *Pack) []TemplateInfo {
 	out := []TemplateInfo{}
 	for _, k := range sortedKeys(p.Templates) {
 		t := p.Templates[k]
-		out = append(out, TemplateInfo{
-			TemplateID: k, Name: stringOr(t["name"], k), Pack: p.ID,
-			Description: stringOr(t["description"], ""), AssetType: stringOr(t["asset_type"], ""),
-			Horizon: stringOr(t["horizon"], ""), Cadence: stringOr(t["cadence"], ""),
-			TemplateVersion: t["template_version"],
-		})
+		out = append(out, TemplateInfo{TemplateID: k, Name: t.Name, Pack: p.ID, Description: t.Description,
+			AssetType: t.AssetType, Horizon: t.Horizon, Cadence: t.Cadence, TemplateVersion: t.TemplateVersion})
 	}
 	return out
 }
@@ -327,19 +358,18 @@ func (l *Lab) SeedPacks(ctx context.Context) (int, error) {
 			} else if !errors.Is(err, errs.ErrNotFound) {
 				return n, err
 			}
-			cfg := deepCopy(p.ModelConfigs[mid]).(map[string]any)
-			cfg["model_id"] = mid
+			cfg := p.ModelConfigs[mid]
+			cfg.ModelID = mid
 			pol, ok := p.Policies[mid]
 			if !ok {
-				pol = p.Policies["default"]
+				pol, ok = p.Policies["default"]
 			}
-			polDoc := map[string]any{"risk": map[string]any{}, "execution": map[string]any{}, "alerting": map[string]any{}}
-			if pol != nil {
-				polDoc = deepCopy(pol).(map[string]any)
+			if !ok {
+				pol = policy.Empty()
 			}
 			_, err := l.Configs.CreateModel(ctx,
-				ModelRecord{ModelID: mid, PackID: id, Config: cfg, CreatedAt: now, UpdatedAt: now},
-				PolicyRecord{ModelID: mid, PackID: id, Policy: polDoc, CreatedAt: now})
+				ModelRecord{ModelID: mid, PackID: id, Config: cfg.Doc(), CreatedAt: now, UpdatedAt: now},
+				PolicyRecord{ModelID: mid, PackID: id, Policy: pol.Doc(), CreatedAt: now})
 			if err != nil && !errors.Is(err, errs.ErrConflict) {
 				return n, fmt.Errorf("seed model %s: %w", mid, err)
 			}
@@ -349,23 +379,4 @@ func (l *Lab) SeedPacks(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// deepCopy copies a JSON-like document (maps, slices, scalars).
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
 }

@@ -253,7 +253,9 @@ type OOFSource struct {
 	Features   []string
 	Target     string // resolved label column
 	Model      ModelRecord
-	Policy     PolicyRecord // zero when the model has no policy
+	Policy     PolicyRecord  // zero when the model has no policy
+	Config     ModelConfig   // Model's config, decoded and valid
+	Pol        policy.Policy // Policy's document, decoded and valid (empty: every default)
 	Warnings   []string
 }
 
@@ -269,8 +271,14 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		return src, err
 	}
 	src.Model = model
+	if src.Config, err = storedConfig(model); err != nil {
+		return src, err
+	}
 	if pol, err := l.GetPolicy(ctx, spec.ModelID, model.PackID); err == nil {
 		src.Policy = pol
+	}
+	if src.Pol, err = storedPolicy(src.Policy); err != nil {
+		return src, err
 	}
 	m, buildID, err := l.LoadMatrix(ctx, spec.ModelID, spec.BuildID)
 	if err != nil {
@@ -295,12 +303,12 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		return src, err
 	}
 	spec.Target, src.Target = target, target
-	feats, err := ResolveFeatures(m, model.Config["features"], spec.Features, target)
+	feats, err := ResolveFeatures(m, src.Config.Features, spec.Features, target)
 	if err != nil {
 		return src, err
 	}
 	src.Features = feats
-	params, ignored, err := gbdtParams(model.Config, spec.Hyperparams)
+	params, ignored, err := gbdtParams(src.Config, spec.Hyperparams)
 	if err != nil {
 		return src, err
 	}
@@ -391,60 +399,30 @@ func decodeOOFArtifact(b []byte) (*backtest.OOF, *backtest.RunInfo, error) {
 	return backtest.DecodeOOF(zr)
 }
 
-// ExecutionParams are a policy's execution settings as trading parameters,
-// and its brackets when parity applies (nil otherwise).
+// ExecutionParams are a stored policy document's execution settings as
+// trading parameters, and its brackets when parity applies (nil otherwise).
+// A document that does not decode gives what could be read over the
+// defaults; runs reject such a policy earlier (storedPolicy).
 func ExecutionParams(pol map[string]any) (backtest.TradeParams, *backtest.Brackets) {
-	eff := policy.Effective(pol)
-	p := backtest.TradeParams{
-		SlippageBps:    numOr(eff["slippage_bps"], 1),
-		SizeByConf:     eff["size_by_conf"] == true,
-		ConfCap:        numOr(eff["conf_cap"], 1),
-		MomentumGate:   eff["momentum_gate"] == true,
-		MomentumMin:    numOr(eff["momentum_min"], 0),
-		MomentumColumn: strOr(eff["momentum_column"], "momentum_score_total"),
+	if pol == nil {
+		return executionParams(policy.Policy{})
 	}
-	// Parity runs when the stored policy itself has a non-empty brackets block
-	// that is not disabled (the defaults alone do not switch it on).
-	var br *backtest.Brackets
-	doc, _ := policy.Unwrap(pol)
-	if ex, ok := doc["execution"].(map[string]any); ok {
-		if raw, ok := ex["brackets"].(map[string]any); ok && len(raw) > 0 && raw["enabled"] != false {
-			b := eff["brackets"].(map[string]any)
-			br = &backtest.Brackets{
-				AtrPeriod:       int(numOr(b["atr_period"], 14)),
-				AtrMultStop:     numOr(b["atr_mult_stop"], 1.5),
-				AtrMultTarget:   numOr(b["atr_mult_target"], 3),
-				TimeStopMinutes: int(numOr(b["time_stop_minutes"], 120)),
-				EntryMode:       strOr(b["entry_mode"], backtest.EntryNextSessionOpen),
-			}
-		}
-	}
-	return p, br
+	p, _ := policy.Decode(pol)
+	return executionParams(p)
 }
 
-func numOr(v any, def float64) float64 {
-	switch x := v.(type) {
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return x
-		}
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case string:
-		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-			return f
-		}
+// executionParams reads the effective execution of p (policy.Defaults fill
+// every absent value).
+func executionParams(pol policy.Policy) (backtest.TradeParams, *backtest.Brackets) {
+	eff := pol.Effective()
+	p := backtest.TradeParams{SlippageBps: eff.SlippageBps, SizeByConf: eff.SizeByConf, ConfCap: eff.ConfCap,
+		MomentumGate: eff.MomentumGate, MomentumMin: eff.MomentumMin, MomentumColumn: eff.MomentumColumn}
+	if !eff.Parity {
+		return p, nil
 	}
-	return def
-}
-
-func strOr(v any, def string) string {
-	if s, ok := v.(string); ok && s != "" {
-		return s
-	}
-	return def
+	b := eff.Brackets
+	return p, &backtest.Brackets{AtrPeriod: b.AtrPeriod, AtrMultStop: b.AtrMultStop, AtrMultTarget: b.AtrMultTarget,
+		TimeStopMinutes: b.TimeStopMinutes, EntryMode: b.EntryMode}
 }
 
 // Backtest cross-validates the model on its latest (or named) matrix, applies
@@ -472,7 +450,7 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	if req.CSV != "" {
 		resp.Warnings = append(resp.Warnings, "csv is ignored: backtests read the stored matrix (use build_id)")
 	}
-	base, brackets := ExecutionParams(src.Policy.Policy)
+	base, brackets := executionParams(src.Pol)
 	params := req.tradeParams(base)
 	params.KeepSeries, params.HindsightTable = true, true
 	if params.MomentumGate && src.OOF.Aux[params.MomentumColumn] == nil {
@@ -517,7 +495,7 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("dsr %.2f over %d trials on this model and matrix: the result is "+
 			"probably luck", d, res.Overall.NTrials))
 	}
-	resp.Gate = passGate(res.Overall, src.Policy.Policy, req.RiskProfile)
+	resp.Gate = gate(res.Overall, src.Pol, req.RiskProfile)
 	resp.PassGate = resp.Gate.Pass
 	if !*req.Save {
 		return resp, nil
@@ -709,10 +687,10 @@ func (l *Lab) marketParity(ctx context.Context, m *matrix.Matrix, sig []backtest
 
 // gbdtParams overlays the model config's hyperparams, then the request's, on
 // the defaults (as training does); unknown keys are returned.
-func gbdtParams(cfg map[string]any, override map[string]any) (gbdt.Params, []string, error) {
+func gbdtParams(cfg ModelConfig, override map[string]any) (gbdt.Params, []string, error) {
 	p := gbdt.DefaultParams()
 	var ignored []string
-	if hp, ok := cfg["hyperparams"].(map[string]any); ok {
+	if hp := cfg.Hyperparams; hp != nil {
 		var ig []string
 		var err error
 		if p, ig, err = ApplyHyperparams(p, hp, "config"); err != nil {

@@ -33,27 +33,35 @@ var riskProfileGates = map[string]GateBounds{
 // gateBounds resolves the gate of a run: the risk profile's (balanced when
 // none or unknown), overridden by the policy's risk.min_trades and
 // risk.min_dsr when set.
-func gateBounds(pol map[string]any, profile string) GateBounds {
+func gateBounds(pol policy.Policy, profile string) GateBounds {
 	g, ok := riskProfileGates[profile]
 	if !ok {
 		g = DefaultGate
 	}
-	doc, _ := policy.Unwrap(pol)
-	if risk, ok := doc["risk"].(map[string]any); ok {
-		if v := numOr(risk["min_trades"], math.NaN()); v >= 0 {
-			g.MinTrades = int(v)
+	if r := pol.Risk; r != nil {
+		if r.MinTrades != nil && *r.MinTrades >= 0 {
+			g.MinTrades = *r.MinTrades
 		}
-		if v := numOr(risk["min_dsr"], math.NaN()); v >= 0 && v <= 1 {
-			g.MinDSR = v
+		if r.MinDSR != nil && *r.MinDSR >= 0 && *r.MinDSR <= 1 {
+			g.MinDSR = *r.MinDSR
 		}
 	}
 	return g
 }
 
-// passGate is the one gate of backtests and sweep cells: minimum positions,
+// passGate is gate over a stored policy document (nil: no policy).
+func passGate(m backtest.Metrics, pol map[string]any, profile string) Gate {
+	var p policy.Policy
+	if pol != nil {
+		p, _ = policy.Decode(pol)
+	}
+	return gate(m, p, profile)
+}
+
+// gate is the one gate of backtests and sweep cells: minimum positions,
 // deflated Sharpe at least the bound, and the policy's drawdown and exposure
 // limits (risk.max_drawdown, risk.max_exposure) when set.
-func passGate(m backtest.Metrics, pol map[string]any, profile string) Gate {
+func gate(m backtest.Metrics, pol policy.Policy, profile string) Gate {
 	b := gateBounds(pol, profile)
 	g := Gate{Reasons: []string{}, MinTrades: b.MinTrades, MinDSR: b.MinDSR}
 	if m.Trades < b.MinTrades {
@@ -65,13 +73,12 @@ func passGate(m backtest.Metrics, pol map[string]any, profile string) Gate {
 	case *m.DSR < b.MinDSR:
 		g.Reasons = append(g.Reasons, fmt.Sprintf("dsr %.3f < min_dsr %.3f (n_trials %d): probably luck", *m.DSR, b.MinDSR, m.NTrials))
 	}
-	doc, _ := policy.Unwrap(pol)
-	if risk, ok := doc["risk"].(map[string]any); ok {
-		if md := numOr(risk["max_drawdown"], math.NaN()); md > 0 && -m.MaxDD > md {
-			g.Reasons = append(g.Reasons, fmt.Sprintf("max_dd %.4f beyond risk.max_drawdown %.4f", m.MaxDD, md))
+	if r := pol.Risk; r != nil {
+		if md := r.MaxDrawdown; md != nil && *md > 0 && -m.MaxDD > *md {
+			g.Reasons = append(g.Reasons, fmt.Sprintf("max_dd %.4f beyond risk.max_drawdown %.4f", m.MaxDD, *md))
 		}
-		if me := numOr(risk["max_exposure"], math.NaN()); me > 0 && m.Exposure > me {
-			g.Reasons = append(g.Reasons, fmt.Sprintf("exposure %.4f beyond risk.max_exposure %.4f", m.Exposure, me))
+		if me := r.MaxExposure; me != nil && *me > 0 && m.Exposure > *me {
+			g.Reasons = append(g.Reasons, fmt.Sprintf("exposure %.4f beyond risk.max_exposure %.4f", m.Exposure, *me))
 		}
 	}
 	g.Pass = len(g.Reasons) == 0

@@ -452,11 +452,8 @@ func FitAndEvaluate(ctx context.Context, d *TrainData, p gbdt.Params, calibratio
 
 // modelAlgo reads the config's algorithm (algo or model); gbm and xgb both
 // mean our GBDT.
-func modelAlgo(cfg map[string]any) (string, error) {
-	a := strings.ToLower(str(cfg, "algo"))
-	if a == "" {
-		a = strings.ToLower(str(cfg, "model"))
-	}
+func modelAlgo(cfg ModelConfig) (string, error) {
+	a := cfg.Learner()
 	switch a {
 	case "", "gbm", "xgb", "xgboost", "gbdt", "lightgbm":
 		return "gbm", nil
@@ -510,7 +507,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	if err != nil {
 		return TrainResult{}, err
 	}
-	features, err := ResolveFeatures(m, plan.config["features"], req.Features, target)
+	features, err := ResolveFeatures(m, plan.config.Features, req.Features, target)
 	if err != nil {
 		return TrainResult{}, err
 	}
@@ -631,7 +628,7 @@ func (l *Lab) trainCard(plan *modelPlan, run TrainingRun, met *TrainMetrics) Mod
 		ID:            trainArtifactID(plan.modelID, run.ID, run.CreatedAt) + "-card",
 		SchemaVersion: ModelCardSchemaVersion, PackID: plan.packID, ModelID: plan.modelID, CreatedAt: l.now(),
 		Event: "train", PolicyVersion: plan.policyVersion, Lineage: run.Lineage,
-		Config: cardConfig(plan.config), Policy: cardPolicy(plan.policy), Params: run.Params, Metrics: metrics,
+		Config: cardConfig(plan.config.Doc()), Policy: cardPolicy(plan.policy.Doc()), Params: run.Params, Metrics: metrics,
 		Features: run.Features, RunID: run.ID, ArtifactID: run.ArtifactID,
 	}
 }

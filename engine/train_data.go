@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sigmalab/engine/doc"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/gbdt"
 	"sigmalab/engine/matrix"
@@ -58,7 +59,7 @@ func trainNonFeature(m *matrix.Matrix, name, target string) bool {
 // SelectFeatures over the model config's features when the request names
 // none, else the request's list, which must name numeric matrix columns that
 // are not labels or outcomes (422 on body.features naming the offenders).
-func ResolveFeatures(m *matrix.Matrix, configured any, explicit []string, target string) ([]string, error) {
+func ResolveFeatures(m *matrix.Matrix, configured FeatureSpec, explicit []string, target string) ([]string, error) {
 	if len(explicit) == 0 {
 		feats := SelectFeatures(m, configured, target)
 		if len(feats) == 0 {
@@ -108,7 +109,7 @@ func ResolveFeatures(m *matrix.Matrix, configured any, explicit []string, target
 //
 // Label and forward-return columns (y, ret_fwd, …) are never selected, and
 // "hour_et" is served from the matrix key column.
-func SelectFeatures(m *matrix.Matrix, features any, target string) []string {
+func SelectFeatures(m *matrix.Matrix, f FeatureSpec, target string) []string {
 	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == "hour_et") && !trainNonFeature(m, n, target) }
 	var out []string
 	seen := map[string]bool{}
@@ -118,30 +119,23 @@ func SelectFeatures(m *matrix.Matrix, features any, target string) []string {
 			out = append(out, n)
 		}
 	}
-	switch f := features.(type) {
-	case []any:
-		for _, x := range f {
-			if s, ok := x.(string); ok {
-				add(strings.TrimSpace(s))
-			}
+	on := func(v *bool, def bool) bool {
+		if v == nil {
+			return def
 		}
-	case []string:
-		for _, s := range f {
+		return *v
+	}
+	switch {
+	case f.IsList:
+		for _, s := range f.List {
 			add(strings.TrimSpace(s))
 		}
-	case map[string]any:
-		flag := func(block, key string, def bool) bool {
-			b, _ := f[block].(map[string]any)
-			if b == nil {
-				return def
-			}
-			v, ok := b[key].(bool)
-			if !ok {
-				return def
-			}
-			return v
+	case f.isObject:
+		var flow FlowFeatures
+		if f.Flow != nil {
+			flow = *f.Flow
 		}
-		if flag("flow", "per_distance", true) {
+		if on(flow.PerDistance, true) {
 			for _, n := range m.Names {
 				if strings.HasPrefix(n, "calls_sold_d") || strings.HasPrefix(n, "puts_sold_d") {
 					if n != "calls_sold_total" && n != "puts_sold_total" {
@@ -150,60 +144,51 @@ func SelectFeatures(m *matrix.Matrix, features any, target string) []string {
 				}
 			}
 		}
-		if flag("flow", "totals", true) || flag("flow", "ratios", true) {
+		if on(flow.Totals, true) || on(flow.Ratios, true) {
 			for _, n := range []string{"calls_sold_total", "puts_sold_total", "pc_ratio", "imbalance"} {
 				add(n)
 			}
 		}
-		if flag("flow", "atm", false) {
+		if on(flow.ATM, false) {
 			for _, n := range []string{"atm_calls", "atm_puts", "atm_pc_ratio", "atm_imbalance"} {
 				add(n)
 			}
 		}
-		if flag("dealer", "mm_profit_dir_simple", false) {
+		var dealer DealerFeatures
+		if f.Dealer != nil {
+			dealer = *f.Dealer
+		}
+		if on(dealer.MMProfitDirSimple, false) {
 			add("mm_profit_dir_simple")
 		}
-		if flag("dealer", "divergence_score", false) {
+		if on(dealer.DivergenceScore, false) {
 			add("divergence_score")
 		}
-		if flag("oi", "include", false) {
+		if f.OI != nil && on(f.OI.Include, false) {
 			add("distance_to_max_pain")
 			add("oi_concentration")
 		}
-		horizons := func(block string, def []int) []int {
-			b, _ := f[block].(map[string]any)
-			if b == nil {
-				return def
-			}
-			raw, ok := b["hourly_horizons"].([]any)
-			if !ok {
-				return def
-			}
-			var hs []int
-			for _, x := range raw {
-				if v, ok := x.(float64); ok {
-					hs = append(hs, int(v))
-				} else if v, ok := x.(int); ok {
-					hs = append(hs, v)
-				}
-			}
-			return hs
-		}
 		// The time block is additive to the predecessor's flags: configs ask
 		// for day_of_week and hour_of_day and the matrix carries both.
-		if flag("time", "day_of_week", false) {
+		if f.Time != nil && on(f.Time.DayOfWeek, false) {
 			add("day_of_week")
 		}
-		if flag("time", "hour_of_day", false) {
+		if f.Time != nil && on(f.Time.HourOfDay, false) {
 			add("hour_et")
 		}
-		if flag("momentum", "include", false) {
-			for _, h := range horizons("momentum", []int{1, 3}) {
+		horizons := func(b *HorizonFeatures, def []int) []int {
+			if b.HourlyHorizons == nil {
+				return def
+			}
+			return b.HourlyHorizons
+		}
+		if b := f.Momentum; b != nil && on(b.Include, false) {
+			for _, h := range horizons(b, []int{1, 3}) {
 				add("close_mom_" + strconv.Itoa(h))
 			}
 		}
-		if flag("volatility", "include", false) {
-			for _, h := range horizons("volatility", []int{3}) {
+		if b := f.Volatility; b != nil && on(b.Include, false) {
+			for _, h := range horizons(b, []int{3}) {
 				add("close_vol_" + strconv.Itoa(h))
 			}
 		}
@@ -383,7 +368,9 @@ func ApplyHyperparams(p gbdt.Params, hp map[string]any, loc string) (gbdt.Params
 			ignored = append(ignored, k)
 			continue
 		}
-		f, ok := num(hp[k])
+		// Hyperparams are a free-form wire object: request bodies may send
+		// numbers as strings, so this one place parses them.
+		f, ok := doc.Number(hp[k])
 		if s, isStr := hp[k].(string); isStr {
 			f, ok = 0, false
 			if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -63,19 +64,28 @@ func trainMatrix(n int, seed uint64) *matrix.Matrix {
 	return m
 }
 
+// featureSpec decodes a config's features block.
+func featureSpec(t *testing.T, js string) engine.FeatureSpec {
+	t.Helper()
+	var cfg engine.ModelConfig
+	if err := json.Unmarshal([]byte(`{"features":`+js+`}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Features
+}
+
 func TestSelectFeatures(t *testing.T) {
 	m := trainMatrix(50, 1)
-	cfg := map[string]any{"flow": map[string]any{"per_distance": true}, "time": map[string]any{"hour_of_day": true}}
-	got := engine.SelectFeatures(m, cfg, "y")
+	got := engine.SelectFeatures(m, featureSpec(t, `{"flow":{"per_distance":true},"time":{"hour_of_day":true}}`), "y")
 	want := []string{"calls_sold_d-1", "calls_sold_d0", "hour_et", "puts_sold_d0"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("dict config: %v, want %v", got, want)
 	}
-	got = engine.SelectFeatures(m, []any{"noise_x", "ret_fwd", "y", "missing", "calls_sold_d0"}, "y")
+	got = engine.SelectFeatures(m, engine.FeatureSpec{IsList: true, List: []string{"noise_x", "ret_fwd", "y", "missing", "calls_sold_d0"}}, "y")
 	if !slices.Equal(got, []string{"noise_x", "calls_sold_d0"}) {
 		t.Fatalf("list config: %v (ret_fwd and y must never be features)", got)
 	}
-	got = engine.SelectFeatures(m, nil, "y")
+	got = engine.SelectFeatures(m, engine.FeatureSpec{}, "y")
 	if !slices.Equal(got, []string{"calls_sold_d0", "calls_sold_d-1", "puts_sold_d0", "day_of_week", "hour_et"}) {
 		t.Fatalf("default rule: %v", got)
 	}
@@ -357,11 +367,11 @@ func TestTargetLabelsRefusesNonLabels(t *testing.T) {
 
 func TestResolveFeatures(t *testing.T) {
 	m := trainMatrix(50, 5)
-	got, err := engine.ResolveFeatures(m, nil, nil, "y")
-	if err != nil || !slices.Equal(got, engine.SelectFeatures(m, nil, "y")) {
+	got, err := engine.ResolveFeatures(m, engine.FeatureSpec{}, nil, "y")
+	if err != nil || !slices.Equal(got, engine.SelectFeatures(m, engine.FeatureSpec{}, "y")) {
 		t.Fatalf("config selection: %v %v", got, err)
 	}
-	got, err = engine.ResolveFeatures(m, nil, []string{" noise_x", "hour_et", "noise_x", ""}, "y")
+	got, err = engine.ResolveFeatures(m, engine.FeatureSpec{}, []string{" noise_x", "hour_et", "noise_x", ""}, "y")
 	if err != nil || !slices.Equal(got, []string{"noise_x", "hour_et"}) {
 		t.Fatalf("explicit: %v %v", got, err)
 	}
@@ -369,13 +379,13 @@ func TestResolveFeatures(t *testing.T) {
 		var ve *errs.Validation
 		return errors.As(err, &ve) && slices.Equal(ve.Fields[0].Loc, []string{"body", "features"}) && strings.Contains(ve.Error(), msg)
 	}
-	if _, err := engine.ResolveFeatures(m, nil, []string{"noise_x", "nope", "gone"}, "y"); !isFeatures(err, "not numeric matrix columns: nope, gone") {
+	if _, err := engine.ResolveFeatures(m, engine.FeatureSpec{}, []string{"noise_x", "nope", "gone"}, "y"); !isFeatures(err, "not numeric matrix columns: nope, gone") {
 		t.Fatalf("unknown: %v", err)
 	}
-	if _, err := engine.ResolveFeatures(m, nil, []string{"ret_fwd", "y"}, "y"); !isFeatures(err, "labels or realised outcomes cannot be features: ret_fwd") {
+	if _, err := engine.ResolveFeatures(m, engine.FeatureSpec{}, []string{"ret_fwd", "y"}, "y"); !isFeatures(err, "labels or realised outcomes cannot be features: ret_fwd") {
 		t.Fatalf("label as feature: %v", err)
 	}
-	if _, err := engine.ResolveFeatures(m, nil, []string{" "}, "y"); !isFeatures(err, "features lists no column") {
+	if _, err := engine.ResolveFeatures(m, engine.FeatureSpec{}, []string{" "}, "y"); !isFeatures(err, "features lists no column") {
 		t.Fatalf("blank list: %v", err)
 	}
 }
@@ -405,16 +415,11 @@ func TestLabelAliasesAreNeverFeatures(t *testing.T) {
 		if len(outcomes) < 2 {
 			t.Fatalf("%s: label columns %v", kind, outcomes)
 		}
-		list := append([]any{"noise_x"}, func() (o []any) {
-			for _, c := range outcomes {
-				o = append(o, c)
-			}
-			return
-		}()...)
+		list := engine.FeatureSpec{IsList: true, List: append([]string{"noise_x"}, outcomes...)}
 		if got := engine.SelectFeatures(m, list, "y"); !slices.Equal(got, []string{"noise_x"}) {
 			t.Fatalf("%s: config list selects %v", kind, got)
 		}
-		if _, err := engine.ResolveFeatures(m, nil, append([]string{"noise_x"}, outcomes...), "y"); err == nil {
+		if _, err := engine.ResolveFeatures(m, engine.FeatureSpec{}, append([]string{"noise_x"}, outcomes...), "y"); err == nil {
 			t.Fatalf("%s: request features %v accepted", kind, outcomes)
 		}
 	}

@@ -89,11 +89,13 @@ func TestFoundationRoutes(t *testing.T) {
 		{Name: "policy bad id", URL: "/policy?model_id=No!", Status: 422, Contains: []string{`"loc":["query","model_id"]`}},
 		{Name: "put policy bump", Method: "PUT", URL: "/policy", Body: `{"model_id":"qqq_opt_0dte_hourly","policy":{"risk":{},"alerting":{},"execution":{"slippage_bps":2}}}`,
 			Contains: []string{`"version":2`, `"schema_ok":true`}},
-		{Name: "put policy in place", Method: "PUT", URL: "/policy", Body: `{"model_id":"qqq_opt_0dte_hourly","bump_version":false,"policy":{"risk":{},"alerting":{},"execution":{"slippage_bps":3,"brackets":{"atr_mult_stop":0}}}}`,
+		{Name: "put policy in place", Method: "PUT", URL: "/policy", Body: `{"model_id":"qqq_opt_0dte_hourly","bump_version":false,"policy":{"risk":{},"alerting":{},"execution":{"slippage_bps":3,"brackets":{"atr_mult_stop":2,"atr_mult_target":1}}}}`,
 			Contains: []string{`"version":2`}},
 		{Name: "latest policy wins", URL: "/policy?model_id=qqq_opt_0dte_hourly", Contains: []string{`"version":2`, `"slippage_bps":3`}},
-		{Name: "put policy draft reports schema", Method: "PUT", URL: "/policy", Body: `{"model_id":"draft_model","policy":{"execution":[]}}`,
-			Contains: []string{`"version":1`, `"schema_ok":false`, `missing or invalid section: risk`}},
+		{Name: "put policy invalid is 422", Method: "PUT", URL: "/policy", Body: `{"model_id":"draft_model","policy":{"execution":[]}}`,
+			Status: 422, Contains: []string{`"loc":["body","policy","execution"]`, `"loc":["body","policy","risk"]`}},
+		{Name: "put policy guard error is 422", Method: "PUT", URL: "/policy", Body: `{"model_id":"qqq_opt_0dte_hourly","policy":{"risk":{},"alerting":{},"execution":{"brackets":{"atr_mult_stop":0}}}}`,
+			Status: 422, Contains: []string{`"loc":["body","policy","execution","brackets","atr_mult_stop"]`}},
 		{Name: "put policy missing", Method: "PUT", URL: "/policy", Body: `{"model_id":"x"}`, Status: 422, Contains: []string{`"loc":["body","policy"]`}},
 		{Name: "put policy malformed", Method: "PUT", URL: "/policy", Body: `{"model_id":"x",}`, Status: 400, Contains: []string{`"code":"bad_json"`}},
 
@@ -107,8 +109,8 @@ func TestFoundationRoutes(t *testing.T) {
 		{Name: "validate_policy alias", URL: "/validate_policy?model_id=nomodel&pack_id=swingsigma",
 			Contains: []string{`"ok":false`, `"missing policy: swingsigma/policy_templates/nomodel.yaml"`}},
 		{Name: "explain seeded", URL: "/policy/explain?model_id=spy_opt_0dte_hourly", Contains: []string{`"ok":true`, `"schema_ok":true`, `"source":"store"`, `"entry_mode":"next_bar"`}},
-		{Name: "explain guard error", URL: "/policy/explain?model_id=qqq_opt_0dte_hourly",
-			Contains: []string{`"ok":false`, `"schema_ok":true`, `"brackets.atr_mult_stop must be > 0"`}},
+		{Name: "explain guard warning", URL: "/policy/explain?model_id=qqq_opt_0dte_hourly",
+			Contains: []string{`"ok":true`, `"schema_ok":true`, `"brackets.atr_mult_target should exceed atr_mult_stop for positive RR"`}},
 		{Name: "explain missing id", URL: "/policy/explain", Status: 422, Contains: []string{`"loc":["query","model_id"]`}},
 
 		// Indicator sets.

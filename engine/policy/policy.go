@@ -1,213 +1,193 @@
-// Package policy validates trading-policy documents and derives the effective
-// execution parameters (defaults filled) with their guard checks, as served by
-// GET /policy/explain and used by backtests and signals.
-//
-// A policy document is flat ({risk, execution, alerting, …}) or wrapped
-// ({name, version, policy:{risk, execution, alerting}}); Unwrap accepts both.
+// Package policy holds the trading-policy document as a type (Policy), its
+// validation (Decode), the effective execution parameters with every default
+// filled (Effective, the one place the defaults are written) and the guard
+// checks, as served by GET /policy/explain and used by backtests, sweeps and
+// signals.
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
+
+	"sigmalab/engine/doc"
 )
 
-// Unwrap returns the mapping holding the sections: doc["policy"] when present,
-// else doc itself. The error texts are the predecessor's.
-func Unwrap(doc any) (map[string]any, []string) {
-	root, ok := doc.(map[string]any)
-	if !ok {
-		return nil, []string{"policy root must be a mapping"}
+// EffectiveExecution is a policy's execution section with the defaults filled.
+type EffectiveExecution struct {
+	SlippageBps    float64           `json:"slippage_bps"`
+	SizeByConf     bool              `json:"size_by_conf"`
+	ConfCap        float64           `json:"conf_cap"`
+	MomentumGate   bool              `json:"momentum_gate"`
+	MomentumMin    float64           `json:"momentum_min"`
+	MomentumColumn string            `json:"momentum_column"`
+	Venue          string            `json:"venue,omitempty"`
+	OrderType      string            `json:"order_type,omitempty"`
+	Brackets       EffectiveBrackets `json:"brackets"`
+	Options        EffectiveOptions  `json:"options"`
+	Extra          map[string]any    `json:"-"` // the document's other execution keys, echoed
+	Parity         bool              `json:"-"` // the document switches bracket parity on
+}
+
+// EffectiveBrackets are the brackets with the defaults filled.
+type EffectiveBrackets struct {
+	Enabled         bool           `json:"enabled"`
+	Mode            string         `json:"mode"`
+	EntryMode       string         `json:"entry_mode"`
+	AtrPeriod       int            `json:"atr_period"`
+	AtrMultStop     float64        `json:"atr_mult_stop"`
+	AtrMultTarget   float64        `json:"atr_mult_target"`
+	TimeStopMinutes int            `json:"time_stop_minutes"`
+	MinRR           float64        `json:"min_rr"`
+	RegimeAdjust    bool           `json:"regime_adjust"`
+	Extra           map[string]any `json:"-"`
+}
+
+// EffectiveOptions is execution.options with the selection defaults filled.
+type EffectiveOptions struct {
+	Selection EffectiveSelection `json:"selection"`
+	Extra     map[string]any     `json:"-"`
+}
+
+// EffectiveSelection is the option selection with the defaults filled
+// (dte_target and min_vol have none: null).
+type EffectiveSelection struct {
+	TargetDelta float64        `json:"target_delta"`
+	DteTarget   *float64       `json:"dte_target"`
+	MinOI       float64        `json:"min_oi"`
+	MinVol      *float64       `json:"min_vol"`
+	SpreadWidth float64        `json:"spread_width"`
+	WeeklyOK    bool           `json:"weekly_ok"`
+	Extra       map[string]any `json:"-"`
+}
+
+// Defaults are the execution defaults (the predecessor's): the only place
+// they are written.
+func Defaults() EffectiveExecution {
+	return EffectiveExecution{
+		SlippageBps: 1, SizeByConf: false, ConfCap: 1, MomentumGate: false, MomentumMin: 0,
+		MomentumColumn: "momentum_score_total",
+		Brackets: EffectiveBrackets{Enabled: true, Mode: "atr", EntryMode: EntryNextSessionOpen, AtrPeriod: 14,
+			AtrMultStop: 1.5, AtrMultTarget: 3, TimeStopMinutes: 120, MinRR: 1, RegimeAdjust: false},
+		Options: EffectiveOptions{Selection: EffectiveSelection{TargetDelta: 0.35, MinOI: 0, SpreadWidth: 5, WeeklyOK: true}},
 	}
-	if inner, has := root["policy"]; has {
-		m, ok := inner.(map[string]any)
-		if !ok {
-			return nil, []string{"'policy' must be a mapping if present; otherwise provide keys at root"}
+}
+
+func setF(dst *float64, v *float64) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setB(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setS(dst *string, v *string) {
+	if v != nil && *v != "" {
+		*dst = *v
+	}
+}
+
+func setI(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// Effective is the execution section over the defaults. Parity is on when
+// the document itself has a non-empty brackets block that is not disabled
+// (the defaults alone do not switch it on).
+func (p Policy) Effective() EffectiveExecution {
+	e := Defaults()
+	x := p.Execution
+	if x == nil {
+		return e
+	}
+	setF(&e.SlippageBps, x.SlippageBps)
+	setB(&e.SizeByConf, x.SizeByConf)
+	setF(&e.ConfCap, x.ConfCap)
+	setB(&e.MomentumGate, x.MomentumGate)
+	setF(&e.MomentumMin, x.MomentumMin)
+	setS(&e.MomentumColumn, x.MomentumColumn)
+	e.Venue, e.OrderType, e.Extra = x.Venue, x.OrderType, x.Extra
+	if b := x.Brackets; b != nil {
+		eb := &e.Brackets
+		setB(&eb.Enabled, b.Enabled)
+		setS(&eb.Mode, b.Mode)
+		setS(&eb.EntryMode, b.EntryMode)
+		setI(&eb.AtrPeriod, b.AtrPeriod)
+		setF(&eb.AtrMultStop, b.AtrMultStop)
+		setF(&eb.AtrMultTarget, b.AtrMultTarget)
+		setI(&eb.TimeStopMinutes, b.TimeStopMinutes)
+		setF(&eb.MinRR, b.MinRR)
+		setB(&eb.RegimeAdjust, b.RegimeAdjust)
+		eb.Extra = b.Extra
+		e.Parity = !b.empty() && eb.Enabled
+	}
+	if o := x.Options; o != nil {
+		e.Options.Extra = o.Extra
+		if s := o.Selection; s != nil {
+			es := &e.Options.Selection
+			setF(&es.TargetDelta, s.TargetDelta)
+			es.DteTarget = s.DteTarget
+			setF(&es.MinOI, s.MinOI)
+			es.MinVol = s.MinVol
+			setF(&es.SpreadWidth, s.SpreadWidth)
+			setB(&es.WeeklyOK, s.WeeklyOK)
+			es.Extra = s.Extra
 		}
-		return m, nil
 	}
-	return root, nil
+	return e
 }
 
-// Sections every policy must have.
-var Sections = []string{"risk", "execution", "alerting"}
-
-type kind int
-
-const (
-	kNumber kind = iota
-	kNullableNumber
-	kBool
-	kString
-)
-
-type fieldCheck struct {
-	path []string
-	kind kind
-}
-
-// checks lists the typed fields; absent fields are fine (defaults apply).
-// dte_target and min_vol default to null, so null is accepted for them.
-var checks = []fieldCheck{
-	{[]string{"execution", "slippage_bps"}, kNumber},
-	{[]string{"execution", "size_by_conf"}, kBool},
-	{[]string{"execution", "conf_cap"}, kNumber},
-	{[]string{"alerting", "cooldown_minutes"}, kNumber},
-	{[]string{"risk", "max_drawdown"}, kNumber},
-	{[]string{"risk", "max_exposure"}, kNumber},
-	{[]string{"execution", "brackets", "atr_mult_stop"}, kNumber},
-	{[]string{"execution", "brackets", "atr_mult_target"}, kNumber},
-	{[]string{"execution", "brackets", "time_stop_minutes"}, kNumber},
-	{[]string{"execution", "brackets", "atr_period"}, kNumber},
-	{[]string{"execution", "brackets", "min_rr"}, kNumber},
-	{[]string{"execution", "brackets", "enabled"}, kBool},
-	{[]string{"execution", "brackets", "regime_adjust"}, kBool},
-	{[]string{"execution", "brackets", "entry_mode"}, kString},
-	{[]string{"execution", "brackets", "mode"}, kString},
-	{[]string{"execution", "options", "selection", "dte_target"}, kNullableNumber},
-	{[]string{"execution", "options", "selection", "min_oi"}, kNumber},
-	{[]string{"execution", "options", "selection", "min_vol"}, kNullableNumber},
-	{[]string{"execution", "options", "selection", "spread_width"}, kNumber},
-	{[]string{"execution", "options", "selection", "target_delta"}, kNumber},
-	{[]string{"execution", "options", "selection", "weekly_ok"}, kBool},
-}
-
-// Validate checks the document's schema and returns every failure (empty when
-// valid). Unlike the predecessor, stored policies are validated too, not only
-// files.
-func Validate(doc any) []string {
-	pol, errs := Unwrap(doc)
-	if errs != nil {
-		return errs
+// withExtra marshals v (a struct without its own MarshalJSON) and adds the
+// document's unknown keys, which never override a typed one.
+func withExtra(v any, extra map[string]any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
 	}
-	out := []string{}
-	for _, s := range Sections {
-		if _, ok := pol[s].(map[string]any); !ok {
-			out = append(out, "missing or invalid section: "+s)
-		}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
 	}
-	for _, c := range checks {
-		v, present := lookup(pol, c.path)
-		if !present {
+	for k, x := range extra {
+		if _, ok := m[k]; ok {
 			continue
 		}
-		name := strings.Join(c.path, ".")
-		switch c.kind {
-		case kNumber:
-			if !isNumber(v) {
-				out = append(out, name+" must be a number")
-			}
-		case kNullableNumber:
-			if v != nil && !isNumber(v) {
-				out = append(out, name+" must be a number")
-			}
-		case kBool:
-			if _, ok := v.(bool); !ok {
-				out = append(out, name+" must be a boolean")
-			}
-		case kString:
-			if _, ok := v.(string); !ok {
-				out = append(out, name+" must be a string")
-			}
+		raw, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
 		}
+		m[k] = raw
 	}
-	return out
+	return json.Marshal(m)
 }
 
-// lookup walks nested maps; present is false when any step is missing or not a map.
-func lookup(m map[string]any, path []string) (any, bool) {
-	var cur any = m
-	for _, p := range path {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur, ok = mm[p]
-		if !ok {
-			return nil, false
-		}
-	}
-	return cur, true
+// MarshalJSON writes the effective values and the document's other keys.
+func (e EffectiveExecution) MarshalJSON() ([]byte, error) {
+	type plain EffectiveExecution
+	return withExtra(plain(e), e.Extra)
 }
 
-func isNumber(v any) bool {
-	switch x := v.(type) {
-	case float64:
-		return !math.IsNaN(x) && !math.IsInf(x, 0)
-	case float32, int, int64, int32, uint64, uint32, uint:
-		return true
-	}
-	return false
+// MarshalJSON writes the effective values and the document's other keys.
+func (b EffectiveBrackets) MarshalJSON() ([]byte, error) {
+	type plain EffectiveBrackets
+	return withExtra(plain(b), b.Extra)
 }
 
-// DefaultExecution returns a fresh copy of the execution defaults.
-func DefaultExecution() map[string]any {
-	return map[string]any{
-		"slippage_bps":    1.0,
-		"size_by_conf":    false,
-		"conf_cap":        1.0,
-		"momentum_gate":   false,
-		"momentum_min":    0.0,
-		"momentum_column": "momentum_score_total",
-		"brackets": map[string]any{
-			"enabled": true, "mode": "atr", "entry_mode": "next_session_open", "atr_period": 14.0,
-			"atr_mult_stop": 1.5, "atr_mult_target": 3.0, "time_stop_minutes": 120.0, "min_rr": 1.0,
-			"regime_adjust": false,
-		},
-		"options": map[string]any{
-			"selection": map[string]any{
-				"target_delta": 0.35, "dte_target": nil, "min_oi": 0.0, "min_vol": nil,
-				"spread_width": 5.0, "weekly_ok": true,
-			},
-		},
-	}
+// MarshalJSON writes the effective values and the document's other keys.
+func (o EffectiveOptions) MarshalJSON() ([]byte, error) {
+	type plain EffectiveOptions
+	return withExtra(plain(o), o.Extra)
 }
 
-// Effective merges the document's execution section over the defaults:
-// top-level keys replace, brackets and options.selection merge key by key.
-// A document without a usable execution section yields the defaults.
-func Effective(doc any) map[string]any {
-	eff := DefaultExecution()
-	pol, errs := Unwrap(doc)
-	if errs != nil {
-		return eff
-	}
-	ex, ok := pol["execution"].(map[string]any)
-	if !ok {
-		return eff
-	}
-	for k, v := range ex {
-		switch k {
-		case "brackets":
-			if bm, ok := v.(map[string]any); ok {
-				mergeInto(eff["brackets"].(map[string]any), bm)
-				continue
-			}
-		case "options":
-			if om, ok := v.(map[string]any); ok {
-				dst := eff["options"].(map[string]any)
-				for ok2, ov := range om {
-					if ok2 == "selection" {
-						if sm, ok := ov.(map[string]any); ok {
-							mergeInto(dst["selection"].(map[string]any), sm)
-							continue
-						}
-					}
-					dst[ok2] = ov
-				}
-				continue
-			}
-		}
-		eff[k] = v
-	}
-	return eff
-}
-
-func mergeInto(dst, src map[string]any) {
-	for k, v := range src {
-		dst[k] = v
-	}
+// MarshalJSON writes the effective values and the document's other keys.
+func (s EffectiveSelection) MarshalJSON() ([]byte, error) {
+	type plain EffectiveSelection
+	return withExtra(plain(s), s.Extra)
 }
 
 // Checks are the guard checks on effective execution parameters.
@@ -217,121 +197,66 @@ type Checks struct {
 	Warnings []string `json:"warnings"`
 }
 
-// toFloat casts like the predecessor's float(): numbers and numeric strings.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, !math.IsNaN(x)
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil && !math.IsNaN(f)
-	}
-	return 0, false
-}
-
-// Guard runs the guard checks on an effective execution map (see Effective).
-func Guard(eff map[string]any) Checks {
+// Guard runs the predecessor's guard checks on effective parameters. Values
+// that Decode accepts never fail the error checks; the warnings are advice
+// (a target inside the stop, a disabled time stop, …).
+func Guard(e EffectiveExecution) Checks {
 	c := Checks{Errors: []string{}, Warnings: []string{}}
-	if br, ok := eff["brackets"].(map[string]any); ok {
-		guardBrackets(br, &c)
+	br := e.Brackets
+	if br.AtrMultStop <= 0 {
+		c.Errors = append(c.Errors, "brackets.atr_mult_stop must be > 0")
 	}
-	var sel map[string]any
-	if om, ok := eff["options"].(map[string]any); ok {
-		sel, _ = om["selection"].(map[string]any)
+	if br.MinRR < 0 {
+		c.Errors = append(c.Errors, "brackets.min_rr must be >= 0")
 	}
-	if sel != nil {
-		guardSelection(sel, &c)
+	if br.AtrMultTarget <= br.AtrMultStop {
+		c.Warnings = append(c.Warnings, "brackets.atr_mult_target should exceed atr_mult_stop for positive RR")
+	}
+	if br.TimeStopMinutes <= 0 {
+		c.Warnings = append(c.Warnings, "brackets.time_stop_minutes is non-positive; time stop will be disabled")
+	}
+	sel := e.Options.Selection
+	if !(sel.TargetDelta > 0 && sel.TargetDelta < 1) {
+		c.Errors = append(c.Errors, "options.selection.target_delta must be in (0,1)")
+	}
+	if sel.DteTarget != nil && *sel.DteTarget <= 0 {
+		c.Warnings = append(c.Warnings, "options.selection.dte_target is non-positive; expiries may not resolve")
+	}
+	if sel.MinOI < 0 {
+		c.Errors = append(c.Errors, "options.selection.min_oi must be >= 0")
+	}
+	if mv := sel.MinVol; mv != nil && (*mv < 0 || *mv > 5) {
+		c.Warnings = append(c.Warnings, "options.selection.min_vol outside [0,5] (interpreted as 0-500%)")
 	}
 	c.OK = len(c.Errors) == 0
 	return c
 }
 
-func guardBrackets(br map[string]any, c *Checks) {
-	// Each value is optional (nil); any present non-numeric value stops the
-	// bracket checks with one warning, as the predecessor did.
-	vals := map[string]*float64{}
-	for _, k := range []string{"atr_mult_stop", "atr_mult_target", "time_stop_minutes", "min_rr"} {
-		v, present := br[k]
-		if !present || v == nil {
-			continue
-		}
-		f, ok := toFloat(v)
-		if !ok {
-			c.Warnings = append(c.Warnings, "brackets values contain non-numeric entries")
-			return
-		}
-		vals[k] = &f
-	}
-	stop, target, tsm, minRR := vals["atr_mult_stop"], vals["atr_mult_target"], vals["time_stop_minutes"], vals["min_rr"]
-	if stop != nil && *stop <= 0 {
-		c.Errors = append(c.Errors, "brackets.atr_mult_stop must be > 0")
-	}
-	if minRR != nil && *minRR < 0 {
-		c.Errors = append(c.Errors, "brackets.min_rr must be >= 0")
-	}
-	if stop != nil && target != nil && *target <= *stop {
-		c.Warnings = append(c.Warnings, "brackets.atr_mult_target should exceed atr_mult_stop for positive RR")
-	}
-	if tsm != nil && *tsm <= 0 {
-		c.Warnings = append(c.Warnings, "brackets.time_stop_minutes is non-positive; time stop will be disabled")
-	}
-}
-
-func guardSelection(sel map[string]any, c *Checks) {
-	if v, present := sel["target_delta"]; present {
-		if td, ok := toFloat(v); !ok {
-			c.Warnings = append(c.Warnings, "options.selection.target_delta not numeric")
-		} else if !(td > 0 && td < 1) {
-			c.Errors = append(c.Errors, "options.selection.target_delta must be in (0,1)")
-		}
-	}
-	if v := sel["dte_target"]; v != nil {
-		if d, ok := toFloat(v); !ok {
-			c.Warnings = append(c.Warnings, "options.selection.dte_target not numeric")
-		} else if d <= 0 {
-			c.Warnings = append(c.Warnings, "options.selection.dte_target is non-positive; expiries may not resolve")
-		}
-	}
-	if v := sel["min_oi"]; v != nil {
-		if n, ok := toFloat(v); !ok {
-			c.Warnings = append(c.Warnings, "options.selection.min_oi not numeric")
-		} else if n < 0 {
-			c.Errors = append(c.Errors, "options.selection.min_oi must be >= 0")
-		}
-	}
-	if v := sel["min_vol"]; v != nil {
-		if mv, ok := toFloat(v); ok && (mv < 0 || mv > 5) {
-			c.Warnings = append(c.Warnings, "options.selection.min_vol outside [0,5] (interpreted as 0-500%)")
-		}
-	}
-}
-
 // Explanation is the verdict of GET /policy/explain.
 type Explanation struct {
-	OK                 bool           `json:"ok"`
-	SchemaOK           bool           `json:"schema_ok"`
-	SchemaErrors       []string       `json:"schema_errors"`
-	ExecutionEffective map[string]any `json:"execution_effective"`
-	Checks             Checks         `json:"checks"`
+	OK                 bool               `json:"ok"`
+	SchemaOK           bool               `json:"schema_ok"`
+	SchemaErrors       []string           `json:"schema_errors"`
+	ExecutionEffective EffectiveExecution `json:"execution_effective"`
+	Checks             Checks             `json:"checks"`
 }
 
 // Explain validates doc (nil = no policy; missing names what was looked for)
-// and derives the effective execution and its checks.
-func Explain(doc any, missing string) Explanation {
+// and derives the effective execution and its checks. Out-of-range values
+// are schema errors; the effective execution then uses them as written, so
+// the guard reports them too.
+func Explain(v any, missing string) Explanation {
 	var e Explanation
-	if doc == nil {
+	var p Policy
+	if v == nil {
 		e.SchemaErrors = []string{fmt.Sprintf("missing policy: %s", missing)}
 	} else {
-		e.SchemaErrors = Validate(doc)
+		var pr *doc.Problems
+		p, pr = Decode(v)
+		e.SchemaErrors = pr.Strings()
 		e.SchemaOK = len(e.SchemaErrors) == 0
 	}
-	e.ExecutionEffective = Effective(doc)
+	e.ExecutionEffective = p.Effective()
 	e.Checks = Guard(e.ExecutionEffective)
 	e.OK = e.SchemaOK && e.Checks.OK
 	return e
