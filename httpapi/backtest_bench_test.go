@@ -85,16 +85,20 @@ func seedLeaderboardRuns(tb testing.TB, env *apitest.Env, n int) {
 // TestSeedLeaderboardDataDir writes a data dir holding the benchmark's 100k
 // runs to $SIGMA_BENCH_DATA_DIR (which must not hold a database yet), through
 // the same wiring as `sigmalab serve`, so bench/api.sh can time the real
-// binary on it. Without the variable it is skipped: it is a fixture writer for
-// `make bench-api`, not a check.
+// binary on it. Without the variable (`go test ./...`) the fixture writer checks
+// itself on a small temp data dir: two batches of runs, all on the leaderboard.
 func TestSeedLeaderboardDataDir(t *testing.T) {
-	dir := os.Getenv("SIGMA_BENCH_DATA_DIR")
+	dir, n := os.Getenv("SIGMA_BENCH_DATA_DIR"), leaderboardBenchRuns
 	if dir == "" {
-		t.Skip("SIGMA_BENCH_DATA_DIR not set (make bench-api sets it)")
+		dir, n = t.TempDir(), 1500
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sigmalab.db")); err == nil {
 		t.Fatalf("%s already holds a database; seeding it again would double the runs", dir)
 	}
 	env := apitest.NewWith(t, app.Config{DataDir: dir})
-	seedLeaderboardRuns(t, env, leaderboardBenchRuns)
+	seedLeaderboardRuns(t, env, n)
+	code, out := env.JSON("GET", "/leaderboard?limit=5", nil)
+	if total, _ := out["total"].(float64); code != 200 || int(total) != n {
+		t.Fatalf("leaderboard after seeding %d runs: %d total %v", n, code, out["total"])
+	}
 }
