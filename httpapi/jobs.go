@@ -14,17 +14,15 @@ import (
 )
 
 // Long work (SPEC §6): a domain route answers `"async": true` by submitting a
-// registered job kind and returning 202 {"ok":true,"job_id":"…"}. Two lines per
-// domain, both in its own routes file:
+// registered job kind and returning 202 {"ok":true,"job_id":"…"}. The engine
+// offers each long use case as a job function beside its kind name, registered
+// with the runner once at wiring time; the handler submits the same request
+// the synchronous path runs:
 //
-//	// in routesX(), once:
-//	jobs.Register(s.Lab.Jobs, "train", jobs.Heavy,
-//		func(ctx context.Context, t *jobs.Task, req trainRequest) (any, error) {
-//			return s.Lab.Train(ctx, req.toEngine(), t.Progress) // the same call the sync path makes
-//		})
+//	jobs.Register(lab.Jobs, engine.TrainJobKind, jobs.Heavy, lab.TrainJob) // once, when wiring
 //	// in the handler, after validating req:
 //	if req.Async {
-//		return s.SubmitJob(r, "train", req)
+//		return s.SubmitJob(r, engine.TrainJobKind, req)
 //	}
 //
 // The handler result (any JSON value) becomes the job's result; an error fails

@@ -10,9 +10,10 @@ import (
 	"sigmalab/engine/gbdt"
 )
 
-// TestTrainCancellable: a cancel returns at once even while a fold trains
-// (the GBDT has no stop hook between trees); without a cancel the model comes
-// back.
+// TestTrainCancellable: a cancel returns at once even while a fold's training
+// has not yet reached its next stop check (gbdt Options.Stop is asked only
+// between boosting rounds; the blocked train func stands for a long round);
+// without a cancel the model comes back, and a panic in training is an error.
 func TestTrainCancellable(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
