@@ -505,28 +505,34 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		return resp, nil
 	}
 	run, folds := l.backtestRecord(req, src, params, res, resp.Parity, resp.Gate, started)
-	// Artifacts first (files are only referenced once the run row commits).
+	// Artifacts first (files are only referenced once the run row commits),
+	// the card last; a save that cannot write all of them stores no run (a
+	// run that looks complete but lacks its plot or card is worse than none).
 	// Artifact ids follow the id rule (lower case, ≤ 64); the model is in the row.
 	name := "bt-" + strings.ReplaceAll(started.Format("20060102t150405.000"), ".", "") + "-" + src.Key[:10]
 	if svg, png, err := EquityPlot(src.OOF, res, req.ModelID); err == nil {
-		run.PlotsURI = l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg, &resp.Warnings)
-		run.PlotPNGURI = l.putBacktestArtifact(ctx, src, "plots", name, ".png", "image/png", png, &resp.Warnings)
+		if run.PlotsURI, err = l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg); err != nil {
+			return resp, fmt.Errorf("save backtest: plot: %w", err)
+		}
+		if run.PlotPNGURI, err = l.putBacktestArtifact(ctx, src, "plots", name, ".png", "image/png", png); err != nil {
+			return resp, fmt.Errorf("save backtest: plot: %w", err)
+		}
 	} else {
-		resp.Warnings = append(resp.Warnings, "plot: "+err.Error())
+		resp.Warnings = append(resp.Warnings, "plot: "+err.Error()) // nothing to draw (no rows): not a storage failure
 	}
 	ids, err := l.Backtests.SaveBacktests(ctx, []BacktestWrite{{Run: run, Folds: folds}})
 	if err != nil {
 		return resp, fmt.Errorf("save backtest: %w", err)
 	}
-	id := ids[0]
-	resp.RunID = &id
-	resp.PlotsURI = run.PlotsURI
-	run.ID = id
-	if uri, err := l.writeBacktestCard(ctx, run, src, params); err == nil {
-		resp.CardURI = uri
-	} else {
-		resp.Warnings = append(resp.Warnings, "model card: "+err.Error())
+	run.ID = ids[0]
+	uri, err := l.writeBacktestCard(ctx, run, src, params)
+	if err != nil {
+		if derr := l.Backtests.DeleteBacktests(context.WithoutCancel(ctx), ids); derr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the run: %w", derr))
+		}
+		return resp, fmt.Errorf("save backtest: model card: %w", err)
 	}
+	resp.RunID, resp.PlotsURI, resp.CardURI = &run.ID, run.PlotsURI, uri
 	return resp, nil
 }
 
@@ -834,32 +840,25 @@ func backtestTable(m *matrix.Matrix, labels []string, trainHours []int) (*backte
 }
 
 // putBacktestArtifact stores one artifact file: through the artifact registry
-// (file + artifacts row, downloadable by id) when wired, else as a plain file.
-// A failure becomes a warning: the run itself is still worth saving.
-func (l *Lab) putBacktestArtifact(ctx context.Context, src OOFSource, kind, name, ext, ctype string, data []byte, warn *[]string) string {
+// (file + artifacts row, downloadable by id) when wired, else as a plain
+// file; "" when neither is wired.
+func (l *Lab) putBacktestArtifact(ctx context.Context, src OOFSource, kind, name, ext, ctype string, data []byte) (string, error) {
 	if l.ArtifactRegistry != nil {
 		a, err := l.ArtifactRegistry.PutArtifact(ctx, Artifact{ID: name + strings.ReplaceAll(ext, ".", "-"), Kind: kind,
 			PackID: src.Model.PackID, ModelID: src.Model.ModelID, ContentType: ctype, CreatedAt: l.now()}, ext, data)
-		if err != nil {
-			*warn = append(*warn, kind+": "+err.Error())
-			return ""
-		}
-		return a.URI
+		return a.URI, err
 	}
 	if l.Artifacts != nil {
-		uri, err := l.Artifacts.WriteArtifact(ctx, kind, name+ext, data)
-		if err != nil {
-			*warn = append(*warn, kind+": "+err.Error())
-		}
-		return uri
+		return l.Artifacts.WriteArtifact(ctx, kind, name+ext, data)
 	}
-	return ""
+	return "", nil
 }
 
-// writeBacktestCard writes the run's model card (event backtest).
+// writeBacktestCard writes the run's model card (event backtest); "" when no
+// card store is wired.
 func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSource, p backtest.TradeParams) (string, error) {
 	if l.Cards == nil {
-		return "", fmt.Errorf("no card store")
+		return "", nil
 	}
 	metrics := map[string]any{"best_sharpe_hourly": run.BestSharpeHourly, "best_cum_ret": run.BestCumRet,
 		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate_pass": run.Gate.Pass,

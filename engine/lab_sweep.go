@@ -422,7 +422,7 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	err = w.close()
 	rec.EvalMS += evalMS
 	if err != nil {
-		return SweepResponse{}, errors.Join(err, l.failSweep(wctx, &rec, err))
+		return SweepResponse{}, errors.Join(err, l.failSweepWith(wctx, &rec, w, err))
 	}
 
 	status := SweepCompleted
@@ -439,11 +439,11 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	case ctx.Err() != nil:
 		status = SweepCancelled
 	default:
-		return SweepResponse{}, errors.Join(runErr, l.failSweep(wctx, &rec, runErr))
+		return SweepResponse{}, errors.Join(runErr, l.failSweepWith(wctx, &rec, w, runErr))
 	}
 	resp, err := l.finishSweep(wctx, &rec, w, results, guard, status, len(cells), len(done))
 	if err != nil {
-		return SweepResponse{}, errors.Join(err, l.failSweep(wctx, &rec, err))
+		return SweepResponse{}, errors.Join(err, l.failSweepWith(wctx, &rec, w, err))
 	}
 	if status == SweepCancelled {
 		return resp, fmt.Errorf("sweep %d cancelled after %d of %d cells: %w", rec.ID, len(results), len(cells), errs.ErrCancelled)
@@ -522,6 +522,19 @@ func (l *Lab) failSweep(ctx context.Context, rec *SweepRecord, cause error) erro
 	now := l.now()
 	rec.Status, rec.Error, rec.FinishedAt = SweepFailed, cause.Error(), &now
 	return l.Sweeps.PutSweep(ctx, rec)
+}
+
+// failSweepWith fails a sweep whose cells were being stored: the cells it
+// stored as backtest runs are removed, so a failed sweep leaves nothing on
+// the leaderboard that looks complete.
+func (l *Lab) failSweepWith(ctx context.Context, rec *SweepRecord, w *sweepWriter, cause error) error {
+	var errsOut []error
+	if ids := w.runIDs(); len(ids) > 0 && l.Backtests != nil {
+		if err := l.Backtests.DeleteBacktests(ctx, ids); err != nil {
+			errsOut = append(errsOut, fmt.Errorf("remove the sweep's runs: %w", err))
+		}
+	}
+	return errors.Join(append(errsOut, l.failSweep(ctx, rec, cause))...)
 }
 
 // sweepTrialsInfo is what every cell of a sweep is deflated against.
@@ -712,6 +725,17 @@ func (w *sweepWriter) close() error {
 	close(w.batches)
 	<-w.done
 	return w.err
+}
+
+// runIDs are the backtest runs the writer stored (call after close).
+func (w *sweepWriter) runIDs() []int64 {
+	var ids []int64
+	for _, r := range w.byIndex {
+		if r != nil && r.BacktestRunID > 0 {
+			ids = append(ids, r.BacktestRunID)
+		}
+	}
+	return ids
 }
 
 // savesRuns reports whether cells are also stored as backtest runs.
