@@ -291,7 +291,9 @@ func (l *Lab) CalibrateThresholds(ctx context.Context, req CalibrateThresholdsRe
 			resp.Warnings = append(resp.Warnings, "plot: "+err.Error())
 		} else {
 			name := "cal-" + strings.ReplaceAll(l.now().UTC().Format("20060102t150405.000"), ".", "") + "-" + src.Key[:10]
-			if uri := l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg, &resp.Warnings); uri != "" {
+			if uri, err := l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg); err != nil {
+				resp.Warnings = append(resp.Warnings, "plots: "+err.Error())
+			} else if uri != "" {
 				if l.ArtifactRegistry != nil {
 					resp.PlotURI = "/artifacts/" + name + "-svg"
 				} else {
