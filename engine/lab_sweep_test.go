@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -279,8 +280,14 @@ func TestSweepJobCrashAndResume(t *testing.T) {
 			return env.lab.RunSweep(ctx, req, engine.SweepSource{OOF: oof}, engine.SweepOptions{JobID: tk.JobID, Workers: 1,
 				Progress: func(f float64, msg string) {
 					tk.Progress(f, msg)
-					if crashAt > 0 && f >= crashAt {
-						once.Do(crash)
+					if crashAt > 0 && strings.HasPrefix(msg, "cell ") {
+						// Cells are evaluated before they are stored, and
+						// storing 1,000 is faster than a flush period: slow
+						// it so the crash finds several batches stored.
+						time.Sleep(time.Millisecond)
+						if f >= crashAt {
+							once.Do(crash)
+						}
 					}
 				}})
 		})
