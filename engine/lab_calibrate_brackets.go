@@ -242,7 +242,7 @@ func (l *Lab) CalibrateBrackets(ctx context.Context, req CalibrateBracketsReques
 	if o.Folds() < 2 {
 		return resp, errs.Field("body", "splits", "calibrate_brackets needs at least two folds (one to choose on, one held out)")
 	}
-	base, current := ExecutionParams(src.Policy.Policy)
+	base, current := executionParams(src.Pol)
 	resp.Current = current
 	params := bt.tradeParams(base)
 	params.KeepSeries = true

@@ -17,6 +17,7 @@ import (
 	"sigmalab/engine/cv"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/jobs"
+	"sigmalab/engine/policy"
 	"sigmalab/engine/stats"
 	"sigmalab/engine/sweep"
 )
@@ -193,7 +194,7 @@ type SweepSource struct {
 	Lineage    any                  // hashes of matrix, config, policy
 	ModelID    string
 	BuildID    string
-	Policy     map[string]any // the model's policy (gate bounds); nil: none
+	Policy     policy.Policy // the model's policy, decoded (gate bounds); empty: every default
 	// SaveRuns, when set and the request has save=true, stores cells as tagged
 	// backtest runs and returns their ids (one per run, same order). It is
 	// called with batches, one transaction each.
@@ -294,12 +295,12 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 	if err != nil {
 		return SweepSource{}, err
 	}
-	base, _ := ExecutionParams(src.Policy.Policy)
+	base, _ := executionParams(src.Pol)
 	if req.Holding != "" {
 		base.Holding = req.Holding
 	}
 	out := SweepSource{OOF: src.OOF, Base: base, OOFKey: src.Key, TrainingMS: src.TrainingMS, Lineage: backtestLineage(src),
-		ModelID: req.ModelID, BuildID: src.BuildID, Policy: src.Policy.Policy}
+		ModelID: req.ModelID, BuildID: src.BuildID, Policy: src.Pol}
 	if l.Cards != nil {
 		out.Card = func(ctx context.Context, rec SweepRecord, best []sweep.Row) (string, error) {
 			return l.writeSweepCard(ctx, rec, best, src)
@@ -324,7 +325,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, e
 				tp := r.Cell.TopPct
 				cr.TopPct = &tp
 			}
-			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, passGate(r.Result.Overall, src.Policy.Policy, req.RiskProfile), started)
+			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, gate(r.Result.Overall, src.Pol, req.RiskProfile), started)
 			run.SweepID = r.SweepID
 			run.Params["sweep_cell"] = r.Cell.Index
 			writes[i] = BacktestWrite{Run: run, Folds: folds}
@@ -631,9 +632,9 @@ func sweepEvaluator(src SweepSource, workers int, tri sweepTrialsInfo, profile s
 			}
 		}
 		deflate(&res.Overall, tri.nTrials, tri.sharpes)
-		gate := passGate(res.Overall, src.Policy, profile)
+		g := gate(res.Overall, src.Policy, profile)
 		return sweep.Outcome{BestSharpeHourly: res.Overall.SharpeHourly, BestCumRet: res.Overall.CumRet,
-			Trades: res.Overall.Trades, DSR: *res.Overall.DSR, PSR: res.Overall.PSR, PassGate: gate.Pass, Detail: &res}, nil
+			Trades: res.Overall.Trades, DSR: *res.Overall.DSR, PSR: res.Overall.PSR, PassGate: g.Pass, Detail: &res}, nil
 	}
 }
 
