@@ -64,12 +64,16 @@ func TestBuildThenTrainCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"build", "--data", dir, "--model-id", "spy_eq_intraday_hourly", "--start", "2024-09-03", "--end", "2024-10-31"}, &out, &errb); code != 0 {
+	if code := run([]string{"build", "--data", dir, "--model-id", "spy_eq_intraday_hourly", "--start", "2024-09-03", "--end", "2024-10-31",
+		"--progress", "always"}, &out, &errb); code != 0 {
 		t.Fatalf("build: exit %d: %s", code, errb.String())
 	}
 	var built map[string]any
-	if err := json.Unmarshal(out.Bytes(), &built); err != nil || built["build_id"] == "" || built["rows"].(float64) < 100 {
+	if err := json.Unmarshal(out.Bytes(), &built); err != nil || built["ok"] != true || built["build_id"] == "" || built["rows"].(float64) < 100 {
 		t.Fatalf("build output %v %s", err, out.String())
+	}
+	if !strings.Contains(errb.String(), "building matrix spy_eq_intraday_hourly") {
+		t.Fatalf("build drew no progress bar: %q", errb.String())
 	}
 	out.Reset()
 	if code := run([]string{"train", "--data", dir, "--model-id", "spy_eq_intraday_hourly", "--progress", "never", "--hyperparams", `{"n_estimators":20}`}, &out, &errb); code != 0 {

@@ -3,7 +3,16 @@
 //
 //	sigmalab serve [--data DIR] [--addr HOST:PORT] [--demo=true] [--demo-range START:END[:OPTIONS_FROM]]
 //	               [--allowed-hosts H,…] [--cors-origins O,…] [--max-conns N] [--max-queued N] [--heavy-wait D]
+//	sigmalab import [--data DIR] [flags] PATH... | --body req.json | --polygon … SYMBOL...
+//	sigmalab build [--stock|--preview] [--body req.json] [flags]
+//	sigmalab train|backtest|sweep [--body req.json] [flags]
 //	sigmalab version
+//
+// build, train, backtest, sweep and import --body take their route's request
+// (the engine's request type, --body in the route's JSON, flags override it),
+// print the route's answer ({"ok":true,…}) and draw a progress bar on a
+// terminal. The subcommands parse flags into a request and call the engine;
+// they hold no logic of their own.
 package main
 
 import (
