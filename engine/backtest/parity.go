@@ -3,6 +3,8 @@ package backtest
 import (
 	"math"
 	"sort"
+
+	"sigmalab/engine/policy"
 )
 
 // Entry modes of bracket parity.
@@ -20,19 +22,21 @@ type Brackets struct {
 	EntryMode       string  `json:"entry_mode"`
 }
 
-// withDefaults fills the predecessor's defaults (14, 1.5, 3.0, 120 min, next session open).
+// withDefaults fills unset fields from the policy's bracket defaults (the
+// one place they are written).
 func (b Brackets) withDefaults() Brackets {
+	d := policy.Defaults().Brackets
 	if b.AtrPeriod <= 0 {
-		b.AtrPeriod = 14
+		b.AtrPeriod = d.AtrPeriod
 	}
 	if b.AtrMultStop <= 0 {
-		b.AtrMultStop = 1.5
+		b.AtrMultStop = d.AtrMultStop
 	}
 	if b.AtrMultTarget <= 0 {
-		b.AtrMultTarget = 3.0
+		b.AtrMultTarget = d.AtrMultTarget
 	}
 	if b.TimeStopMinutes <= 0 {
-		b.TimeStopMinutes = 120
+		b.TimeStopMinutes = d.TimeStopMinutes
 	}
 	if b.EntryMode != EntryNextBar {
 		b.EntryMode = EntryNextSessionOpen
