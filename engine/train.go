@@ -318,7 +318,11 @@ type FitOutcome struct {
 }
 
 // purgeBefore drops rows of [0, end) whose label window reaches the block
-// starting at row start (t1 ≥ ts[start]); without t1 nothing is purged.
+// starting at row start (t1 ≥ ts[start]); without t1 nothing is purged. It is
+// engine/cv's purge rule specialised to a held-out tail: cv purges a training
+// row whose [t0, t1] overlaps the test block's span [t0(first), max t1]; when
+// the block is every row from start on, each earlier row starts before the
+// span, so the overlap test reduces to t1 ≥ t0(start).
 func (d *TrainData) purgeBefore(end, start int) (kept []int, purged int) {
 	for i := 0; i < end; i++ {
 		if d.T1 != nil && d.T1[i] >= d.TS[start] {
