@@ -654,12 +654,3 @@ func checkIDs(v *errs.Validation, packID, buildID string) {
 		v.Add("body", "build_id", "build_id must match ^[a-z0-9][a-z0-9_-]{0,63}$", "value_error")
 	}
 }
-
-// verifyModel returns the stored model (ErrNotFound when unknown or in
-// another pack than packID).
-func (l *Lab) verifyModel(ctx context.Context, modelID, packID string) (ModelRecord, error) {
-	if l.Configs == nil {
-		return ModelRecord{}, errs.NotFoundf("model %s: no config store", modelID)
-	}
-	return l.GetModelConfig(ctx, modelID, packID)
-}

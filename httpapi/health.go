@@ -28,7 +28,7 @@ func (s *Server) index(_ *http.Request, _ httprouter.Params) (any, error) {
 	routes := make([]routeInfo, 0, len(s.routes))
 	registered := make(map[string]bool, len(s.routes))
 	for _, rt := range s.routes {
-		routes = append(routes, routeInfo{rt.Method, rt.Path, rt.Summary})
+		routes = append(routes, routeInfo(rt))
 		registered[rt.Path] = true
 	}
 	endpoints := make([]string, 0, len(legacyEndpoints))

@@ -277,23 +277,3 @@ func radixSort(a, tmp []uint64) []uint64 {
 	}
 	return a
 }
-
-// binRows maps raw columns (e.g. a validation set) onto this Dataset's bins.
-func (d *Dataset) binRows(cols [][]float64) ([][]uint8, error) {
-	if len(cols) != len(d.bins) {
-		return nil, errs.Invalidf("gbdt: validation set has %d columns, training has %d", len(cols), len(d.bins))
-	}
-	if len(cols) == 0 {
-		return nil, nil
-	}
-	n := len(cols[0])
-	out := make([][]uint8, len(cols))
-	for f, c := range cols {
-		if len(c) != n {
-			return nil, errs.Invalidf("gbdt: validation column %d has %d rows, column 0 has %d", f, len(c), n)
-		}
-		out[f] = make([]uint8, n)
-		binColumn(out[f], c, d.uppers[f])
-	}
-	return out, nil
-}

@@ -10,9 +10,6 @@ import (
 // DateLayout is the layout of session dates (ET calendar dates).
 const DateLayout = "2006-01-02"
 
-// etLocation is America/New_York (package et loads it once).
-func etLocation() *time.Location { return et.Location() }
-
 // ET returns the America/New_York location.
 func ET() *time.Location { return et.Location() }
 

@@ -136,7 +136,6 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 	raw := &RawFlow{}
 	m := &Matrix{Meta: map[string]string{}}
 	var rowPrev []float64
-	var rowKeys []int64          // hour-bucket start per row, for flow columns
 	flowPerRow := [][]flowCell{} // per row: 2D+1 cells
 	optSource := ""
 	// Sessions without a previous close have no anchor (the predecessor skipped
@@ -239,7 +238,6 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 			m.Date = append(m.Date, s.Date)
 			m.HourET = append(m.HourET, int32(h))
 			rowPrev = append(rowPrev, pc)
-			rowKeys = append(rowKeys, ts)
 			row := make([]flowCell, 2*D+1)
 			for kk := range row {
 				if c := cells[[2]int{kk, h}]; c != nil {

@@ -385,7 +385,7 @@ func (s *Backtests) leaderboard(q engine.LeaderboardQuery, emit func(vals [][]by
 		var k, v []byte
 		if end := prefixEnd(prefix); end == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(end); k == nil {
+		} else if k, _ = c.Seek(end); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

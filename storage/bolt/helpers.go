@@ -148,7 +148,7 @@ func LastWithPrefix(b *bbolt.Bucket, prefix []byte) (k, v []byte) {
 	end := prefixEnd(prefix)
 	if end == nil {
 		k, v = c.Last()
-	} else if k, v = c.Seek(end); k == nil {
+	} else if k, _ = c.Seek(end); k == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()
@@ -192,7 +192,7 @@ func List(b *bbolt.Bucket, o ListOpts, fn func(k, v []byte) error) (total int, e
 		step = c.Prev
 		if end := prefixEnd(o.Prefix); len(o.Prefix) == 0 || end == nil {
 			k, v = c.Last()
-		} else if k, v = c.Seek(end); k == nil {
+		} else if k, _ = c.Seek(end); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

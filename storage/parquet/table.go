@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +40,7 @@ func OpenTable(path string) (market.TableReader, io.Closer, error) {
 		header = append(header, path[len(path)-1])
 		units = append(units, timestampUnit(leaf.Node))
 	}
-	t := &table{f: f, r: pq.NewReader(pf), header: header, units: units, rows: make([]pq.Row, 1)}
+	t := &table{f: f, r: pq.MultiRowGroup(pf.RowGroups()...).Rows(), header: header, units: units, rows: make([]pq.Row, 1)}
 	return t, t, nil
 }
 
@@ -60,7 +61,7 @@ func timestampUnit(n pq.Node) time.Duration {
 
 type table struct {
 	f      *os.File
-	r      *pq.Reader
+	r      pq.Rows
 	header []string
 	units  []time.Duration
 	rows   []pq.Row
@@ -69,7 +70,7 @@ type table struct {
 
 func (t *table) Header() []string { return t.header }
 
-func (t *table) Close() error { return t.f.Close() }
+func (t *table) Close() error { return errors.Join(t.r.Close(), t.f.Close()) }
 
 func (t *table) Next() ([]string, int, error) {
 	n, err := t.r.ReadRows(t.rows)
