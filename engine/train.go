@@ -663,13 +663,3 @@ func (l *Lab) GetArtifact(ctx context.Context, id string) (Artifact, []byte, err
 	}
 	return l.ArtifactRegistry.GetArtifact(ctx, id)
 }
-
-// LoadTrainedModel reads the model artifact of a training run (for signals and
-// scoring).
-func (l *Lab) LoadTrainedModel(ctx context.Context, artifactID string) (*TrainedModel, error) {
-	_, b, err := l.GetArtifact(ctx, artifactID)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeTrainedModel(b)
-}

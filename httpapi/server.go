@@ -129,9 +129,6 @@ func (s *Server) Handler() http.Handler {
 	return s.withWriteDeadline(s.withRequestID(s.withAccessLog(s.withRecover(h))))
 }
 
-// Routes lists the registered routes in registration order.
-func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
-
 // Handle registers h for method and path. summary is a one-line description
 // used by the API index and the OpenAPI document. A GET route also answers
 // HEAD (the same status and headers, no body).
@@ -143,18 +140,6 @@ func (s *Server) Handle(method, path, summary string, h HandlerFunc) {
 		s.router.Handle(http.MethodHead, path, func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
 			handle(headWriter{w}, r, p)
 		})
-	}
-}
-
-// HandleHTTP registers a plain http.Handler (UI assets, streaming imports) that
-// writes its own response; middleware still applies. GET routes answer HEAD too.
-func (s *Server) HandleHTTP(method, path, summary string, h http.Handler) {
-	s.routes = append(s.routes, Route{Method: method, Path: path, Summary: summary})
-	s.router.Handler(method, path, h)
-	if method == http.MethodGet {
-		s.router.Handler(http.MethodHead, path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(headWriter{w}, r)
-		}))
 	}
 }
 
@@ -182,9 +167,4 @@ func (s *Server) PUT(path, summary string, h HandlerFunc) { s.Handle(http.Method
 // PATCH registers a PATCH route.
 func (s *Server) PATCH(path, summary string, h HandlerFunc) {
 	s.Handle(http.MethodPatch, path, summary, h)
-}
-
-// DELETE registers a DELETE route.
-func (s *Server) DELETE(path, summary string, h HandlerFunc) {
-	s.Handle(http.MethodDelete, path, summary, h)
 }

@@ -172,11 +172,6 @@ func (q *Query) Date(name string, required bool) string {
 	return q.C.Date(name, q.Vals.Get(name), required)
 }
 
-// DateRange returns validated start and end parameters with start ≤ end.
-func (q *Query) DateRange(startName, endName string, required bool) (string, string) {
-	return q.C.DateRange(startName, q.Vals.Get(startName), endName, q.Vals.Get(endName), required)
-}
-
 // Int parses an integer parameter within [min, max] (def when absent).
 func (q *Query) Int(name string, def, min, max int) int {
 	if !q.Has(name) {

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 
 	"sigmalab/engine/errs"
 )
@@ -263,15 +262,6 @@ func (r *Reader) Ints(key string) []int {
 	return out
 }
 
-// Strings reads a list of strings (nil when absent).
-func (r *Reader) Strings(key string) []string {
-	v, ok := r.Raw(key)
-	if !ok {
-		return nil
-	}
-	return StringList(v, r.p, r.Loc(key))
-}
-
 // StringList reads v as a list of strings, recording problems at loc.
 func StringList(v any, p *Problems, loc []string) []string {
 	list, ok := v.([]any)
@@ -423,13 +413,3 @@ func (w *Writer) Extra(extra map[string]any) {
 
 // Doc returns the document (keys marshal sorted).
 func (w *Writer) Doc() map[string]any { return w.m }
-
-// Keys returns m's keys sorted.
-func Keys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

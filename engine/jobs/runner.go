@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 
@@ -130,18 +129,6 @@ func (r *Runner) Handle(kind string, class Class, h Handler) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.kinds[kind] = kindEntry{class: class, handler: h}
-}
-
-// Kinds lists the registered kinds, sorted.
-func (r *Runner) Kinds() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.kinds))
-	for k := range r.kinds {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Start marks jobs a previous process left queued or running as interrupted.

@@ -226,16 +226,3 @@ func List(b *bbolt.Bucket, o ListOpts, fn func(k, v []byte) error) (total int, e
 	}
 	return total, nil
 }
-
-// DeletePrefix removes every key starting with prefix and returns how many.
-func DeletePrefix(b *bbolt.Bucket, prefix []byte) (int, error) {
-	c := b.Cursor()
-	n := 0
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}

@@ -1,7 +1,6 @@
 package parquet
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -9,8 +8,6 @@ import (
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
-
-	"sigmalab/storage/files"
 )
 
 // Shared Parquet conventions of this package, reusable by every file kind (bars,
@@ -18,25 +15,14 @@ import (
 //   - ZstdCompression is the one codec configuration we write with: zstd at the default
 //     level gives ~3–4× smaller files than the same CSV at a decode cost far below the
 //     cost of parsing, and pyarrow/DuckDB/Spark all read it.
-//   - WriteParquetAtomic encodes into memory and publishes the file with an atomic
-//     rename through storage/files, so readers see the old file or the complete new
-//     one, never a torn write.
+//   - Files are published with an atomic rename through storage/files, so readers
+//     see the old file or the complete new one, never a torn write.
 //   - Timestamps are INT64 TIMESTAMP(millisecond, UTC); sigmalab.* key/value metadata
 //     carries what a reader needs without scanning rows (source, ranges, row counts).
 
 // ZstdCompression is the writer option every Parquet file of sigmalab uses.
 func ZstdCompression() pq.WriterOption {
 	return pq.Compression(&zstd.Codec{Level: zstd.SpeedDefault})
-}
-
-// WriteParquetAtomic writes rows of T as one zstd Parquet file at path atomically, with
-// the given key/value metadata.
-func WriteParquetAtomic[T any](path string, rows []T, meta map[string]string, opts ...pq.WriterOption) error {
-	var buf bytes.Buffer
-	if err := EncodeRows(&buf, rows, meta, opts...); err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return files.WriteFile(path, buf.Bytes())
 }
 
 // EncodeRows writes rows of T as zstd Parquet to w; metadata keys are written sorted so
@@ -52,41 +38,6 @@ func EncodeRows[T any](w io.Writer, rows []T, meta map[string]string, opts ...pq
 		return err
 	}
 	return pw.Close()
-}
-
-// ReadParquetRows reads every row of a Parquet file written with type T and returns its
-// key/value metadata. A missing file returns os.ErrNotExist (test with errors.Is).
-func ReadParquetRows[T any](path string) ([]T, map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	pf, err := pq.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	meta := fileMeta(pf)
-	r := pq.NewGenericReader[T](pf)
-	defer r.Close()
-	n := int(r.NumRows())
-	rows := make([]T, n)
-	got := 0
-	for got < n {
-		k, err := r.Read(rows[got:])
-		got += k
-		if err != nil {
-			if err == io.EOF {
-				break
-			}
-			return nil, nil, fmt.Errorf("read %s: %w", path, err)
-		}
-	}
-	return rows[:got], meta, nil
 }
 
 // ReadParquetMeta reads only the footer of a Parquet file: key/value metadata and row count.
@@ -129,18 +80,6 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// ReadColumns reads whole required INT64 and DOUBLE columns of a Parquet file by name,
-// page by page straight into slices (no row reconstruction), and returns the file's
-// key/value metadata. It is the fast path for files this package writes; a column that
-// is missing or of another physical type is an error.
-func ReadColumns(path string, int64Cols, floatCols []string) ([][]int64, [][]float64, map[string]string, error) {
-	c, err := ReadColumnSet(path, ColumnSet{Int64: int64Cols, Float: floatCols})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return c.Int64, c.Float, c.Meta, nil
-}
-
 // ColumnSet names the required columns to read, by physical kind.
 type ColumnSet struct {
 	Int64  []string // INT64 (timestamps included)
@@ -155,18 +94,6 @@ type Columns struct {
 	Float  [][]float64
 	String [][]string
 	Meta   map[string]string
-}
-
-// ReadColumnSet reads the named required columns of a Parquet file page by page.
-// Numeric pages are copied in bulk; string columns go through the page's values with
-// repeated strings shared (dictionary columns repeat a handful of values).
-func ReadColumnSet(path string, want ColumnSet) (*Columns, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readColumnSetFile(f, want)
 }
 
 // readColumnSetFile is ReadColumnSet over a file already open; errors name the
