@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"sigmalab/engine"
 	"sigmalab/engine/jobs"
 )
 
@@ -18,6 +19,7 @@ const jobsShutdownGrace = 10 * time.Second
 func (a *App) wireJobs() error {
 	now := func() time.Time { return a.Cfg.Now().UTC() }
 	runner := jobs.New(a.DB, jobs.Options{Now: now, Logger: a.Cfg.Log, MaxQueued: a.Cfg.MaxQueued})
+	registerJobKinds(runner, a.Lab)
 	ctx := context.Background()
 	if _, err := runner.Start(ctx); err != nil {
 		return err
@@ -35,4 +37,15 @@ func (a *App) wireJobs() error {
 		return runner.Close(ctx)
 	})
 	return nil
+}
+
+// registerJobKinds binds every job kind to its engine use case; heavy kinds
+// share the heavy pool with synchronous heavy requests.
+func registerJobKinds(r *jobs.Runner, lab *engine.Lab) {
+	jobs.Register(r, engine.BuildMatrixJobKind, jobs.Heavy, lab.BuildMatrixJob)
+	jobs.Register(r, engine.BuildStockMatrixJobKind, jobs.Heavy, lab.BuildStockMatrixJob)
+	jobs.Register(r, engine.TrainJobKind, jobs.Heavy, lab.TrainJob)
+	jobs.Register(r, engine.BacktestJobKind, jobs.Heavy, lab.BacktestJob)
+	jobs.Register(r, engine.SweepJobKind, jobs.Heavy, lab.SweepJob)
+	jobs.Register(r, engine.ImportJobKind, jobs.Light, lab.ImportJob)
 }

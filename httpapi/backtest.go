@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,13 +9,9 @@ import (
 
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
-	"sigmalab/engine/jobs"
 )
 
 func (s *Server) routesBacktest() {
-	if s.Lab != nil && s.Lab.Jobs != nil {
-		jobs.Register(s.Lab.Jobs, engine.BacktestJobKind, jobs.Heavy, s.Lab.BacktestJob)
-	}
 	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix; save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
 	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, min_dsr, order_by sharpe_hourly|cum_ret|dsr|created_at, limit, offset)", s.leaderboard)
 	s.GET("/backtests/:run_id", "one stored backtest run with its folds", s.getBacktest)
@@ -72,36 +66,18 @@ func (s *Server) leaderboard(r *http.Request, _ httprouter.Params) (any, error) 
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	if s.Lab.Backtests == nil {
-		return nil, errs.NotFoundf("no backtest store")
-	}
-	if st, ok := s.Lab.Backtests.(leaderboardAppender); ok {
-		return s.leaderboardAppend(r, st, lq, page, order)
-	}
-	rows, total, err := s.Lab.Backtests.LeaderboardJSON(r.Context(), lq)
-	if err != nil {
-		return nil, err
-	}
-	tail := leaderboardTail{OrderBy: order, PageInfo: page.Info(len(rows), total)}
-	if lq.Tag != "" {
-		tail.Tag = &lq.Tag
-	}
-	return leaderboardBody(rows, tail)
+	return s.leaderboardPage(r, lq, page, order)
 }
 
-// leaderboardAppender is a backtest store that can append a page's stored run
-// documents, comma-separated, straight into a response buffer (storage/bolt).
-type leaderboardAppender interface {
-	AppendLeaderboardJSON(ctx context.Context, dst []byte, q engine.LeaderboardQuery) (out []byte, rows, total int, err error)
-}
-
-// leaderboardAppend builds the same bytes as leaderboardBody in a pooled buffer
-// (the hot path of SPEC §9's leaderboard target): no per-row slices, no second
-// copy of the page.
-func (s *Server) leaderboardAppend(r *http.Request, st leaderboardAppender, lq engine.LeaderboardQuery, page Page, order string) (any, error) {
+// leaderboardPage writes {"ok":true,"rows":[…],…tail} around the stored run
+// documents byte for byte, in a pooled buffer (the hot path of SPEC §9's
+// leaderboard target): they were written by encoding/json (valid, compact,
+// finite numbers), and re-validating ~50 kB per page was the bulk of the
+// request's cost.
+func (s *Server) leaderboardPage(r *http.Request, lq engine.LeaderboardQuery, page Page, order string) (any, error) {
 	p := s.getBuf()
 	out := append(*p, `{"ok":true,"rows":[`...)
-	out, n, total, err := st.AppendLeaderboardJSON(r.Context(), out, lq)
+	out, n, total, err := s.Lab.AppendLeaderboard(r.Context(), out, lq)
 	if err != nil {
 		s.putBuf(p, out)
 		return nil, err
@@ -124,38 +100,6 @@ func (s *Server) leaderboardAppend(r *http.Request, st leaderboardAppender, lq e
 	}
 	out = append(out, '\n') // as every other JSON response
 	return Raw{ContentType: "application/json", Body: out, pooled: p}, nil
-}
-
-// leaderboardBody writes {"ok":true,"rows":[…],…tail} around the stored run
-// documents byte for byte: they were written by encoding/json (valid, compact,
-// finite numbers), and re-validating ~50 kB per page was the bulk of the
-// request's cost.
-func leaderboardBody(rows []json.RawMessage, tail leaderboardTail) (Raw, error) {
-	t, err := MarshalJSON(tail)
-	if err != nil {
-		return Raw{}, err
-	}
-	n := len(t) + 32
-	for _, r := range rows {
-		n += len(r) + 1
-	}
-	out := make([]byte, 0, n)
-	out = append(out, `{"ok":true,"rows":[`...)
-	for i, r := range rows {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, r...)
-	}
-	out = append(out, ']')
-	if len(t) > 2 { // t is an object: splice its fields in
-		out = append(out, ',')
-		out = append(out, t[1:]...)
-	} else {
-		out = append(out, '}')
-	}
-	out = append(out, '\n') // as every other JSON response
-	return Raw{ContentType: "application/json", Body: out}, nil
 }
 
 type backtestDetail struct {

@@ -15,7 +15,6 @@ import (
 
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
-	"sigmalab/engine/jobs"
 	"sigmalab/engine/market"
 )
 
@@ -41,9 +40,6 @@ func (s *Server) bodyLimitFor(r *http.Request) int64 {
 }
 
 func (s *Server) routesData() {
-	if s.Lab != nil && s.Lab.Jobs != nil {
-		jobs.Register(s.Lab.Jobs, engine.ImportJobKind, jobs.Light, s.Lab.ImportJob)
-	}
 	s.POST("/data/import", "import bars, option bars or chains: multipart upload (up to 2 GiB, streamed) or JSON {path} under exports/ or imports/ of the data dir (async:true → job)", s.dataImport)
 	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range); filters ticker, kind", s.dataCoverage)
 	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)

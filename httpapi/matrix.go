@@ -9,15 +9,10 @@ import (
 
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
-	"sigmalab/engine/jobs"
 	"sigmalab/engine/matrix"
 )
 
 func (s *Server) routesMatrix() {
-	if s.Lab != nil && s.Lab.Jobs != nil {
-		jobs.Register(s.Lab.Jobs, engine.BuildMatrixJobKind, jobs.Heavy, s.Lab.BuildMatrixJob)
-		jobs.Register(s.Lab.Jobs, engine.BuildStockMatrixJobKind, jobs.Heavy, s.Lab.BuildStockMatrixJob)
-	}
 	s.POST("/build_matrix", "build a model's feature matrix (opt 0DTE flow or equity bars) with labels; stores Parquet + build_runs row (async:true → job)", s.buildMatrix)
 	s.POST("/build_stock_matrix", "build an equity matrix for a ticker (optionally with a model's indicator set) (async:true → job)", s.buildStockMatrix)
 	s.POST("/preview_matrix", "build up to max_rows rows without storing and run the QA checks; ok = QA verdict", s.previewMatrix)

@@ -9,13 +9,9 @@ import (
 
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
-	"sigmalab/engine/jobs"
 )
 
 func (s *Server) routesSweep() {
-	if s.Lab != nil && s.Lab.Jobs != nil {
-		jobs.Register(s.Lab.Jobs, engine.SweepJobKind, jobs.Heavy, s.Lab.SweepJob)
-	}
 	s.POST("/backtest_sweep", "sweep trading parameters over cached OOF predictions; guardrails, ranking, report (async:true → job)", s.backtestSweep)
 	s.GET("/sweeps", "list sweeps (pack_id, model_id, tag, status, limit, offset), newest first", s.listSweeps)
 	s.GET("/sweeps/:sweep_id", "one sweep and every cell result", s.getSweep)

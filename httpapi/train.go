@@ -6,13 +6,9 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"sigmalab/engine"
-	"sigmalab/engine/jobs"
 )
 
 func (s *Server) routesTrain() {
-	if s.Lab != nil && s.Lab.Jobs != nil {
-		jobs.Register(s.Lab.Jobs, engine.TrainJobKind, jobs.Heavy, s.Lab.TrainJob)
-	}
 	s.POST("/train", "train the model's GBDT on its latest (or build_id) matrix; metrics on a time-ordered holdout; stores run, model artifact and card (async:true → job)", s.train)
 	s.GET("/training_runs", "list trainings (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
 		listRuns(s, (*engine.Lab).ListTrainingRuns, engine.TrainRunning, engine.TrainCompleted, engine.TrainFailed))
