@@ -17,7 +17,7 @@ func (s *Server) routesMatrix() {
 	s.POST("/build_stock_matrix", "build an equity matrix for a ticker (optionally with a model's indicator set) (async:true → job)", s.buildStockMatrix)
 	s.POST("/preview_matrix", "build up to max_rows rows without storing and run the QA checks; ok = QA verdict", s.previewMatrix)
 	s.GET("/build_runs", "list matrix builds (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
-		listRuns(s, (*engine.Lab).ListBuildRuns, engine.BuildRunning, engine.BuildCompleted, engine.BuildFailed))
+		listRuns(s, (*engine.Lab).ListBuildRuns, engine.BuildRunning, engine.BuildCompleted, engine.BuildFailed, engine.BuildInterrupted))
 	s.GET("/build_runs/:id", "one matrix build (params, metrics, lineage, status)", getRun(s, (*engine.Lab).GetBuildRun, "build run"))
 	s.GET("/matrices/:model_id", "list a model's stored matrices, newest first (limit, offset)", s.listMatrices)
 	s.GET("/matrices/:model_id/:build_id", "download a stored matrix (format=parquet|csv|json)", s.getMatrix)

@@ -11,7 +11,7 @@ import (
 func (s *Server) routesTrain() {
 	s.POST("/train", "train the model's GBDT on its latest (or build_id) matrix; metrics on a time-ordered holdout; stores run, model artifact and card (async:true → job)", s.train)
 	s.GET("/training_runs", "list trainings (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
-		listRuns(s, (*engine.Lab).ListTrainingRuns, engine.TrainRunning, engine.TrainCompleted, engine.TrainFailed))
+		listRuns(s, (*engine.Lab).ListTrainingRuns, engine.TrainRunning, engine.TrainCompleted, engine.TrainFailed, engine.TrainInterrupted))
 	s.GET("/training_runs/:id", "one training run with its metrics", getRun(s, (*engine.Lab).GetTrainingRun, "training run"))
 	s.GET("/artifacts/:id", "download a stored artifact (model .json.zst, card .json) by id", s.getArtifact)
 }
