@@ -18,7 +18,7 @@ import (
 // select_features: columns matching the prefixes, prefix by prefix in matrix
 // order, then whichever named columns exist.
 var (
-	defaultFeaturePrefixes = []string{"calls_sold_d", "puts_sold_d", "close_mom_", "close_vol_", "bb_mid_",
+	defaultFeaturePrefixes = []string{matrix.CallsSoldPrefix, matrix.PutsSoldPrefix, "close_mom_", "close_vol_", "bb_mid_",
 		"bb_upper_", "bb_lower_", "macd_", "plus_di_", "minus_di_", "adx_", "atr_", "obv", "rsi_", "ema_",
 		"dist_ema", "stoch_", "cci_", "williams_r_", "iv_"}
 	defaultFeatureNames = []string{"calls_sold_total", "puts_sold_total", "pc_ratio", "imbalance", "day_of_week",
@@ -35,7 +35,7 @@ const MaxTargetClasses = 20
 // (a 1/0 or 1/0/-1 y of an imported matrix).
 func labelName(name string) bool {
 	n := strings.ToLower(name)
-	return n == "y" || n == "y_syn" || strings.HasPrefix(n, "label")
+	return n == matrix.LabelCol || n == matrix.SynLabelCol || strings.HasPrefix(n, "label")
 }
 
 // trainNonFeature reports columns that must never be features because they
@@ -45,8 +45,8 @@ func labelName(name string) bool {
 // every column the build listed as a label column.
 func trainNonFeature(m *matrix.Matrix, name, target string) bool {
 	n := strings.ToLower(name)
-	if name == target || labelName(name) || n == "t1" || strings.HasPrefix(n, "ret_fwd") ||
-		strings.Contains(n, "fwd_") || n == "ret_next_hour" || n == "ret_close_to_open" {
+	if name == target || labelName(name) || n == matrix.T1Col || strings.HasPrefix(n, matrix.RetFwdCol) ||
+		strings.Contains(n, "fwd_") || n == matrix.RetNextHourCol || n == matrix.RetCloseToOpenCol {
 		return true
 	}
 	if lc := m.Meta["label_columns"]; lc != "" {
@@ -110,7 +110,7 @@ func ResolveFeatures(m *matrix.Matrix, configured FeatureSpec, explicit []string
 // Label and forward-return columns (y, ret_fwd, …) are never selected, and
 // "hour_et" is served from the matrix key column.
 func SelectFeatures(m *matrix.Matrix, f FeatureSpec, target string) []string {
-	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == "hour_et") && !trainNonFeature(m, n, target) }
+	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == matrix.HourETCol) && !trainNonFeature(m, n, target) }
 	var out []string
 	seen := map[string]bool{}
 	add := func(n string) {
@@ -137,7 +137,7 @@ func SelectFeatures(m *matrix.Matrix, f FeatureSpec, target string) []string {
 		}
 		if on(flow.PerDistance, true) {
 			for _, n := range m.Names {
-				if strings.HasPrefix(n, "calls_sold_d") || strings.HasPrefix(n, "puts_sold_d") {
+				if strings.HasPrefix(n, matrix.CallsSoldPrefix) || strings.HasPrefix(n, matrix.PutsSoldPrefix) {
 					if n != "calls_sold_total" && n != "puts_sold_total" {
 						add(n)
 					}
@@ -174,7 +174,7 @@ func SelectFeatures(m *matrix.Matrix, f FeatureSpec, target string) []string {
 			add("day_of_week")
 		}
 		if f.Time != nil && on(f.Time.HourOfDay, false) {
-			add("hour_et")
+			add(matrix.HourETCol)
 		}
 		horizons := func(b *HorizonFeatures, def []int) []int {
 			if b.HourlyHorizons == nil {
@@ -215,7 +215,7 @@ func featureColumn(m *matrix.Matrix, name string) []float64 {
 	if c := m.Col(name); c != nil {
 		return c
 	}
-	if name == "hour_et" {
+	if name == matrix.HourETCol {
 		out := make([]float64, m.Len())
 		for i, h := range m.HourET {
 			out[i] = float64(h)
@@ -277,8 +277,8 @@ func TargetLabels(m *matrix.Matrix, target string) (string, []string, error) {
 	default:
 		if ls, ok := pick("y"); ok && nonEmpty(ls) {
 			target, labels = "y", ls
-		} else if ls, ok := pick("y_syn"); ok {
-			target, labels = "y_syn", ls
+		} else if ls, ok := pick(matrix.SynLabelCol); ok {
+			target, labels = matrix.SynLabelCol, ls
 		} else {
 			return "", nil, fmt.Errorf("matrix has no label column (y or y_syn); build it with labels or pass target: %w", errs.ErrNoData)
 		}

@@ -126,9 +126,9 @@ func (s *Server) getMatrix(r *http.Request, p httprouter.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{"ts": m.TS, "date": m.Date, "hour_et": m.HourET}
+	data := map[string]any{matrix.TSCol: m.TS, matrix.DateCol: m.Date, matrix.HourETCol: m.HourET}
 	if m.T1 != nil {
-		data["t1"] = m.T1
+		data[matrix.T1Col] = m.T1
 	}
 	for j, n := range m.Names {
 		data[n] = m.Cols[j]

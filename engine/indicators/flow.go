@@ -3,6 +3,8 @@ package indicators
 import (
 	"sort"
 	"strings"
+
+	"sigmalab/engine/matrix"
 )
 
 // flowTotals returns the puts and calls volume columns of the 0DTE matrix:
@@ -23,9 +25,9 @@ func flowTotals(f *Frame) (puts, calls []float64) {
 		v := f.Cols[name]
 		var dst *[]float64
 		switch {
-		case strings.HasPrefix(name, "puts_sold_d"):
+		case strings.HasPrefix(name, matrix.PutsSoldPrefix):
 			dst = &p
-		case strings.HasPrefix(name, "calls_sold_d"):
+		case strings.HasPrefix(name, matrix.CallsSoldPrefix):
 			dst = &c
 		default:
 			continue

@@ -124,7 +124,7 @@ func computeFeatures(ctx context.Context, ff FeatureFunc, bars *market.Bars, ext
 // builder column (an indicator named like a flow column is a config error).
 func addFeatureCols(m *Matrix, names []string, cols [][]float64) error {
 	for j, name := range names {
-		if m.ColIndex(name) >= 0 || name == "ts" || name == "date" || name == "hour_et" || name == "t1" {
+		if m.ColIndex(name) >= 0 || IsKeyCol(name) {
 			return errs.Invalidf("indicator output %q collides with a matrix column", name)
 		}
 		m.AddCol(name, cols[j])

@@ -17,9 +17,9 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	header := []string{"date", "hour_et", "ts"}
+	header := []string{DateCol, HourETCol, TSCol}
 	if m.T1 != nil {
-		header = append(header, "t1")
+		header = append(header, T1Col)
 	}
 	header = append(header, m.Names...)
 	header = append(header, m.TextNames...)

@@ -123,13 +123,13 @@ func ApplyLabel(m *Matrix, cfg LabelConfig, in LabelInput) error {
 	switch kind {
 	case "next_hour":
 		labelNextHour(m, cfg, in, y, ret, t1)
-		alias = "ret_next_hour"
+		alias = RetNextHourCol
 	case "fwd_ret":
 		labelForwardDays(m, cfg, in, days, y, ret, t1)
 		alias = fmt.Sprintf("ret_fwd_%dd", days)
 	case "close_to_open":
 		labelCloseToOpen(m, cfg, in, y, ret, t1)
-		alias = "ret_close_to_open"
+		alias = RetCloseToOpenCol
 	case "headfake_reversal":
 		if err := labelHeadfake(m, cfg, in, y, ret, t1); err != nil {
 			return err
@@ -145,7 +145,7 @@ func ApplyLabel(m *Matrix, cfg LabelConfig, in LabelInput) error {
 		m.AddCol(alias, append([]float64(nil), ret...))
 	}
 	m.AddText(LabelCol, y)
-	m.AddText("y_syn", append([]string(nil), y...))
+	m.AddText(SynLabelCol, append([]string(nil), y...))
 	if m.Meta == nil {
 		m.Meta = map[string]string{}
 	}
@@ -157,7 +157,7 @@ func ApplyLabel(m *Matrix, cfg LabelConfig, in LabelInput) error {
 	if alias != "" {
 		labels = append(labels, alias)
 	}
-	m.Meta["label_columns"] = strings.Join(append(labels, LabelCol, "y_syn"), ",")
+	m.Meta["label_columns"] = strings.Join(append(labels, LabelCol, SynLabelCol), ",")
 	return nil
 }
 

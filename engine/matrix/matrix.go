@@ -104,7 +104,7 @@ func (m *Matrix) Validate() error {
 	if len(m.Names) != len(m.Cols) || len(m.TextNames) != len(m.Text) {
 		return fmt.Errorf("matrix: names and columns differ in count")
 	}
-	seen := map[string]bool{"ts": true, "date": true, "hour_et": true, "t1": true}
+	seen := map[string]bool{TSCol: true, DateCol: true, HourETCol: true, T1Col: true}
 	for j, name := range m.Names {
 		if seen[name] {
 			return fmt.Errorf("matrix: duplicate column %q", name)

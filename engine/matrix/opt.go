@@ -268,10 +268,10 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 			pp[i] += f.putsPrem
 		}
 		ds := strconv.Itoa(d)
-		m.AddCol("calls_sold_d"+ds, a)
-		m.AddCol("puts_sold_d"+ds, b)
-		m.AddCol("calls_premium_d"+ds, c)
-		m.AddCol("puts_premium_d"+ds, e)
+		m.AddCol(CallsSoldPrefix+ds, a)
+		m.AddCol(PutsSoldPrefix+ds, b)
+		m.AddCol(CallsPremiumPrefix+ds, c)
+		m.AddCol(PutsPremiumPrefix+ds, e)
 	}
 	hIdx := barIndex(hourly)
 	at := make([]int, n)
@@ -392,7 +392,7 @@ func BuildOptions(ctx context.Context, src Source, spec OptSpec) (*OptResult, er
 // addATMColumns adds the at-the-money flow (the d0 strike, nearest the
 // previous close): atm_calls, atm_puts, atm_pc_ratio, atm_imbalance.
 func addATMColumns(m *Matrix) {
-	c, p := m.Col("calls_sold_d0"), m.Col("puts_sold_d0")
+	c, p := m.Col(CallsSoldPrefix+"0"), m.Col(PutsSoldPrefix+"0")
 	n := m.Len()
 	ac, ap, r, imb := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := 0; i < n; i++ {

@@ -33,10 +33,10 @@ const (
 // Key column names; they are reserved in a Matrix (Matrix.Validate rejects them
 // as feature names).
 const (
-	colTS     = "ts"
-	colDate   = "date"
-	colHourET = "hour_et"
-	colT1     = "t1"
+	colTS     = matrix.TSCol
+	colDate   = matrix.DateCol
+	colHourET = matrix.HourETCol
+	colT1     = matrix.T1Col
 )
 
 // columnSpec records one column of the file in matrix order.
@@ -122,13 +122,13 @@ func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 			for _, c := range cols {
 				var v pq.Value
 				switch c.kind {
-				case "ts":
+				case colTS:
 					v = pq.Int64Value(m.TS[i]).Level(0, 0, c.idx)
-				case "date":
+				case colDate:
 					v = pq.ByteArrayValue([]byte(m.Date[i])).Level(0, 0, c.idx)
-				case "hour_et":
+				case colHourET:
 					v = pq.Int32Value(m.HourET[i]).Level(0, 0, c.idx)
-				case "t1":
+				case colT1:
 					v = pq.Int64Value(m.T1[i]).Level(0, 1, c.idx)
 				case "float":
 					if x := c.f[i]; math.IsNaN(x) {
@@ -155,9 +155,9 @@ func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 }
 
 func matrixColumns(m *matrix.Matrix) []columnSpec {
-	specs := []columnSpec{{colTS, "ts"}, {colDate, "date"}, {colHourET, "hour_et"}}
+	specs := []columnSpec{{colTS, colTS}, {colDate, colDate}, {colHourET, colHourET}}
 	if m.T1 != nil {
-		specs = append(specs, columnSpec{colT1, "t1"})
+		specs = append(specs, columnSpec{colT1, colT1})
 	}
 	for _, n := range m.Names {
 		specs = append(specs, columnSpec{n, "float"})
@@ -170,17 +170,17 @@ func matrixColumns(m *matrix.Matrix) []columnSpec {
 
 func nodeFor(kind string) pq.Node {
 	switch kind {
-	case "ts":
+	case colTS:
 		// Bar starts step by whole hours or days: DELTA_BINARY_PACKED stores
 		// them in a few bits per row where PLAIN needs eight bytes.
 		return pq.Encoded(pq.Timestamp(pq.Millisecond), &pq.DeltaBinaryPacked)
-	case "date":
+	case colDate:
 		// Dictionary-encoded strings: few distinct values, and every reader
 		// (older pyarrow/Spark included) supports RLE_DICTIONARY.
 		return pq.Encoded(pq.String(), &pq.RLEDictionary)
-	case "hour_et":
+	case colHourET:
 		return pq.Int(32)
-	case "t1":
+	case colT1:
 		return pq.Optional(pq.Encoded(pq.Timestamp(pq.Millisecond), &pq.DeltaBinaryPacked))
 	case "text":
 		return pq.Optional(pq.Encoded(pq.String(), &pq.RLEDictionary))
@@ -291,19 +291,19 @@ func ReadMatrix(r io.ReaderAt, size int64) (*matrix.Matrix, error) {
 			return nil, fmt.Errorf("read column %s: %w", s.Name, err)
 		}
 		switch s.Kind {
-		case "ts":
+		case colTS:
 			for i, v := range vals {
 				m.TS[i] = v.Int64()
 			}
-		case "date":
+		case colDate:
 			for i, v := range vals {
 				m.Date[i] = string(v.ByteArray())
 			}
-		case "hour_et":
+		case colHourET:
 			for i, v := range vals {
 				m.HourET[i] = int32(v.Int64())
 			}
-		case "t1":
+		case colT1:
 			m.T1 = make([]int64, nrows)
 			for i, v := range vals {
 				if !v.IsNull() {
