@@ -66,9 +66,12 @@ type Row struct {
 	BacktestRunID int64           `json:"backtest_run_id,omitempty"`
 }
 
-// ResultJSON renders r's backtest detail with the predecessor's "_summary" key
-// added (best_sharpe_hourly, best_cum_ret, total_trades), so clients reading
-// runs[i].result._summary keep working.
+// ResultJSON renders r's backtest detail with best_sharpe_hourly and
+// best_cum_ret at its top level (the keys POST /backtest answers with, which
+// the predecessor ranked sweeps by: runs[i].result.best_sharpe_hourly) and the
+// "_summary" key (best_sharpe_hourly, best_cum_ret, total_trades, …), so
+// clients reading runs[i].result._summary keep working. A detail that has a
+// key of its own by one of these names keeps it.
 func ResultJSON(r Result) json.RawMessage {
 	sum, _ := json.Marshal(r.Outcome)
 	detail := []byte("{}")
@@ -79,16 +82,33 @@ func ResultJSON(r Result) json.RawMessage {
 	}
 	detail = bytes.TrimSpace(detail)
 	if len(detail) < 2 || detail[0] != '{' {
-		out, _ := json.Marshal(map[string]json.RawMessage{"value": detail, "_summary": sum})
+		out, _ := json.Marshal(map[string]any{"value": json.RawMessage(detail), "_summary": json.RawMessage(sum),
+			"best_sharpe_hourly": finite(r.Outcome.BestSharpeHourly), "best_cum_ret": finite(r.Outcome.BestCumRet)})
 		return out
 	}
+	var own map[string]json.RawMessage
+	_ = json.Unmarshal(detail, &own)
 	var buf bytes.Buffer
 	buf.Write(detail[:len(detail)-1])
-	if len(bytes.TrimSpace(detail[1:len(detail)-1])) > 0 {
-		buf.WriteByte(',')
+	sep := len(bytes.TrimSpace(detail[1:len(detail)-1])) > 0
+	add := func(key string, v []byte) {
+		if _, ok := own[key]; ok {
+			return
+		}
+		if sep {
+			buf.WriteByte(',')
+		}
+		sep = true
+		k, _ := json.Marshal(key)
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
 	}
-	buf.WriteString(`"_summary":`)
-	buf.Write(sum)
+	best, _ := json.Marshal(finite(r.Outcome.BestSharpeHourly))
+	cum, _ := json.Marshal(finite(r.Outcome.BestCumRet))
+	add("best_sharpe_hourly", best)
+	add("best_cum_ret", cum)
+	add("_summary", sum)
 	buf.WriteByte('}')
 	return buf.Bytes()
 }

@@ -235,12 +235,12 @@ func TestResultJSONAddsSummary(t *testing.T) {
 	r := res(3, math.NaN(), 0.25, 7)
 	r.Outcome.Detail = map[string]any{"threshold_results": []int{1}}
 	got := string(ResultJSON(r))
-	want := `{"threshold_results":[1],"_summary":{"best_sharpe_hourly":null,"best_cum_ret":0.25,"total_trades":7,"dsr":0,"psr":0,"pass_gate":false}}`
+	want := `{"threshold_results":[1],"best_sharpe_hourly":null,"best_cum_ret":0.25,"_summary":{"best_sharpe_hourly":null,"best_cum_ret":0.25,"total_trades":7,"dsr":0,"psr":0,"pass_gate":false}}`
 	if got != want {
 		t.Fatalf("%s", got)
 	}
 	r.Outcome.Detail = nil
-	if got := string(ResultJSON(r)); got != `{"_summary":{"best_sharpe_hourly":null,"best_cum_ret":0.25,"total_trades":7,"dsr":0,"psr":0,"pass_gate":false}}` {
+	if got := string(ResultJSON(r)); got != `{"best_sharpe_hourly":null,"best_cum_ret":0.25,"_summary":{"best_sharpe_hourly":null,"best_cum_ret":0.25,"total_trades":7,"dsr":0,"psr":0,"pass_gate":false}}` {
 		t.Fatalf("%s", got)
 	}
 	var o Outcome
