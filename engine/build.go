@@ -139,14 +139,18 @@ type BuildRequest struct {
 }
 
 // BuildResult is what a build returns (and what its job result holds).
+// OutCSV is the CSV export (exports/…) when out_csv was requested, else the
+// matrix file's data-dir path (a .parquet; the predecessor's key, kept for
+// its clients); MatrixURL is how a client downloads the matrix.
 type BuildResult struct {
 	OK           bool           `json:"ok"`
 	BuildRunID   int64          `json:"build_run_id"`
 	BuildID      string         `json:"build_id"`
 	ModelID      string         `json:"model_id"`
 	PackID       string         `json:"pack_id"`
-	OutCSV       string         `json:"out_csv"` // the CSV export when requested, else the matrix path
-	MatrixPath   string         `json:"matrix_path"`
+	OutCSV       string         `json:"out_csv"`
+	MatrixPath   string         `json:"matrix_path"` // data-dir path of the matrix file
+	MatrixURL    string         `json:"matrix_url"`  // GET /matrices/{model}/{build}
 	RawOut       string         `json:"raw_out,omitempty"`
 	Rows         int            `json:"rows"`
 	ColumnsCount int            `json:"columns_count"`
@@ -154,6 +158,7 @@ type BuildResult struct {
 	Lineage      Lineage        `json:"lineage"`
 	Labels       map[string]int `json:"labels"`
 	CardURI      string         `json:"card_uri,omitempty"`
+	CardURL      string         `json:"card_url,omitempty"` // GET /artifacts/{card id}
 }
 
 // modelPlan is everything a build needs about the model, resolved once.
@@ -712,7 +717,8 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	}
 	matrixURI := "matrices/" + p.modelID + "/" + run.BuildID + ".parquet"
 	res := BuildResult{OK: true, BuildRunID: run.ID, BuildID: run.BuildID, ModelID: p.modelID, PackID: p.packID,
-		OutCSV: matrixURI, MatrixPath: matrixURI, Rows: b.m.Len(), Lineage: lin, Labels: labelCounts(b.m)}
+		OutCSV: matrixURI, MatrixPath: matrixURI, MatrixURL: MatrixURL(p.modelID, run.BuildID), Rows: b.m.Len(),
+		Lineage: lin, Labels: labelCounts(b.m)}
 	res.Columns = allColumns(b.m)
 	res.ColumnsCount = len(res.Columns)
 	if req.OutCSV != "" {
@@ -744,7 +750,7 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if uri, err := l.writeBuildCard(ctx, p, run, res); err != nil {
 		l.logger().Warn("build model card not written", "model_id", p.modelID, "build_id", run.BuildID, "err", err)
 	} else {
-		res.CardURI = uri
+		res.CardURI, res.CardURL = uri, ArtifactURL(uri)
 	}
 	return res, nil
 }

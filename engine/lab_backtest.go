@@ -207,8 +207,10 @@ type BacktestResponse struct {
 	Reliability      map[string]calibrate.Reliability `json:"reliability"`
 	Gate             Gate                             `json:"gate"`
 	PassGate         bool                             `json:"pass_gate"`
-	PlotsURI         string                           `json:"plots_uri,omitempty"`
-	CardURI          string                           `json:"card_uri,omitempty"`
+	PlotsURI         string                           `json:"plots_uri,omitempty"` // data-dir path of the equity SVG
+	CardURI          string                           `json:"card_uri,omitempty"`  // data-dir path of the card JSON
+	PlotsURL         string                           `json:"plots_url,omitempty"` // GET /artifacts/{id} of the equity SVG
+	CardURL          string                           `json:"card_url,omitempty"`  // GET /artifacts/{card id}
 	Warnings         []string                         `json:"warnings,omitempty"`
 }
 
@@ -533,6 +535,7 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		return resp, fmt.Errorf("save backtest: model card: %w", err)
 	}
 	resp.RunID, resp.PlotsURI, resp.CardURI = &run.ID, run.PlotsURI, uri
+	resp.PlotsURL, resp.CardURL = ArtifactURL(run.PlotsURI), ArtifactURL(uri)
 	return resp, nil
 }
 

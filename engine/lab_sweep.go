@@ -229,6 +229,7 @@ type SweepResponse struct {
 	// ReportArtifactID downloads the report via GET /artifacts/{id} (empty
 	// when no artifact registry is wired).
 	ReportArtifactID string `json:"report_artifact_id,omitempty"`
+	ReportURL        string `json:"report_url,omitempty"` // GET /artifacts/{report_artifact_id}
 	SweepID          int64  `json:"sweep_id"`
 	Status           string `json:"status"`
 	Cells            int    `json:"cells"` // cells in the grid (count < cells when cancelled)
@@ -236,6 +237,7 @@ type SweepResponse struct {
 	EvalMS           int64  `json:"eval_ms"`
 	Resumed          int    `json:"resumed,omitempty"` // cells kept from an interrupted run
 	CardURI          string `json:"card_uri,omitempty"`
+	CardURL          string `json:"card_url,omitempty"` // GET /artifacts/{card id}
 	// PBO is the probability of backtest overfitting of the grid; NTrials the
 	// trials each cell's dsr is deflated by.
 	PBO      *float64 `json:"pbo"`
@@ -858,8 +860,8 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	}
 	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
 		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
-		Resumed: resumed, CardURI: rec.CardURI, ReportArtifactID: rec.ReportArtifactID,
-		PBO: rec.PBO, NTrials: rec.NTrials, Warnings: warnings}, nil
+		Resumed: resumed, CardURI: rec.CardURI, CardURL: ArtifactURL(rec.CardURI), ReportArtifactID: rec.ReportArtifactID,
+		ReportURL: artifactIDURL(rec.ReportArtifactID), PBO: rec.PBO, NTrials: rec.NTrials, Warnings: warnings}, nil
 }
 
 // sweepWarnings says when the grid's best cells are probably selected noise.

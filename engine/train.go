@@ -213,7 +213,8 @@ type TrainMetrics struct {
 // TrainResult is what POST /train returns.
 type TrainResult struct {
 	ModelOutURI       string        `json:"model_out_uri"`
-	ModelOut          string        `json:"model_out"` // predecessor name of the same path
+	ModelOut          string        `json:"model_out"`     // predecessor name of the same path
+	ModelOutURL       string        `json:"model_out_url"` // GET /artifacts/{artifact_id} downloads the model
 	Rows              int           `json:"rows"`
 	Metrics           *TrainMetrics `json:"metrics"`
 	Features          []string      `json:"features"`
@@ -229,6 +230,7 @@ type TrainResult struct {
 	Hyperparams       gbdt.Params   `json:"hyperparams"`
 	IgnoredHyperparam []string      `json:"ignored_hyperparams,omitempty"`
 	CardPath          string        `json:"card_path,omitempty"`
+	CardURL           string        `json:"card_url,omitempty"` // GET /artifacts/{card id}
 }
 
 // TrainData is a labelled, time-ordered training table in columns.
@@ -578,14 +580,14 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	res := TrainResult{ModelOutURI: art.URI, ModelOut: art.URI, Rows: len(data.Y), Metrics: &out.Metrics, Features: features,
 		TrainingRunID: run.ID, ArtifactID: art.ID, ModelID: req.ModelID, PackID: plan.packID, BuildID: buildID,
 		Target: target, Classes: data.Classes, AllowedHours: req.AllowedHours, Calibration: calibration,
-		Hyperparams: params, IgnoredHyperparam: ignored}
+		Hyperparams: params, IgnoredHyperparam: ignored, ModelOutURL: ArtifactURL(art.URI)}
 	if l.Cards != nil {
 		card := l.trainCard(plan, run, &out.Metrics)
 		path, err := l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
 		if err != nil {
 			return fail(fmt.Errorf("write model card: %w", err))
 		}
-		res.CardPath = path
+		res.CardPath, res.CardURL = path, ArtifactURL(path)
 	}
 	if l.TrainingRuns != nil {
 		if err := l.TrainingRuns.UpdateTrainingRun(ctx, run); err != nil {

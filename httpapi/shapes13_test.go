@@ -1,0 +1,101 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"sigmalab/app"
+	"sigmalab/engine/market"
+	"sigmalab/httpapi/apitest"
+)
+
+// getURL GETs a URL an answer pointed to and checks it serves something.
+func getURL(t *testing.T, env *apitest.Env, what, u string) {
+	t.Helper()
+	if !strings.HasPrefix(u, "/") {
+		t.Fatalf("%s: %q is not an API URL", what, u)
+	}
+	if code, body := env.Do("GET", u, nil); code != 200 || len(body) == 0 {
+		t.Fatalf("%s: GET %s: %d %.300s", what, u, code, body)
+	}
+}
+
+// TestStoredThingsHaveURLs: build, train, backtest and sweep answers point
+// to what they stored with an API URL a client can GET (beside the data-dir
+// paths they already carried), and a sweep's runs[i].result carries
+// best_sharpe_hourly and best_cum_ret at its top level, as POST /backtest does.
+func TestStoredThingsHaveURLs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+	model := "spy_eq_intraday_hourly"
+	hp := map[string]any{"n_estimators": 15, "max_depth": 3}
+
+	code, b := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"})
+	if code != 200 {
+		t.Fatalf("build: %d %v", code, b)
+	}
+	// out_csv stays (the predecessor's key: here the matrix file's data-dir
+	// path); matrix_url downloads it.
+	if p, _ := b["out_csv"].(string); !strings.HasSuffix(p, ".parquet") || b["matrix_path"] != p {
+		t.Fatalf("out_csv %v matrix_path %v", b["out_csv"], b["matrix_path"])
+	}
+	if b["matrix_url"] != "/matrices/"+model+"/"+b["build_id"].(string) {
+		t.Fatalf("matrix_url %v", b["matrix_url"])
+	}
+	getURL(t, env, "matrix_url", b["matrix_url"].(string))
+	getURL(t, env, "build card_url", b["card_url"].(string))
+
+	code, tr := env.JSON("POST", "/train", map[string]any{"model_id": model, "hyperparams": hp})
+	if code != 200 {
+		t.Fatalf("train: %d %v", code, tr)
+	}
+	if tr["model_out_url"] != "/artifacts/"+tr["artifact_id"].(string) || tr["model_out_uri"] == "" {
+		t.Fatalf("model_out_url %v artifact %v", tr["model_out_url"], tr["artifact_id"])
+	}
+	getURL(t, env, "model_out_url", tr["model_out_url"].(string))
+	getURL(t, env, "train card_url", tr["card_url"].(string))
+
+	code, bt := env.JSON("POST", "/backtest", map[string]any{"model_id": model, "splits": 3, "thresholds": "0.4,0.5",
+		"hyperparams": hp, "save": true})
+	if code != 200 {
+		t.Fatalf("backtest: %d %v", code, bt)
+	}
+	for _, k := range []string{"plots_url", "card_url"} {
+		u, _ := bt[k].(string)
+		if !strings.HasPrefix(u, "/artifacts/") || bt[strings.TrimSuffix(k, "url")+"uri"] == "" {
+			t.Fatalf("%s %v (uri %v)", k, bt[k], bt[strings.TrimSuffix(k, "url")+"uri"])
+		}
+		getURL(t, env, k, u)
+	}
+
+	code, sw := env.JSON("POST", "/backtest_sweep", map[string]any{"model_id": model, "splits": 3,
+		"thresholds_variants": []string{"0.4", "0.5"}, "hyperparams": hp, "tag": "urls"})
+	if code != 200 {
+		t.Fatalf("sweep: %d %v", code, sw)
+	}
+	if sw["report_url"] != "/artifacts/"+sw["report_artifact_id"].(string) || sw["report_path"] == nil {
+		t.Fatalf("report_url %v report_path %v", sw["report_url"], sw["report_path"])
+	}
+	getURL(t, env, "report_url", sw["report_url"].(string))
+	runs := sw["runs"].([]any)
+	if len(runs) == 0 {
+		t.Fatalf("no runs: %v", sw)
+	}
+	res := runs[0].(map[string]any)["result"].(map[string]any)
+	met := runs[0].(map[string]any)["metrics"].(map[string]any)
+	for _, k := range []string{"best_sharpe_hourly", "best_cum_ret"} {
+		v, ok := res[k]
+		if !ok || v != met[k] || v != res["_summary"].(map[string]any)[k] {
+			t.Fatalf("runs[0].result.%s = %v (present %v), metrics %v", k, v, ok, met[k])
+		}
+	}
+	trim, _ := json.Marshal(map[string]any{"matrix_url": b["matrix_url"], "model_out_url": tr["model_out_url"],
+		"plots_url": bt["plots_url"], "card_url": bt["card_url"], "report_url": sw["report_url"],
+		"result.best_sharpe_hourly": res["best_sharpe_hourly"], "result.best_cum_ret": res["best_cum_ret"]})
+	t.Logf("%s", trim)
+}
