@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) routesMatrix() {
-	s.POST("/build_matrix", "build a model's feature matrix (opt 0DTE flow or equity bars) with labels; stores Parquet + build_runs row (async:true → job)", s.buildMatrix)
+	s.POST("/build_matrix", "build a model's feature matrix (opt 0DTE flow or equity bars) with labels; stores Parquet + build_runs row (async:true → job); out_csv and matrix_path are the matrix file's data-dir path (out_csv the CSV export when requested), matrix_url downloads it", s.buildMatrix)
 	s.POST("/build_stock_matrix", "build an equity matrix for a ticker (optionally with a model's indicator set) (async:true → job)", s.buildStockMatrix)
 	s.POST("/preview_matrix", "build up to max_rows rows without storing and run the QA checks; ok = QA verdict", s.previewMatrix)
 	s.GET("/build_runs", "list matrix builds (pack_id, model_id, tag, status, start, end, limit, offset), newest first",
