@@ -45,6 +45,7 @@ type CreateModelResult struct {
 	Version       int         `json:"version"`
 	PolicyVersion int         `json:"policy_version"`
 	Config        ModelConfig `json:"config"`
+	Paths         ModelPaths  `json:"paths"` // API URLs of the stored config and policy
 }
 
 func oneOf(v string, allowed []string) bool {
@@ -155,7 +156,7 @@ func (l *Lab) CreateModel(ctx context.Context, req CreateModelRequest) (CreateMo
 	}
 	l.logger().Info("model created", "model_id", modelID, "pack_id", packID, "template_id", tplID)
 	return CreateModelResult{ModelID: modelID, PackID: packID, TemplateID: tplID, Message: "created",
-		Version: rec.Version, PolicyVersion: 1, Config: cfg}, nil
+		Version: rec.Version, PolicyVersion: 1, Config: cfg, Paths: PathsOf(modelID, packID)}, nil
 }
 
 func lowerOr(s, def string) string {
@@ -211,9 +212,14 @@ func (l *Lab) ListModels(ctx context.Context, packID string, offset, limit int) 
 	return l.Configs.ListModels(ctx, packID, offset, limit)
 }
 
-// PatchModel shallow-merges patch into the model's config and stores it as a
-// new version: for each top-level key, two objects merge one level deep,
-// anything else replaces. packID, when set, must be the model's pack.
+// PatchModel merges patch into the model's config as a JSON merge patch
+// (RFC 7396) and stores the result as a new version: an object merges into
+// the object it meets at every depth (siblings of the keys it names are kept),
+// null deletes the key, any other value (a list, a number, a string) replaces
+// it. The endpoint map says "shallow merge"; a deep one is chosen because
+// configs nest three levels (features.flow.distance_max,
+// labels.params.k_sigma) and a client sending one setting should not wipe its
+// neighbours. packID, when set, must be the model's pack.
 func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[string]any) (ModelRecord, error) {
 	rec, err := l.Configs.GetModel(ctx, modelID)
 	if err != nil {
@@ -227,17 +233,7 @@ func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[
 	if cfgDoc == nil {
 		cfgDoc = map[string]any{}
 	}
-	for k, nv := range patch {
-		if om, ok := cfgDoc[k].(map[string]any); ok {
-			if nm, ok := nv.(map[string]any); ok {
-				for k2, v2 := range nm {
-					om[k2] = doc.Copy(v2)
-				}
-				continue
-			}
-		}
-		cfgDoc[k] = doc.Copy(nv)
-	}
+	mergePatch(cfgDoc, patch)
 	cfgDoc["model_id"] = modelID // the id is the key; a patch cannot rename it
 	cfg, pr := DecodeModelConfig(cfgDoc)
 	// A problem under a key the patch sets is the caller's (422 on
@@ -260,6 +256,26 @@ func (l *Lab) PatchModel(ctx context.Context, modelID, packID string, patch map[
 	rec.Config = cfg.Doc()
 	rec.UpdatedAt = l.now()
 	return l.Configs.PutModel(ctx, rec)
+}
+
+// mergePatch applies patch to dst in place as an RFC 7396 merge patch.
+func mergePatch(dst, patch map[string]any) {
+	for k, nv := range patch {
+		if nv == nil {
+			delete(dst, k)
+			continue
+		}
+		if nm, ok := nv.(map[string]any); ok {
+			om, ok := dst[k].(map[string]any)
+			if !ok {
+				om = map[string]any{}
+			}
+			mergePatch(om, nm)
+			dst[k] = om
+			continue
+		}
+		dst[k] = doc.Copy(nv)
+	}
 }
 
 // resolvePack picks the pack of a (pack, model) lookup: the explicit one, else
@@ -434,6 +450,7 @@ type ModelSummary struct {
 	Horizon   string `json:"horizon,omitempty"`
 	Cadence   string `json:"cadence,omitempty"`
 	UpdatedAt string `json:"updated_at,omitempty"`
+	Path      string `json:"path"` // API URL of the stored config (GET /model_config)
 }
 
 // Summarize turns records into listing rows.
@@ -442,7 +459,8 @@ func Summarize(recs []ModelRecord) []ModelSummary {
 	for _, r := range recs {
 		c, _ := DecodeModelConfig(r.Config) // a listing shows what it can of an invalid stored config
 		s := ModelSummary{ID: r.ModelID, PackID: r.PackID, Version: r.Version,
-			Ticker: c.Ticker, AssetType: c.AssetType, Horizon: c.Horizon, Cadence: c.Cadence}
+			Ticker: c.Ticker, AssetType: c.AssetType, Horizon: c.Horizon, Cadence: c.Cadence,
+			Path: ModelConfigURL(r.ModelID, r.PackID)}
 		if !r.UpdatedAt.IsZero() {
 			s.UpdatedAt = r.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}

@@ -40,3 +40,25 @@ func artifactIDURL(id string) string {
 	}
 	return "/artifacts/" + url.PathEscape(id)
 }
+
+// ModelConfigURL is the URL of a model's stored config (GET /model_config).
+func ModelConfigURL(modelID, packID string) string {
+	return "/model_config?" + url.Values{"model_id": {modelID}, "pack_id": {packID}}.Encode()
+}
+
+// PolicyURL is the URL of a model's stored policy (GET /policy).
+func PolicyURL(modelID, packID string) string {
+	return "/policy?" + url.Values{"model_id": {modelID}, "pack_id": {packID}}.Encode()
+}
+
+// ModelPaths are the API URLs of a model's stored documents (the endpoint
+// map's paths: {config, policy}; URLs, never server file paths).
+type ModelPaths struct {
+	Config string `json:"config"`
+	Policy string `json:"policy"`
+}
+
+// PathsOf returns the URLs of a model's config and policy.
+func PathsOf(modelID, packID string) ModelPaths {
+	return ModelPaths{Config: ModelConfigURL(modelID, packID), Policy: PolicyURL(modelID, packID)}
+}

@@ -9,10 +9,10 @@ import (
 )
 
 func (s *Server) routesModels() {
-	s.POST("/models", "create a model from its pack's template (409 if it exists)", s.createModel)
-	s.GET("/models", "list models (?pack_id=, limit/offset)", s.listModels)
-	s.GET("/models/:model_id", "one model: config, version, latest policy", s.getModel)
-	s.PATCH("/models/:model_id", "shallow-merge into the model config (new version)", s.patchModel)
+	s.POST("/models", "create a model from its pack's template (409 if it exists); paths {config, policy} are the API URLs of the stored documents", s.createModel)
+	s.GET("/models", "list models (?pack_id=, limit/offset); each row's path is the API URL of its config", s.listModels)
+	s.GET("/models/:model_id", "one model: config, version, latest policy, paths {config, policy}", s.getModel)
+	s.PATCH("/models/:model_id", "merge config into the model config as a JSON merge patch (RFC 7396: objects merge at every depth and keep the siblings of the keys sent, null deletes a key, lists and scalars replace) and store a new version; answers path (API URL of the config) and config", s.patchModel)
 }
 
 func (s *Server) createModel(r *http.Request, _ httprouter.Params) (any, error) {
@@ -55,7 +55,7 @@ func (s *Server) getModel(r *http.Request, p httprouter.Params) (any, error) {
 		return nil, err
 	}
 	out := map[string]any{"model": rec, "model_id": rec.ModelID, "pack_id": rec.PackID, "config": rec.Config,
-		"version": rec.Version, "policy": nil, "policy_version": nil}
+		"version": rec.Version, "policy": nil, "policy_version": nil, "paths": engine.PathsOf(rec.ModelID, rec.PackID)}
 	if pol, err := s.Lab.GetPolicy(r.Context(), id, rec.PackID); err == nil {
 		out["policy"], out["policy_version"] = pol.Policy, pol.Version
 	}
@@ -86,5 +86,6 @@ func (s *Server) patchModel(r *http.Request, p httprouter.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"model_id": rec.ModelID, "pack_id": rec.PackID, "version": rec.Version, "config": rec.Config}, nil
+	return map[string]any{"model_id": rec.ModelID, "pack_id": rec.PackID, "version": rec.Version, "config": rec.Config,
+		"path": engine.ModelConfigURL(rec.ModelID, rec.PackID)}, nil
 }

@@ -99,3 +99,65 @@ func TestStoredThingsHaveURLs(t *testing.T) {
 		"result.best_sharpe_hourly": res["best_sharpe_hourly"], "result.best_cum_ret": res["best_cum_ret"]})
 	t.Logf("%s", trim)
 }
+
+// TestModelDocumentPaths: POST /models answers paths {config, policy}, PATCH
+// answers path and config, GET /models rows carry path; every one is an API
+// URL that serves the stored document, never a server file path.
+func TestModelDocumentPaths(t *testing.T) {
+	env := apitest.New(t)
+	cfgURL := "/model_config?model_id=qqq_opt_0dte_hourly&pack_id=zerosigma"
+	polURL := "/policy?model_id=qqq_opt_0dte_hourly&pack_id=zerosigma"
+	env.Run(t, []apitest.Scenario{
+		{Name: "create", Method: "POST", URL: "/models", Body: map[string]any{"ticker": "qqq"},
+			Contains: []string{`"model_id":"qqq_opt_0dte_hourly"`, `"paths":{"config":"` + cfgURL + `","policy":"` + polURL + `"}`,
+				`"message":"created"`}, NotContains: []string{`.yaml`, `packs/`}},
+		{Name: "patch", Method: "PATCH", URL: "/models/qqq_opt_0dte_hourly", Body: `{"config":{"notes":"x"}}`,
+			Contains: []string{`"path":"` + cfgURL + `"`, `"config":{`, `"notes":"x"`}},
+		{Name: "list", URL: "/models?pack_id=zerosigma",
+			Contains: []string{`"id":"qqq_opt_0dte_hourly","pack_id":"zerosigma"`, `"path":"` + cfgURL + `"`}},
+		{Name: "one", URL: "/models/qqq_opt_0dte_hourly", Contains: []string{`"paths":{"config":"` + cfgURL + `"`}},
+		{Name: "config path serves the config", URL: cfgURL, Contains: []string{`"config":{`, `"notes":"x"`, `"version":2`}},
+		{Name: "policy path serves the policy", URL: polURL, Contains: []string{`"policy":{`, `"execution":`}},
+	})
+	var rows struct {
+		Models []struct{ ID, Path string }
+	}
+	_, body := env.Do("GET", "/models?limit=500", nil)
+	if err := json.Unmarshal(body, &rows); err != nil || len(rows.Models) < 2 {
+		t.Fatalf("%v %s", err, body)
+	}
+	for _, m := range rows.Models {
+		if !strings.HasPrefix(m.Path, "/model_config?model_id="+m.ID+"&pack_id=") {
+			t.Fatalf("model %s path %q", m.ID, m.Path)
+		}
+	}
+}
+
+// TestPatchMergeDepth: PATCH /models/{id} is a JSON merge patch (RFC 7396).
+// Patching one nested key keeps its siblings at every depth; null deletes a
+// key; a list replaces the list it meets.
+func TestPatchMergeDepth(t *testing.T) {
+	env := apitest.New(t)
+	if code, b := env.Do("POST", "/models", map[string]any{"ticker": "qqq"}); code != 200 {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	url := "/models/qqq_opt_0dte_hourly"
+	env.Run(t, []apitest.Scenario{
+		// Two levels down: features.flow keeps per_distance, totals, ratios,
+		// atm; features keeps dealer and time.
+		{Name: "one key two levels down", Method: "PATCH", URL: url, Body: `{"config":{"features":{"flow":{"distance_max":5}}}}`,
+			Contains: []string{`"flow":{"atm":true,"distance_max":5,"per_distance":true,"ratios":true,"totals":true}`,
+				`"dealer":{`, `"time":{`}},
+		// One level down: hyperparams keeps its other settings.
+		{Name: "one key one level down", Method: "PATCH", URL: url, Body: `{"config":{"hyperparams":{"max_depth":6}}}`,
+			Contains: []string{`"max_depth":6`, `"n_estimators":300`, `"learning_rate":0.08`}},
+		{Name: "labels params sibling kept", Method: "PATCH", URL: url, Body: `{"config":{"labels":{"params":{"fixed_bp":2}}}}`,
+			Contains: []string{`"k_sigma":0.3`, `"fixed_bp":2`, `"kind":"next_hour"`}},
+		{Name: "null deletes", Method: "PATCH", URL: url, Body: `{"config":{"hyperparams":{"subsample":null}}}`,
+			Contains: []string{`"max_depth":6`}, NotContains: []string{`"subsample"`}},
+		{Name: "stored as merged", URL: "/model_config?model_id=qqq_opt_0dte_hourly",
+			Contains: []string{`"distance_max":5`, `"per_distance":true`, `"max_depth":6`, `"n_estimators":300`, `"version":5`},
+			NotContains: []string{`"subsample"`}},
+		{Name: "route summary says it", URL: "/", Contains: []string{"JSON merge patch (RFC 7396"}},
+	})
+}
