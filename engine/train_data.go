@@ -110,7 +110,9 @@ func ResolveFeatures(m *matrix.Matrix, configured FeatureSpec, explicit []string
 // Label and forward-return columns (y, ret_fwd, …) are never selected, and
 // "hour_et" is served from the matrix key column.
 func SelectFeatures(m *matrix.Matrix, f FeatureSpec, target string) []string {
-	has := func(n string) bool { return (m.ColIndex(n) >= 0 || n == matrix.HourETCol) && !trainNonFeature(m, n, target) }
+	has := func(n string) bool {
+		return (m.ColIndex(n) >= 0 || n == matrix.HourETCol) && !trainNonFeature(m, n, target)
+	}
 	var out []string
 	seen := map[string]bool{}
 	add := func(n string) {
