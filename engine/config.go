@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sigmalab/engine/doc"
@@ -360,13 +361,20 @@ func (l *Lab) PutPolicy(ctx context.Context, modelID, packID string, d map[strin
 	return l.Configs.PutPolicy(ctx, PolicyRecord{ModelID: modelID, PackID: pack, Policy: pol.Doc(), CreatedAt: l.now()}, bump)
 }
 
-// PolicyExplanation is GET /policy/explain: the verdict plus where the policy came from.
+// PolicyExplanation is GET /policy/explain: the verdict plus where the
+// policy came from, the document explained and its human-readable notes.
 type PolicyExplanation struct {
 	policy.Explanation
 	ModelID       string `json:"model_id"`
 	PackID        string `json:"pack_id"`
 	Source        string `json:"source"` // store | pack | none
 	PolicyVersion int    `json:"policy_version,omitempty"`
+	// Policy is the document explained: the stored one (source store), the
+	// pack's built-in one (source pack), or null (source none).
+	Policy map[string]any `json:"policy"`
+	// Notes expand the effective execution and risk settings into sentences
+	// ("slippage 1 bp per trade, …", "brackets: stop 1.5×ATR(14), …").
+	Notes []string `json:"notes"`
 }
 
 // ExplainPolicy validates the model's policy (stored, else the pack's
@@ -383,18 +391,43 @@ func (l *Lab) ExplainPolicy(ctx context.Context, modelID, packID string) (Policy
 	rec, err := l.Configs.LatestPolicy(ctx, pack, modelID)
 	switch {
 	case err == nil:
-		v, out.Source, out.PolicyVersion = rec.Policy, "store", rec.Version
+		v, out.Source, out.PolicyVersion, out.Policy = rec.Policy, "store", rec.Version, rec.Policy
 	case errors.Is(err, errs.ErrNotFound):
 		if p, perr := l.Pack(pack); perr == nil {
 			if d, ok := p.Policies[modelID]; ok {
-				v, out.Source = d.Doc(), "pack"
+				out.Policy = d.Doc()
+				v, out.Source = out.Policy, "pack"
 			}
 		}
 	default:
 		return PolicyExplanation{}, err
 	}
 	out.Explanation = policy.Explain(v, pack+"/policy_templates/"+modelID+".yaml")
+	out.Notes = policyNotes(v, out.ExecutionEffective)
 	return out, nil
+}
+
+// policyNotes are the sentences of GET /policy/explain: where the settings
+// come from, the execution, the gate a backtest must pass and the risk limits.
+func policyNotes(v any, eff policy.EffectiveExecution) []string {
+	var pol policy.Policy
+	notes := []string{}
+	if v == nil {
+		notes = append(notes, "no policy stored: the defaults below apply")
+	} else {
+		pol, _ = policy.Decode(v)
+	}
+	notes = append(notes, policy.ExecutionNotes(eff)...)
+	g := gateBounds(pol, "")
+	gn := fmt.Sprintf("gate: a backtest passes with at least %d positions and a deflated Sharpe ≥ %s", g.MinTrades,
+		strconv.FormatFloat(g.MinDSR, 'f', -1, 64))
+	if r := pol.Risk; r != nil && (r.MinTrades != nil || r.MinDSR != nil) {
+		gn += " (this policy's risk.min_trades / risk.min_dsr, for every risk profile)"
+	} else {
+		gn += " (balanced risk profile; a request's risk_profile changes these)"
+	}
+	notes = append(notes, gn)
+	return append(notes, policy.RiskNotes(pol.Risk)...)
 }
 
 // GetIndicatorSet returns the latest indicator set: by model (scope model) when

@@ -9,7 +9,7 @@ import (
 func (s *Server) routesPolicy() {
 	s.GET("/policy", "latest policy of a model (?model_id=&pack_id=)", s.getPolicy)
 	s.PUT("/policy", "validate and store a policy (new version unless bump_version=false); 422 under body.policy", s.putPolicy)
-	s.GET("/policy/explain", "policy verdict: schema, effective execution, guard checks", s.explainPolicy)
+	s.GET("/policy/explain", "policy verdict: schema, effective execution, guard checks, the policy explained (null when none) and notes, its settings in sentences", s.explainPolicy)
 	s.GET("/validate_policy", "alias of /policy/explain", s.explainPolicy)
 }
 

@@ -161,3 +161,51 @@ func TestPatchMergeDepth(t *testing.T) {
 		{Name: "route summary says it", URL: "/", Contains: []string{"JSON merge patch (RFC 7396"}},
 	})
 }
+
+// TestPolicyExplainPolicyAndNotes: GET /policy/explain keeps the contract
+// shape (test_contract_policy_explain_shape: ok, schema_ok, schema_errors,
+// execution_effective and checks objects) and adds policy (the document
+// explained, null when none) and notes (its settings in sentences).
+func TestPolicyExplainPolicyAndNotes(t *testing.T) {
+	env := apitest.New(t)
+	contract := func(t *testing.T, b map[string]any) {
+		for _, k := range []string{"ok", "schema_ok", "schema_errors"} {
+			if _, ok := b[k]; !ok {
+				t.Fatalf("no %s: %v", k, b)
+			}
+		}
+		if _, ok := b["execution_effective"].(map[string]any); !ok {
+			t.Fatalf("execution_effective %v", b["execution_effective"])
+		}
+		if _, ok := b["checks"].(map[string]any); !ok {
+			t.Fatalf("checks %v", b["checks"])
+		}
+		if _, ok := b["notes"].([]any); !ok {
+			t.Fatalf("notes %v", b["notes"])
+		}
+	}
+	if code, b := env.Do("POST", "/models", map[string]any{"ticker": "qqq"}); code != 200 {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	pol := map[string]any{"risk": map[string]any{"max_drawdown": 0.2, "min_trades": 40}, "alerting": map[string]any{},
+		"execution": map[string]any{"slippage_bps": 2.5, "size_by_conf": true, "conf_cap": 0.8, "momentum_gate": true,
+			"momentum_min": 0.1, "brackets": map[string]any{"atr_mult_stop": 2, "atr_mult_target": 4, "entry_mode": "next_bar"}}}
+	env.Run(t, []apitest.Scenario{
+		{Name: "contract: no policy", URL: "/policy/explain?model_id=nonexistent_model&pack_id=zerosigma", Check: contract,
+			Contains: []string{`"ok":false`, `"schema_ok":false`, `"missing policy: `, `"policy":null`,
+				`"no policy stored: the defaults below apply"`, `"slippage 1 bp per trade, charged once on entry per unit of position"`,
+				`"brackets: stop 1.5×ATR(14), target 3×ATR, time stop 120 min, entry next session open (defaults; bracket parity off`,
+				`"gate: a backtest passes with at least 30 positions and a deflated Sharpe ≥ 0.95 (balanced risk profile`}},
+		{Name: "alias", URL: "/validate_policy?model_id=nonexistent_model&pack_id=zerosigma", Check: contract, Contains: []string{`"policy":null`}},
+		{Name: "scaffolded policy", URL: "/policy/explain?model_id=qqq_opt_0dte_hourly", Check: contract,
+			Contains: []string{`"source":"store"`, `"policy":{`, `"execution":{`, `time stop 60 min, entry next bar (bracket parity on`}},
+		{Name: "store a policy", Method: "PUT", URL: "/policy", Body: map[string]any{"model_id": "qqq_opt_0dte_hourly", "policy": pol}},
+		{Name: "stored policy explained", URL: "/policy/explain?model_id=qqq_opt_0dte_hourly", Check: contract,
+			Contains: []string{`"ok":true`, `"policy":{`, `"slippage_bps":2.5`,
+				`"slippage 2.5 bps per trade`, `"size by confidence: min(max(0, 2·conf − 1), 0.8) per position"`,
+				`"momentum gate: a row trades only when momentum_score_total ≥ 0.1"`,
+				`"brackets: stop 2×ATR(14), target 4×ATR, time stop 120 min, entry next bar (bracket parity on`,
+				`"gate: a backtest passes with at least 40 positions and a deflated Sharpe ≥ 0.95 (this policy's risk.min_trades`,
+				`"max drawdown 20%: a run with a deeper drawdown fails the gate"`}},
+	})
+}
