@@ -41,8 +41,8 @@ func (s *Server) bodyLimitFor(r *http.Request) int64 {
 
 func (s *Server) routesData() {
 	s.POST("/data/import", "import bars, option bars or chains: multipart upload (up to 2 GiB, streamed) or JSON {path} under exports/ or imports/ of the data dir (async:true → job)", s.dataImport)
-	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range); filters ticker, kind", s.dataCoverage)
-	s.GET("/options/expirations", "option expiries known from stored option bars and chains", s.optionsExpirations)
+	s.GET("/data/coverage", "list the stored market series (ticker, kind, timeframe, source, rows, date range); filters ticker, kind; limit (default 500), offset", s.dataCoverage)
+	s.GET("/options/expirations", "option expiries known from stored option bars and chains within [start, start + weeks·7 days) (start defaults to the last date of the ticker's stored option data, weeks to 12); limit (default 100), offset", s.optionsExpirations)
 }
 
 // importBody is the JSON form of POST /data/import; multipart uploads carry the same
@@ -196,10 +196,21 @@ func uploadErr(err error) error {
 	return errs.Invalidf("reading upload: %v", err)
 }
 
+// coverageList is GET /data/coverage: the page of series, and tickers and
+// demo over every series the filters match.
+type coverageList struct {
+	Coverage []market.CoverageEntry `json:"coverage"`
+	Tickers  []string               `json:"tickers"`
+	Count    int                    `json:"count"`
+	Demo     bool                   `json:"demo"`
+	PageInfo
+}
+
 func (s *Server) dataCoverage(r *http.Request, _ httprouter.Params) (any, error) {
 	q := NewQuery(r)
 	ticker := q.Ticker("ticker", "", false)
 	kind := q.Enum("kind", "", market.KindBars, market.KindOptions, market.KindChains)
+	page := q.Page(MaxLimit)
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
@@ -221,17 +232,35 @@ func (s *Server) dataCoverage(r *http.Request, _ httprouter.Params) (any, error)
 		}
 		demo = demo || c.Source == market.SourceDemo
 	}
-	return map[string]any{"coverage": cov, "tickers": tickers, "count": len(cov), "demo": demo}, nil
+	rows, info := PageOf(cov, page)
+	return coverageList{Coverage: rows, Tickers: tickers, Count: len(rows), Demo: demo, PageInfo: info}, nil
 }
 
-// optionsExpirations keeps the predecessor's shape {ticker, start, weeks, expirations:
-// [{date, has_chain, count}]} but answers from stored data: without start every known
-// expiry is listed; with start, those in [start, start + weeks·7 days).
+// expirationList is GET /options/expirations: the predecessor's {ticker,
+// start, weeks, expirations: [{date, has_chain, count}]} plus the window's
+// exclusive end, where start came from, and the page.
+type expirationList struct {
+	Ticker      string          `json:"ticker"`
+	Start       *string         `json:"start"`
+	End         *string         `json:"end"`
+	StartFrom   string          `json:"start_from"` // request | last_data_date | none (no option data)
+	Weeks       int             `json:"weeks"`
+	Expirations []market.Expiry `json:"expirations"`
+	Count       int             `json:"count"`
+	PageInfo
+}
+
+// optionsExpirations answers from stored option bars and chains: the expiries
+// in [start, start + 7·weeks days). start defaults to the last date of the
+// ticker's stored option data (not today: stored data may end long ago, and
+// the answer should not change with the wall clock), so by default it lists
+// what could still be traded as of the data's end.
 func (s *Server) optionsExpirations(r *http.Request, _ httprouter.Params) (any, error) {
 	q := NewQuery(r)
 	ticker := q.Ticker("ticker", "", true)
 	start := q.Date("start", false)
 	weeks := q.Int("weeks", 12, 1, 520)
+	page := q.Page(100)
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
@@ -239,23 +268,31 @@ func (s *Server) optionsExpirations(r *http.Request, _ httprouter.Params) (any, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]market.Expiry, 0, len(exps))
-	end := ""
-	if start != "" {
-		t, _ := market.ParseDate(start)
-		end = t.AddDate(0, 0, 7*weeks).Format(market.DateLayout)
-	}
-	for _, e := range exps {
-		if start == "" || (e.Date >= start && e.Date < end) {
-			out = append(out, e)
+	out := expirationList{Ticker: ticker, Weeks: weeks, StartFrom: "request"}
+	if start == "" {
+		out.StartFrom = "none"
+		cov, err := s.Lab.MarketCoverage(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cov {
+			if c.Ticker == ticker && (c.Kind == market.KindOptions || c.Kind == market.KindChains) && c.End > start {
+				start, out.StartFrom = c.End, "last_data_date"
+			}
 		}
 	}
-	return map[string]any{"ticker": ticker, "start": nullIfEmpty(start), "weeks": weeks, "expirations": out}, nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
+	window := []market.Expiry{}
+	if start != "" {
+		t, _ := market.ParseDate(start)
+		end := t.AddDate(0, 0, 7*weeks).Format(market.DateLayout)
+		out.Start, out.End = &start, &end
+		for _, e := range exps {
+			if e.Date >= start && e.Date < end {
+				window = append(window, e)
+			}
+		}
 	}
-	return s
+	out.Expirations, out.PageInfo = PageOf(window, page)
+	out.Count = len(out.Expirations)
+	return out, nil
 }

@@ -58,8 +58,10 @@ func TestDataRoutes(t *testing.T) {
 		{Name: "coverage filtered by ticker and kind", URL: "/data/coverage?ticker=msft&kind=bars",
 			Contains: []string{`"count":3`, `"tickers":["MSFT"]`}, NotContains: []string{`"kind":"chains"`}},
 		{Name: "coverage bad kind", URL: "/data/coverage?kind=trades", Status: 422},
+		// Without start, the window opens on the last date of the stored option data.
 		{Name: "expirations from stored data", URL: "/options/expirations?ticker=spy",
-			Contains: []string{`"ticker":"SPY"`, `"date":"2024-07-08","has_chain":true,"has_bars":true`}},
+			Contains: []string{`"ticker":"SPY"`, `"start":"2024-07-12"`, `"start_from":"last_data_date"`,
+				`"date":"2024-07-12","has_chain":true,"has_bars":true`}, NotContains: []string{`"date":"2024-07-11"`}},
 		{Name: "expirations window", URL: "/options/expirations?ticker=SPY&start=2024-07-10&weeks=1",
 			Contains: []string{`"start":"2024-07-10"`, `"date":"2024-07-10"`}, NotContains: []string{`"date":"2024-07-09"`, `"date":"2024-07-17"`}},
 		{Name: "expirations needs a ticker", URL: "/options/expirations", Status: 422, Contains: []string{`"loc":["query","ticker"]`}},

@@ -9,24 +9,35 @@ import (
 )
 
 func (s *Server) routesIndicators() {
-	s.GET("/indicators", "indicator registry: name, category, subcategory, params [{name,type,default}], doc, needs; ?group=true groups names by category/subcategory", s.indicatorsList)
+	s.GET("/indicators", "indicator registry: name, category, subcategory, params [{name,type,default}], doc, needs (limit default 500, offset); ?group=true groups names by category/subcategory", s.indicatorsList)
 	s.GET("/indicators/status", "indicator registry status: count and load errors", s.indicatorsStatus)
+}
+
+// indicatorList is GET /indicators (count: the rows of this page, total: the registry's size).
+type indicatorList struct {
+	Indicators []indicators.Meta `json:"indicators"`
+	Count      int               `json:"count"`
+	PageInfo
 }
 
 // indicatorsList answers GET /indicators. The registry is compiled in and
 // immutable, so there is nothing to cache; bypass_cache is accepted (and
-// validated) for the predecessor's clients.
+// validated) for the predecessor's clients. limit (default 500, the whole
+// registry) and offset page the list form and are validated like every list
+// route's; ?group=true answers every group.
 func (s *Server) indicatorsList(r *http.Request, _ httprouter.Params) (any, error) {
 	q := NewQuery(r)
 	group := q.Bool("group", false)
 	_ = q.Bool("bypass_cache", false)
+	page := q.Page(MaxLimit)
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
 	if group {
 		return map[string]any{"groups": indicators.Groups(), "count": indicators.Count()}, nil
 	}
-	return map[string]any{"indicators": indicators.List(), "count": indicators.Count()}, nil
+	rows, info := PageOf(indicators.List(), page)
+	return indicatorList{Indicators: rows, Count: len(rows), PageInfo: info}, nil
 }
 
 // loadError mirrors the predecessor's load_errors items; the Go registry is

@@ -4,14 +4,37 @@ import (
 	"net/http"
 
 	"github.com/julienschmidt/httprouter"
+
+	"sigmalab/engine"
 )
 
 func (s *Server) routesPacks() {
-	s.GET("/packs", "built-in packs with their meta", s.listPacks)
+	s.GET("/packs", "built-in packs with their meta (limit, offset)", s.listPacks)
 	s.GET("/packs/:pack_id", "one pack: meta, indicator sets, templates, models", s.getPack)
-	s.GET("/packs/:pack_id/templates", "a pack's model templates", s.packTemplates)
-	s.GET("/packs/:pack_id/indicator_sets", "a pack's indicator set names", s.packIndicatorSets)
-	s.GET("/model_templates", "model templates of one pack (?pack=) or all", s.modelTemplates)
+	s.GET("/packs/:pack_id/templates", "a pack's model templates (limit, offset)", s.packTemplates)
+	s.GET("/packs/:pack_id/indicator_sets", "a pack's indicator set names (limit, offset)", s.packIndicatorSets)
+	s.GET("/model_templates", "model templates of one pack (?pack=) or all (limit, offset)", s.modelTemplates)
+}
+
+// packList is GET /packs.
+type packList struct {
+	Packs []engine.PackSummary `json:"packs"`
+	Count int                  `json:"count"`
+	PageInfo
+}
+
+// templateList is GET /model_templates and GET /packs/{id}/templates.
+type templateList struct {
+	Templates []engine.TemplateInfo `json:"templates"`
+	Count     int                   `json:"count"`
+	PageInfo
+}
+
+// setList is GET /packs/{id}/indicator_sets.
+type setList struct {
+	IndicatorSets []engine.NamedItem `json:"indicator_sets"`
+	Count         int                `json:"count"`
+	PageInfo
 }
 
 // PathID validates an id path parameter (422 naming it when malformed).
@@ -22,11 +45,17 @@ func PathID(p httprouter.Params, name string) (string, error) {
 }
 
 func (s *Server) listPacks(r *http.Request, _ httprouter.Params) (any, error) {
+	q := NewQuery(r)
+	page := q.Page(100)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
 	packs, err := s.Lab.ListPacks(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"packs": packs, "count": len(packs)}, nil
+	rows, info := PageOf(packs, page)
+	return packList{Packs: rows, Count: len(rows), PageInfo: info}, nil
 }
 
 func (s *Server) getPack(r *http.Request, p httprouter.Params) (any, error) {
@@ -46,11 +75,17 @@ func (s *Server) packTemplates(r *http.Request, p httprouter.Params) (any, error
 	if err != nil {
 		return nil, err
 	}
+	q := NewQuery(r)
+	page := q.Page(100)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
 	t, err := s.Lab.PackTemplates(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"templates": t}, nil
+	rows, info := PageOf(t, page)
+	return templateList{Templates: rows, Count: len(rows), PageInfo: info}, nil
 }
 
 func (s *Server) packIndicatorSets(r *http.Request, p httprouter.Params) (any, error) {
@@ -58,11 +93,17 @@ func (s *Server) packIndicatorSets(r *http.Request, p httprouter.Params) (any, e
 	if err != nil {
 		return nil, err
 	}
+	q := NewQuery(r)
+	page := q.Page(100)
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
 	sets, err := s.Lab.PackIndicatorSets(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"indicator_sets": sets}, nil
+	rows, info := PageOf(sets, page)
+	return setList{IndicatorSets: rows, Count: len(rows), PageInfo: info}, nil
 }
 
 func (s *Server) modelTemplates(r *http.Request, _ httprouter.Params) (any, error) {
@@ -71,6 +112,7 @@ func (s *Server) modelTemplates(r *http.Request, _ httprouter.Params) (any, erro
 	if pack == "" {
 		pack = q.ID("pack_id", "", false)
 	}
+	page := q.Page(100)
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
@@ -78,5 +120,6 @@ func (s *Server) modelTemplates(r *http.Request, _ httprouter.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"templates": t}, nil
+	rows, info := PageOf(t, page)
+	return templateList{Templates: rows, Count: len(rows), PageInfo: info}, nil
 }

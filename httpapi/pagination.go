@@ -56,3 +56,15 @@ func (p Page) Window(n int) (lo, hi int) {
 	hi = min(lo+p.Limit, n)
 	return lo, hi
 }
+
+// PageOf returns the page p of items (never nil, so it encodes as []) and its
+// PageInfo with the total: the one way a list answered from memory (packs,
+// templates, indicators, coverage, expirations) is paginated.
+func PageOf[T any](items []T, p Page) ([]T, PageInfo) {
+	lo, hi := p.Window(len(items))
+	out := items[lo:hi:hi]
+	if out == nil {
+		out = []T{}
+	}
+	return out, p.Info(len(out), len(items))
+}

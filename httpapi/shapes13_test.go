@@ -156,7 +156,7 @@ func TestPatchMergeDepth(t *testing.T) {
 		{Name: "null deletes", Method: "PATCH", URL: url, Body: `{"config":{"hyperparams":{"subsample":null}}}`,
 			Contains: []string{`"max_depth":6`}, NotContains: []string{`"subsample"`}},
 		{Name: "stored as merged", URL: "/model_config?model_id=qqq_opt_0dte_hourly",
-			Contains: []string{`"distance_max":5`, `"per_distance":true`, `"max_depth":6`, `"n_estimators":300`, `"version":5`},
+			Contains:    []string{`"distance_max":5`, `"per_distance":true`, `"max_depth":6`, `"n_estimators":300`, `"version":5`},
 			NotContains: []string{`"subsample"`}},
 		{Name: "route summary says it", URL: "/", Contains: []string{"JSON merge patch (RFC 7396"}},
 	})
@@ -208,4 +208,56 @@ func TestPolicyExplainPolicyAndNotes(t *testing.T) {
 				`"gate: a backtest passes with at least 40 positions and a deflated Sharpe ≥ 0.95 (this policy's risk.min_trades`,
 				`"max drawdown 20%: a run with a deeper drawdown fails the gate"`}},
 	})
+}
+
+// TestListRoutesValidatePages: every list route reads limit and offset the
+// same way (a non-integer or a negative offset is a 422 naming the field; a
+// limit out of 1..500 is clamped) and pages with limit, offset, next_offset
+// and total; /options/expirations honours weeks.
+func TestListRoutesValidatePages(t *testing.T) {
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: shortDemo()})
+	lists := []string{"/packs", "/model_templates", "/indicators", "/data/coverage", "/options/expirations?ticker=SPY",
+		"/packs/zerosigma/templates", "/packs/zerosigma/indicator_sets", "/models", "/jobs", "/build_runs", "/training_runs",
+		"/sweeps", "/leaderboard", "/model_cards", "/matrices/spy_opt_0dte_hourly"}
+	var sc []apitest.Scenario
+	for _, u := range lists {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		sc = append(sc,
+			apitest.Scenario{Name: u + " limit=abc", URL: u + sep + "limit=abc", Status: 422,
+				Contains: []string{`"loc":["query","limit"]`, `"type":"int_parsing"`}},
+			apitest.Scenario{Name: u + " offset=-1", URL: u + sep + "offset=-1", Status: 422,
+				Contains: []string{`"loc":["query","offset"]`, `"must be >= 0"`}},
+			apitest.Scenario{Name: u + " offset=x", URL: u + sep + "offset=x", Status: 422, Contains: []string{`"loc":["query","offset"]`}},
+			apitest.Scenario{Name: u + " limit clamped", URL: u + sep + "limit=9999", Contains: []string{`"limit":500`, `"next_offset":`}},
+		)
+	}
+	sc = append(sc, []apitest.Scenario{
+		{Name: "packs page", URL: "/packs?limit=2&offset=1",
+			Contains: []string{`"packs":[{"id":"momentumsigma"`, `"count":2`, `"limit":2`, `"offset":1`, `"next_offset":3`, `"total":5`}},
+		{Name: "templates page", URL: "/model_templates?limit=1", Contains: []string{`"count":1`, `"next_offset":1`, `"total":`}},
+		{Name: "indicators page", URL: "/indicators?limit=5&offset=78",
+			Contains: []string{`"count":2`, `"next_offset":null`, `"total":80`}},
+		{Name: "coverage page", URL: "/data/coverage?ticker=SPY&limit=1", Contains: []string{`"count":1`, `"next_offset":1`, `"tickers":["SPY"]`}},
+		// The demo's option data ends 2024-07-12; its last chain lists
+		// expiries up to 2024-08-16.
+		{Name: "expirations: weeks from the data's last date", URL: "/options/expirations?ticker=SPY&weeks=1",
+			Contains: []string{`"start":"2024-07-12"`, `"end":"2024-07-19"`, `"start_from":"last_data_date"`, `"weeks":1`,
+				`"date":"2024-07-12"`, `"date":"2024-07-15"`, `"total":2`},
+			NotContains: []string{`"date":"2024-07-11"`, `"date":"2024-07-19"`}},
+		{Name: "expirations: 12 weeks by default", URL: "/options/expirations?ticker=SPY",
+			Contains: []string{`"weeks":12`, `"date":"2024-08-16"`, `"total":5`}},
+		{Name: "expirations: from start", URL: "/options/expirations?ticker=SPY&start=2024-07-01&weeks=2",
+			Contains: []string{`"start":"2024-07-01"`, `"end":"2024-07-15"`, `"start_from":"request"`, `"date":"2024-07-01"`, `"date":"2024-07-12"`},
+			NotContains: []string{`"date":"2024-06-28"`, `"date":"2024-07-15"`}},
+		{Name: "expirations: paginated", URL: "/options/expirations?ticker=SPY&limit=2&offset=1",
+			Contains: []string{`"expirations":[{"date":"2024-07-15"`, `"count":2`, `"next_offset":3`, `"total":5`}},
+		{Name: "expirations: weeks=0", URL: "/options/expirations?ticker=SPY&weeks=0", Status: 422,
+			Contains: []string{`"loc":["query","weeks"]`}},
+		{Name: "expirations: no option data", URL: "/options/expirations?ticker=QQQ",
+			Contains: []string{`"start":null`, `"start_from":"none"`, `"expirations":[]`, `"total":0`}},
+	}...)
+	env.Run(t, sc)
 }
