@@ -271,7 +271,7 @@ func (l *Lab) Pack(id string) (*Pack, error) {
 	}
 	p, ok := packs[id]
 	if !ok {
-		return nil, fmt.Errorf("pack not found: %s: %w", id, errs.ErrNotFound)
+		return nil, fmt.Errorf("pack %s: %w", id, errs.ErrNotFound)
 	}
 	return p, nil
 }

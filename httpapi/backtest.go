@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/julienschmidt/httprouter"
@@ -108,10 +107,9 @@ type backtestDetail struct {
 }
 
 func (s *Server) getBacktest(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := strconv.ParseInt(strings.TrimSpace(p.ByName("run_id")), 10, 64)
-	if err != nil || id < 1 {
-		return nil, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", "run_id"},
-			Msg: "Input should be an integer >= 1", Type: "int_parsing"}}}
+	id, err := PathInt(p, "run_id")
+	if err != nil {
+		return nil, err
 	}
 	if s.Lab.Backtests == nil {
 		return nil, errs.NotFoundf("no backtest store")

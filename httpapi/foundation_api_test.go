@@ -26,7 +26,7 @@ func TestFoundationRoutes(t *testing.T) {
 			`"id":"swingsigma"`, `"id":"zerosigma"`, `"default_template":"gbm_0dte"`}},
 		{Name: "pack detail", URL: "/packs/zerosigma", Contains: []string{`"pack":{"id":"zerosigma"`, `{"name":"zerosigma_default"}`,
 			`"template_id":"gbm_0dte"`, `"spy_opt_0dte_hourly_pin_1500"`}, NotContains: []string{"zeroedge"}},
-		{Name: "pack unknown", URL: "/packs/nopack", Status: 404, Contains: []string{`"code":"not_found"`, `pack not found: nopack`}},
+		{Name: "pack unknown", URL: "/packs/nopack", Status: 404, Contains: []string{`"code":"not_found"`, `"error":"pack nopack: not found"`}},
 		{Name: "pack bad id", URL: "/packs/Bad!/templates", Status: 422, Contains: []string{`"loc":["path","pack_id"]`}},
 		{Name: "pack templates", URL: "/packs/swingsigma/templates", Contains: []string{`"template_id":"swing_eq_daily"`, `"template_id":"swing_opt_daily"`, `"horizon":"swing"`}},
 		{Name: "pack indicator sets", URL: "/packs/swingsigma/indicator_sets", Contains: []string{`{"name":"swing_eq_default"}`, `{"name":"swing_eq_vol_contraction_scanner"}`}},

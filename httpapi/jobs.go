@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -89,10 +88,8 @@ func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
 	// Results (a sweep's top runs, a backtest) can be large; a listing leaves
 	// them out unless asked, GET /jobs/{id} always has them.
 	withResult := q.Bool("include_result", false)
-	status := jobs.Status(q.String("status", ""))
-	if status != "" && !status.Valid() {
-		q.C.Fail("status", "must be one of queued|running|completed|failed|cancelled|interrupted", "enum")
-	}
+	status := jobs.Status(q.Enum("status", "", string(jobs.Queued), string(jobs.Running), string(jobs.Completed),
+		string(jobs.Failed), string(jobs.Cancelled), string(jobs.Interrupted)))
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
@@ -113,15 +110,7 @@ func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 // jobID parses the :id path parameter (a positive integer; 422 otherwise).
-func jobID(p httprouter.Params) (int64, error) {
-	raw := strings.TrimSpace(p.ByName("id"))
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id < 1 {
-		return 0, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", "id"},
-			Msg: "Input should be a positive integer", Type: "int_parsing"}}}
-	}
-	return id, nil
-}
+func jobID(p httprouter.Params) (int64, error) { return PathInt(p, "id") }
 
 // ownJob loads job id if the caller may see it. Another user's job answers 404,
 // so ids do not reveal other users' work.

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
 	"sigmalab/engine"
+	"sigmalab/engine/errs"
 )
 
 func (s *Server) routesPacks() {
@@ -42,6 +46,21 @@ func PathID(p httprouter.Params, name string) (string, error) {
 	c := NewCheck("path")
 	id := c.ID(name, p.ByName(name), true)
 	return id, c.Err()
+}
+
+// PathInt parses a numeric id path parameter (an integer ≥ 1); the 422 names
+// the parameter and quotes what the client sent.
+func PathInt(p httprouter.Params, name string) (int64, error) { return pathInt(p, name, "id") }
+
+// pathInt is PathInt naming the id what ("build run id") in the message.
+func pathInt(p httprouter.Params, name, what string) (int64, error) {
+	raw := p.ByName(name)
+	id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+	if err != nil || id < 1 {
+		return 0, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", name},
+			Msg: fmt.Sprintf("invalid %s %q: must be an integer >= 1", what, clip(raw)), Type: "int_parsing"}}}
+	}
+	return id, nil
 }
 
 func (s *Server) listPacks(r *http.Request, _ httprouter.Params) (any, error) {

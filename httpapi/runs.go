@@ -2,15 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
 
 	"sigmalab/engine"
-	"sigmalab/engine/errs"
 )
 
 // runQuery reads the query of a run-table list (GET /build_runs,
@@ -23,7 +22,7 @@ func runQuery(r *http.Request, statuses ...string) (engine.BuildRunFilter, Page,
 		PackID:  q.ID("pack_id", "", false),
 		ModelID: q.ID("model_id", "", false),
 		Tag:     q.String("tag", ""),
-		Status:  q.Enum("status", "", append([]string{""}, statuses...)...),
+		Status:  q.Enum("status", "", statuses...),
 	}
 	for _, b := range []struct {
 		name string
@@ -35,7 +34,7 @@ func runQuery(r *http.Request, statuses ...string) (engine.BuildRunFilter, Page,
 		}
 		t, err := parseTimeParam(v)
 		if err != nil {
-			q.C.Fail(b.name, "must be an ISO date or timestamp", "value_error")
+			q.C.Fail(b.name, fmt.Sprintf("invalid date %q: expected YYYY-MM-DD or an RFC 3339 timestamp", clip(v)), "value_error")
 			continue
 		}
 		*b.dst = t
@@ -83,9 +82,9 @@ func listRuns[T any](s *Server, list func(*engine.Lab, context.Context, engine.B
 // Lab method.
 func getRun[T any](s *Server, get func(*engine.Lab, context.Context, int64) (T, error), noun string) HandlerFunc {
 	return func(r *http.Request, p httprouter.Params) (any, error) {
-		id, err := strconv.ParseInt(p.ByName("id"), 10, 64)
-		if err != nil || id < 1 {
-			return nil, errs.Field("path", "id", noun+" id must be an integer ≥ 1")
+		id, err := pathInt(p, "id", noun+" id")
+		if err != nil {
+			return nil, err
 		}
 		run, err := get(s.Lab, r.Context(), id)
 		if err != nil {

@@ -250,7 +250,7 @@ func TestListRoutesValidatePages(t *testing.T) {
 		{Name: "expirations: 12 weeks by default", URL: "/options/expirations?ticker=SPY",
 			Contains: []string{`"weeks":12`, `"date":"2024-08-16"`, `"total":5`}},
 		{Name: "expirations: from start", URL: "/options/expirations?ticker=SPY&start=2024-07-01&weeks=2",
-			Contains: []string{`"start":"2024-07-01"`, `"end":"2024-07-15"`, `"start_from":"request"`, `"date":"2024-07-01"`, `"date":"2024-07-12"`},
+			Contains:    []string{`"start":"2024-07-01"`, `"end":"2024-07-15"`, `"start_from":"request"`, `"date":"2024-07-01"`, `"date":"2024-07-12"`},
 			NotContains: []string{`"date":"2024-06-28"`, `"date":"2024-07-15"`}},
 		{Name: "expirations: paginated", URL: "/options/expirations?ticker=SPY&limit=2&offset=1",
 			Contains: []string{`"expirations":[{"date":"2024-07-15"`, `"count":2`, `"next_offset":3`, `"total":5`}},
@@ -260,4 +260,48 @@ func TestListRoutesValidatePages(t *testing.T) {
 			Contains: []string{`"start":null`, `"start_from":"none"`, `"expirations":[]`, `"total":0`}},
 	}...)
 	env.Run(t, sc)
+}
+
+// TestErrorsSayItOnce: a not-found error names the thing once ("card x: not
+// found", not "card not found: x: not found"), a status enum lists no empty
+// option and echoes the value sent, and a malformed path or date parameter
+// is quoted as the client sent it.
+func TestErrorsSayItOnce(t *testing.T) {
+	env := apitest.New(t)
+	once := func(t *testing.T, b map[string]any) {
+		msg, _ := b["error"].(string)
+		if strings.Count(msg, "not found") != 1 {
+			t.Fatalf("error says not found %d times: %q", strings.Count(msg, "not found"), msg)
+		}
+	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "card", URL: "/model_card?id=nope", Status: 404, Check: once, Contains: []string{`"error":"card nope: not found"`}},
+		{Name: "pack", URL: "/packs/nopack", Status: 404, Check: once, Contains: []string{`"error":"pack nopack: not found"`}},
+		{Name: "pack templates", URL: "/packs/nopack/templates", Status: 404, Check: once},
+		{Name: "pack of a new model", Method: "POST", URL: "/models", Body: map[string]any{"ticker": "qqq", "pack_id": "nopack"},
+			Status: 404, Check: once, Contains: []string{`"error":"pack nopack: not found"`}},
+		{Name: "model", URL: "/models/nope", Status: 404, Check: once},
+		{Name: "build run", URL: "/build_runs/99", Status: 404, Check: once},
+		{Name: "sweep", URL: "/sweeps/99", Status: 404, Check: once},
+		{Name: "artifact", URL: "/artifacts/nope", Status: 404, Check: once},
+
+		{Name: "build_runs status enum", URL: "/build_runs?status=bogus", Status: 422,
+			Contains: []string{`"msg":"must be one of running|completed|failed`, `got \"bogus\""`}, NotContains: []string{`one of |`, `||`}},
+		{Name: "training_runs status enum", URL: "/training_runs?status=bogus", Status: 422,
+			Contains: []string{`"loc":["query","status"]`, `got \"bogus\"`}, NotContains: []string{`one of |`, `||`}},
+		{Name: "jobs status enum", URL: "/jobs?status=bogus", Status: 422,
+			Contains: []string{`"msg":"must be one of queued|running|completed|failed|cancelled|interrupted, got \"bogus\""`}},
+		{Name: "runs: empty status is no filter", URL: "/build_runs?status=", Contains: []string{`"rows":[]`}},
+
+		{Name: "job id", URL: "/jobs/abc", Status: 422,
+			Contains: []string{`"loc":["path","id"]`, `"msg":"invalid id \"abc\": must be an integer >= 1"`}},
+		{Name: "build run id", URL: "/build_runs/0", Status: 422, Contains: []string{`"msg":"invalid build run id \"0\": must be an integer >= 1"`}},
+		{Name: "training run id", URL: "/training_runs/x1", Status: 422, Contains: []string{`invalid training run id \"x1\"`}},
+		{Name: "backtest run id", URL: "/backtests/abc", Status: 422,
+			Contains: []string{`"loc":["path","run_id"]`, `invalid id \"abc\"`}},
+		{Name: "sweep id", URL: "/sweeps/-3", Status: 422, Contains: []string{`"loc":["path","sweep_id"]`, `invalid id \"-3\"`}},
+		{Name: "model id", URL: "/models/Bad%20Id", Status: 422, Contains: []string{`invalid id \"Bad Id\"`}},
+		{Name: "runs start", URL: "/build_runs?start=yesterday", Status: 422,
+			Contains: []string{`"loc":["query","start"]`, `invalid date \"yesterday\"`}},
+	})
 }

@@ -2,13 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
 	"sigmalab/engine"
-	"sigmalab/engine/errs"
 )
 
 func (s *Server) routesSweep() {
@@ -64,10 +61,9 @@ type sweepDetail struct {
 }
 
 func (s *Server) getSweep(r *http.Request, p httprouter.Params) (any, error) {
-	id, err := strconv.ParseInt(strings.TrimSpace(p.ByName("sweep_id")), 10, 64)
-	if err != nil || id < 1 {
-		return nil, &errs.Validation{Fields: []errs.FieldError{{Loc: []string{"path", "sweep_id"},
-			Msg: "Input should be an integer >= 1", Type: "int_parsing"}}}
+	id, err := PathInt(p, "sweep_id")
+	if err != nil {
+		return nil, err
 	}
 	rec, rows, err := s.Lab.GetSweep(r.Context(), id)
 	if err != nil {

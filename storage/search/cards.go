@@ -447,7 +447,7 @@ func (c *Cards) GetCard(_ context.Context, id string) (engine.StoredCard, error)
 	}
 	card, md, err := c.readCard(id)
 	if errors.Is(err, fs.ErrNotExist) {
-		return engine.StoredCard{}, errs.NotFoundf("card not found: %s", id)
+		return engine.StoredCard{}, errs.NotFoundf("card %s", id)
 	}
 	if err != nil {
 		return engine.StoredCard{}, err
