@@ -8,12 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"sigmalab/assets"
+	"sigmalab/app/apptest"
 	"sigmalab/engine"
 	"sigmalab/engine/market"
 	"sigmalab/engine/matrix"
-	"sigmalab/storage/bolt"
-	"sigmalab/storage/parquet"
 )
 
 // cutStore hides every market row that is not known at time cut: bars and
@@ -114,19 +112,11 @@ func spyLabs(t *testing.T) []spyLab {
 // newSPYLab opens the storage of a Lab under a temp dir; fill writes its market.
 func newSPYLab(t *testing.T, fill func(st market.Store) error) (*engine.Lab, market.Store) {
 	t.Helper()
-	tmp := t.TempDir()
-	st := parquet.NewMarketStore(filepath.Join(tmp, "market"))
-	if err := fill(st); err != nil {
+	lab := apptest.New(t).Lab // real storage, wired as in production, empty market
+	if err := fill(lab.Market); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(filepath.Join(tmp, "sigmalab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lab := &engine.Lab{Configs: db.Configs(), PacksFS: assets.Packs(), Market: st, BuildRuns: db.BuildRuns(),
-		Matrices: parquet.NewMatrixStore(filepath.Join(tmp, "matrices"))}
-	return lab, st
+	return lab, lab.Market
 }
 
 // demoSPYLab seeds SPY from 2024-05-01 (warm-up sessions) to 2024-07-05 with

@@ -3,15 +3,12 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
-	"sigmalab/assets"
+	"sigmalab/app/apptest"
 	"sigmalab/engine"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/matrix"
-	"sigmalab/storage/bolt"
-	"sigmalab/storage/parquet"
 )
 
 // TestBacktestMomentumGateNeedsColumn: momentum_gate:true in the request with
@@ -20,18 +17,9 @@ import (
 // realised forward return) is refused too: gating trades on it would pick
 // them with the outcome known.
 func TestBacktestMomentumGateNeedsColumn(t *testing.T) {
-	tmp := t.TempDir()
-	db, err := bolt.Open(filepath.Join(tmp, "sigmalab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ms := parquet.NewMatrixStore(filepath.Join(tmp, "matrices"))
-	lab := &engine.Lab{Configs: db.Configs(), PacksFS: assets.Packs(), BuildRuns: db.BuildRuns(), Matrices: ms}
+	lab := apptest.New(t).Lab
+	ms := lab.Matrices
 	ctx := context.Background()
-	if _, err := lab.SeedPacks(ctx); err != nil {
-		t.Fatal(err)
-	}
 	n := 60
 	m := &matrix.Matrix{Meta: map[string]string{"build_id": "b1"}}
 	x := make([]float64, n)
