@@ -3,18 +3,16 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
-	"sigmalab/assets"
+	"sigmalab/app"
+	"sigmalab/app/apptest"
 	"sigmalab/engine"
 	"sigmalab/engine/market"
 	"sigmalab/engine/matrix"
-	"sigmalab/storage/bolt"
-	"sigmalab/storage/parquet"
 )
 
 // benchLab opens real storage on a temp dir, seeds a demo market of SPY with
@@ -22,21 +20,10 @@ import (
 // a flow-only copy of the 0DTE model (no indicator set).
 func benchLab(b *testing.B, start, end string) *engine.Lab {
 	b.Helper()
-	dir := b.TempDir()
-	st := parquet.NewMarketStore(filepath.Join(dir, "market"))
 	cfg := market.DefaultDemoConfig(market.DemoSeed)
 	cfg.Tickers = cfg.Tickers[:1] // SPY
 	cfg.Start, cfg.End, cfg.OptionsFrom = start, end, start
-	if _, err := market.SeedDemo(context.Background(), st, cfg); err != nil {
-		b.Fatal(err)
-	}
-	db, err := bolt.Open(filepath.Join(dir, "sigmalab.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	lab := &engine.Lab{Configs: db.Configs(), PacksFS: assets.Packs(), Market: st, BuildRuns: db.BuildRuns(),
-		Matrices: parquet.NewMatrixStore(filepath.Join(dir, "matrices"))}
+	lab := apptest.NewWith(b, app.Config{Demo: true, DemoMarket: &cfg}).Lab
 	flow := map[string]any{"model_id": "spy_opt_0dte_flow", "ticker": "SPY", "asset_type": "opt", "horizon": "0dte",
 		"cadence": "hourly", "labels": map[string]any{"kind": "next_hour", "params": map[string]any{"k_sigma": 0.3}}}
 	if _, err := lab.Configs.CreateModel(context.Background(),
