@@ -39,10 +39,10 @@ type BacktestRequest struct {
 	ModelID           string         `json:"model_id"`
 	PackID            string         `json:"pack_id"`
 	BuildID           string         `json:"build_id,omitempty"` // matrix build; "" = latest
-	CSV               string         `json:"csv,omitempty"`      // accepted for compatibility; matrices come from the store
+	CSV               string         `json:"csv,omitempty"`      // not supported: any value is a 422 (use build_id)
 	Target            string         `json:"target,omitempty"`   // label column; default y (else y_syn)
 	Thresholds        FloatList      `json:"thresholds"`
-	Splits            int            `json:"splits"`
+	Splits            int            `json:"splits,omitempty"` // absent: DefaultSplits; an explicit 0 is a 422
 	Embargo           float64        `json:"embargo"`
 	CV                string         `json:"cv,omitempty"`
 	TopPct            *float64       `json:"top_pct"`
@@ -64,7 +64,32 @@ type BacktestRequest struct {
 	Save              *bool          `json:"save"`
 	Tag               string         `json:"tag,omitempty"`
 	Async             bool           `json:"async,omitempty"`
+
+	splitsZero bool // the body sent "splits": 0 (see UnmarshalJSON)
 }
+
+// Splits of a request that cross-validates (POST /backtest, /backtest_sweep):
+// one range for every such route. An absent splits is DefaultSplits; an
+// explicit 0 is out of range like any other value.
+const (
+	DefaultSplits = 5
+	MinSplits     = 2
+	MaxSplits     = 50
+)
+
+// checkSplits fills the default of an absent splits and checks the range.
+func checkSplits(v *errs.Validation, splits *int, explicitZero bool) {
+	if *splits == 0 && !explicitZero {
+		*splits = DefaultSplits
+	}
+	if *splits < MinSplits || *splits > MaxSplits {
+		v.Add("body", "splits", fmt.Sprintf("splits must be between %d and %d", MinSplits, MaxSplits), "value_error")
+	}
+}
+
+// csvUnsupported is the 422 of a csv field: backtests and sweeps read the
+// stored matrix of a build, never a client file.
+const csvUnsupported = "csv is not supported: backtests read the stored matrix; use build_id"
 
 // Normalize fills defaults and validates the fields that do not need the
 // model; errors are 422 validations naming body fields.
@@ -79,13 +104,15 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	// pack is used (the predecessor's "zerosigma" default would make every
 	// other pack's model a 404).
 	checkIDs(v, r.PackID, r.BuildID)
-	if r.Splits == 0 {
-		r.Splits = 5
+	if strings.TrimSpace(r.CSV) != "" {
+		v.Add("body", "csv", csvUnsupported, "value_error")
 	}
+	checkSplits(v, &r.Splits, r.splitsZero)
 	if r.CV == "" {
 		r.CV = cv.WalkForward
 	}
-	if _, err := (cv.Config{Method: r.CV, Splits: r.Splits, Embargo: r.Embargo}).Normalize(); err != nil {
+	// splits is checked above; cv's own (wider) range must not report it twice.
+	if _, err := (cv.Config{Method: r.CV, Splits: DefaultSplits, Embargo: r.Embargo}).Normalize(); err != nil {
 		var ve *errs.Validation
 		if errors.As(err, &ve) {
 			v.Fields = append(v.Fields, ve.Fields...)
@@ -449,9 +476,6 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 		return resp, err
 	}
 	resp.Warnings = append(resp.Warnings, src.Warnings...)
-	if req.CSV != "" {
-		resp.Warnings = append(resp.Warnings, "csv is ignored: backtests read the stored matrix (use build_id)")
-	}
 	base, brackets := executionParams(src.Pol)
 	params := req.tradeParams(base)
 	params.KeepSeries, params.HindsightTable = true, true
@@ -551,9 +575,6 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		"calibration": *req.Calibration, "momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin,
 		"momentum_column": p.MomentumColumn, "n_features": len(src.Features), "policy_snapshot": src.Policy.Policy,
 		"policy_version": src.Policy.Version,
-	}
-	if req.CSV != "" {
-		params["csv"] = req.CSV
 	}
 	run := BacktestRun{PackID: src.Model.PackID, ModelID: req.ModelID, BuildID: src.BuildID, Tag: req.Tag,
 		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,16 +32,19 @@ const SweepJobKind = "backtest_sweep"
 // variants and calibration). Lists may be JSON arrays or "a,b,c" strings; the
 // variant lists also take one "a,b;c" string.
 type SweepRequest struct {
-	ModelID              string      `json:"model_id"`
-	PackID               string      `json:"pack_id"`
-	Start                string      `json:"start,omitempty"` // reserved, as in the predecessor
+	ModelID string `json:"model_id"`
+	PackID  string `json:"pack_id"`
+	// Start and End are the predecessor's reserved fields. A sweep evaluates
+	// every out-of-fold row of the build, so a non-empty value is a 422 (the
+	// rows are chosen by build_id) rather than a filter silently not applied.
+	Start                string      `json:"start,omitempty"`
 	End                  string      `json:"end,omitempty"`
 	ThresholdsVariants   VariantList `json:"thresholds_variants"`    // each "0.55,0.60,0.65"
 	AllowedHoursVariants VariantList `json:"allowed_hours_variants"` // each "13,14,15"; "" = every hour
 	TopPctVariants       FloatList   `json:"top_pct_variants"`
 	SlippageBpsVariants  FloatList   `json:"slippage_bps_variants,omitempty"`
 	SizeByConfVariants   []bool      `json:"size_by_conf_variants,omitempty"`
-	Splits               int         `json:"splits"`
+	Splits               int         `json:"splits,omitempty"` // absent: DefaultSplits; an explicit 0 is a 422
 	Embargo              float64     `json:"embargo"`
 	AllowedHours         StringList  `json:"allowed_hours,omitempty"` // the single hours variant when no variants are given
 	Calibration          string      `json:"calibration,omitempty"`
@@ -58,12 +63,17 @@ type SweepRequest struct {
 	Holding     string `json:"holding,omitempty"`
 	RiskProfile string `json:"risk_profile,omitempty"` // selects the gate bounds
 	Async       bool   `json:"async,omitempty"`
+
+	// DuplicatesDropped counts the variants Normalize collapsed (repeats of
+	// an earlier variant of the same field); reported in the response.
+	DuplicatesDropped int  `json:"-"`
+	splitsZero        bool // the body sent "splits": 0 (see UnmarshalJSON)
 }
 
 // Defaults of SweepRequest.
 const (
 	DefaultSweepTag         = "sweep"
-	DefaultSweepSplits      = 5
+	DefaultSweepSplits      = DefaultSplits
 	DefaultSweepCalibration = "sigmoid"
 	sweepTopRuns            = 10
 )
@@ -89,11 +99,12 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 	} else if len(r.Tag) > 64 {
 		v.Add("body", "tag", "at most 64 characters", "value_error")
 	}
-	if r.Splits == 0 {
-		r.Splits = DefaultSweepSplits
+	checkSplits(v, &r.Splits, r.splitsZero)
+	if strings.TrimSpace(r.Start) != "" {
+		v.Add("body", "start", "start is not supported by sweeps: every out-of-fold row of the build is evaluated; choose the rows with build_id", "value_error")
 	}
-	if r.Splits < 2 || r.Splits > 50 {
-		v.Add("body", "splits", "must be in 2..50", "value_error")
+	if strings.TrimSpace(r.End) != "" {
+		v.Add("body", "end", "end is not supported by sweeps: every out-of-fold row of the build is evaluated; choose the rows with build_id", "value_error")
 	}
 	if !(r.Embargo >= 0 && r.Embargo < 1) {
 		v.Add("body", "embargo", "must be in [0, 1)", "value_error")
@@ -140,14 +151,31 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 	}
 
 	var spec sweep.Spec
+	seen := map[string]bool{}
+	var thr VariantList
 	for i, s := range r.ThresholdsVariants {
 		xs, err := sweep.ParseFloats(s)
 		if err != nil {
 			v.Add("body", "thresholds_variants", fmt.Sprintf("variant %d: %v", i, err), "value_error")
 			continue
 		}
+		// A variant is a set of candidate thresholds: order and repeats
+		// within it do not make another cell.
+		if k := setKey(xs); seen[k] {
+			r.DuplicatesDropped++
+			continue
+		} else {
+			seen[k] = true
+		}
+		thr = append(thr, s)
 		spec.ThresholdsVariants = append(spec.ThresholdsVariants, xs)
 	}
+	if len(v.Fields) == 0 {
+		r.ThresholdsVariants = thr
+	}
+	r.TopPctVariants = dedupe(r.TopPctVariants, &r.DuplicatesDropped)
+	r.SlippageBpsVariants = dedupe(r.SlippageBpsVariants, &r.DuplicatesDropped)
+	r.SizeByConfVariants = dedupe(r.SizeByConfVariants, &r.DuplicatesDropped)
 	spec.TopPctVariants = r.TopPctVariants
 	if len(r.ThresholdsVariants) == 0 && len(r.TopPctVariants) == 0 {
 		spec.ThresholdsVariants = sweep.DefaultThresholdsVariants
@@ -164,13 +192,29 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 		}
 		r.AllowedHoursVariants = hours
 	}
+	clear(seen)
+	var keptHours VariantList
 	for i, s := range hours {
 		hs, err := sweep.ParseHours(s)
 		if err != nil {
 			v.Add("body", "allowed_hours_variants", fmt.Sprintf("variant %d: %v", i, err), "value_error")
 			continue
 		}
+		fs := make([]float64, len(hs))
+		for j, h := range hs {
+			fs[j] = float64(h)
+		}
+		if k := setKey(fs); seen[k] {
+			r.DuplicatesDropped++
+			continue
+		} else {
+			seen[k] = true
+		}
+		keptHours = append(keptHours, s)
 		spec.AllowedHoursVariants = append(spec.AllowedHoursVariants, hs)
+	}
+	if len(v.Fields) == 0 {
+		r.AllowedHoursVariants = keptHours
 	}
 	spec.SlippageBpsVariants = r.SlippageBpsVariants
 	spec.SizeByConfVariants = r.SizeByConfVariants
@@ -183,6 +227,58 @@ func (r SweepRequest) Normalize() (SweepRequest, sweep.Spec, sweep.Guardrails, e
 }
 
 func isFiniteF(x float64) bool { return x-x == 0 }
+
+// setKey identifies a variant by the set of its values.
+func setKey(xs []float64) string {
+	ys := append([]float64(nil), xs...)
+	sort.Float64s(ys)
+	ys = slices.Compact(ys)
+	return sweep.FormatFloats(ys)
+}
+
+// dedupe keeps the first occurrence of each value, counting the others.
+func dedupe[T comparable](xs []T, dropped *int) []T {
+	if len(xs) < 2 {
+		return xs
+	}
+	seen := make(map[T]bool, len(xs))
+	out := make([]T, 0, len(xs))
+	for _, x := range xs {
+		if seen[x] {
+			*dropped++
+			continue
+		}
+		seen[x] = true
+		out = append(out, x)
+	}
+	return out
+}
+
+// DefaultMaxSweepCells bounds the cells of one sweep when Lab.MaxSweepCells
+// is 0.
+const DefaultMaxSweepCells = 10_000
+
+// NormalizeSweep is SweepRequest.Normalize plus the Lab's cell cap: a grid
+// above it is a 422 naming every variant field the request multiplies.
+func (l *Lab) NormalizeSweep(req SweepRequest) (SweepRequest, sweep.Spec, sweep.Guardrails, error) {
+	req, spec, guard, err := req.Normalize()
+	if err != nil {
+		return req, spec, guard, err
+	}
+	limit := l.MaxSweepCells
+	if limit <= 0 {
+		limit = DefaultMaxSweepCells
+	}
+	if n := spec.Size(); n > limit {
+		v := &errs.Validation{}
+		msg := fmt.Sprintf("the grid has %d cells (%s); at most %d per sweep", n, spec.SizeText(), limit)
+		for _, f := range spec.Fields() {
+			v.Add("body", f, msg, "value_error")
+		}
+		return req, spec, guard, v
+	}
+	return req, spec, guard, nil
+}
 
 // SweepSource is what a sweep evaluates: the out-of-fold predictions of the
 // model's one training setup, and the execution settings every cell starts from.
@@ -236,8 +332,11 @@ type SweepResponse struct {
 	TrainingMS       int64  `json:"training_ms"`
 	EvalMS           int64  `json:"eval_ms"`
 	Resumed          int    `json:"resumed,omitempty"` // cells kept from an interrupted run
-	CardURI          string `json:"card_uri,omitempty"`
-	CardURL          string `json:"card_url,omitempty"` // GET /artifacts/{card id}
+	// DuplicatesDropped counts the repeated variants collapsed before the grid
+	// was expanded (e.g. thresholds "0.5,0.55" and "0.55,0.5" are one cell).
+	DuplicatesDropped int    `json:"duplicates_dropped"`
+	CardURI           string `json:"card_uri,omitempty"`
+	CardURL           string `json:"card_url,omitempty"` // GET /artifacts/{card id}
 	// PBO is the probability of backtest overfitting of the grid; NTrials the
 	// trials each cell's dsr is deflated by.
 	PBO      *float64 `json:"pbo"`
@@ -351,7 +450,7 @@ func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, o
 // runSweep records the sweep as running first (so listings show it while the
 // predictions are being trained), then resolves its source and evaluates.
 func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(context.Context, SweepRequest) (SweepSource, error), opt SweepOptions) (SweepResponse, error) {
-	req, spec, guard, err := req.Normalize()
+	req, spec, guard, err := l.NormalizeSweep(req)
 	if err != nil {
 		return SweepResponse{}, err
 	}
@@ -362,16 +461,22 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	// Writes after cancellation must still land: finished cells are kept.
 	wctx := context.WithoutCancel(ctx)
 
-	rec, done, err := l.startSweep(wctx, req, spec, opt.JobID, len(cells))
-	if err != nil {
-		return SweepResponse{}, err
-	}
+	// The source (model, matrix, OOF predictions) is resolved before the
+	// sweep row exists, so a request refused as the client's error (unknown
+	// model, bad target or hyperparams: a 4xx) leaves no sweep behind.
 	if opt.Progress != nil {
 		opt.Progress(0, "preparing out-of-fold predictions (trains once per setup)")
 	}
 	src, err := resolve(ctx, req)
 	if err == nil && (src.OOF == nil || src.OOF.Len() == 0) {
 		err = fmt.Errorf("no out-of-fold predictions for model %s: %w", req.ModelID, errs.ErrNoData)
+	}
+	if err != nil && ctx.Err() == nil && clientError(err) {
+		return SweepResponse{}, err
+	}
+	rec, done, serr := l.startSweep(wctx, req, spec, opt.JobID, len(cells))
+	if serr != nil {
+		return SweepResponse{}, errors.Join(err, serr)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -404,8 +509,8 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 		return SweepResponse{SweepID: rec.ID, Status: SweepFailed, Cells: len(cells)}, errors.Join(err, l.endEarly(wctx, ctx, &rec, err))
 	}
 	rec.NTrials, rec.PBO = tri.nTrials, tri.pbo
-	eval := sweepEvaluator(src, workers, tri, req.RiskProfile)
-	results, runErr := sweep.Run(ctx, cells, eval, sweep.RunOptions{
+	eval0 := &firstErr{eval: sweepEvaluator(src, workers, tri, req.RiskProfile)}
+	results, runErr := sweep.Run(ctx, cells, eval0.run, sweep.RunOptions{
 		Workers:  workers,
 		Done:     doneRes,
 		OnResult: w.add,
@@ -430,6 +535,15 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 
 	status := SweepCompleted
 	switch {
+	case runErr == nil && len(results) > 0 && allFailed(results):
+		// Nothing was evaluated: the sweep failed, for the reason its cells give.
+		cause := fmt.Errorf("every one of the %d cells failed: %s", len(results), commonReason(results))
+		if first := eval0.first(); first != nil {
+			cause = fmt.Errorf("every one of the %d cells failed: %s: %w", len(results), commonReason(results), first)
+		}
+		resp := SweepResponse{SweepID: rec.ID, Status: SweepFailed, Count: len(results), Cells: len(cells),
+			DuplicatesDropped: req.DuplicatesDropped}
+		return resp, errors.Join(cause, l.failSweepWith(wctx, &rec, w, cause))
 	case runErr == nil:
 	case errors.Is(context.Cause(ctx), jobs.ErrShutdown):
 		// The process is stopping: leave ranking to the retry that resumes it.
@@ -452,6 +566,67 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 		return resp, fmt.Errorf("sweep %d cancelled after %d of %d cells: %w", rec.ID, len(results), len(cells), errs.ErrCancelled)
 	}
 	return resp, nil
+}
+
+// firstErr keeps the first error a cell's evaluation returned, so a sweep
+// whose every cell failed answers with that error's kind (422, 404, …).
+type firstErr struct {
+	eval sweep.EvalFunc
+	mu   sync.Mutex
+	err  error
+}
+
+func (f *firstErr) run(ctx context.Context, c sweep.Cell) (sweep.Outcome, error) {
+	o, err := f.eval(ctx, c)
+	if err != nil {
+		f.mu.Lock()
+		if f.err == nil {
+			f.err = err
+		}
+		f.mu.Unlock()
+	}
+	return o, err
+}
+
+func (f *firstErr) first() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// allFailed reports whether every result is an error.
+func allFailed(rs []sweep.Result) bool {
+	for _, r := range rs {
+		if r.Err == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// commonReason is the error most cells failed with (ties: the earliest),
+// with how many cells gave it when they differ.
+func commonReason(rs []sweep.Result) string {
+	count := map[string]int{}
+	best := ""
+	for _, r := range rs {
+		count[r.Err]++
+		if count[r.Err] > count[best] {
+			best = r.Err
+		}
+	}
+	if count[best] == len(rs) {
+		return best
+	}
+	return fmt.Sprintf("%s (%d of %d cells)", best, count[best], len(rs))
+}
+
+// clientError reports whether err is the client's (a 4xx: invalid input,
+// unknown model or build, no data for the request).
+func clientError(err error) bool {
+	var v *errs.Validation
+	return errors.As(err, &v) || errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound) ||
+		errors.Is(err, errs.ErrNoData) || errors.Is(err, errs.ErrConflict)
 }
 
 func cellAt(cells []sweep.Cell, index int) sweep.Cell {
@@ -860,7 +1035,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 	}
 	return SweepResponse{Runs: top, Count: sum.Count, Filtered: sum.Filtered, ReportPath: reportPath,
 		SweepID: rec.ID, Status: status, Cells: cells, TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS,
-		Resumed: resumed, CardURI: rec.CardURI, CardURL: ArtifactURL(rec.CardURI), ReportArtifactID: rec.ReportArtifactID,
+		Resumed: resumed, DuplicatesDropped: w.req.DuplicatesDropped, CardURI: rec.CardURI, CardURL: ArtifactURL(rec.CardURI), ReportArtifactID: rec.ReportArtifactID,
 		ReportURL: artifactIDURL(rec.ReportArtifactID), PBO: rec.PBO, NTrials: rec.NTrials, Warnings: warnings}, nil
 }
 

@@ -229,6 +229,7 @@ func (r *BacktestRequest) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	r.splitsZero = explicitZero(b, r.Splits)
 	if w.TopPct == nil {
 		return nil
 	}
@@ -238,6 +239,33 @@ func (r *BacktestRequest) UnmarshalJSON(b []byte) error {
 	}
 	r.TopPct = tp
 	return nil
+}
+
+// UnmarshalJSON decodes the body, noting an explicit "splits": 0 (a 422,
+// unlike an absent splits, which means the default).
+func (r *SweepRequest) UnmarshalJSON(b []byte) error {
+	type plain SweepRequest // without this method
+	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
+		return err
+	}
+	r.splitsZero = explicitZero(b, r.Splits)
+	return nil
+}
+
+// explicitZero reports whether body b sent "splits" as a number that decoded
+// to 0 (absent and null do not count).
+func explicitZero(b []byte, splits int) bool {
+	if splits != 0 {
+		return false
+	}
+	var p struct {
+		Splits json.RawMessage `json:"splits"`
+	}
+	if json.Unmarshal(b, &p) != nil {
+		return false
+	}
+	raw := bytes.TrimSpace(p.Splits)
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
 // UnmarshalJSON decodes the body with an explicit "calibration": null meaning

@@ -11,7 +11,8 @@ import (
 )
 
 func (s *Server) routesBacktest() {
-	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix; save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
+	s.POST("/backtest", "purged cross-validated backtest of a model on its stored matrix (build_id; csv is not supported: 422); "+
+		"splits 2..50 (absent: 5); save stores run, folds, plot, card and leaderboard entry (async:true → job)", s.backtest)
 	s.GET("/leaderboard", "backtest runs from the leaderboard index (pack_id, model_id, tag, risk_profile, pass_gate, min_dsr, order_by sharpe_hourly|cum_ret|dsr|created_at, limit, offset)", s.leaderboard)
 	s.GET("/backtests/:run_id", "one stored backtest run with its folds", s.getBacktest)
 	s.routesCalibrate()

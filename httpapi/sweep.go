@@ -9,7 +9,10 @@ import (
 )
 
 func (s *Server) routesSweep() {
-	s.POST("/backtest_sweep", "sweep trading parameters over cached OOF predictions; guardrails, ranking, report (async:true → job)", s.backtestSweep)
+	s.POST("/backtest_sweep", "sweep trading parameters over cached OOF predictions; guardrails, ranking, report (async:true → job). "+
+		"Repeated variants are collapsed (duplicates_dropped); at most the Lab's cell cap (default 10,000) cells, else 422 naming the variant fields; "+
+		"splits 2..50 (absent: 5); start/end are not supported (422: every out-of-fold row of the build is evaluated, choose rows with build_id); "+
+		"a sweep whose every cell failed is failed and answers the cells' error; a 4xx leaves no sweep row", s.backtestSweep)
 	s.GET("/sweeps", "list sweeps (pack_id, model_id, tag, status, limit, offset), newest first", s.listSweeps)
 	s.GET("/sweeps/:sweep_id", "one sweep and every cell result", s.getSweep)
 }
@@ -19,7 +22,7 @@ func (s *Server) backtestSweep(r *http.Request, _ httprouter.Params) (any, error
 	if err := DecodeJSON(r, &req); err != nil {
 		return nil, err
 	}
-	req, _, _, err := req.Normalize()
+	req, _, _, err := s.Lab.NormalizeSweep(req)
 	if err != nil {
 		return nil, err
 	}

@@ -106,6 +106,43 @@ func (s Spec) Size() int {
 		n(len(s.SlippageBpsVariants)) * n(len(s.SizeByConfVariants))
 }
 
+// SizeText spells out Size as the product of the variant counts,
+// e.g. "3 thresholds/top_pct × 4 hours × 2 slippage".
+func (s Spec) SizeText() string {
+	parts := []string{fmt.Sprintf("%d thresholds/top_pct variants", len(s.ThresholdsVariants)+len(s.TopPctVariants))}
+	if n := len(s.AllowedHoursVariants); n > 1 {
+		parts = append(parts, fmt.Sprintf("%d allowed_hours variants", n))
+	}
+	if n := len(s.SlippageBpsVariants); n > 1 {
+		parts = append(parts, fmt.Sprintf("%d slippage_bps variants", n))
+	}
+	if n := len(s.SizeByConfVariants); n > 1 {
+		parts = append(parts, fmt.Sprintf("%d size_by_conf variants", n))
+	}
+	return strings.Join(parts, " × ")
+}
+
+// Fields names the request fields whose variants make up the grid.
+func (s Spec) Fields() []string {
+	var out []string
+	if len(s.ThresholdsVariants) > 0 {
+		out = append(out, "thresholds_variants")
+	}
+	if len(s.TopPctVariants) > 0 {
+		out = append(out, "top_pct_variants")
+	}
+	if len(s.AllowedHoursVariants) > 0 {
+		out = append(out, "allowed_hours_variants")
+	}
+	if len(s.SlippageBpsVariants) > 0 {
+		out = append(out, "slippage_bps_variants")
+	}
+	if len(s.SizeByConfVariants) > 0 {
+		out = append(out, "size_by_conf_variants")
+	}
+	return out
+}
+
 // MaxCells bounds a sweep so one request cannot queue unbounded work.
 const MaxCells = 100_000
 
