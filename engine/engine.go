@@ -79,10 +79,6 @@ type Lab struct {
 	OOFs *OOFCache
 	// MaxSweepCells caps the cells of one sweep (0: DefaultMaxSweepCells).
 	MaxSweepCells int
-	// SyncWorkLimit bounds the estimated work a synchronous backtest or sweep
-	// may do inline; above it the API runs the request as a job (0:
-	// DefaultSyncWorkLimit; see EstimateWork).
-	SyncWorkLimit int64
 
 	packs packCache // built-in packs, parsed once (see config_packs.go)
 }

@@ -241,10 +241,13 @@ type BacktestResponse struct {
 	Warnings         []string                         `json:"warnings,omitempty"`
 }
 
-// BacktestJob runs Backtest as a background job.
+// BacktestJob runs Backtest as a background job. Progress moves per fold
+// of the out-of-fold training (up to 0.9), then to 1 when evaluated and saved.
 func (l *Lab) BacktestJob(ctx context.Context, t *jobs.Task, req BacktestRequest) (any, error) {
 	t.Progress(0.05, "backtesting "+req.ModelID)
-	res, err := l.Backtest(ctx, req)
+	res, err := l.backtest(ctx, req, func(done, total int) {
+		t.Progress(0.05+0.85*float64(done)/float64(total), fmt.Sprintf("training fold %d of %d", done, total))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +267,9 @@ type OOFSpec struct {
 	TrainHours  []int
 	Hyperparams map[string]any // overrides of the model config's hyperparams
 	Features    []string       // explicit list; nil = from the model config / defaults
+	// Progress, when set, hears each finished fold of a training (not
+	// called when the predictions come from a cache).
+	Progress func(done, total int)
 	// Check, when set, vets the loaded matrix against the request before
 	// any training (a request that cannot run fails fast, not after minutes).
 	Check func(m *matrix.Matrix, pol PolicyRecord) error
@@ -371,7 +377,8 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		if err != nil {
 			return backtest.CacheEntry{}, err
 		}
-		oof, info, err := backtest.RunOOF(ctx, tbl, learn, backtest.RunConfig{CV: spec.CV, Calibration: spec.Calibration})
+		oof, info, err := backtest.RunOOF(ctx, tbl, learn, backtest.RunConfig{CV: spec.CV, Calibration: spec.Calibration,
+			Progress: spec.Progress})
 		if err != nil {
 			return backtest.CacheEntry{}, err
 		}
@@ -459,6 +466,11 @@ func executionParams(pol policy.Policy) (backtest.TradeParams, *backtest.Bracket
 // when the policy has brackets, and with save stores the run, its folds, an
 // equity plot, a model card and the leaderboard entries.
 func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestResponse, error) {
+	return l.backtest(ctx, req, nil)
+}
+
+// backtest is Backtest reporting each trained fold to progress (may be nil).
+func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(done, total int)) (BacktestResponse, error) {
 	var resp BacktestResponse
 	req, err := req.Normalize()
 	if err != nil {
@@ -467,7 +479,8 @@ func (l *Lab) Backtest(ctx context.Context, req BacktestRequest) (BacktestRespon
 	started := l.now()
 	spec := OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
 		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo},
-		Calibration: *req.Calibration, TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features}
+		Calibration: *req.Calibration, TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features,
+		Progress: progress}
 	if req.MomentumGate != nil && *req.MomentumGate {
 		spec.Check = req.checkMomentumColumn
 	}

@@ -76,6 +76,9 @@ const (
 	DefaultSweepSplits      = DefaultSplits
 	DefaultSweepCalibration = "sigmoid"
 	sweepTopRuns            = 10
+	// sweepTrainShare is the share of a sweep job's progress its OOF
+	// training takes (per fold), when it trains.
+	sweepTrainShare = 0.5
 )
 
 // Normalize fills defaults and parses the grid. Errors are 422 validations
@@ -379,7 +382,13 @@ func (l *Lab) SweepJob(ctx context.Context, t *jobs.Task, req SweepRequest) (any
 // training setup, cached) and runs the sweep over them.
 func (l *Lab) Sweep(ctx context.Context, req SweepRequest, opt SweepOptions) (SweepResponse, error) {
 	return l.runSweep(ctx, req, func(ctx context.Context, req SweepRequest) (SweepSource, error) {
-		return l.sweepSource(ctx, req)
+		var fold func(done, total int)
+		if opt.Progress != nil {
+			fold = func(done, total int) {
+				opt.Progress(sweepTrainShare*float64(done)/float64(total), fmt.Sprintf("training fold %d of %d", done, total))
+			}
+		}
+		return l.sweepSource(ctx, req, fold)
 	}, opt)
 }
 
@@ -388,11 +397,11 @@ func (l *Lab) Sweep(ctx context.Context, req SweepRequest, opt SweepOptions) (Sw
 // matrix, features, target, hyperparameters, CV, calibration), with the
 // policy's execution settings as the base of every cell. With save, cells are
 // stored as backtest runs tagged with the sweep's tag and id.
-func (l *Lab) sweepSource(ctx context.Context, req SweepRequest) (SweepSource, error) {
+func (l *Lab) sweepSource(ctx context.Context, req SweepRequest, progress func(done, total int)) (SweepSource, error) {
 	cal := req.Calibration
 	src, err := l.BacktestOOF(ctx, OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
 		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo}, Calibration: cal,
-		TrainHours: req.TrainHours, Hyperparams: req.Hyperparams})
+		TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Progress: progress})
 	if err != nil {
 		return SweepSource{}, err
 	}
@@ -486,6 +495,15 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 	}
 	rec.TrainingMS += src.TrainingMS
 	rec.OOFKey, rec.Lineage = src.OOFKey, src.Lineage
+	// Progress: the training's folds took [0, sweepTrainShare) when the
+	// predictions were trained now; the cells (evaluated and stored) the rest.
+	cellBase := 0.0
+	if src.TrainingMS > 0 {
+		cellBase = sweepTrainShare
+	}
+	if opt.Progress != nil {
+		opt.Progress(cellBase, fmt.Sprintf("scoring %d cells", len(cells)))
+	}
 
 	w := &sweepWriter{lab: l, ctx: wctx, rec: &rec, src: src, req: req, now: l.now,
 		byIndex: make(map[int]*SweepResult, len(cells))}
@@ -516,7 +534,7 @@ func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(conte
 		OnResult: w.add,
 		Progress: func(d, total int) {
 			if opt.Progress != nil {
-				opt.Progress(float64(d)/float64(total), fmt.Sprintf("cell %d/%d", d, total))
+				opt.Progress(cellBase+(1-cellBase)*float64(d)/float64(total), fmt.Sprintf("cell %d/%d", d, total))
 			}
 		},
 	})

@@ -48,6 +48,9 @@ type RunConfig struct {
 	Calibration string  // none | sigmoid | isotonic
 	CalibFrac   float64 // time-ordered tail of each fold's training rows used to fit the calibrator (default 0.2)
 	Workers     int     // folds trained at once (default GOMAXPROCS); never changes results
+	// Progress, when set, is called after each fold finishes with the count
+	// of finished folds and the total (serialised; folds finish in any order).
+	Progress func(done, total int)
 }
 
 // minCalibRows is the smallest inner holdout worth fitting a calibrator on;
@@ -127,6 +130,8 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 	}
 	close(next)
 	var wg sync.WaitGroup
+	var pmu sync.Mutex
+	finished := 0
 	for w := 0; w < min(workers, len(folds)); w++ {
 		wg.Add(1)
 		go func() {
@@ -137,6 +142,12 @@ func RunOOF(ctx context.Context, tbl *Table, learn Learner, cfg RunConfig) (*OOF
 					continue
 				}
 				outs[k].probs, outs[k].info, outs[k].err = runFold(ctx, tbl, learn, cfg, folds[k])
+				if cfg.Progress != nil {
+					pmu.Lock()
+					finished++
+					cfg.Progress(finished, len(folds))
+					pmu.Unlock()
+				}
 			}
 		}()
 	}
