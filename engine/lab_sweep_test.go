@@ -374,14 +374,23 @@ func TestSweepJobCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = r.Close(context.Background()) }()
-	reached := make(chan struct{})
+	reached, asked := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	jobs.Register(r, engine.SweepJobKind, jobs.Heavy, func(ctx context.Context, tk *jobs.Task, req engine.SweepRequest) (any, error) {
 		return env.lab.RunSweep(ctx, req, engine.SweepSource{OOF: oof}, engine.SweepOptions{JobID: tk.JobID, Workers: 1,
 			Progress: func(f float64, msg string) {
 				tk.Progress(f, msg)
-				if f >= 0.2 {
-					once.Do(func() { close(reached) })
+				if f >= 0.2 && strings.HasPrefix(msg, "cell ") {
+					// Hold the sweep here until the cancel is asked for:
+					// cells are cheap, and an unheld sweep can finish all
+					// 1,000 before a loaded machine delivers the cancel.
+					once.Do(func() {
+						close(reached)
+						select {
+						case <-asked:
+						case <-time.After(5 * time.Second):
+						}
+					})
 				}
 			}})
 	})
@@ -398,6 +407,7 @@ func TestSweepJobCancel(t *testing.T) {
 	if _, err := r.Cancel(context.Background(), job.ID); err != nil {
 		t.Fatal(err)
 	}
+	close(asked)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	j, err := r.Wait(ctx, job.ID)
