@@ -79,6 +79,10 @@ type Lab struct {
 	OOFs *OOFCache
 	// MaxSweepCells caps the cells of one sweep (0: DefaultMaxSweepCells).
 	MaxSweepCells int
+	// MaxSyncWork bounds the training a synchronous backtest or sweep may do
+	// (rows × folds × rounds; 0: DefaultMaxSyncWork); beyond it the request
+	// runs as a job and answers 202.
+	MaxSyncWork float64
 
 	packs packCache // built-in packs, parsed once (see config_packs.go)
 }

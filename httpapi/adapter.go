@@ -24,8 +24,9 @@ type HandlerFunc func(r *http.Request, p httprouter.Params) (any, error)
 // Accepted is returned by handlers that queued work (async:true): 202
 // {"ok":true,"job_id":…,"status":…}.
 type Accepted struct {
-	JobID  string `json:"job_id"`
-	Status string `json:"status,omitempty"`
+	JobID   string `json:"job_id"`
+	Status  string `json:"status,omitempty"`
+	Message string `json:"message,omitempty"` // why a synchronous request became a job
 }
 
 // Status sends Body (enveloped as usual) with a success status other than 200,

@@ -30,6 +30,10 @@ func (s *Server) backtest(r *http.Request, _ httprouter.Params) (any, error) {
 	if req.Async {
 		return s.SubmitJob(r, engine.BacktestJobKind, req)
 	}
+	work := s.Lab.TrainingWork(r.Context(), req.ModelID, req.PackID, req.BuildID, req.Splits, req.Hyperparams)
+	if why, long := s.Lab.SyncTooLong(work); long {
+		return s.submitLong(r, engine.BacktestJobKind, req, why)
+	}
 	return s.Lab.Backtest(r.Context(), req)
 }
 

@@ -58,6 +58,17 @@ func (s *Server) SubmitJob(r *http.Request, kind string, params any) (any, error
 	return Accepted{JobID: strconv.FormatInt(j.ID, 10), Status: string(j.Status)}, nil
 }
 
+// submitLong runs a synchronous request whose work is beyond the bound as a
+// job: 202 with the job id and why, as if it had asked for async.
+func (s *Server) submitLong(r *http.Request, kind string, params any, why string) (any, error) {
+	v, err := s.SubmitJob(r, kind, params)
+	if a, ok := v.(Accepted); ok {
+		a.Message = why
+		return a, nil
+	}
+	return v, err
+}
+
 func (s *Server) routesJobs() {
 	s.GET("/jobs", "list the caller's jobs (kind, status, limit, offset, include_result), newest first", s.listJobs)
 	s.GET("/jobs/:id", "one job: status, progress 0..1, message, result", s.getJob)

@@ -29,6 +29,10 @@ func (s *Server) backtestSweep(r *http.Request, _ httprouter.Params) (any, error
 	if req.Async {
 		return s.SubmitJob(r, engine.SweepJobKind, req)
 	}
+	work := s.Lab.TrainingWork(r.Context(), req.ModelID, req.PackID, req.BuildID, req.Splits, req.Hyperparams)
+	if why, long := s.Lab.SyncTooLong(work); long {
+		return s.submitLong(r, engine.SweepJobKind, req, why)
+	}
 	return s.Lab.Sweep(r.Context(), req, engine.SweepOptions{})
 }
 

@@ -1,0 +1,54 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"sigmalab/app"
+	"sigmalab/engine/market"
+	"sigmalab/httpapi/apitest"
+)
+
+// TestLongSyncRequestBecomesJob: a synchronous backtest or sweep whose
+// training (rows × folds × rounds) is beyond the bound answers 202 with a job
+// id and why, and the job completes; under the bound it answers in place.
+func TestLongSyncRequestBecomesJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+	model := "spy_eq_intraday_hourly"
+	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"}); code != 200 {
+		t.Fatalf("build: %d %v", code, out)
+	}
+	body := map[string]any{"model_id": model, "splits": 3, "save": false, "hyperparams": map[string]any{"n_estimators": 20, "max_depth": 3}}
+	if code, out := env.JSON("POST", "/backtest", body); code != 200 || out["result"] == nil {
+		t.Fatalf("under the bound: %d %v", code, out["error"])
+	}
+	env.App.Lab.MaxSyncWork = 1000 // rows × 3 folds × 20 rounds is far beyond
+	for _, route := range []string{"/backtest", "/backtest_sweep"} {
+		code, out := env.JSON("POST", route, body)
+		msg, _ := out["message"].(string)
+		id, _ := out["job_id"].(string)
+		if code != 202 || id == "" || !strings.Contains(msg, "running as a job") {
+			t.Fatalf("%s beyond the bound: %d %v", route, code, out)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			_, j := env.JSON("GET", "/jobs/"+id, nil)
+			job, _ := j["job"].(map[string]any)
+			if job == nil {
+				job = j
+			}
+			if st := job["status"]; st == "completed" {
+				break
+			} else if st == "failed" || time.Now().After(deadline) {
+				t.Fatalf("%s job: %v", route, j)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
