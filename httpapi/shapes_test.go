@@ -14,6 +14,9 @@ func TestResponseShapes(t *testing.T) {
 		{Name: "health carries the version", URL: "/health", Contains: []string{`"ok":true`, `"version":"test"`}},
 		{Name: "indicators status", URL: "/indicators/status",
 			Contains: []string{`"status":{`, `"ready":true`, `"count":80`, `"load_errors":[]`}},
+		// The predecessor's contract tests (test_contract_*) whose routes exist.
+		{Name: "contract: indicators", URL: "/indicators", Contains: []string{`"ok":true`, `"indicators":[`}},
+		{Name: "contract: leaderboard", URL: "/leaderboard?limit=2&offset=0", Contains: []string{`"ok":true`, `"rows":[]`}},
 		// test_contract_model_cards_list_shape
 		{Name: "model cards list", URL: "/model_cards?pack_id=zerosigma&model_id=nonexistent_model&limit=3&offset=0",
 			Contains: []string{`"ok":true`, `"cards":[]`, `"limit":3`, `"offset":0`, `"next_offset":null`}},
