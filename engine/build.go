@@ -337,7 +337,7 @@ func (l *Lab) resolvePlan(ctx context.Context, req BuildRequest) (*modelPlan, er
 			cfg, pack, ok = l.packModelConfig("", req.ModelID)
 		}
 		if !ok {
-			return nil, errs.NotFoundf("unknown model_id %q: no stored or built-in model config; create it with POST /models", req.ModelID)
+			return nil, errs.Msgf(errs.ErrNotFound, "unknown model_id %q: no stored or built-in model config; create it with POST /models", req.ModelID)
 		}
 		p.config, p.configOrigin = cfg, "pack"
 		if p.packID == "" {

@@ -160,7 +160,7 @@ func (l *Lab) LatestModelCard(ctx context.Context, packID, modelID string) (Stor
 		return StoredCard{}, err
 	}
 	if len(page.Rows) == 0 {
-		return StoredCard{}, errs.NotFoundf("no cards found")
+		return StoredCard{}, errs.Msgf(errs.ErrNotFound, "no model cards found")
 	}
 	return l.GetModelCard(ctx, page.Rows[0].ID)
 }

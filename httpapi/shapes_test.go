@@ -21,6 +21,8 @@ func TestResponseShapes(t *testing.T) {
 		{Name: "model cards list", URL: "/model_cards?pack_id=zerosigma&model_id=nonexistent_model&limit=3&offset=0",
 			Contains: []string{`"ok":true`, `"cards":[]`, `"limit":3`, `"offset":0`, `"next_offset":null`}},
 		{Name: "model card unknown", URL: "/model_card?id=nope", Status: 404, Contains: []string{`"code":"not_found"`}},
+		{Name: "no cards for a model says it once", URL: "/model_card?model_id=nobody", Status: 404,
+			Contains: []string{`"error":"no model cards found"`}},
 		// Runs a kill left running come back interrupted, and can be listed so.
 		{Name: "interrupted builds", URL: "/build_runs?status=interrupted", Contains: []string{`"ok":true`}},
 		{Name: "interrupted trainings", URL: "/training_runs?status=interrupted", Contains: []string{`"ok":true`}},

@@ -67,6 +67,21 @@ func NotFoundf(format string, a ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, a...), ErrNotFound)
 }
 
+// Msgf is an error of kind (ErrNotFound, ErrConflict, …) whose text is the
+// message alone, for messages that already say what happened ("no cards
+// found"), where NotFoundf's ": not found" suffix would say it twice.
+func Msgf(kind error, format string, a ...any) error {
+	return kinded{msg: fmt.Sprintf(format, a...), kind: kind}
+}
+
+type kinded struct {
+	msg  string
+	kind error
+}
+
+func (e kinded) Error() string { return e.msg }
+func (e kinded) Unwrap() error { return e.kind }
+
 // Field builds a single-field 422 validation error.
 func Field(loc, field, msg string) error {
 	return (&Validation{}).Add(loc, field, msg, "value_error").Err()

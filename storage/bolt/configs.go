@@ -37,7 +37,7 @@ func (c *Configs) GetModel(_ context.Context, modelID string) (engine.ModelRecor
 func (c *Configs) CreateModel(_ context.Context, m engine.ModelRecord, p engine.PolicyRecord) (engine.ModelRecord, error) {
 	err := c.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket([]byte(BucketModelConfigs)).Get([]byte(m.ModelID)) != nil {
-			return fmt.Errorf("model %s already exists: %w", m.ModelID, errs.ErrConflict)
+			return errs.Msgf(errs.ErrConflict, "model %s already exists", m.ModelID)
 		}
 		m.Version = 1
 		if err := putModel(tx, m); err != nil {
