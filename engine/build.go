@@ -107,6 +107,7 @@ type BuildRun struct {
 	Metrics    map[string]any `json:"metrics"`
 	OutCSVURI  string         `json:"out_csv_uri,omitempty"`
 	MatrixURI  string         `json:"matrix_uri,omitempty"`
+	MatrixURL  string         `json:"matrix_url,omitempty"` // GET it to download the matrix
 	Rows       int            `json:"rows"`
 	Columns    int            `json:"columns"`
 	Lineage    *Lineage       `json:"lineage"`
@@ -738,7 +739,7 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	}
 	fin := l.now()
 	run.Status, run.FinishedAt = BuildCompleted, &fin
-	run.MatrixURI = matrixURI
+	run.MatrixURI, run.MatrixURL = matrixURI, MatrixURL(p.modelID, run.BuildID)
 	run.Rows, run.Columns = b.m.Len(), res.ColumnsCount
 	run.Metrics = map[string]any{"columns_count": res.ColumnsCount, "rows": b.m.Len(), "size_bytes": size,
 		"labels": res.Labels, "build_ms": fin.Sub(started).Milliseconds()}

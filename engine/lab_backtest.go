@@ -553,6 +553,7 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 		if run.PlotsURI, err = l.putBacktestArtifact(ctx, src, "plots", name, ".svg", "image/svg+xml", svg); err != nil {
 			return resp, fmt.Errorf("save backtest: plot: %w", err)
 		}
+		run.PlotsURL = ArtifactURL(run.PlotsURI)
 		if run.PlotPNGURI, err = l.putBacktestArtifact(ctx, src, "plots", name, ".png", "image/png", png); err != nil {
 			return resp, fmt.Errorf("save backtest: plot: %w", err)
 		}
@@ -593,7 +594,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,
 		Params: params, DataCSVURI: src.MatrixURI, OOFKey: src.Key, Gate: gate, GatePass: gate.Pass,
 		TradesTotal: res.Overall.Trades, Trades: res.Overall.Trades, WinRate: res.Overall.HitRate,
-		MaxDrawdown: res.Overall.MaxDD, DSR: res.Overall.DSR}
+		MaxDrawdown: res.Overall.MaxDD, DSR: res.Overall.DSR, MatrixURL: MatrixURL(req.ModelID, src.BuildID)}
 	run.Lineage = backtestLineage(src)
 	run.Lineage["risk_profile"] = req.RiskProfile
 	metrics := map[string]any{"overall": res.Overall, "mode": res.Mode, "holding": res.Holding}

@@ -32,11 +32,13 @@ type BacktestRun struct {
 	BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
 	BestCumRet       *float64 `json:"best_cum_ret"`
 	TradesTotal      int      `json:"trades_total"`
-	PlotsURI         string   `json:"plots_uri"`    // equity curve SVG (data-dir relative)
-	PlotPNGURI       string   `json:"plot_png_uri"` // same as PNG
-	DataCSVURI       string   `json:"data_csv_uri"` // the matrix the run read
-	CardURI          string   `json:"card_uri"`     // model card JSON
-	OOFKey           string   `json:"oof_key"`      // cache key of the OOF predictions
+	PlotsURI         string   `json:"plots_uri"`            // equity curve SVG (data-dir relative)
+	PlotsURL         string   `json:"plots_url,omitempty"`  // GET it to download the plot
+	MatrixURL        string   `json:"matrix_url,omitempty"` // GET it to download the matrix the run read
+	PlotPNGURI       string   `json:"plot_png_uri"`         // same as PNG
+	DataCSVURI       string   `json:"data_csv_uri"`         // the matrix the run read
+	CardURI          string   `json:"card_uri"`             // model card JSON
+	OOFKey           string   `json:"oof_key"`              // cache key of the OOF predictions
 	SweepID          int64    `json:"sweep_id,omitempty"`
 	// DSR is the overall deflated Sharpe ratio (see backtest.Metrics.DSR);
 	// nil for runs stored before it existed.

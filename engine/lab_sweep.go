@@ -1035,6 +1035,7 @@ func (l *Lab) finishSweep(ctx context.Context, rec *SweepRecord, w *sweepWriter,
 			path = p
 		}
 		rec.ReportPath, reportPath = path, &path
+		rec.ReportURL = artifactIDURL(rec.ReportArtifactID)
 	}
 	if status == SweepCompleted && w.src.Card != nil {
 		// A card is a summary; failing to write one does not fail the sweep.

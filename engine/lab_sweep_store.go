@@ -54,6 +54,7 @@ type SweepRecord struct {
 	Count      int       `json:"count"`            // cells evaluated so far
 	Filtered   int       `json:"filtered"`         // cells passing the guardrails (at the end)
 	ReportPath string    `json:"report_path,omitempty"`
+	ReportURL  string    `json:"report_url,omitempty"` // GET it to download the report
 	// ReportArtifactID is the report's id for GET /artifacts/{id}.
 	ReportArtifactID string `json:"report_artifact_id,omitempty"`
 	CardURI          string `json:"card_uri,omitempty"` // model card of a completed sweep

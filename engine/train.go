@@ -94,6 +94,7 @@ type TrainingRun struct {
 	Params      map[string]any `json:"params"`
 	Metrics     *TrainMetrics  `json:"metrics"`
 	ModelOutURI string         `json:"model_out_uri"`
+	ModelOutURL string         `json:"model_out_url,omitempty"` // GET it to download the model
 	ArtifactID  string         `json:"artifact_id,omitempty"`
 	Features    []string       `json:"features"`
 	Lineage     map[string]any `json:"lineage"`
@@ -577,6 +578,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	}
 	fin := l.now()
 	run.Status, run.Metrics, run.ModelOutURI, run.ArtifactID, run.FinishedAt = TrainCompleted, &out.Metrics, art.URI, art.ID, &fin
+	run.ModelOutURL = artifactIDURL(art.ID)
 	res := TrainResult{ModelOutURI: art.URI, ModelOut: art.URI, Rows: len(data.Y), Metrics: &out.Metrics, Features: features,
 		TrainingRunID: run.ID, ArtifactID: art.ID, ModelID: req.ModelID, PackID: plan.packID, BuildID: buildID,
 		Target: target, Classes: data.Classes, AllowedHours: req.AllowedHours, Calibration: calibration,

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,6 +94,30 @@ func TestStoredThingsHaveURLs(t *testing.T) {
 		if !ok || v != met[k] || v != res["_summary"].(map[string]any)[k] {
 			t.Fatalf("runs[0].result.%s = %v (present %v), metrics %v", k, v, ok, met[k])
 		}
+	}
+	// The stored rows carry the URLs too.
+	rowURL := func(listURL, key string) {
+		t.Helper()
+		_, l := env.JSON("GET", listURL, nil)
+		rows, _ := l["rows"].([]any)
+		if len(rows) == 0 {
+			t.Fatalf("%s: no rows: %v", listURL, l)
+		}
+		u := ""
+		for _, r := range rows { // sweep cells have no plot: the saved backtest does
+			if v, _ := r.(map[string]any)[key].(string); v != "" && u == "" {
+				u = v
+			}
+		}
+		getURL(t, env, listURL+" "+key, u)
+	}
+	rowURL("/build_runs?model_id="+model, "matrix_url")
+	rowURL("/training_runs?model_id="+model, "model_out_url")
+	rowURL("/leaderboard?model_id="+model+"&order_by=created_at&limit=100", "plots_url")
+	rowURL("/leaderboard?model_id="+model+"&order_by=created_at&limit=100", "matrix_url")
+	_, rec := env.JSON("GET", fmt.Sprintf("/sweeps/%v", sw["sweep_id"]), nil)
+	if sr, _ := rec["sweep"].(map[string]any); sr == nil || sr["report_url"] != sw["report_url"] {
+		t.Fatalf("stored sweep lacks report_url: %v", rec)
 	}
 	trim, _ := json.Marshal(map[string]any{"matrix_url": b["matrix_url"], "model_out_url": tr["model_out_url"],
 		"plots_url": bt["plots_url"], "card_url": bt["card_url"], "report_url": sw["report_url"],
