@@ -96,25 +96,53 @@ type Lineage struct {
 // (id, pack_id, model_id, started_at, finished_at, params, metrics,
 // out_csv_uri, lineage, tag, created_at); the rest are additions.
 type BuildRun struct {
-	ID         int64          `json:"id"`
-	BuildID    string         `json:"build_id"`
-	PackID     string         `json:"pack_id"`
-	ModelID    string         `json:"model_id"`
-	Kind       string         `json:"kind"` // opt or eq
-	Status     string         `json:"status"`
-	Error      string         `json:"error,omitempty"`
-	Params     map[string]any `json:"params"`
-	Metrics    map[string]any `json:"metrics"`
-	OutCSVURI  string         `json:"out_csv_uri,omitempty"`
-	MatrixURI  string         `json:"matrix_uri,omitempty"`
-	MatrixURL  string         `json:"matrix_url,omitempty"` // GET it to download the matrix
-	Rows       int            `json:"rows"`
-	Columns    int            `json:"columns"`
-	Lineage    *Lineage       `json:"lineage"`
-	Tag        string         `json:"tag,omitempty"`
-	StartedAt  *time.Time     `json:"started_at"`
-	FinishedAt *time.Time     `json:"finished_at"`
-	CreatedAt  time.Time      `json:"created_at"`
+	ID         int64        `json:"id"`
+	BuildID    string       `json:"build_id"`
+	PackID     string       `json:"pack_id"`
+	ModelID    string       `json:"model_id"`
+	Kind       string       `json:"kind"` // opt or eq
+	Status     string       `json:"status"`
+	Error      string       `json:"error,omitempty"`
+	Params     BuildParams  `json:"params"`
+	Metrics    BuildMetrics `json:"metrics"`
+	OutCSVURI  string       `json:"out_csv_uri,omitempty"`
+	MatrixURI  string       `json:"matrix_uri,omitempty"`
+	MatrixURL  string       `json:"matrix_url,omitempty"` // GET it to download the matrix
+	Rows       int          `json:"rows"`
+	Columns    int          `json:"columns"`
+	Lineage    *Lineage     `json:"lineage"`
+	Tag        string       `json:"tag,omitempty"`
+	StartedAt  *time.Time   `json:"started_at"`
+	FinishedAt *time.Time   `json:"finished_at"`
+	CreatedAt  time.Time    `json:"created_at"`
+}
+
+// BuildParams are what a build ran with, stored with its run.
+type BuildParams struct {
+	Start       string             `json:"start"`
+	End         string             `json:"end"`
+	Ticker      string             `json:"ticker"`
+	KSigma      float64            `json:"k_sigma"`
+	FixedBP     *float64           `json:"fixed_bp"`
+	DistanceMax int                `json:"distance_max"`
+	DumpRaw     bool               `json:"dump_raw"`
+	Label       matrix.LabelConfig `json:"label"`
+	Cadence     string             `json:"cadence"`
+	Session     string             `json:"session"`
+	AssetType   string             `json:"asset_type"`
+	// PolicySnapshot is the model's policy document when the build ran, as
+	// stored (kept raw: an older snapshot need not pass today's validation).
+	PolicySnapshot json.RawMessage `json:"policy_snapshot,omitempty"`
+	Tag            string          `json:"tag,omitempty"`
+}
+
+// BuildMetrics are a completed build's figures (zero while it runs).
+type BuildMetrics struct {
+	ColumnsCount int            `json:"columns_count"`
+	Rows         int            `json:"rows"`
+	SizeBytes    int64          `json:"size_bytes"`
+	Labels       map[string]int `json:"labels,omitempty"`
+	BuildMS      int64          `json:"build_ms"`
 }
 
 // BuildRequest is the body of POST /build_matrix, /build_stock_matrix and
@@ -670,14 +698,14 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	if !stock && p.isOptionsFlowModel() {
 		kind = "opt"
 	}
-	params := map[string]any{"start": req.Start, "end": req.End, "ticker": p.ticker, "k_sigma": p.label.KSigma,
-		"fixed_bp": p.label.FixedBP, "distance_max": p.distanceMax, "dump_raw": req.DumpRaw, "label": p.label,
-		"cadence": p.cadence, "session": p.session, "policy_snapshot": p.policy, "asset_type": p.assetType}
-	if req.Tag != "" {
-		params["tag"] = req.Tag
+	params := BuildParams{Start: req.Start, End: req.End, Ticker: p.ticker, KSigma: p.label.KSigma,
+		FixedBP: p.label.FixedBP, DistanceMax: p.distanceMax, DumpRaw: req.DumpRaw, Label: p.label,
+		Cadence: p.cadence, Session: p.session, AssetType: p.assetType, Tag: req.Tag}
+	if snap, err := json.Marshal(p.policy); err == nil {
+		params.PolicySnapshot = snap
 	}
 	run, err := l.BuildRuns.CreateBuildRun(ctx, BuildRun{PackID: p.packID, ModelID: p.modelID, Kind: kind,
-		Status: BuildRunning, Params: params, Metrics: map[string]any{}, Tag: req.Tag, StartedAt: &started, CreatedAt: started})
+		Status: BuildRunning, Params: params, Tag: req.Tag, StartedAt: &started, CreatedAt: started})
 	if err != nil {
 		return BuildResult{}, fmt.Errorf("record build run: %w", err)
 	}
@@ -741,8 +769,8 @@ func (l *Lab) build(ctx context.Context, req BuildRequest, stock bool) (BuildRes
 	run.Status, run.FinishedAt = BuildCompleted, &fin
 	run.MatrixURI, run.MatrixURL = matrixURI, MatrixURL(p.modelID, run.BuildID)
 	run.Rows, run.Columns = b.m.Len(), res.ColumnsCount
-	run.Metrics = map[string]any{"columns_count": res.ColumnsCount, "rows": b.m.Len(), "size_bytes": size,
-		"labels": res.Labels, "build_ms": fin.Sub(started).Milliseconds()}
+	run.Metrics = BuildMetrics{ColumnsCount: res.ColumnsCount, Rows: b.m.Len(), SizeBytes: size,
+		Labels: res.Labels, BuildMS: fin.Sub(started).Milliseconds()}
 	run.Lineage = &lin
 	if err := l.BuildRuns.UpdateBuildRun(context.WithoutCancel(ctx), run); err != nil {
 		_ = l.Matrices.Delete(p.modelID, run.BuildID)
@@ -770,9 +798,9 @@ func (l *Lab) writeBuildCard(ctx context.Context, p *modelPlan, run BuildRun, re
 		ID: fmt.Sprintf("%s-build-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "build",
 		PolicyVersion: p.policyVersion, Lineage: lin, Config: cardConfig(p.config.Doc()), Policy: cardPolicy(p.policy.Doc()),
-		Params: map[string]any{"start": run.Params["start"], "end": run.Params["end"], "k_sigma": run.Params["k_sigma"],
-			"fixed_bp": run.Params["fixed_bp"], "distance_max": run.Params["distance_max"], "dump_raw": run.Params["dump_raw"],
-			"ticker": run.Params["ticker"], "build_id": run.BuildID, "matrix_uri": run.MatrixURI, "tag": run.Tag},
+		Params: map[string]any{"start": run.Params.Start, "end": run.Params.End, "k_sigma": run.Params.KSigma,
+			"fixed_bp": run.Params.FixedBP, "distance_max": run.Params.DistanceMax, "dump_raw": run.Params.DumpRaw,
+			"ticker": run.Params.Ticker, "build_id": run.BuildID, "matrix_uri": run.MatrixURI, "tag": run.Tag},
 		Metrics:  map[string]any{"columns_count": res.ColumnsCount, "rows": res.Rows, "labels": res.Labels},
 		Features: res.Columns, RunID: run.ID,
 	}
@@ -882,13 +910,12 @@ type MatrixFile struct {
 	Path       string         `json:"path"`
 	Rows       int            `json:"rows"`
 	Columns    int            `json:"columns"`
-	SizeBytes  any            `json:"size_bytes"`
+	SizeBytes  int64          `json:"size_bytes"`
 	DataSource string         `json:"data_source"`
-	Start      any            `json:"start"`
-	End        any            `json:"end"`
+	Start      string         `json:"start"`
+	End        string         `json:"end"`
 	CreatedAt  time.Time      `json:"created_at"`
-	Labels     any            `json:"labels,omitempty"`
-	Params     map[string]any `json:"-"`
+	Labels     map[string]int `json:"labels,omitempty"`
 }
 
 // ListMatrices lists the completed builds of a model, newest first.
@@ -903,8 +930,8 @@ func (l *Lab) ListMatrices(ctx context.Context, modelID string, offset, limit in
 	out := make([]MatrixFile, 0, len(runs))
 	for _, r := range runs {
 		mf := MatrixFile{BuildID: r.BuildID, BuildRunID: r.ID, Path: r.MatrixURI, Rows: r.Rows, Columns: r.Columns,
-			SizeBytes: r.Metrics["size_bytes"], Start: r.Params["start"], End: r.Params["end"], CreatedAt: r.CreatedAt,
-			Labels: r.Metrics["labels"]}
+			SizeBytes: r.Metrics.SizeBytes, Start: r.Params.Start, End: r.Params.End, CreatedAt: r.CreatedAt,
+			Labels: r.Metrics.Labels}
 		if r.Lineage != nil {
 			mf.DataSource = r.Lineage.DataSource
 		}

@@ -19,7 +19,7 @@ func TestBuildRuns(t *testing.T) {
 	var ids []int64
 	for i, model := range []string{"a", "b", "a"} {
 		r, err := s.CreateBuildRun(ctx, engine.BuildRun{ModelID: model, PackID: "p", Status: engine.BuildRunning,
-			CreatedAt: t0.Add(time.Duration(i) * time.Hour), Params: map[string]any{"tag": "x"}})
+			CreatedAt: t0.Add(time.Duration(i) * time.Hour), Params: engine.BuildParams{Tag: "x"}})
 		if err != nil {
 			t.Fatal(err)
 		}
