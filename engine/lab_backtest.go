@@ -581,14 +581,18 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.TradeParams, res backtest.Result,
 	parity *backtest.ParityResult, gate Gate, started time.Time) (BacktestRun, []BacktestFold) {
 	now := l.now()
-	params := map[string]any{
-		"target": src.Target, "thresholds": p.Thresholds, "splits": req.Splits, "embargo": req.Embargo, "cv": req.CV,
-		"top_pct": req.TopPct, "allowed_hours": p.AllowedHours, "train_hours": req.TrainHours,
-		"slippage_bps": p.SlippageBps, "size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap, "holding": p.Holding,
-		"per_hour_thresholds": p.PerHourThresholds, "per_hour_select_by": p.SelectBy,
-		"calibration": *req.Calibration, "momentum_gate": p.MomentumGate, "momentum_min": p.MomentumMin,
-		"momentum_column": p.MomentumColumn, "n_features": len(src.Features), "policy_snapshot": src.Policy.Policy,
-		"policy_version": src.Policy.Version,
+	params := BacktestParams{
+		Target: src.Target, Thresholds: p.Thresholds, Splits: req.Splits, Embargo: req.Embargo, CV: req.CV,
+		TopPct: req.TopPct, AllowedHours: p.AllowedHours, TrainHours: req.TrainHours,
+		SlippageBps: p.SlippageBps, SizeByConf: p.SizeByConf, ConfCap: p.ConfCap, Holding: p.Holding,
+		PerHourThresholds: p.PerHourThresholds, PerHourSelectBy: p.SelectBy,
+		Calibration: *req.Calibration, MomentumGate: p.MomentumGate, MomentumMin: p.MomentumMin,
+		MomentumColumn: p.MomentumColumn, NFeatures: len(src.Features), PolicyVersion: src.Policy.Version,
+	}
+	if src.Policy.Policy != nil {
+		if snap, err := json.Marshal(src.Policy.Policy); err == nil {
+			params.PolicySnapshot = snap
+		}
 	}
 	run := BacktestRun{PackID: src.Model.PackID, ModelID: req.ModelID, BuildID: src.BuildID, Tag: req.Tag,
 		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,
@@ -914,10 +918,10 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "backtest",
 		PolicyVersion: src.Policy.Version, Lineage: run.Lineage, Config: cardConfig(src.Model.Config),
 		Policy: cardPolicy(src.Policy.Policy),
-		Params: map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params["top_pct"],
+		Params: map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params.TopPct,
 			"allowed_hours": p.AllowedHours, "per_hour_thresholds": p.PerHourThresholds,
-			"per_hour_select_by": p.SelectBy, "calibration": run.Params["calibration"], "cv": run.Params["cv"],
-			"splits": run.Params["splits"], "embargo": run.Params["embargo"], "slippage_bps": p.SlippageBps,
+			"per_hour_select_by": p.SelectBy, "calibration": run.Params.Calibration, "cv": run.Params.CV,
+			"splits": run.Params.Splits, "embargo": run.Params.Embargo, "slippage_bps": p.SlippageBps,
 			"size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap, "build_id": run.BuildID, "tag": run.Tag},
 		Metrics: metrics, Features: src.Features, RunID: run.ID,
 	}

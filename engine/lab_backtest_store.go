@@ -25,7 +25,7 @@ type BacktestRun struct {
 	StartedAt   time.Time      `json:"started_at"`
 	FinishedAt  time.Time      `json:"finished_at"`
 	CreatedAt   time.Time      `json:"created_at"`
-	Params      map[string]any `json:"params"`
+	Params      BacktestParams `json:"params"`
 	Metrics     map[string]any `json:"metrics"`
 	// BestSharpeHourly and BestCumRet are the overall OOF figures of the
 	// reported path (not the best fold); nil when the run has no rows.
@@ -62,6 +62,35 @@ type Gate struct {
 	// The bounds applied (see GateBounds).
 	MinTrades int     `json:"min_trades"`
 	MinDSR    float64 `json:"min_dsr"`
+}
+
+// BacktestParams are the setup and trading rules a stored run was computed
+// with (the request as normalised, with the policy's execution settings).
+type BacktestParams struct {
+	Target            string    `json:"target"`
+	Thresholds        []float64 `json:"thresholds"`
+	Splits            int       `json:"splits"`
+	Embargo           float64   `json:"embargo"`
+	CV                string    `json:"cv"`
+	TopPct            *float64  `json:"top_pct"`
+	AllowedHours      []int     `json:"allowed_hours"`
+	TrainHours        []int     `json:"train_hours"`
+	SlippageBps       float64   `json:"slippage_bps"`
+	SizeByConf        bool      `json:"size_by_conf"`
+	ConfCap           float64   `json:"conf_cap"`
+	Holding           string    `json:"holding"`
+	PerHourThresholds bool      `json:"per_hour_thresholds"`
+	PerHourSelectBy   string    `json:"per_hour_select_by"`
+	Calibration       string    `json:"calibration"`
+	MomentumGate      bool      `json:"momentum_gate"`
+	MomentumMin       float64   `json:"momentum_min"`
+	MomentumColumn    string    `json:"momentum_column"`
+	NFeatures         int       `json:"n_features"`
+	// PolicySnapshot is the model's stored policy document, raw (an older
+	// one need not pass today's validation); PolicyVersion its version.
+	PolicySnapshot json.RawMessage `json:"policy_snapshot,omitempty"`
+	PolicyVersion  int             `json:"policy_version"`
+	SweepCell      *int            `json:"sweep_cell,omitempty"` // the cell, for a sweep's runs
 }
 
 // BacktestFold is one fold of a stored run (nested bucket folds).

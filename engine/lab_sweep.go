@@ -437,7 +437,8 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest, progress func(d
 			}
 			run, folds := l.backtestRecord(cr, src, r.Params, *r.Result, nil, gate(r.Result.Overall, src.Pol, req.RiskProfile), started)
 			run.SweepID = r.SweepID
-			run.Params["sweep_cell"] = r.Cell.Index
+			cell := r.Cell.Index
+			run.Params.SweepCell = &cell
 			writes[i] = BacktestWrite{Run: run, Folds: folds}
 		}
 		return l.Backtests.SaveBacktests(ctx, writes)

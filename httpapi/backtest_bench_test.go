@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -60,6 +61,10 @@ func seedLeaderboardRuns(tb testing.TB, env *apitest.Env, n int) {
 	policy := map[string]any{"execution": map[string]any{"slippage_bps": 1.0, "size_by_conf": false, "conf_cap": 1.0,
 		"brackets": map[string]any{"atr_mult_stop": 1.5, "atr_mult_target": 3.0, "time_stop_minutes": 120}},
 		"risk": map[string]any{"max_drawdown": 0.2}, "alerting": map[string]any{"cooldown_minutes": 30}}
+	snapshot, err := json.Marshal(policy)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	const batch = 1000 // runs per transaction
 	for done := 0; done < n; done += batch {
 		ws := make([]engine.BacktestWrite, 0, batch)
@@ -72,8 +77,8 @@ func seedLeaderboardRuns(tb testing.TB, env *apitest.Env, n int) {
 			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
 				ModelID: fmt.Sprintf("model_%d", rng.IntN(50)), Tag: "sweep", BestSharpeHourly: &s, BestCumRet: &c,
 				Sharpe: &s, CumRet: &c, Status: "completed",
-				Params: map[string]any{"thresholds": []float64{0.55, 0.6, 0.65, 0.7}, "splits": 5, "calibration": "sigmoid",
-					"policy_snapshot": policy, "allowed_hours": []int{13, 14, 15}},
+				Params: engine.BacktestParams{Thresholds: []float64{0.55, 0.6, 0.65, 0.7}, Splits: 5, Calibration: "sigmoid",
+					PolicySnapshot: snapshot, AllowedHours: []int{13, 14, 15}},
 				Metrics: map[string]any{"best_sharpe_hourly": s, "best_cum_ret": c, "threshold_table": table}}})
 		}
 		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
