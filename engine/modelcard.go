@@ -46,6 +46,15 @@ type CardStore interface {
 }
 
 // cardConfig extracts the config summary a card shows.
+// cardSection is a typed record as a card section (its JSON fields).
+func cardSection(v any) map[string]any {
+	var out map[string]any
+	if b, err := json.Marshal(v); err == nil {
+		_ = json.Unmarshal(b, &out)
+	}
+	return out
+}
+
 func cardConfig(cfg map[string]any) map[string]any {
 	out := map[string]any{}
 	for _, k := range []string{"ticker", "model", "algo", "task", "train_window", "asset_type", "horizon", "cadence"} {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -84,24 +85,26 @@ type TrainingRunFilter = BuildRunFilter
 // TrainingRun is one training_runs row: the predecessor's columns (id, pack_id,
 // model_id, started_at, finished_at, params, metrics, model_out_uri, features,
 // lineage, tag, created_at) plus status, error, build and artifact ids.
+//
+// TrainParams and TrainLineage are its params and lineage.
 type TrainingRun struct {
-	ID          int64          `json:"id"`
-	PackID      string         `json:"pack_id"`
-	ModelID     string         `json:"model_id"`
-	BuildID     string         `json:"build_id"`
-	Status      string         `json:"status"`
-	Error       string         `json:"error,omitempty"`
-	Params      map[string]any `json:"params"`
-	Metrics     *TrainMetrics  `json:"metrics"`
-	ModelOutURI string         `json:"model_out_uri"`
-	ModelOutURL string         `json:"model_out_url,omitempty"` // GET it to download the model
-	ArtifactID  string         `json:"artifact_id,omitempty"`
-	Features    []string       `json:"features"`
-	Lineage     map[string]any `json:"lineage"`
-	Tag         string         `json:"tag,omitempty"`
-	StartedAt   *time.Time     `json:"started_at"`
-	FinishedAt  *time.Time     `json:"finished_at"`
-	CreatedAt   time.Time      `json:"created_at"`
+	ID          int64         `json:"id"`
+	PackID      string        `json:"pack_id"`
+	ModelID     string        `json:"model_id"`
+	BuildID     string        `json:"build_id"`
+	Status      string        `json:"status"`
+	Error       string        `json:"error,omitempty"`
+	Params      TrainParams   `json:"params"`
+	Metrics     *TrainMetrics `json:"metrics"`
+	ModelOutURI string        `json:"model_out_uri"`
+	ModelOutURL string        `json:"model_out_url,omitempty"` // GET it to download the model
+	ArtifactID  string        `json:"artifact_id,omitempty"`
+	Features    []string      `json:"features"`
+	Lineage     TrainLineage  `json:"lineage"`
+	Tag         string        `json:"tag,omitempty"`
+	StartedAt   *time.Time    `json:"started_at"`
+	FinishedAt  *time.Time    `json:"finished_at"`
+	CreatedAt   time.Time     `json:"created_at"`
 }
 
 // TrainRequest is the body of POST /train and of `sigmalab train --body`
@@ -526,13 +529,15 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	started := l.now()
 	run := TrainingRun{PackID: plan.packID, ModelID: req.ModelID, BuildID: buildID, Status: TrainRunning,
 		Features: features, Tag: req.Tag, StartedAt: &started, CreatedAt: started,
-		Params: map[string]any{"algo": algo, "target": target, "calibration": calibration, "allowed_hours": req.AllowedHours,
-			"holdout_frac": *req.HoldoutFrac, "build_id": buildID, "hyperparams": params, "policy_snapshot": plan.policy,
-			"tag": req.Tag},
-		Lineage: map[string]any{"matrix_sha": m.Hash(), "build_id": buildID, "data_source": m.Meta["data_source"],
-			"data_sha": m.Meta["data_sha"], "model_config_sha": canonicalSHA(plan.config), "policy_sha": canonicalSHA(plan.policy),
-			"indicator_set_sha": m.Meta["indicator_set_sha"], "hyperparams_sha": canonicalSHA(params),
-			"config_version": plan.configVersion, "policy_version": plan.policyVersion}}
+		Params: TrainParams{Algo: algo, Target: target, Calibration: calibration, AllowedHours: req.AllowedHours,
+			HoldoutFrac: *req.HoldoutFrac, BuildID: buildID, Hyperparams: params, Tag: req.Tag},
+		Lineage: TrainLineage{MatrixSHA: m.Hash(), BuildID: buildID, DataSource: m.Meta["data_source"],
+			DataSHA: m.Meta["data_sha"], ModelConfigSHA: canonicalSHA(plan.config), PolicySHA: canonicalSHA(plan.policy),
+			IndicatorSetSHA: m.Meta["indicator_set_sha"], HyperparamsSHA: canonicalSHA(params),
+			ConfigVersion: plan.configVersion, PolicyVersion: plan.policyVersion}}
+	if snap, err := json.Marshal(plan.policy); err == nil {
+		run.Params.PolicySnapshot = snap
+	}
 	if l.TrainingRuns != nil {
 		if run, err = l.TrainingRuns.CreateTrainingRun(ctx, run); err != nil {
 			return TrainResult{}, fmt.Errorf("record training run: %w", err)
@@ -635,10 +640,39 @@ func (l *Lab) trainCard(plan *modelPlan, run TrainingRun, met *TrainMetrics) Mod
 	return ModelCard{
 		ID:            trainArtifactID(plan.modelID, run.ID, run.CreatedAt) + "-card",
 		SchemaVersion: ModelCardSchemaVersion, PackID: plan.packID, ModelID: plan.modelID, CreatedAt: l.now(),
-		Event: "train", PolicyVersion: plan.policyVersion, Lineage: run.Lineage,
-		Config: cardConfig(plan.config.Doc()), Policy: cardPolicy(plan.policy.Doc()), Params: run.Params, Metrics: metrics,
+		Event: "train", PolicyVersion: plan.policyVersion, Lineage: cardSection(run.Lineage),
+		Config: cardConfig(plan.config.Doc()), Policy: cardPolicy(plan.policy.Doc()), Params: cardSection(run.Params), Metrics: metrics,
 		Features: run.Features, RunID: run.ID, ArtifactID: run.ArtifactID,
 	}
+}
+
+// TrainParams are what a training ran with, stored with its run.
+type TrainParams struct {
+	Algo         string      `json:"algo"`
+	Target       string      `json:"target"`
+	Calibration  string      `json:"calibration"`
+	AllowedHours []int       `json:"allowed_hours"`
+	HoldoutFrac  float64     `json:"holdout_frac"`
+	BuildID      string      `json:"build_id"`
+	Hyperparams  gbdt.Params `json:"hyperparams"`
+	// PolicySnapshot is the model's policy when it trained, raw (an older
+	// snapshot need not pass today's validation).
+	PolicySnapshot json.RawMessage `json:"policy_snapshot,omitempty"`
+	Tag            string          `json:"tag"`
+}
+
+// TrainLineage hashes what a training read (sha256 of canonical JSON).
+type TrainLineage struct {
+	MatrixSHA       string `json:"matrix_sha"`
+	BuildID         string `json:"build_id"`
+	DataSource      string `json:"data_source"`
+	DataSHA         string `json:"data_sha"`
+	ModelConfigSHA  string `json:"model_config_sha"`
+	PolicySHA       string `json:"policy_sha"`
+	IndicatorSetSHA string `json:"indicator_set_sha"`
+	HyperparamsSHA  string `json:"hyperparams_sha"`
+	ConfigVersion   int    `json:"config_version"`
+	PolicyVersion   int    `json:"policy_version"`
 }
 
 // ListTrainingRuns pages training_runs newest first.
