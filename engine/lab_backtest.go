@@ -601,19 +601,13 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		MaxDrawdown: res.Overall.MaxDD, DSR: res.Overall.DSR, MatrixURL: MatrixURL(req.ModelID, src.BuildID)}
 	run.Lineage = backtestLineage(src)
 	run.Lineage["risk_profile"] = req.RiskProfile
-	metrics := map[string]any{"overall": res.Overall, "mode": res.Mode, "holding": res.Holding}
-	if res.ThresholdTable != nil {
-		metrics["threshold_table"] = res.ThresholdTable
-	}
+	run.Metrics = BacktestRunMetrics{Overall: res.Overall, Mode: res.Mode, Holding: res.Holding,
+		ThresholdTable: res.ThresholdTable, Parity: parity}
 	if res.Overall.Rows > 0 {
 		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
 		run.BestSharpeHourly, run.BestCumRet, run.Sharpe, run.CumRet = &s, &c, &s, &c
-		metrics["best_sharpe_hourly"], metrics["best_cum_ret"] = s, c
+		run.Metrics.BestSharpeHourly, run.Metrics.BestCumRet = &s, &c
 	}
-	if parity != nil {
-		metrics["parity"] = parity
-	}
-	run.Metrics = metrics
 	folds := make([]BacktestFold, len(res.ThresholdResults))
 	for i, f := range res.ThresholdResults {
 		folds[i] = BacktestFold{Fold: f.Fold, ThrUsed: f.Thr, CumRet: f.CumRet, SharpeHourly: f.SharpeHourly,
@@ -905,13 +899,12 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 	metrics := map[string]any{"best_sharpe_hourly": run.BestSharpeHourly, "best_cum_ret": run.BestCumRet,
 		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate_pass": run.Gate.Pass,
 		"gate_reasons": run.Gate.Reasons}
-	if ov, ok := run.Metrics["overall"].(backtest.Metrics); ok {
-		metrics["sharpe_ann"], metrics["sortino"], metrics["comp_ret"] = ov.SharpeAnn, ov.Sortino, ov.CompRet
-		metrics["psr"], metrics["dsr"], metrics["n_trials"] = ov.PSR, ov.DSR, ov.NTrials
-		metrics["periods_per_year"] = ov.PeriodsPerYear
-	}
-	if pr, ok := run.Metrics["parity"]; ok {
-		metrics["parity"] = pr
+	ov := run.Metrics.Overall
+	metrics["sharpe_ann"], metrics["sortino"], metrics["comp_ret"] = ov.SharpeAnn, ov.Sortino, ov.CompRet
+	metrics["psr"], metrics["dsr"], metrics["n_trials"] = ov.PSR, ov.DSR, ov.NTrials
+	metrics["periods_per_year"] = ov.PeriodsPerYear
+	if run.Metrics.Parity != nil {
+		metrics["parity"] = run.Metrics.Parity
 	}
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,

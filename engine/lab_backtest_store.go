@@ -15,18 +15,18 @@ type OOFCache = backtest.Cache
 // columns keep their names; the UI/mock aliases (sharpe, trades, win_rate,
 // max_drawdown, cum_ret, gate, lineage) are filled from the same figures.
 type BacktestRun struct {
-	ID          int64          `json:"id"`
-	PackID      string         `json:"pack_id"`
-	ModelID     string         `json:"model_id"`
-	BuildID     string         `json:"build_id"`
-	Tag         string         `json:"tag"`
-	RiskProfile string         `json:"risk_profile"`
-	Status      string         `json:"status"`
-	StartedAt   time.Time      `json:"started_at"`
-	FinishedAt  time.Time      `json:"finished_at"`
-	CreatedAt   time.Time      `json:"created_at"`
-	Params      BacktestParams `json:"params"`
-	Metrics     map[string]any `json:"metrics"`
+	ID          int64              `json:"id"`
+	PackID      string             `json:"pack_id"`
+	ModelID     string             `json:"model_id"`
+	BuildID     string             `json:"build_id"`
+	Tag         string             `json:"tag"`
+	RiskProfile string             `json:"risk_profile"`
+	Status      string             `json:"status"`
+	StartedAt   time.Time          `json:"started_at"`
+	FinishedAt  time.Time          `json:"finished_at"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Params      BacktestParams     `json:"params"`
+	Metrics     BacktestRunMetrics `json:"metrics"`
 	// BestSharpeHourly and BestCumRet are the overall OOF figures of the
 	// reported path (not the best fold); nil when the run has no rows.
 	BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
@@ -91,6 +91,18 @@ type BacktestParams struct {
 	PolicySnapshot json.RawMessage `json:"policy_snapshot,omitempty"`
 	PolicyVersion  int             `json:"policy_version"`
 	SweepCell      *int            `json:"sweep_cell,omitempty"` // the cell, for a sweep's runs
+}
+
+// BacktestRunMetrics are a stored run's results: the overall metrics of the
+// reported path, how it held positions, the hindsight table and parity.
+type BacktestRunMetrics struct {
+	Overall          backtest.Metrics        `json:"overall"`
+	Mode             string                  `json:"mode"`
+	Holding          backtest.Holding        `json:"holding"`
+	ThresholdTable   []backtest.ThresholdRow `json:"threshold_table,omitempty"`
+	BestSharpeHourly *float64                `json:"best_sharpe_hourly,omitempty"`
+	BestCumRet       *float64                `json:"best_cum_ret,omitempty"`
+	Parity           *backtest.ParityResult  `json:"parity,omitempty"`
 }
 
 // BacktestFold is one fold of a stored run (nested bucket folds).

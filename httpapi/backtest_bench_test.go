@@ -13,6 +13,7 @@ import (
 
 	"sigmalab/app"
 	"sigmalab/engine"
+	"sigmalab/engine/backtest"
 	"sigmalab/httpapi/apitest"
 )
 
@@ -70,16 +71,16 @@ func seedLeaderboardRuns(tb testing.TB, env *apitest.Env, n int) {
 		ws := make([]engine.BacktestWrite, 0, batch)
 		for i := done; i < min(done+batch, n); i++ {
 			s, c := rng.NormFloat64()*0.1, rng.NormFloat64()
-			table := []map[string]any{}
+			table := []backtest.ThresholdRow{}
 			for _, thr := range []float64{0.55, 0.6, 0.65, 0.7} {
-				table = append(table, map[string]any{"thr": thr, "cum_ret": c, "sharpe_hourly": s, "trades": 40})
+				table = append(table, backtest.ThresholdRow{Thr: thr, Metrics: backtest.Metrics{CumRet: c, SharpeHourly: s, Trades: 40}})
 			}
 			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
 				ModelID: fmt.Sprintf("model_%d", rng.IntN(50)), Tag: "sweep", BestSharpeHourly: &s, BestCumRet: &c,
 				Sharpe: &s, CumRet: &c, Status: "completed",
 				Params: engine.BacktestParams{Thresholds: []float64{0.55, 0.6, 0.65, 0.7}, Splits: 5, Calibration: "sigmoid",
 					PolicySnapshot: snapshot, AllowedHours: []int{13, 14, 15}},
-				Metrics: map[string]any{"best_sharpe_hourly": s, "best_cum_ret": c, "threshold_table": table}}})
+				Metrics: engine.BacktestRunMetrics{BestSharpeHourly: &s, BestCumRet: &c, ThresholdTable: table}}})
 		}
 		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
 			tb.Fatal(err)

@@ -168,7 +168,7 @@ func BenchmarkLeaderboard100k(b *testing.B) {
 			s, c := rng.NormFloat64(), rng.NormFloat64()
 			ws = append(ws, engine.BacktestWrite{Run: engine.BacktestRun{PackID: "zerosigma",
 				ModelID: fmt.Sprintf("m%d", rng.IntN(50)), BestSharpeHourly: &s, BestCumRet: &c,
-				Params: engine.BacktestParams{Thresholds: []float64{0.55, 0.6}}, Metrics: map[string]any{"best_sharpe_hourly": s}}})
+				Params: engine.BacktestParams{Thresholds: []float64{0.55, 0.6}}, Metrics: engine.BacktestRunMetrics{BestSharpeHourly: &s}}})
 		}
 		if _, err := store.SaveBacktests(context.Background(), ws); err != nil {
 			b.Fatal(err)
