@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +52,48 @@ func TestLongSyncRequestBecomesJob(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// TestBacktestJobProgressPerFold: a backtest job's progress moves fold by
+// fold ("training fold k of n"), not from its start straight to done.
+func TestBacktestJobProgressPerFold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
+	model := "spy_eq_intraday_hourly"
+	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"}); code != 200 {
+		t.Fatalf("build: %d %v", code, out)
+	}
+	code, out := env.JSON("POST", "/backtest", map[string]any{"model_id": model, "splits": 6, "save": false, "async": true,
+		"hyperparams": map[string]any{"n_estimators": 400, "max_depth": 4}})
+	id, _ := out["job_id"].(string)
+	if code != 202 || id == "" {
+		t.Fatalf("submit: %d %v", code, out)
+	}
+	jobID, _ := strconv.ParseInt(id, 10, 64)
+	seen := map[string]bool{}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		j, err := env.App.Lab.Jobs.Get(context.Background(), jobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Progress > 0.05 && j.Progress < 1 && strings.HasPrefix(j.Message, "training fold ") {
+			seen[j.Message] = true
+		}
+		if j.Status == "completed" {
+			break
+		}
+		if j.Status == "failed" || time.Now().After(deadline) {
+			t.Fatalf("job %+v", j)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if len(seen) < 2 {
+		t.Fatalf("progress moved through %d fold steps (%v), want several", len(seen), seen)
 	}
 }
