@@ -457,8 +457,10 @@ func (l *Lab) RunSweep(ctx context.Context, req SweepRequest, src SweepSource, o
 	return l.runSweep(ctx, req, func(context.Context, SweepRequest) (SweepSource, error) { return src, nil }, opt)
 }
 
-// runSweep records the sweep as running first (so listings show it while the
-// predictions are being trained), then resolves its source and evaluates.
+// runSweep resolves its source (model, matrix, out-of-fold predictions:
+// trained once per setup) first, then records the sweep and evaluates it, so
+// a request refused as the client's error leaves no sweep row; while the
+// predictions train, the job shows the progress.
 func (l *Lab) runSweep(ctx context.Context, req SweepRequest, resolve func(context.Context, SweepRequest) (SweepSource, error), opt SweepOptions) (SweepResponse, error) {
 	req, spec, guard, err := l.NormalizeSweep(req)
 	if err != nil {
