@@ -312,6 +312,9 @@ func (e *Evaluator) calendar(mask *[256]bool) *calendar {
 // of the row that opened them.
 func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldResult, pnl []float64, blk *stats.BlockSums) Metrics {
 	o := e.oof
+	if o.simple && pnl == nil && blk == nil {
+		return e.bookSimple(ru, cal, folds)
+	}
 	n := o.Len()
 	w := 1.0
 	flat := p.Holding == HoldFlat
@@ -414,6 +417,43 @@ func (e *Evaluator) book(p *TradeParams, ru *rules, cal *calendar, folds []FoldR
 		}
 		f++
 		fs, ft = newSeries(), tradeStats{}
+	}
+	return all.metrics(&allT, cal.periodsPerYear)
+}
+
+// bookSimple is book for the common case of one-period windows that start at
+// their own row (next-hour labels) without series outputs: a period is its
+// row, earns q·ret − slip·|q| and carries nothing, so the pass needs no
+// calendar scratch. Same numbers as book.
+func (e *Evaluator) bookSimple(ru *rules, cal *calendar, folds []FoldResult) Metrics {
+	o := e.oof
+	all := seriesPath{newSeries()}
+	var allT tradeStats
+	for f := 0; f < o.Folds(); f++ {
+		fs, ft, first := newSeries(), tradeStats{}, true
+		for j := o.FoldStart[f]; j < o.FoldStart[f+1]; j++ {
+			if !cal.in[j] {
+				continue
+			}
+			q := e.pos[j]
+			if first {
+				// Overall turnover continues from the previous fold's last exposure.
+				all.turn += math.Abs(q-all.prevX) - math.Abs(q)
+				first = false
+			}
+			if q == 0 {
+				fs.n++
+				fs.turn += math.Abs(fs.prevX)
+				fs.prevX = 0
+				continue
+			}
+			a := math.Abs(q)
+			ft.add(q*o.row[j].ret - ru.slip*a)
+			r := q*o.last[j] - ru.slip*a
+			fs.add(r, q, a)
+			all.step(r)
+		}
+		e.closeFold(f, folds, &fs, &ft, &all, &allT, cal)
 	}
 	return all.metrics(&allT, cal.periodsPerYear)
 }
