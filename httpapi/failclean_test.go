@@ -5,9 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"sigmalab/app"
 	"sigmalab/engine"
-	"sigmalab/engine/market"
 	"sigmalab/httpapi/apitest"
 )
 
@@ -26,16 +24,8 @@ func (failingRegistry) PutArtifact(_ context.Context, a engine.Artifact, _ strin
 // TestFailedSaveStoresNoRun: a backtest with save:true that cannot write its
 // plots or its card answers an error and leaves no run that looks complete.
 func TestFailedSaveStoresNoRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("demo market and training")
-	}
-	cfg := market.DefaultDemoConfig(market.DemoSeed)
-	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
-	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
-	model := "spy_eq_intraday_hourly"
-	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"}); code != 200 {
-		t.Fatalf("build: %d %v", code, out)
-	}
+	env := demoEnvWithMatrix(t)
+	model := demoModel
 	body := map[string]any{"model_id": model, "splits": 3, "save": true, "hyperparams": map[string]any{"n_estimators": 20, "max_depth": 3}}
 	lab := env.App.Lab
 	cards, reg := lab.Cards, lab.ArtifactRegistry

@@ -6,26 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"sigmalab/app"
-	"sigmalab/engine/market"
-	"sigmalab/httpapi/apitest"
 )
 
 // TestLongSyncRequestBecomesJob: a synchronous backtest or sweep whose
 // training (rows × folds × rounds) is beyond the bound answers 202 with a job
 // id and why, and the job completes; under the bound it answers in place.
 func TestLongSyncRequestBecomesJob(t *testing.T) {
-	if testing.Short() {
-		t.Skip("demo market and training")
-	}
-	cfg := market.DefaultDemoConfig(market.DemoSeed)
-	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
-	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
-	model := "spy_eq_intraday_hourly"
-	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"}); code != 200 {
-		t.Fatalf("build: %d %v", code, out)
-	}
+	env := demoEnvWithMatrix(t)
+	model := demoModel
 	body := map[string]any{"model_id": model, "splits": 3, "save": false, "hyperparams": map[string]any{"n_estimators": 20, "max_depth": 3}}
 	if code, out := env.JSON("POST", "/backtest", body); code != 200 || out["result"] == nil {
 		t.Fatalf("under the bound: %d %v", code, out["error"])
@@ -58,16 +46,8 @@ func TestLongSyncRequestBecomesJob(t *testing.T) {
 // TestBacktestJobProgressPerFold: a backtest job's progress moves fold by
 // fold ("training fold k of n"), not from its start straight to done.
 func TestBacktestJobProgressPerFold(t *testing.T) {
-	if testing.Short() {
-		t.Skip("demo market and training")
-	}
-	cfg := market.DefaultDemoConfig(market.DemoSeed)
-	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-09-30", "2024-09-27"
-	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg})
-	model := "spy_eq_intraday_hourly"
-	if code, out := env.JSON("POST", "/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-09-30"}); code != 200 {
-		t.Fatalf("build: %d %v", code, out)
-	}
+	env := demoEnvWithMatrix(t)
+	model := demoModel
 	code, out := env.JSON("POST", "/backtest", map[string]any{"model_id": model, "splits": 6, "save": false, "async": true,
 		"hyperparams": map[string]any{"n_estimators": 400, "max_depth": 4}})
 	id, _ := out["job_id"].(string)
