@@ -45,7 +45,7 @@ type BacktestRun struct {
 	DSR      *float64       `json:"dsr"`
 	Gate     Gate           `json:"gate"`
 	GatePass bool           `json:"gate_pass"`
-	Lineage  map[string]any `json:"lineage"`
+	Lineage  BacktestLineage `json:"lineage"`
 
 	// UI aliases.
 	Sharpe      *float64 `json:"sharpe"`
