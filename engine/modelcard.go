@@ -20,26 +20,26 @@ const ModelCardSchemaVersion = "1.0"
 // (reference storage-admin.md §9): what was run, on what, with which
 // parameters, and how it scored.
 type ModelCard struct {
-	ID            string         `json:"id"` // <model_id>-<event>-<run id or timestamp>
-	SchemaVersion string         `json:"schema_version"`
-	PackID        string         `json:"pack_id"`
-	ModelID       string         `json:"model_id"`
-	CreatedAt     time.Time      `json:"created_at"`
-	Event         string         `json:"event"` // build, train, backtest, sweep
-	PolicyVersion int            `json:"policy_version"`
-	Config        CardConfig     `json:"config"`
+	ID            string     `json:"id"` // <model_id>-<event>-<run id or timestamp>
+	SchemaVersion string     `json:"schema_version"`
+	PackID        string     `json:"pack_id"`
+	ModelID       string     `json:"model_id"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Event         string     `json:"event"` // build, train, backtest, sweep
+	PolicyVersion int        `json:"policy_version"`
+	Config        CardConfig `json:"config"`
 	// Policy, Params, Metrics and Lineage hold the event's typed sections
 	// when a card is written (policy.Execution; BuildCardParams and
 	// BuildCardMetrics, TrainParams and TrainCardMetrics, …); a card read back
 	// from its JSON file holds their JSON values.
-	Policy  any `json:"policy"`
-	Params  any `json:"params"`
-	Metrics any `json:"metrics"`
-	Lineage any `json:"lineage"`
-	Features      []string       `json:"features"`
-	Notes         string         `json:"notes"`
-	RunID         int64          `json:"run_id,omitempty"`
-	ArtifactID    string         `json:"artifact_id,omitempty"`
+	Policy     any      `json:"policy"`
+	Params     any      `json:"params"`
+	Metrics    any      `json:"metrics"`
+	Lineage    any      `json:"lineage"`
+	Features   []string `json:"features"`
+	Notes      string   `json:"notes"`
+	RunID      int64    `json:"run_id,omitempty"`
+	ArtifactID string   `json:"artifact_id,omitempty"`
 }
 
 // CardStore persists model cards (JSON + markdown, indexed for search).
