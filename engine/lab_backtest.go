@@ -197,8 +197,8 @@ func (r BacktestRequest) tradeParams(base backtest.TradeParams) backtest.TradePa
 // body.momentum_column rather than a backtest with the gate silently off.
 // A gate switched on only by the policy keeps the softer behaviour (a
 // warning, gate ignored): the stored policy is not the client's input.
-func (r BacktestRequest) checkMomentumColumn(m *matrix.Matrix, pol PolicyRecord) error {
-	base, _ := ExecutionParams(pol.Policy)
+func (r BacktestRequest) checkMomentumColumn(m *matrix.Matrix, pol policy.Policy) error {
+	base, _ := executionParams(pol)
 	col := r.tradeParams(base).MomentumColumn
 	if col == "" {
 		col = "momentum_score_total"
@@ -270,7 +270,7 @@ type OOFSpec struct {
 	Progress func(done, total int)
 	// Check, when set, vets the loaded matrix against the request before
 	// any training (a request that cannot run fails fast, not after minutes).
-	Check func(m *matrix.Matrix, pol PolicyRecord) error
+	Check func(m *matrix.Matrix, pol policy.Policy) error
 }
 
 // OOFSource is an OOF run with what a caller needs to use it.
@@ -320,7 +320,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	src.Matrix, src.BuildID = m, buildID
 	src.MatrixURI = "matrices/" + spec.ModelID + "/" + buildID + ".parquet"
 	if spec.Check != nil {
-		if err := spec.Check(m, src.Policy); err != nil {
+		if err := spec.Check(m, src.Pol); err != nil {
 			return src, err
 		}
 	}
@@ -433,20 +433,9 @@ func decodeOOFArtifact(b []byte) (*backtest.OOF, *backtest.RunInfo, error) {
 	return backtest.DecodeOOF(zr)
 }
 
-// ExecutionParams are a stored policy document's execution settings as
-// trading parameters, and its brackets when parity applies (nil otherwise).
-// A document that does not decode gives what could be read over the
-// defaults; runs reject such a policy earlier (storedPolicy).
-func ExecutionParams(pol map[string]any) (backtest.TradeParams, *backtest.Brackets) {
-	if pol == nil {
-		return executionParams(policy.Policy{})
-	}
-	p, _ := policy.Decode(pol)
-	return executionParams(p)
-}
-
-// executionParams reads the effective execution of p (policy.Defaults fill
-// every absent value).
+// executionParams are the effective execution settings of pol as trading
+// parameters (policy.Defaults fill every absent value), and its brackets when
+// parity applies (nil otherwise).
 func executionParams(pol policy.Policy) (backtest.TradeParams, *backtest.Brackets) {
 	eff := pol.Effective()
 	p := backtest.TradeParams{SlippageBps: eff.SlippageBps, SizeByConf: eff.SizeByConf, ConfCap: eff.ConfCap,

@@ -4,16 +4,29 @@ import (
 	"testing"
 
 	"sigmalab/engine/backtest"
+	"sigmalab/engine/policy"
 )
 
-func TestExecutionParams(t *testing.T) {
-	p, br := ExecutionParams(nil)
+// decodePolicy decodes a policy document a test writes (nil: no policy); the
+// documents here set only the sections they test, so a missing section is
+// not an error.
+func decodePolicy(t *testing.T, d map[string]any) policy.Policy {
+	t.Helper()
+	if d == nil {
+		return policy.Policy{}
+	}
+	p, _ := policy.Decode(d)
+	return p
+}
+
+func TestExecutionParamsDefaults(t *testing.T) {
+	p, br := executionParams(policy.Policy{})
 	if p.SlippageBps != 1 || p.ConfCap != 1 || p.MomentumColumn != "momentum_score_total" || br != nil {
 		t.Fatalf("defaults: %+v %v", p, br)
 	}
 	pol := map[string]any{"execution": map[string]any{"slippage_bps": 2.5, "size_by_conf": true, "conf_cap": 0.6,
 		"momentum_gate": true, "momentum_min": 0.1, "brackets": map[string]any{"atr_mult_stop": 1.2, "entry_mode": "next_bar"}}}
-	p, br = ExecutionParams(pol)
+	p, br = executionParams(decodePolicy(t, pol))
 	if p.SlippageBps != 2.5 || !p.SizeByConf || p.ConfCap != 0.6 || !p.MomentumGate || p.MomentumMin != 0.1 {
 		t.Fatalf("%+v", p)
 	}
@@ -21,7 +34,7 @@ func TestExecutionParams(t *testing.T) {
 		t.Fatalf("brackets %+v", br)
 	}
 	// Wrapped policies and disabled brackets.
-	_, br = ExecutionParams(map[string]any{"policy": map[string]any{"execution": map[string]any{"brackets": map[string]any{"enabled": false}}}})
+	_, br = executionParams(decodePolicy(t, map[string]any{"policy": map[string]any{"execution": map[string]any{"brackets": map[string]any{"enabled": false}}}}))
 	if br != nil {
 		t.Fatalf("disabled brackets still run parity: %+v", br)
 	}
@@ -29,29 +42,29 @@ func TestExecutionParams(t *testing.T) {
 
 func TestPassGate(t *testing.T) {
 	dsr := func(v float64) *float64 { return &v }
-	g := passGate(backtest.Metrics{Trades: 30, SharpeHourly: 0.1, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.96)}, nil, "")
+	g := gate(backtest.Metrics{Trades: 30, SharpeHourly: 0.1, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.96)}, policy.Policy{}, "")
 	if !g.Pass || len(g.Reasons) != 0 || g.MinTrades != 30 || g.MinDSR != 0.95 {
 		t.Fatalf("%+v", g)
 	}
 	// A one-trade run and a lucky-looking Sharpe do not pass.
 	for _, m := range []backtest.Metrics{{Trades: 1, SharpeHourly: 0.5, DSR: dsr(0.99)}, {Trades: 300, SharpeHourly: 0.05, DSR: dsr(0.9)},
 		{Trades: 300, SharpeHourly: 0.05}} {
-		if g := passGate(m, nil, ""); g.Pass || len(g.Reasons) != 1 {
+		if g := gate(m, policy.Policy{}, ""); g.Pass || len(g.Reasons) != 1 {
 			t.Fatalf("%+v passed: %+v", m, g)
 		}
 	}
 	pol := map[string]any{"risk": map[string]any{"max_drawdown": 0.04, "max_exposure": 0.2}}
-	g = passGate(backtest.Metrics{Trades: 0, SharpeHourly: 0, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.5)}, pol, "")
+	g = gate(backtest.Metrics{Trades: 0, SharpeHourly: 0, MaxDD: -0.05, Exposure: 0.3, DSR: dsr(0.5)}, decodePolicy(t, pol), "")
 	if g.Pass || len(g.Reasons) != 4 {
 		t.Fatalf("%+v", g)
 	}
 	// Risk profiles and the policy's overrides.
 	m := backtest.Metrics{Trades: 40, DSR: dsr(0.96)}
-	if passGate(m, nil, "conservative").Pass || !passGate(m, nil, "aggressive").Pass || !passGate(m, nil, "balanced").Pass {
+	if gate(m, policy.Policy{}, "conservative").Pass || !gate(m, policy.Policy{}, "aggressive").Pass || !gate(m, policy.Policy{}, "balanced").Pass {
 		t.Fatal("risk profile bounds not applied")
 	}
 	over := map[string]any{"policy": map[string]any{"risk": map[string]any{"min_trades": 50, "min_dsr": 0.5}}}
-	if g := passGate(m, over, ""); g.Pass || g.MinTrades != 50 || g.MinDSR != 0.5 {
+	if g := gate(m, decodePolicy(t, over), ""); g.Pass || g.MinTrades != 50 || g.MinDSR != 0.5 {
 		t.Fatalf("policy bounds: %+v", g)
 	}
 }

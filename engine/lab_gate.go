@@ -49,15 +49,6 @@ func gateBounds(pol policy.Policy, profile string) GateBounds {
 	return g
 }
 
-// passGate is gate over a stored policy document (nil: no policy).
-func passGate(m backtest.Metrics, pol map[string]any, profile string) Gate {
-	var p policy.Policy
-	if pol != nil {
-		p, _ = policy.Decode(pol)
-	}
-	return gate(m, p, profile)
-}
-
 // gate is the one gate of backtests and sweep cells: minimum positions,
 // deflated Sharpe at least the bound, and the policy's drawdown and exposure
 // limits (risk.max_drawdown, risk.max_exposure) when set.

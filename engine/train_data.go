@@ -370,16 +370,8 @@ func ApplyHyperparams(p gbdt.Params, hp map[string]any, loc string) (gbdt.Params
 			ignored = append(ignored, k)
 			continue
 		}
-		// Hyperparams are a free-form wire object: request bodies may send
-		// numbers as strings, so this one place parses them.
-		f, ok := doc.Number(hp[k])
-		if s, isStr := hp[k].(string); isStr {
-			f, ok = 0, false
-			if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-				f, ok = x, true
-			}
-		}
-		if !ok || math.IsNaN(f) || math.IsInf(f, 0) || (integerHyperparams[strings.ToLower(k)] && (f != math.Trunc(f) || f < 0)) {
+		f, ok := doc.LenientNumber(hp[k])
+		if !ok || (integerHyperparams[strings.ToLower(k)] && (f != math.Trunc(f) || f < 0)) {
 			v.Fields = append(v.Fields, errs.FieldError{Loc: []string{loc, "hyperparams", k},
 				Msg:  fmt.Sprintf("hyperparameter %s must be a finite number%s", k, map[bool]string{true: " (whole, ≥ 0)"}[integerHyperparams[strings.ToLower(k)]]),
 				Type: "value_error"})

@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"sigmalab/engine/errs"
 )
@@ -166,6 +168,40 @@ func Number(v any) (float64, bool) {
 		return 0, false
 	}
 	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// LenientNumber is Number, plus a finite number written as a string ("0.5").
+// It is the one leniency of the free-form parameter objects (hyperparams,
+// indicator params): request bodies and CLI flags often carry numbers as text.
+// Typed documents (configs, policies) read numbers with Float and Int.
+func LenientNumber(v any) (float64, bool) {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	}
+	return Number(v)
+}
+
+// LenientBool is a boolean, one of the words true/false, 1/0, yes/no, on/off
+// (any case), or the number 0 or 1 — the free-form parameter objects'
+// spelling of a switch (see LenientNumber).
+func LenientBool(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "1", "yes", "on":
+			return true, true
+		case "false", "0", "no", "off":
+			return false, true
+		}
+		return false, false
+	}
+	if f, ok := Number(v); ok && (f == 0 || f == 1) {
+		return f == 1, true
+	}
+	return false, false
 }
 
 // Float reads a finite number.

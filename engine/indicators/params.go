@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sigmalab/engine/doc"
 	"sigmalab/engine/errs"
 )
 
@@ -90,11 +91,8 @@ func convertParam(ind string, p Param, v any) (any, error) {
 	}
 	switch p.Type {
 	case "int":
-		f, ok := asNumber(v)
-		if !ok {
-			return nil, bad("want an integer")
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) {
+		f, ok := doc.LenientNumber(v)
+		if !ok || f != math.Trunc(f) {
 			return nil, bad("want an integer")
 		}
 		lo, hi := 1.0, 100000.0
@@ -106,11 +104,8 @@ func convertParam(ind string, p Param, v any) (any, error) {
 		}
 		return int(f), nil
 	case "float":
-		f, ok := asNumber(v)
+		f, ok := doc.LenientNumber(v)
 		if !ok {
-			return nil, bad("want a number")
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, bad("want a finite number")
 		}
 		if l, ok := paramLimits[p.Name]; ok && (f < l[0] || f > l[1]) {
@@ -118,26 +113,11 @@ func convertParam(ind string, p Param, v any) (any, error) {
 		}
 		return f, nil
 	case "bool":
-		switch x := v.(type) {
-		case bool:
-			return x, nil
-		case string:
-			switch strings.ToLower(strings.TrimSpace(x)) {
-			case "true", "1", "yes", "on":
-				return true, nil
-			case "false", "0", "no", "off":
-				return false, nil
-			}
-		case int:
-			if x == 0 || x == 1 {
-				return x == 1, nil
-			}
-		case float64:
-			if x == 0 || x == 1 {
-				return x == 1, nil
-			}
+		b, ok := doc.LenientBool(v)
+		if !ok {
+			return nil, bad("want a boolean")
 		}
-		return nil, bad("want a boolean")
+		return b, nil
 	case "string":
 		s, ok := v.(string)
 		if !ok {
@@ -157,20 +137,4 @@ func convertParam(ind string, p Param, v any) (any, error) {
 		return s, nil
 	}
 	return nil, bad("unsupported parameter type " + p.Type)
-}
-
-// asNumber reads a JSON/YAML number, or a numeric string, as float64.
-func asNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil
-	}
-	return 0, false
 }
