@@ -112,15 +112,10 @@ func checkTicker(t string) error {
 
 func barsDir(ticker, tf string) string { return "bars/" + ticker + "/" + tf }
 
-// barRow is the on-disk row of an underlying bar.
+// barRow is one underlying bar as written (see barColumns).
 type barRow struct {
-	TS     int64   `parquet:"ts,timestamp(millisecond)"`
-	Open   float64 `parquet:"open"`
-	High   float64 `parquet:"high"`
-	Low    float64 `parquet:"low"`
-	Close  float64 `parquet:"close"`
-	Volume float64 `parquet:"volume"`
-	VWAP   float64 `parquet:"vwap"` // NaN when the source had none
+	TS                                   int64
+	Open, High, Low, Close, Volume, VWAP float64 // VWAP NaN when the source had none
 }
 
 // WriteBars implements market.Store.
@@ -231,7 +226,21 @@ func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (marke
 	}
 	m := map[string]string{mkKind: market.KindBars, mkSource: b.Source, mkTicker: b.Ticker, mkTF: b.Timeframe,
 		mkFirst: strconv.FormatInt(rows[0].TS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].TS, 10)}
-	return st, writePartition(s, rel, rows, m)
+	return st, writePartition(s, rel, len(rows), barColumns(rows), m)
+}
+
+// barColumns are the columns of a bar partition: every bar has its prices and
+// volume; vwap is null where the source had none.
+func barColumns(rows []barRow) []tableColumn {
+	return []tableColumn{
+		timestampColumn("ts", func(i int) int64 { return rows[i].TS }),
+		doubleColumn("open", func(i int) float64 { return rows[i].Open }),
+		doubleColumn("high", func(i int) float64 { return rows[i].High }),
+		doubleColumn("low", func(i int) float64 { return rows[i].Low }),
+		doubleColumn("close", func(i int) float64 { return rows[i].Close }),
+		doubleColumn("volume", func(i int) float64 { return rows[i].Volume }),
+		nullableDoubleColumn("vwap", func(i int) float64 { return rows[i].VWAP }, nil),
+	}
 }
 
 // checkSource refuses to write source over a ticker that holds data of another source.

@@ -194,9 +194,9 @@ func (s *MarketStore) walk(dir string, fn func(rel string) error) error {
 
 // writePartition publishes one partition of the view: live, atomically (temp file,
 // fsync, rename); in a transaction, as a staged file that Commit publishes.
-func writePartition[T any](s *MarketStore, rel string, rows []T, meta map[string]string) error {
+func writePartition(s *MarketStore, rel string, n int, cols []tableColumn, meta map[string]string) error {
 	var buf bytes.Buffer
-	if err := EncodeRows(&buf, rows, meta); err != nil {
+	if err := encodeTable(&buf, n, cols, meta); err != nil {
 		return fmt.Errorf("encode %s: %w", rel, err)
 	}
 	if s.tx != nil {
