@@ -20,10 +20,13 @@ import (
 // MarketStore implements market.Store with zstd Parquet files under one directory
 // (the data dir's market/):
 //
-//	bars/<TICKER>/<timeframe>/<YYYY-MM>.parquet   underlying bars, month of the ET session date
-//	options/<UNDERLYING>/<YYYY-MM-DD>.parquet     option minute bars of one session, all contracts
-//	chains/<UNDERLYING>/<YYYY-MM>.parquet         chain snapshots, month of the ET snapshot date
-//	.staging/<import>/…                           an import being staged (see market_tx.go)
+//	bars/ticker=<TICKER>/timeframe=<tf>/<YYYY-MM>.parquet  underlying bars, month of the ET session date
+//	options/underlying=<UNDERLYING>/<YYYY-MM-DD>.parquet   option minute bars of one session, all contracts
+//	chains/underlying=<UNDERLYING>/<YYYY-MM>.parquet       chain snapshots, month of the ET snapshot date
+//	.staging/<import>/…                                    an import being staged (see market_tx.go)
+//
+// The folders are hive-style (see market_layout.go), so DuckDB, pyarrow and
+// Spark read ticker, timeframe and underlying as columns of a whole tree.
 //
 // Every file carries one source in its metadata; a ticker never mixes demo and real rows
 // (writing real rows over demo ones, or demo over real, fails with errs.ErrConflict). Writes merge
@@ -109,8 +112,6 @@ func checkTicker(t string) error {
 	}
 	return nil
 }
-
-func barsDir(ticker, tf string) string { return "bars/" + ticker + "/" + tf }
 
 // barRow is one underlying bar as written (see barColumns).
 type barRow struct {
@@ -286,7 +287,7 @@ func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
 }
 
 func tickerDirs(ticker string) []string {
-	return []string{"bars/" + ticker, "options/" + ticker, "chains/" + ticker}
+	return []string{barsTickerDir(ticker), optionsDir(ticker), chainsDir(ticker)}
 }
 
 // dateRange maps [from, to) unix ms to inclusive ET date keys ("" = unbounded), cut to n characters.

@@ -74,7 +74,7 @@ func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars
 }
 
 func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (market.WriteStats, error) {
-	rel := "options/" + u + "/" + date + ".parquet"
+	rel := optionsDir(u) + "/" + date + ".parquet"
 	defer s.lock(rel)()
 	old, meta, err := s.readOptionRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -137,7 +137,7 @@ func (s *MarketStore) ReadOptionBars(ctx context.Context, u, date string) (*mark
 		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
 	defer s.reading()()
-	rows, meta, err := s.readOptionRows("options/" + u + "/" + date + ".parquet")
+	rows, meta, err := s.readOptionRows(optionsDir(u) + "/" + date + ".parquet")
 	if errors.Is(err, fs.ErrNotExist) {
 		return &market.OptionBars{Underlying: u}, nil
 	}
@@ -155,7 +155,7 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 	}
 	lo, hi := dateRange(from, to, 10)
 	defer s.reading()()
-	parts, err := s.partitions("options/"+c.Underlying, lo, hi)
+	parts, err := s.partitions(optionsDir(c.Underlying), lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.W
 }
 
 func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (market.WriteStats, error) {
-	rel := "chains/" + u + "/" + month + ".parquet"
+	rel := chainsDir(u) + "/" + month + ".parquet"
 	defer s.lock(rel)()
 	old, meta, err := s.readChainRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -305,7 +305,7 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 	}
 	lo, hi := dateRange(from, to, 7)
 	defer s.reading()()
-	parts, err := s.partitions("chains/"+u, lo, hi)
+	parts, err := s.partitions(chainsDir(u), lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +386,7 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 	}
 	set := map[string]*market.Expiry{}
 	defer s.reading()()
-	for di, dir := range []string{"options/" + u, "chains/" + u} {
+	for di, dir := range []string{optionsDir(u), chainsDir(u)} {
 		parts, err := s.partitions(dir, "", "")
 		if err != nil {
 			return nil, err

@@ -14,7 +14,7 @@ import (
 )
 
 // The market store addresses files by their slash-separated path under market/
-// ("bars/SPY/1h/2024-07.parquet"). This file resolves those paths for the
+// ("bars/ticker=SPY/timeframe=1h/2024-07.parquet"). This file resolves those paths for the
 // store's view: the live files for the live store; for an import transaction,
 // the live files less those it removed, plus those it staged (which shadow the
 // live ones). Every path goes through the data dir's confinement.
