@@ -1,7 +1,9 @@
 package parquet
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,11 +46,12 @@ func optionsDir(u string) string { return "options/" + hiveUnderlying + "=" + u 
 func chainsDir(u string) string { return "chains/" + hiveUnderlying + "=" + u }
 
 // migrateLayout moves partitions of the layout before hive folders
-// (bars/<TICKER>/<tf>/, options/<U>/, chains/<U>/) to their hive folders. Each
-// move is one rename within market/, so a crash leaves every partition at one
-// of its two names; the next open moves what is left. A partition whose new
-// name is already taken stays where it is and is returned in stuck, never
-// overwritten. Symlinks and hidden entries are never followed or moved.
+// (bars/<TICKER>/<tf>/, options/<U>/, chains/<U>/) to their hive folders,
+// rewritten in the current format (see moveDir). Each new file is published
+// atomically before its old one is removed, so a crash leaves every partition
+// at one name or both; the next open finishes. A partition whose new name holds
+// other rows stays where it is and is returned in stuck, never overwritten.
+// Symlinks and hidden entries are never followed or moved.
 func (s *MarketStore) migrateLayout() (moved int, stuck []string, err error) {
 	type level struct {
 		kind string
@@ -79,7 +82,7 @@ func (s *MarketStore) migrateLayout() (moved int, stuck []string, err error) {
 				}
 			}
 			for k, src := range srcDirs {
-				n, left, err := s.moveDir(lv.kind+"/"+src, lv.to(a, subs[k]))
+				n, left, err := s.moveDir(lv.kind, lv.kind+"/"+src, lv.to(a, subs[k]))
 				moved += n
 				stuck = append(stuck, left...)
 				if err != nil {
@@ -111,8 +114,13 @@ func oldLayoutDirs(dir string, valid func(string) bool) []string {
 	return out
 }
 
-// moveDir renames the partition files of market/<from> into market/<to>.
-func (s *MarketStore) moveDir(from, to string) (moved int, stuck []string, err error) {
+// moveDir rewrites the partition files of market/<from> into market/<to> in
+// the current format (columns in order, nulls for absent values; the old files
+// held NaN in required columns) and removes each old file once its new one is
+// durable. A target that already exists is the result of an interrupted move
+// when it holds the same rows (the old file is then removed); otherwise the old
+// file is left and reported in stuck.
+func (s *MarketStore) moveDir(kind, from, to string) (moved int, stuck []string, err error) {
 	src, err := s.dir.Path(from)
 	if err != nil {
 		return 0, nil, err
@@ -121,38 +129,79 @@ func (s *MarketStore) moveDir(from, to string) (moved int, stuck []string, err e
 	if err != nil {
 		return 0, nil, err
 	}
-	dst, err := s.dir.Path(to)
-	if err != nil {
-		return 0, nil, err
-	}
 	for _, e := range ents {
 		if !partitionFile(e) {
 			continue
 		}
-		target := filepath.Join(dst, e.Name())
-		if _, err := os.Lstat(target); err == nil {
-			stuck = append(stuck, from+"/"+e.Name())
-			continue
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		oldRel, newRel := from+"/"+e.Name(), to+"/"+e.Name()
+		target, err := s.dir.Path(newRel)
+		if err != nil {
 			return moved, stuck, err
 		}
-		if moved == 0 {
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return moved, stuck, err
-			}
+		n, meta, body, err := s.reencode(kind, oldRel)
+		if err != nil {
+			return moved, stuck, fmt.Errorf("%s: %w", oldRel, err)
 		}
-		if err := os.Rename(filepath.Join(src, e.Name()), target); err != nil {
+		if _, err := os.Lstat(target); err == nil {
+			tm, tn, err := s.readMeta(newRel)
+			if err != nil || tn != int64(n) || tm[mkFirst] != meta[mkFirst] || tm[mkLast] != meta[mkLast] {
+				stuck = append(stuck, oldRel)
+				continue
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return moved, stuck, err
+		} else if err := files.WriteFile(target, body); err != nil {
+			return moved, stuck, err
+		}
+		if err := os.Remove(filepath.Join(src, e.Name())); err != nil {
 			return moved, stuck, err
 		}
 		moved++
 	}
 	if moved > 0 {
-		if err := files.SyncDir(dst); err != nil {
-			return moved, stuck, err
-		}
 		if err := files.SyncDir(src); err != nil {
 			return moved, stuck, err
 		}
 	}
 	return moved, stuck, nil
+}
+
+// reencode reads the old-layout partition rel of kind and returns its row
+// count, footer metadata and its bytes in the current format.
+func (s *MarketStore) reencode(kind, rel string) (int, map[string]string, []byte, error) {
+	meta, _, err := s.readMeta(rel)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	var n int
+	var cols []tableColumn
+	switch kind {
+	case "bars":
+		b, err := s.readBars(rel, meta[mkTicker], meta[mkTF])
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		rows := make([]barRow, b.Len())
+		for i := range rows {
+			rows[i] = barRow{b.TS[i], b.Open[i], b.High[i], b.Low[i], b.Close[i], b.Volume[i], b.VWAP[i]}
+		}
+		n, cols = len(rows), barColumns(rows)
+	case "options":
+		rows, _, err := s.readOptionRows(rel)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		n, cols = len(rows), optionColumns(rows)
+	default:
+		rows, _, err := s.readChainRows(rel)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		n, cols = len(rows), chainColumns(rows)
+	}
+	var buf bytes.Buffer
+	if err := encodeTable(&buf, n, cols, meta); err != nil {
+		return 0, nil, nil, err
+	}
+	return n, meta, buf.Bytes(), nil
 }

@@ -119,6 +119,14 @@ func TestMarketMigratesOldLayout(t *testing.T) {
 		}
 	}
 
+	// Moved files are rewritten in the current format.
+	if sh := readShape(t, filepath.Join(root, "bars", "ticker=SPY", "timeframe=1d", "2024-07.parquet")); sh.types["vwap"] != "optional DOUBLE" || sh.nulls["vwap"] != 1 {
+		t.Fatalf("moved partition keeps the old format: %+v", sh)
+	}
+	if sh := readShape(t, filepath.Join(root, "chains", "underlying=SPY", "2024-07.parquet")); sh.nulls["iv"] != 1 || sh.nulls["open_interest"] != 1 || sh.metadata[mkSource] != "file" {
+		t.Fatalf("moved chain partition: %+v", sh)
+	}
+
 	b, err := st.ReadBars(ctx, "SPY", market.TF1h, 0, 0)
 	if err != nil || b.Len() != 2 || !math.IsNaN(b.VWAP[0]) || b.VWAP[1] != 500.9 || b.Source != "file" {
 		t.Fatalf("bars after migration: %+v %v", b, err)
@@ -148,11 +156,17 @@ func TestMarketMigratesOldLayout(t *testing.T) {
 		t.Fatalf("merged partition: %+v", sh)
 	}
 
-	// Nothing left to move on the next open; a partition whose new name is
-	// taken is left where it is and reported.
+	// On the next open: an old file left by a move interrupted after its new
+	// file was published (same rows) is removed; a partition whose new name
+	// holds other rows is left where it is and reported.
+	writeOld(t, root, "bars/SPY/1d/2024-07.parquet", []oldBarRow{{t0, 500, 503, 499, 502, 9000, nan}},
+		meta(market.KindBars, market.TF1d, t0, t0))
 	writeOld(t, root, "bars/SPY/1h/2024-07.parquet", []oldBarRow{{t0, 1, 1, 1, 1, 1, 1}}, meta(market.KindBars, market.TF1h, t0, t0))
 	rs, err = NewMarketStore(root).Recover()
-	if err != nil || rs.Migrated != 0 || !reflect.DeepEqual(rs.NotMigrated, []string{"bars/SPY/1h/2024-07.parquet"}) {
+	if _, serr := os.Stat(filepath.Join(root, "bars", "SPY", "1d")); !os.IsNotExist(serr) {
+		t.Errorf("leftover of an interrupted move not removed: %v", serr)
+	}
+	if err != nil || rs.Migrated != 1 || !reflect.DeepEqual(rs.NotMigrated, []string{"bars/SPY/1h/2024-07.parquet"}) {
 		t.Fatalf("second recover: %+v %v", rs, err)
 	}
 	if b, _ := st.ReadBars(ctx, "SPY", market.TF1h, 0, 0); b.Len() != 3 {
