@@ -52,9 +52,6 @@ func matrixSize(t *testing.T, lab *engine.Lab, name string, req engine.BuildRequ
 			count[k]++
 		}
 	}
-	if d := os.Getenv("MATRIX_DUMP_DIR"); d != "" {
-		_ = os.WriteFile(filepath.Join(d, filepath.Base(res.ModelID)+".parquet"), raw, 0o644)
-	}
 	ratio = float64(len(raw)) / float64(csv.Len())
 	t.Logf("%-34s %6d rows %4d cols  csv %9d B  parquet %8d B  ratio %.3f  (column bytes by type %v, columns %v)",
 		name, m.Len(), len(m.Names)+len(m.TextNames)+3, csv.Len(), len(raw), ratio, byType, count)
