@@ -116,8 +116,8 @@ func TestRoutesRefuseSymlinksOut(t *testing.T) {
 		must(t, os.MkdirAll(filepath.Join(outside, d), 0o755))
 	}
 	// AAPL's demo bars move outside and are linked back in.
-	must(t, os.Rename(filepath.Join(data, "market", "bars", "AAPL"), filepath.Join(outside, "AAPL")))
-	link(t, data, "market/bars/AAPL", filepath.Join(outside, "AAPL"))
+	must(t, os.Rename(filepath.Join(data, "market", "bars", "ticker=AAPL"), filepath.Join(outside, "AAPL")))
+	link(t, data, "market/bars/ticker=AAPL", filepath.Join(outside, "AAPL"))
 	before := snapshot(t, outside)
 
 	// matrices/<model>/: a linked model folder and a linked build file.

@@ -59,7 +59,7 @@ func TestOrphansRemovedAtOpen(t *testing.T) {
 	env := apitest.New(t)
 	d := env.Dir
 	orphans := []string{
-		"market/bars/SPY/1h/.2024-07.parquet.tmp-123",
+		"market/bars/ticker=SPY/timeframe=1h/.2024-07.parquet.tmp-123",
 		"matrices/m/.b00000001.parquet.tmp-9",
 		"artifacts/models/.x.json.zst.tmp-1",
 		"artifacts/cards/.c.json.tmp-2",
@@ -68,7 +68,7 @@ func TestOrphansRemovedAtOpen(t *testing.T) {
 		"imports/.upload.tmp-5.csv",
 		".tmp/probe-1",
 	}
-	keep := []string{"market/bars/SPY/1h/2024-07.parquet", "exports/out.csv", "matrices/m/b00000001.parquet", "imports/.hidden-note"}
+	keep := []string{"market/bars/ticker=SPY/timeframe=1h/2024-07.parquet", "exports/out.csv", "matrices/m/b00000001.parquet", "imports/.hidden-note"}
 	for _, f := range append(append([]string{}, orphans...), keep...) {
 		p := filepath.Join(d, filepath.FromSlash(f))
 		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
@@ -142,7 +142,7 @@ func TestImportPathOnlyFromInbox(t *testing.T) {
 	}
 	// An inside link that leads from exports/ into the store.
 	must(t, os.Symlink(filepath.Join(env.Dir, "market"), filepath.Join(env.Dir, "exports", "store")))
-	for _, p := range []string{".", "./", "market", "market/bars/SPY", "matrices", "artifacts", "index", "sigmalab.db",
+	for _, p := range []string{".", "./", "market", "market/bars/ticker=SPY", "matrices", "artifacts", "index", "sigmalab.db",
 		".tmp", "exports/../market", "exports/store", "/etc", "../x"} {
 		code, body := env.Do("POST", "/data/import", map[string]any{"path": p})
 		if code != 400 || !bytes.Contains(body, []byte(`"code":"bad_request"`)) || !strings.Contains(string(body), "path") {

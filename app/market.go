@@ -23,6 +23,9 @@ func (a *App) wireMarket() error {
 	if rs.RolledForward+rs.RolledBack > 0 {
 		a.Cfg.Log.Warn("recovered imports interrupted by a stop", "completed", rs.RolledForward, "discarded", rs.RolledBack)
 	}
+	if rs.Migrated > 0 || len(rs.NotMigrated) > 0 {
+		a.Cfg.Log.Info("moved market files to hive-style folders", "moved", rs.Migrated, "not_moved", rs.NotMigrated)
+	}
 	a.Lab.Market = st
 	a.Lab.MarketTables = parquet.OpenTable
 	// POST /data/import {path} reads exports/ and the imports/ inbox only.

@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,8 +75,8 @@ type BuildRunFilter struct {
 }
 
 // Lineage identifies exactly what a matrix was built from. Hashes are sha256
-// over canonical JSON (sorted keys, compact) of the stored documents, and over
-// the input data slice as the builder read it.
+// over the RFC 8785 canonical JSON of the stored documents (lineage_hash.go),
+// and over the input data slice as the builder read it.
 type Lineage struct {
 	ModelConfigSHA  string `json:"model_config_sha"`
 	PolicySHA       string `json:"policy_sha"`
@@ -208,20 +206,6 @@ type modelPlan struct {
 	distanceMax     int
 	// optional flow extras from the config's features block
 	flowATM, mmDir, divergence bool
-}
-
-// canonicalSHA is sha256 over canonical JSON (sorted keys, compact).
-func canonicalSHA(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	var x any
-	if err := json.Unmarshal(b, &x); err == nil {
-		b, _ = json.Marshal(x) // maps marshal with sorted keys
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
 
 func validateBuildDates(v *errs.Validation, start, end string) {

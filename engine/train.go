@@ -652,7 +652,7 @@ type TrainParams struct {
 	Tag            string          `json:"tag"`
 }
 
-// TrainLineage hashes what a training read (sha256 of canonical JSON).
+// TrainLineage hashes what a training read (sha256 of RFC 8785 canonical JSON, lineage_hash.go).
 type TrainLineage struct {
 	MatrixSHA       string `json:"matrix_sha"`
 	BuildID         string `json:"build_id"`

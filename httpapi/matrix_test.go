@@ -135,7 +135,7 @@ func testBuildMatrixSPY(t *testing.T, e spyEnv) {
 
 	// Downloads and listings.
 	code, raw := env.Do("GET", "/matrices/spy_opt_0dte_hourly/"+buildID+"?format=csv", nil)
-	if code != 200 || !bytes.HasPrefix(raw, []byte("date,hour_et,ts,t1,calls_sold_d-5")) {
+	if code != 200 || !bytes.HasPrefix(raw, []byte("ts,date,hour_et,t1,calls_sold_d-5")) {
 		t.Fatalf("csv download %d %.80s", code, raw)
 	}
 	code, raw = env.Do("GET", "/matrices/spy_opt_0dte_hourly/"+buildID, nil)

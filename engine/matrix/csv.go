@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// WriteCSV writes m as CSV: date, hour_et, ts (RFC 3339 UTC), t1 (when
-// labelled), the numeric columns, then the text columns, each in matrix order.
+// WriteCSV writes m as CSV in the column order of the API's JSON and of the
+// Parquet file: ts (RFC 3339 UTC), date, hour_et, t1 (when labelled), the
+// numeric columns, then the text columns, each in matrix order.
 // Missing values (NaN, "") are empty cells, as pandas writes them. Floats are
 // written as appendCSVFloat does.
 func WriteCSV(w io.Writer, m *Matrix) error {
@@ -17,7 +18,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	header := []string{DateCol, HourETCol, TSCol}
+	header := []string{TSCol, DateCol, HourETCol}
 	if m.T1 != nil {
 		header = append(header, T1Col)
 	}
@@ -26,11 +27,11 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 	writeCSVRow(bw, header)
 	buf := make([]byte, 0, 64)
 	for i := 0; i < m.Len(); i++ {
+		bw.WriteString(time.UnixMilli(m.TS[i]).UTC().Format(time.RFC3339))
+		bw.WriteByte(',')
 		bw.WriteString(csvField(m.Date[i]))
 		bw.WriteByte(',')
 		bw.Write(strconv.AppendInt(buf[:0], int64(m.HourET[i]), 10))
-		bw.WriteByte(',')
-		bw.WriteString(time.UnixMilli(m.TS[i]).UTC().Format(time.RFC3339))
 		if m.T1 != nil {
 			bw.WriteByte(',')
 			bw.WriteString(time.UnixMilli(m.T1[i]).UTC().Format(time.RFC3339))

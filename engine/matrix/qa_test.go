@@ -87,10 +87,10 @@ func TestWriteCSV(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("lines: %d", len(lines))
 	}
-	if lines[0] != "date,hour_et,ts,t1,calls_sold_d-7,ret_fwd,ret_next_hour,y,y_syn" {
+	if lines[0] != "ts,date,hour_et,t1,calls_sold_d-7,ret_fwd,ret_next_hour,y,y_syn" {
 		t.Fatalf("header %s", lines[0])
 	}
-	if lines[2] != "2024-07-01,10,2024-07-01T14:00:00Z,2024-07-01T16:00:00Z,,0.5,0.5,UP,UP" {
+	if lines[2] != "2024-07-01T14:00:00Z,2024-07-01,10,2024-07-01T16:00:00Z,,0.5,0.5,UP,UP" {
 		t.Fatalf("row %s", lines[2])
 	}
 	if !strings.HasSuffix(lines[3], ",3,,,,") {

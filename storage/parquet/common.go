@@ -40,6 +40,17 @@ func EncodeRows[T any](w io.Writer, rows []T, meta map[string]string, opts ...pq
 	return pw.Close()
 }
 
+// encodeTable writes a market table (columns in their declared order, see
+// writeTable) as zstd Parquet with meta as key/value metadata, keys sorted so
+// the output is byte-identical for the same input.
+func encodeTable(w io.Writer, n int, cols []tableColumn, meta map[string]string) error {
+	opts := []pq.WriterOption{ZstdCompression()}
+	for _, k := range sortedKeys(meta) {
+		opts = append(opts, pq.KeyValueMetadata(k, meta[k]))
+	}
+	return writeTable(w, "market", n, cols, opts...)
+}
+
 // ReadParquetMeta reads only the footer of a Parquet file: key/value metadata and row count.
 func ReadParquetMeta(path string) (map[string]string, int64, error) {
 	f, err := os.Open(path)
@@ -143,13 +154,17 @@ func readColumnSetFile(f *os.File, want ColumnSet) (*Columns, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.Float[k], err = readNumeric(pf, ci, n, name, "DOUBLE", func(v pq.ValueReader) (func([]float64) (int, error), bool) {
-			r, ok := v.(pq.DoubleReader)
-			if !ok {
-				return nil, false
-			}
-			return r.ReadDoubles, true
-		})
+		if leaf, _ := pf.Schema().Lookup(name); leaf.Node != nil && (leaf.Node.Optional() || leaf.Node.Type().Kind() != pq.Double) {
+			out.Float[k], err = readFloatValues(pf, ci, n, name, leaf.Node.Type().Kind())
+		} else {
+			out.Float[k], err = readNumeric(pf, ci, n, name, "DOUBLE", func(v pq.ValueReader) (func([]float64) (int, error), bool) {
+				r, ok := v.(pq.DoubleReader)
+				if !ok {
+					return nil, false
+				}
+				return r.ReadDoubles, true
+			})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -210,6 +225,38 @@ func readColumnSetFile(f *os.File, want ColumnSet) (*Columns, error) {
 		}
 	}
 	return out, nil
+}
+
+// readFloatValues reads the n values of a numeric column that is optional or
+// not DOUBLE: nulls (absent values) become NaN, what the engine uses for them,
+// and integers and FLOATs convert to float64.
+func readFloatValues(pf *pq.File, ci, n int, name string, kind pq.Kind) ([]float64, error) {
+	switch kind {
+	case pq.Double, pq.Float, pq.Int32, pq.Int64:
+	default:
+		return nil, fmt.Errorf("column %q is not numeric", name)
+	}
+	dst := make([]float64, 0, n)
+	buf := make([]pq.Value, 1024)
+	err := eachPage(pf, ci, func(p pq.Page) error {
+		vr := p.Values()
+		for {
+			got, err := vr.ReadValues(buf)
+			if len(dst)+got > n {
+				return fmt.Errorf("column %q holds more values than rows", name)
+			}
+			for _, v := range buf[:got] {
+				dst = append(dst, valueFloat(v, kind))
+			}
+			if err == io.EOF || (err == nil && got == 0) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+	return dst, err
 }
 
 // readNumeric reads the n values of required numeric column ci page by page, copying

@@ -52,13 +52,15 @@ func TestMarketStoreRefusesSymlinksOut(t *testing.T) {
 	data := t.TempDir()
 	root := filepath.Join(data, "market")
 	for _, l := range [][2]string{
-		{"bars/SPY", "bars/SPY"},                                       // a ticker folder
-		{"options/SPY", "options/SPY"},                                 // an underlying's option days
-		{"chains/SPY", "chains/SPY"},                                   // an underlying's chains
-		{"bars/QQQ/1h", "bars/SPY/1h"},                                 // a timeframe folder
-		{"bars/IWM/1h/2024-07.parquet", "bars/SPY/1h/2024-07.parquet"}, // one partition file
-		{"options/IWM/2024-07-08.parquet", "options/SPY/2024-07-08.parquet"},
-		{"chains/IWM/2024-07.parquet", "chains/SPY/2024-07.parquet"},
+		{"bars/ticker=SPY", "bars/ticker=SPY"},                                                           // a ticker folder
+		{"options/underlying=SPY", "options/underlying=SPY"},                                             // an underlying's option days
+		{"chains/underlying=SPY", "chains/underlying=SPY"},                                               // an underlying's chains
+		{"bars/ticker=QQQ/timeframe=1h", "bars/ticker=SPY/timeframe=1h"},                                 // a timeframe folder
+		{"bars/ticker=IWM/timeframe=1h/2024-07.parquet", "bars/ticker=SPY/timeframe=1h/2024-07.parquet"}, // one partition file
+		{"options/underlying=IWM/2024-07-08.parquet", "options/underlying=SPY/2024-07-08.parquet"},
+		{"chains/underlying=IWM/2024-07.parquet", "chains/underlying=SPY/2024-07.parquet"},
+		{"bars/DIA", "bars/ticker=SPY"}, // an old-layout ticker folder: never migrated through
+		{"options/DIA", "options/underlying=SPY"},
 	} {
 		link := filepath.Join(root, filepath.FromSlash(l[0]))
 		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
@@ -69,6 +71,10 @@ func TestMarketStoreRefusesSymlinksOut(t *testing.T) {
 		}
 	}
 	st := NewMarketStore(root)
+	// The layout migration at open must not move anything through a link.
+	if rs, err := st.Recover(); err != nil || rs.Migrated != 0 {
+		t.Fatalf("recover: %+v %v", rs, err)
+	}
 	for _, tk := range []string{"SPY", "QQQ", "IWM"} {
 		b, err := st.ReadBars(ctx, tk, market.TF1h, 0, 0)
 		if err == nil && b.Len() > 0 {

@@ -20,10 +20,13 @@ import (
 // MarketStore implements market.Store with zstd Parquet files under one directory
 // (the data dir's market/):
 //
-//	bars/<TICKER>/<timeframe>/<YYYY-MM>.parquet   underlying bars, month of the ET session date
-//	options/<UNDERLYING>/<YYYY-MM-DD>.parquet     option minute bars of one session, all contracts
-//	chains/<UNDERLYING>/<YYYY-MM>.parquet         chain snapshots, month of the ET snapshot date
-//	.staging/<import>/…                           an import being staged (see market_tx.go)
+//	bars/ticker=<TICKER>/timeframe=<tf>/<YYYY-MM>.parquet  underlying bars, month of the ET session date
+//	options/underlying=<UNDERLYING>/<YYYY-MM-DD>.parquet   option minute bars of one session, all contracts
+//	chains/underlying=<UNDERLYING>/<YYYY-MM>.parquet       chain snapshots, month of the ET snapshot date
+//	.staging/<import>/…                                    an import being staged (see market_tx.go)
+//
+// The folders are hive-style (see market_layout.go), so DuckDB, pyarrow and
+// Spark read ticker, timeframe and underlying as columns of a whole tree.
 //
 // Every file carries one source in its metadata; a ticker never mixes demo and real rows
 // (writing real rows over demo ones, or demo over real, fails with errs.ErrConflict). Writes merge
@@ -110,17 +113,10 @@ func checkTicker(t string) error {
 	return nil
 }
 
-func barsDir(ticker, tf string) string { return "bars/" + ticker + "/" + tf }
-
-// barRow is the on-disk row of an underlying bar.
+// barRow is one underlying bar as written (see barColumns).
 type barRow struct {
-	TS     int64   `parquet:"ts,timestamp(millisecond)"`
-	Open   float64 `parquet:"open"`
-	High   float64 `parquet:"high"`
-	Low    float64 `parquet:"low"`
-	Close  float64 `parquet:"close"`
-	Volume float64 `parquet:"volume"`
-	VWAP   float64 `parquet:"vwap"` // NaN when the source had none
+	TS                                   int64
+	Open, High, Low, Close, Volume, VWAP float64 // VWAP NaN when the source had none
 }
 
 // WriteBars implements market.Store.
@@ -231,7 +227,21 @@ func (s *MarketStore) mergeBars(b *market.Bars, lo, hi int, month string) (marke
 	}
 	m := map[string]string{mkKind: market.KindBars, mkSource: b.Source, mkTicker: b.Ticker, mkTF: b.Timeframe,
 		mkFirst: strconv.FormatInt(rows[0].TS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].TS, 10)}
-	return st, writePartition(s, rel, rows, m)
+	return st, writePartition(s, rel, len(rows), barColumns(rows), m)
+}
+
+// barColumns are the columns of a bar partition: every bar has its prices and
+// volume; vwap is null where the source had none.
+func barColumns(rows []barRow) []tableColumn {
+	return []tableColumn{
+		timestampColumn("ts", func(i int) int64 { return rows[i].TS }),
+		doubleColumn("open", func(i int) float64 { return rows[i].Open }),
+		doubleColumn("high", func(i int) float64 { return rows[i].High }),
+		doubleColumn("low", func(i int) float64 { return rows[i].Low }),
+		doubleColumn("close", func(i int) float64 { return rows[i].Close }),
+		doubleColumn("volume", func(i int) float64 { return rows[i].Volume }),
+		nullableDoubleColumn("vwap", func(i int) float64 { return rows[i].VWAP }, nil),
+	}
 }
 
 // checkSource refuses to write source over a ticker that holds data of another source.
@@ -277,7 +287,7 @@ func (s *MarketStore) tickerSource(ticker string) (string, bool, error) {
 }
 
 func tickerDirs(ticker string) []string {
-	return []string{"bars/" + ticker, "options/" + ticker, "chains/" + ticker}
+	return []string{barsTickerDir(ticker), optionsDir(ticker), chainsDir(ticker)}
 }
 
 // dateRange maps [from, to) unix ms to inclusive ET date keys ("" = unbounded), cut to n characters.

@@ -17,14 +17,24 @@ import (
 // optionRow is the on-disk row of an option minute bar. Expiry, type and strike are not
 // stored: they are parsed from the OCC symbol (dictionary-encoded, so nearly free).
 type optionRow struct {
-	Symbol string  `parquet:"symbol,dict"`
-	TS     int64   `parquet:"ts,timestamp(millisecond)"`
-	Open   float64 `parquet:"open"`
-	High   float64 `parquet:"high"`
-	Low    float64 `parquet:"low"`
-	Close  float64 `parquet:"close"`
-	Volume float64 `parquet:"volume"`
-	VWAP   float64 `parquet:"vwap"`
+	Symbol                               string
+	TS                                   int64
+	Open, High, Low, Close, Volume, VWAP float64 // VWAP NaN when the source had none
+}
+
+// optionColumns are the columns of an option partition, symbol first (rows
+// are sorted by it); vwap is null where the source had none.
+func optionColumns(rows []optionRow) []tableColumn {
+	return []tableColumn{
+		stringColumn("symbol", false, func(i int) string { return rows[i].Symbol }),
+		timestampColumn("ts", func(i int) int64 { return rows[i].TS }),
+		doubleColumn("open", func(i int) float64 { return rows[i].Open }),
+		doubleColumn("high", func(i int) float64 { return rows[i].High }),
+		doubleColumn("low", func(i int) float64 { return rows[i].Low }),
+		doubleColumn("close", func(i int) float64 { return rows[i].Close }),
+		doubleColumn("volume", func(i int) float64 { return rows[i].Volume }),
+		nullableDoubleColumn("vwap", func(i int) float64 { return rows[i].VWAP }, nil),
+	}
 }
 
 func lessOpt(a, b *optionRow) bool {
@@ -64,7 +74,7 @@ func (s *MarketStore) WriteOptionBars(ctx context.Context, ob *market.OptionBars
 }
 
 func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (market.WriteStats, error) {
-	rel := "options/" + u + "/" + date + ".parquet"
+	rel := optionsDir(u) + "/" + date + ".parquet"
 	defer s.lock(rel)()
 	old, meta, err := s.readOptionRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -86,7 +96,7 @@ func (s *MarketStore) mergeOptions(u, source, date string, add []optionRow) (mar
 	}
 	m := map[string]string{mkKind: market.KindOptions, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(first, 10), mkLast: strconv.FormatInt(last, 10), mkExpiries: joinSet(expSet)}
-	return st, writePartition(s, rel, rows, m)
+	return st, writePartition(s, rel, len(rows), optionColumns(rows), m)
 }
 
 // joinSet renders expiry counts as "YYYY-MM-DD:n,…" (sorted) for the file footer.
@@ -127,7 +137,7 @@ func (s *MarketStore) ReadOptionBars(ctx context.Context, u, date string) (*mark
 		return nil, fmt.Errorf("%v: %w", err, errs.ErrInvalid)
 	}
 	defer s.reading()()
-	rows, meta, err := s.readOptionRows("options/" + u + "/" + date + ".parquet")
+	rows, meta, err := s.readOptionRows(optionsDir(u) + "/" + date + ".parquet")
 	if errors.Is(err, fs.ErrNotExist) {
 		return &market.OptionBars{Underlying: u}, nil
 	}
@@ -145,7 +155,7 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 	}
 	lo, hi := dateRange(from, to, 10)
 	defer s.reading()()
-	parts, err := s.partitions("options/"+c.Underlying, lo, hi)
+	parts, err := s.partitions(optionsDir(c.Underlying), lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -171,21 +181,45 @@ func (s *MarketStore) ReadContractBars(ctx context.Context, symbol string, from,
 	return out, nil
 }
 
-// chainRow is the on-disk row of a chain snapshot.
+// chainRow is one row of a chain snapshot as written (see chainColumns).
 type chainRow struct {
-	SnapTS          int64   `parquet:"snapshot_ts,timestamp(millisecond)"`
-	UnderlyingPrice float64 `parquet:"underlying_price"`
-	Expiry          string  `parquet:"expiry,dict"`
-	Type            string  `parquet:"type,dict"` // "C" or "P"
-	Strike          float64 `parquet:"strike"`
-	Bid             float64 `parquet:"bid"`
-	Ask             float64 `parquet:"ask"`
-	IV              float64 `parquet:"iv"`
-	Delta           float64 `parquet:"delta"`
-	Gamma           float64 `parquet:"gamma"`
-	Theta           float64 `parquet:"theta"`
-	Vega            float64 `parquet:"vega"`
-	OpenInterest    float64 `parquet:"open_interest"`
+	SnapTS          int64
+	UnderlyingPrice float64
+	Expiry          string
+	Type            string // "C" or "P"
+	Strike          float64
+	Bid             float64
+	Ask             float64
+	IV              float64
+	Delta           float64
+	Gamma           float64
+	Theta           float64
+	Vega            float64
+	OpenInterest    float64
+}
+
+// chainColumns are the columns of a chain partition: the contract key is
+// always there; quotes, IV, greeks and open interest are null where the
+// source had none (NaN in memory).
+func chainColumns(rows []chainRow) []tableColumn {
+	f := func(name string, get func(r *chainRow) float64) tableColumn {
+		return nullableDoubleColumn(name, func(i int) float64 { return get(&rows[i]) }, nil)
+	}
+	return []tableColumn{
+		timestampColumn("snapshot_ts", func(i int) int64 { return rows[i].SnapTS }),
+		f("underlying_price", func(r *chainRow) float64 { return r.UnderlyingPrice }),
+		stringColumn("expiry", false, func(i int) string { return rows[i].Expiry }),
+		stringColumn("type", false, func(i int) string { return rows[i].Type }),
+		doubleColumn("strike", func(i int) float64 { return rows[i].Strike }),
+		f("bid", func(r *chainRow) float64 { return r.Bid }),
+		f("ask", func(r *chainRow) float64 { return r.Ask }),
+		f("iv", func(r *chainRow) float64 { return r.IV }),
+		f("delta", func(r *chainRow) float64 { return r.Delta }),
+		f("gamma", func(r *chainRow) float64 { return r.Gamma }),
+		f("theta", func(r *chainRow) float64 { return r.Theta }),
+		f("vega", func(r *chainRow) float64 { return r.Vega }),
+		f("open_interest", func(r *chainRow) float64 { return r.OpenInterest }),
+	}
 }
 
 func lessChain(a, b *chainRow) bool {
@@ -236,7 +270,7 @@ func (s *MarketStore) WriteChain(ctx context.Context, c *market.Chain) (market.W
 }
 
 func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (market.WriteStats, error) {
-	rel := "chains/" + u + "/" + month + ".parquet"
+	rel := chainsDir(u) + "/" + month + ".parquet"
 	defer s.lock(rel)()
 	old, meta, err := s.readChainRows(rel)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -261,7 +295,7 @@ func (s *MarketStore) mergeChain(u, source, month string, add []chainRow) (marke
 	}
 	m := map[string]string{mkKind: market.KindChains, mkSource: source, mkTicker: u,
 		mkFirst: strconv.FormatInt(rows[0].SnapTS, 10), mkLast: strconv.FormatInt(rows[len(rows)-1].SnapTS, 10), mkExpiries: joinSet(expSet)}
-	return st, writePartition(s, rel, rows, m)
+	return st, writePartition(s, rel, len(rows), chainColumns(rows), m)
 }
 
 // ReadChains implements market.Store.
@@ -271,7 +305,7 @@ func (s *MarketStore) ReadChains(ctx context.Context, u string, from, to int64) 
 	}
 	lo, hi := dateRange(from, to, 7)
 	defer s.reading()()
-	parts, err := s.partitions("chains/"+u, lo, hi)
+	parts, err := s.partitions(chainsDir(u), lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +386,7 @@ func (s *MarketStore) Expirations(ctx context.Context, u string) ([]market.Expir
 	}
 	set := map[string]*market.Expiry{}
 	defer s.reading()()
-	for di, dir := range []string{"options/" + u, "chains/" + u} {
+	for di, dir := range []string{optionsDir(u), chainsDir(u)} {
 		parts, err := s.partitions(dir, "", "")
 		if err != nil {
 			return nil, err

@@ -79,7 +79,7 @@ func TestStoreMergeRangeAndScan(t *testing.T) {
 		t.Fatalf("scan chunks %d", chunks)
 	}
 	// Reads touch only overlapping partitions: a broken March file does not affect January reads.
-	if err := os.WriteFile(filepath.Join(st.Root(), "bars", "TEST", "1m", "2024-03.parquet"), []byte("junk"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(st.Root(), "bars", "ticker=TEST", "timeframe=1m", "2024-03.parquet"), []byte("junk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ReadBars(ctx, "TEST", market.TF1m, from, to); err != nil {

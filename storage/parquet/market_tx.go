@@ -346,11 +346,33 @@ func (s *MarketStore) retire(dir string) error {
 type RecoverStats struct {
 	RolledForward int // imports committed before a crash, now published
 	RolledBack    int // imports staged but never committed, now discarded
+	// Migrated counts partitions moved from the folders of the layout before
+	// hive folders; NotMigrated lists those left in place because their new
+	// name was taken (they are not read until someone resolves that).
+	Migrated    int
+	NotMigrated []string
 }
 
 // Recover finishes or discards the imports a crash interrupted (see the top of
-// this file). Call it at open, before the store is used.
+// this file), then moves partitions of an older folder layout to the current
+// one (market_layout.go). Call it at open, before the store is used.
 func (s *MarketStore) Recover() (RecoverStats, error) {
+	st, err := s.recoverImports()
+	if err != nil {
+		return st, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	st.Migrated, st.NotMigrated, err = s.migrateLayout()
+	if err != nil {
+		return st, fmt.Errorf("migrate market layout: %w", err)
+	}
+	return st, nil
+}
+
+func (s *MarketStore) recoverImports() (RecoverStats, error) {
 	var st RecoverStats
 	root, err := s.dir.Path(stagingDir)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // The market store addresses files by their slash-separated path under market/
-// ("bars/SPY/1h/2024-07.parquet"). This file resolves those paths for the
+// ("bars/ticker=SPY/timeframe=1h/2024-07.parquet"). This file resolves those paths for the
 // store's view: the live files for the live store; for an import transaction,
 // the live files less those it removed, plus those it staged (which shadow the
 // live ones). Every path goes through the data dir's confinement.
@@ -194,9 +194,9 @@ func (s *MarketStore) walk(dir string, fn func(rel string) error) error {
 
 // writePartition publishes one partition of the view: live, atomically (temp file,
 // fsync, rename); in a transaction, as a staged file that Commit publishes.
-func writePartition[T any](s *MarketStore, rel string, rows []T, meta map[string]string) error {
+func writePartition(s *MarketStore, rel string, n int, cols []tableColumn, meta map[string]string) error {
 	var buf bytes.Buffer
-	if err := EncodeRows(&buf, rows, meta); err != nil {
+	if err := encodeTable(&buf, n, cols, meta); err != nil {
 		return fmt.Errorf("encode %s: %w", rel, err)
 	}
 	if s.tx != nil {

@@ -21,9 +21,10 @@ import (
 	"sigmalab/storage/files"
 )
 
-// Key/value metadata keys written into every matrix file. A parquet-go Group
-// schema orders columns by name, so the matrix's own column order travels in
-// metaColumns and is restored on read; metaMeta carries Matrix.Meta.
+// Key/value metadata keys written into every matrix file. metaColumns lists
+// the columns in matrix order with their kind (version 1 files were written
+// with a name-sorted schema, so the order lives only there); metaMeta carries
+// Matrix.Meta.
 const (
 	metaColumns = "sigmalab.columns"
 	metaMeta    = "sigmalab.meta"
@@ -47,10 +48,14 @@ type columnSpec struct {
 
 // WriteMatrix writes m as one zstd-compressed Parquet file to w.
 //
-// Layout: ts INT64 TIMESTAMP(ms, UTC), date STRING, hour_et INT32, optional t1
-// TIMESTAMP(ms, UTC) when the matrix is labelled, every numeric column as
-// optional DOUBLE (NaN is written as null so pandas/pyarrow see missing values)
-// and every text column as optional STRING ("" is written as null).
+// Layout, in the matrix's own column order (the file schema lists them so, and
+// sigmalab.columns repeats it with each column's kind): ts INT64 TIMESTAMP(ms,
+// UTC), date STRING, hour_et INT32, optional t1 TIMESTAMP(ms, UTC) when the
+// matrix is labelled (null where a row has no label horizon), then every
+// numeric column as optional DOUBLE — or optional INT64 when all its values
+// are whole numbers (counts, flags), which reads back to the same float64s —
+// with NaN written as null, and every text column as optional STRING ("" is
+// null).
 func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 	if err := m.Validate(); err != nil {
 		return err
@@ -58,15 +63,24 @@ func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 	specs := matrixColumns(m)
 	// Matrices are written once and read many times: spend more on compression.
 	codec := &zstd.Codec{Level: zstd.SpeedBestCompression}
-	group := pq.Group{}
+	cols := make([]tableColumn, 0, len(specs))
 	for _, s := range specs {
-		if s.Kind == "float" {
-			group[s.Name] = floatNode(m.Col(s.Name), codec)
-		} else {
-			group[s.Name] = nodeFor(s.Kind)
+		switch s.Kind {
+		case colTS:
+			cols = append(cols, timestampColumn(s.Name, func(i int) int64 { return m.TS[i] }))
+		case colDate:
+			cols = append(cols, stringColumn(s.Name, false, func(i int) string { return m.Date[i] }))
+		case colHourET:
+			cols = append(cols, int32Column(s.Name, func(i int) int32 { return m.HourET[i] }))
+		case colT1:
+			cols = append(cols, optionalTimestampColumn(s.Name, func(i int) int64 { return m.T1[i] }))
+		case "float":
+			cols = append(cols, floatColumn(s.Name, m.Col(s.Name), codec))
+		case "text":
+			col := m.TextCol(s.Name)
+			cols = append(cols, stringColumn(s.Name, true, func(i int) string { return col[i] }))
 		}
 	}
-	schema := pq.NewSchema("matrix", group)
 
 	order, err := json.Marshal(specs)
 	if err != nil {
@@ -80,78 +94,23 @@ func WriteMatrix(w io.Writer, m *matrix.Matrix) error {
 	if err != nil {
 		return err
 	}
-	pw := pq.NewWriter(w, schema,
+	return writeTable(w, "matrix", m.Len(), cols,
 		pq.Compression(codec),
 		pq.DataPageStatistics(false),
 		pq.KeyValueMetadata(metaColumns, string(order)),
 		pq.KeyValueMetadata(metaMeta, string(metaJSON)),
-		pq.KeyValueMetadata(metaVersion, "1"),
+		pq.KeyValueMetadata(metaVersion, "2"),
 	)
+}
 
-	// Leaf index of each column in the (name-sorted) file schema.
-	leaf := make(map[string]int, len(specs))
-	for i, path := range schema.Columns() {
-		leaf[path[0]] = i
+// floatColumn is the column of one numeric matrix column: INT64 when every
+// value is a whole number, else DOUBLE with the encoding floatEncoding picks.
+func floatColumn(name string, col []float64, codec compress.Codec) tableColumn {
+	get := func(i int) float64 { return col[i] }
+	if wholeNumbers(col) {
+		return nullableIntColumn(name, get, intEncoding(col, codec))
 	}
-	type writeCol struct {
-		idx  int
-		kind string
-		f    []float64
-		s    []string
-	}
-	cols := make([]writeCol, 0, len(specs))
-	for _, s := range specs {
-		c := writeCol{idx: leaf[s.Name], kind: s.Kind}
-		switch s.Kind {
-		case "float":
-			c.f = m.Col(s.Name)
-		case "text":
-			c.s = m.TextCol(s.Name)
-		}
-		cols = append(cols, c)
-	}
-
-	const batch = 1024
-	n := m.Len()
-	rows := make([]pq.Row, 0, batch)
-	for start := 0; start < n; start += batch {
-		end := min(start+batch, n)
-		rows = rows[:0]
-		for i := start; i < end; i++ {
-			row := make(pq.Row, len(cols))
-			for _, c := range cols {
-				var v pq.Value
-				switch c.kind {
-				case colTS:
-					v = pq.Int64Value(m.TS[i]).Level(0, 0, c.idx)
-				case colDate:
-					v = pq.ByteArrayValue([]byte(m.Date[i])).Level(0, 0, c.idx)
-				case colHourET:
-					v = pq.Int32Value(m.HourET[i]).Level(0, 0, c.idx)
-				case colT1:
-					v = pq.Int64Value(m.T1[i]).Level(0, 1, c.idx)
-				case "float":
-					if x := c.f[i]; math.IsNaN(x) {
-						v = pq.NullValue().Level(0, 0, c.idx)
-					} else {
-						v = pq.DoubleValue(x).Level(0, 1, c.idx)
-					}
-				case "text":
-					if s := c.s[i]; s == "" {
-						v = pq.NullValue().Level(0, 0, c.idx)
-					} else {
-						v = pq.ByteArrayValue([]byte(s)).Level(0, 1, c.idx)
-					}
-				}
-				row[c.idx] = v
-			}
-			rows = append(rows, row)
-		}
-		if _, err := pw.WriteRows(rows); err != nil {
-			return fmt.Errorf("write matrix rows: %w", err)
-		}
-	}
-	return pw.Close()
+	return nullableDoubleColumn(name, get, floatEncoding(col, codec))
 }
 
 func matrixColumns(m *matrix.Matrix) []columnSpec {
@@ -168,34 +127,13 @@ func matrixColumns(m *matrix.Matrix) []columnSpec {
 	return specs
 }
 
-func nodeFor(kind string) pq.Node {
-	switch kind {
-	case colTS:
-		// Bar starts step by whole hours or days: DELTA_BINARY_PACKED stores
-		// them in a few bits per row where PLAIN needs eight bytes.
-		return pq.Encoded(pq.Timestamp(pq.Millisecond), &pq.DeltaBinaryPacked)
-	case colDate:
-		// Dictionary-encoded strings: few distinct values, and every reader
-		// (older pyarrow/Spark included) supports RLE_DICTIONARY.
-		return pq.Encoded(pq.String(), &pq.RLEDictionary)
-	case colHourET:
-		return pq.Int(32)
-	case colT1:
-		return pq.Optional(pq.Encoded(pq.Timestamp(pq.Millisecond), &pq.DeltaBinaryPacked))
-	case "text":
-		return pq.Optional(pq.Encoded(pq.String(), &pq.RLEDictionary))
-	default:
-		return pq.Optional(pq.Encoded(pq.Leaf(pq.DoubleType), &pq.ByteStreamSplit))
-	}
-}
-
 // floatTrialValues caps the values a numeric column's encoding trial looks at
 // (one default page buffer of doubles), so the trial stays cheap on long
 // matrices.
 const floatTrialValues = 1 << 15
 
-// floatNode returns the optional DOUBLE node of one numeric column with the
-// encoding that compresses its values best, decided by trial: the column's
+// floatEncoding returns the encoding of one DOUBLE column that compresses its
+// values best, decided by trial: the column's
 // non-null values (up to floatTrialValues) are encoded BYTE_STREAM_SPLIT and
 // PLAIN and compressed with the file's codec, and the smaller wins.
 //
@@ -210,11 +148,6 @@ const floatTrialValues = 1 << 15
 // encoding lost to both on every column of the demo flow matrices, so it is
 // not tried. Both encodings are standard (pyarrow, DuckDB and Spark read them)
 // and lossless.
-func floatNode(col []float64, codec compress.Codec) pq.Node {
-	enc := floatEncoding(col, codec)
-	return pq.Optional(pq.Encoded(pq.Leaf(pq.DoubleType), enc))
-}
-
 func floatEncoding(col []float64, codec compress.Codec) encoding.Encoding {
 	vals := make([]float64, 0, min(len(col), floatTrialValues))
 	for _, x := range col {
@@ -243,6 +176,37 @@ func floatEncoding(col []float64, codec compress.Codec) encoding.Encoding {
 		return &pq.Plain
 	}
 	return &pq.ByteStreamSplit
+}
+
+// intEncoding picks DELTA_BINARY_PACKED or PLAIN for a whole-number column by
+// the same kind of trial as floatEncoding: delta packs slowly moving or small
+// counts into a few bits each, while PLAIN lets zstd find repeats of a few
+// distinct values (flags, buckets) that delta's bit packing hides.
+func intEncoding(col []float64, codec compress.Codec) encoding.Encoding {
+	vals := make([]int64, 0, min(len(col), floatTrialValues))
+	for _, x := range col {
+		if len(vals) == floatTrialValues {
+			break
+		}
+		if !math.IsNaN(x) {
+			vals = append(vals, int64(x))
+		}
+	}
+	size := func(e encoding.Encoding) int {
+		raw, err := e.EncodeInt64(nil, vals)
+		if err != nil {
+			return math.MaxInt
+		}
+		z, err := codec.Encode(nil, raw)
+		if err != nil {
+			return math.MaxInt
+		}
+		return len(z)
+	}
+	if size(&pq.Plain) < size(&pq.DeltaBinaryPacked) {
+		return &pq.Plain
+	}
+	return &pq.DeltaBinaryPacked
 }
 
 // ReadMatrix reads a matrix file written by WriteMatrix (column order and Meta

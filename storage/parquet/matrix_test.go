@@ -201,8 +201,8 @@ func TestMatrixRoundTripLarge(t *testing.T) {
 
 // TestMatrixFloatEncodingByContent checks the per-column encoding trial:
 // decimal-rounded prices (noisy low mantissa bytes, repeated values) go PLAIN,
-// integer counts BYTE_STREAM_SPLIT; either way the file reads back bit for bit,
-// special values included.
+// integer counts become INT64 columns; either way the file reads back bit for
+// bit, special values included.
 func TestMatrixFloatEncodingByContent(t *testing.T) {
 	n := 2000
 	price := make([]float64, n)
@@ -236,16 +236,20 @@ func TestMatrixFloatEncodingByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := map[string]string{}
+	enc, typ := map[string]string{}, map[string]string{}
 	for _, c := range f.Metadata().RowGroups[0].Columns {
+		typ[c.MetaData.PathInSchema[0]] = c.MetaData.Type.String()
 		for _, e := range c.MetaData.Encoding {
 			if e.String() != "RLE" {
 				enc[c.MetaData.PathInSchema[0]] = e.String()
 			}
 		}
 	}
-	if enc["close"] != "PLAIN" || enc["calls_sold_d0"] != "BYTE_STREAM_SPLIT" || enc["ts"] != "DELTA_BINARY_PACKED" {
+	if enc["close"] != "PLAIN" || enc["ts"] != "DELTA_BINARY_PACKED" {
 		t.Fatalf("encodings: %v", enc)
+	}
+	if typ["calls_sold_d0"] != "INT64" || typ["close"] != "DOUBLE" || typ["odd"] != "DOUBLE" {
+		t.Fatalf("physical types: %v", typ)
 	}
 	got, err := DecodeMatrix(b)
 	if err != nil {
