@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -30,7 +31,7 @@ func (a *App) wireBackup() {
 // after lockTimeout with bbolt's timeout error, and the caller asks the
 // server instead).
 func BackupDir(dataDir string, w io.Writer, version string, lockTimeout time.Duration) (backup.Result, error) {
-	layout, err := files.NewLayout(dataDir)
+	layout, err := existingLayout(dataDir)
 	if err != nil {
 		return backup.Result{}, err
 	}
@@ -83,4 +84,17 @@ func VerifyArchive(r io.Reader) (backup.Manifest, error) { return backup.Verify(
 // IsLocked reports whether err says another process holds the database.
 func IsLocked(err error) bool {
 	return errors.Is(err, bolterrors.ErrTimeout) || errors.Is(err, check.ErrLocked)
+}
+
+// existingLayout is the layout of a data dir that must already exist (backup
+// and check never create one).
+func existingLayout(dataDir string) (files.Layout, error) {
+	st, err := os.Stat(dataDir)
+	if err != nil {
+		return files.Layout{}, fmt.Errorf("data dir: %w", err)
+	}
+	if !st.IsDir() {
+		return files.Layout{}, fmt.Errorf("data dir %s: not a directory", dataDir)
+	}
+	return files.NewLayout(dataDir)
 }

@@ -14,7 +14,7 @@ const cardsIndexRel = files.DirIndex + "/cards.bleve"
 // indexes as Open does. It needs the database to itself: with a server
 // running it fails with check.ErrLocked.
 func Check(dataDir string, reindex, repair bool, log *slog.Logger) (check.Report, error) {
-	layout, err := files.NewLayout(dataDir)
+	layout, err := existingLayout(dataDir)
 	if err != nil {
 		return check.Report{}, err
 	}
