@@ -76,7 +76,8 @@ func Write(ctx context.Context, db *bbolt.DB, root string, w io.Writer, opt Opti
 		return Result{}, err
 	}
 
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	// One encoder goroutine: a backup of a live server leaves the other core to requests and jobs.
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return Result{}, err
 	}
