@@ -59,6 +59,9 @@ func commands() map[string]command {
 		"backtest": {"purged cross-validated backtest of a model on its stored matrix; prints JSON", cmdBacktest},
 		"build":    {"build and store a model's feature matrix with labels; prints JSON", cmdBuild},
 		"train":    {"train a model's GBDT on its stored matrix (holdout metrics, artifact, card); prints JSON", cmdTrain},
+		"backup":   {"write a consistent backup of the data dir (tar.zst), live or stopped", cmdBackup},
+		"restore":  {"restore a backup into an empty data dir, verifying its manifest", cmdRestore},
+		"check":    {"verify the data dir: schema, referenced files and hashes, orphans, index counts; prints JSON", cmdCheck},
 	}
 }
 

@@ -129,6 +129,7 @@ func Open(cfg Config) (*App, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	a.wireBackup()
 
 	api := cfg.HTTP
 	api.MaxBody, api.Log, api.Now = cfg.MaxBody, cfg.Log, cfg.Now

@@ -83,6 +83,8 @@ type Lab struct {
 	// (rows × folds × rounds; 0: DefaultMaxSyncWork); beyond it the request
 	// runs as a job and answers 202.
 	MaxSyncWork float64
+	// Backup streams an archive of the data dir (POST /admin/backup; nil: not wired).
+	Backup BackupWriter
 
 	packs packCache // built-in packs, parsed once (see config_packs.go)
 }
