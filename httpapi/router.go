@@ -19,6 +19,7 @@ func (s *Server) registerAll() {
 		(*Server).routesIndicators,
 		(*Server).routesCards,
 		(*Server).routesMetrics,
+		(*Server).routesDocs,
 	} {
 		register(s)
 	}

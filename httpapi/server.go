@@ -73,6 +73,7 @@ type Server struct {
 
 	metrics  *metrics           // GET /metrics registry and request counters (metrics.go)
 	patterns *httprouter.Router // route patterns by method+path, for metric labels
+	openapi  openapiCache       // GET /openapi.json, encoded once (openapi.go)
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).
