@@ -132,5 +132,7 @@ var routeDocs = map[string]RouteDoc{
 	"GET /model_card":      {Tag: "cards", Query: []Param{qs("id", "card id"), pPack, pModel}},
 	"GET /packs":           {Query: page("50")},
 	"GET /model_templates": {Tag: "packs", Query: page("50", qs("pack", "pack id"))},
+	"PUT /model_config":    {Tag: "models"},
+	"PUT /indicator_set":   {Tag: "models"},
 	"GET /indicator_set":   {Tag: "models", Query: []Param{pModel, qs("name", "indicator set name"), pPack}},
 }

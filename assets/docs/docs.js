@@ -21,7 +21,7 @@ function typeLabel(s) {
   if (s.oneOf) return s.oneOf.map(typeLabel).join(" | ");
   if (s.anyOf) return s.anyOf.map(typeLabel).join(" | ");
   if (s.allOf) return s.allOf.map(typeLabel).join(" & ");
-  if (s.type === "array") return typeLabel(s.items) + "[]";
+  if (s.type === "array") return (s.items && (s.items.oneOf || s.items.anyOf) ? "(" + typeLabel(s.items) + ")" : typeLabel(s.items)) + "[]";
   if (Array.isArray(s.type)) return s.type.join(" | ");
   if (s.type === "object" && s.additionalProperties && typeof s.additionalProperties === "object" && !s.properties)
     return "map<string, " + typeLabel(s.additionalProperties) + ">";
@@ -154,6 +154,9 @@ function render() {
     main.append(section);
     toc.append(el("a", { href: "#tag-" + tag.name }, tag.name));
   }
+  // A link to #<operationId> opens that route.
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target && target.tagName === "DETAILS") { target.open = true; target.scrollIntoView(); }
 }
 
 document.getElementById("filter").addEventListener("input", e => {
