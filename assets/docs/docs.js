@@ -97,6 +97,8 @@ function tryIt(path, method, op) {
     if ([...q].length) url += "?" + q;
     const init = { method: method.toUpperCase(), headers: {} };
     if (body) { init.body = body.value; init.headers["Content-Type"] = "application/json"; }
+    const token = document.getElementById("token").value.trim();
+    if (token) init.headers["Authorization"] = "Bearer " + token;
     out.textContent = "…";
     try {
       const r = await fetch(url, init);
@@ -158,6 +160,11 @@ function render() {
   const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (target && target.tagName === "DETAILS") { target.open = true; target.scrollIntoView(); }
 }
+
+// The token stays in this tab only (sessionStorage), never in the page's URL.
+const tokenInput = document.getElementById("token");
+tokenInput.value = sessionStorage.getItem("sigmalab_token") || "";
+tokenInput.addEventListener("change", () => sessionStorage.setItem("sigmalab_token", tokenInput.value.trim()));
 
 document.getElementById("filter").addEventListener("input", e => {
   const q = e.target.value.toLowerCase();
