@@ -19,6 +19,8 @@ func (s *Server) registerAll() {
 		(*Server).routesIndicators,
 		(*Server).routesCards,
 		(*Server).routesAdminBackup,
+		(*Server).routesMetrics,
+		(*Server).routesDocs,
 	} {
 		register(s)
 	}

@@ -53,6 +53,8 @@ type Options struct {
 	// Limits are the timeouts, connection cap and heavy-work wait; zero fields
 	// take DefaultLimits.
 	Limits Limits
+	// DBPath is the database file, whose size GET /metrics reports ("": not reported).
+	DBPath string
 }
 
 // Server is the HTTP API over one Lab.
@@ -68,6 +70,10 @@ type Server struct {
 	crossOrigin *http.CrossOriginProtection
 	corsOrigins map[string]bool
 	hosts       hostRules
+
+	metrics  *metrics           // GET /metrics registry and request counters (metrics.go)
+	patterns *httprouter.Router // route patterns by method+path, for metric labels
+	openapi  openapiCache       // GET /openapi.json, encoded once (openapi.go)
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).
@@ -126,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.withCrossOrigin(h)
 	h = s.withHost(h)
 	h = s.withURLCheck(h)
+	h = s.withMetrics(h)
 	return s.withWriteDeadline(s.withRequestID(s.withAccessLog(s.withRecover(h))))
 }
 
@@ -134,9 +141,11 @@ func (s *Server) Handler() http.Handler {
 // HEAD (the same status and headers, no body).
 func (s *Server) Handle(method, path, summary string, h HandlerFunc) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Summary: summary})
+	s.capturePattern(method, path)
 	handle := s.adapt(h)
 	s.router.Handle(method, path, handle)
 	if method == http.MethodGet {
+		s.capturePattern(http.MethodHead, path)
 		s.router.Handle(http.MethodHead, path, func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
 			handle(headWriter{w}, r, p)
 		})
