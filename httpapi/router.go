@@ -18,6 +18,8 @@ func (s *Server) registerAll() {
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
 		(*Server).routesCards,
+		(*Server).routesAudit,
+		(*Server).routesAdmin,
 	} {
 		register(s)
 	}

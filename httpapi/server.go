@@ -53,6 +53,8 @@ type Options struct {
 	// Limits are the timeouts, connection cap and heavy-work wait; zero fields
 	// take DefaultLimits.
 	Limits Limits
+	// Auth configures users, roles, quotas, flags and rate limits (auth.go).
+	Auth AuthOptions
 }
 
 // Server is the HTTP API over one Lab.
@@ -68,6 +70,7 @@ type Server struct {
 	crossOrigin *http.CrossOriginProtection
 	corsOrigins map[string]bool
 	hosts       hostRules
+	auth        *authState
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).
@@ -111,6 +114,7 @@ func newServer(lab *engine.Lab, opts Options) *Server {
 	s.router.NotFound = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowed = http.HandlerFunc(s.methodNotAllowed)
 	s.initSafety()
+	s.initAuth()
 	return s
 }
 
@@ -122,6 +126,8 @@ func (s *Server) Handler() http.Handler {
 	h := s.withHeavySlot(s.router)
 	h = s.withBodyLimit(h)
 	h = s.withContentType(h)
+	h = s.withAuth(h)
+	h = s.withAudit(h)
 	h = s.withCORS(h)
 	h = s.withCrossOrigin(h)
 	h = s.withHost(h)

@@ -126,6 +126,8 @@ type Store interface {
 	// CountUse adds one use of kind by user on day (YYYY-MM-DD) if the count is
 	// below limit, in one transaction; it returns the count before and whether it was added.
 	CountUse(ctx context.Context, userID, day string, kind QuotaKind, limit int) (int, bool, error)
+	// ReleaseUse gives one use back (a refused or failed request).
+	ReleaseUse(ctx context.Context, userID, day string, kind QuotaKind) error
 	// Uses returns the count of kind by user on day.
 	Uses(ctx context.Context, userID, day string, kind QuotaKind) (int, error)
 

@@ -80,3 +80,15 @@ func (a *Admin) Uses(_ context.Context, user, day string, kind admin.QuotaKind) 
 	})
 	return n, err
 }
+
+// ReleaseUse implements admin.Store.
+func (a *Admin) ReleaseUse(_ context.Context, user, day string, kind admin.QuotaKind) error {
+	return a.db.b.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BucketQuotas))
+		k := quotaCountKey(user, day, kind)
+		if n := ParseU64(b.Get(k)); n > 0 {
+			return b.Put(k, U64(n-1))
+		}
+		return nil
+	})
+}
