@@ -3,7 +3,9 @@ package app
 import (
 	"os"
 
+	"sigmalab/engine/admin"
 	"sigmalab/httpapi"
+	"sigmalab/storage/bolt"
 	"sigmalab/storage/files"
 )
 
@@ -22,4 +24,22 @@ func (a *App) wireAuth(o *httpapi.AuthOptions) {
 		}
 		return st
 	}
+}
+
+// OpenAdmin opens only the database of dataDir for the admin store (the
+// `user` command): no packs, indexes or jobs. The server must not be running
+// on the same data dir (the database is locked by one process at a time).
+func OpenAdmin(dataDir string) (admin.Store, func() error, error) {
+	layout, err := files.NewLayout(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := layout.Init(); err != nil {
+		return nil, nil, err
+	}
+	db, err := bolt.Open(layout.DBPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	return db.Admin(), db.Close, nil
 }
