@@ -194,4 +194,3 @@ func (s *Server) rotateUserToken(r *http.Request, p httprouter.Params) (any, err
 	}
 	return tokenOnce{User: u, Token: tok, TokenOnce: clear, Note: tokenNote}, nil
 }
-

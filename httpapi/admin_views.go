@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -145,8 +146,9 @@ func (s *Server) adminHealth(r *http.Request, _ httprouter.Params) (any, error) 
 func (s *Server) adminAudit(r *http.Request, _ httprouter.Params) (any, error) {
 	q := NewQuery(r)
 	f, page := auditFilter(q, 50)
-	if q.Has("user") {
-		f.User = q.String("user", "")
+	// ?user= (present, even empty: anonymous rows) narrows to one user.
+	if vs, ok := q.Vals["user"]; ok && len(vs) > 0 {
+		f.User = strings.TrimSpace(vs[0])
 	} else {
 		f.AnyUser = true
 	}

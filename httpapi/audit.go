@@ -160,9 +160,8 @@ func (s *Server) routesAudit() {
 }
 
 type auditList struct {
-	Rows   []admin.AuditEntry `json:"rows"`
-	Events []admin.AuditEntry `json:"events"` // the admin spec's name for the same rows
-	Count  int                `json:"count"`
+	Rows  []admin.AuditEntry `json:"rows"`
+	Count int                `json:"count"`
 	PageInfo
 }
 
@@ -207,7 +206,7 @@ func (s *Server) listAudit(r *http.Request, f admin.AuditFilter, page Page) (any
 	if rows == nil {
 		rows = []admin.AuditEntry{}
 	}
-	return auditList{Rows: rows, Events: rows, Count: len(rows), PageInfo: page.Info(len(rows), total)}, nil
+	return auditList{Rows: rows, Count: len(rows), PageInfo: page.Info(len(rows), total)}, nil
 }
 
 func (s *Server) ownAudit(r *http.Request, _ httprouter.Params) (any, error) {

@@ -228,6 +228,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				return
 			}
 			caller, authed = c, true
+			admin.AuditFrom(ctx).Set(func(e *admin.AuditEntry) { e.User = caller.User })
 		}
 		switch {
 		case need == "":
@@ -245,7 +246,6 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		if authed {
 			ctx = context.WithValue(WithUser(ctx, caller.User), callerKey{}, caller)
-			admin.AuditFrom(ctx).Set(func(e *admin.AuditEntry) { e.User = caller.User })
 			r = r.WithContext(ctx)
 		}
 		if err := s.routeFlags(r); err != nil {
