@@ -23,7 +23,7 @@ type authEnv struct {
 	tokens map[string]string // caller name → token ("admin", "viewer", "researcher")
 }
 
-func newAuthEnv(t *testing.T, o httpapi.AuthOptions) *authEnv {
+func newAuthEnv(t testing.TB, o httpapi.AuthOptions) *authEnv {
 	t.Helper()
 	o.AdminToken = testAdminToken
 	env := &authEnv{Env: apitest.NewWith(t, app.Config{HTTP: httpapi.Options{Auth: o}}),
@@ -35,7 +35,7 @@ func newAuthEnv(t *testing.T, o httpapi.AuthOptions) *authEnv {
 }
 
 // createUser creates a user through the API and returns its token.
-func (e *authEnv) createUser(t *testing.T, id, role string) string {
+func (e *authEnv) createUser(t testing.TB, id, role string) string {
 	t.Helper()
 	status, body := e.DoHeaders("POST", "/admin/users", map[string]string{"id": id, "role": role}, e.bearer("admin"))
 	if status != http.StatusCreated {
