@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestUserCommand drives `sigmalab user` on a temp data dir: add prints the
+// token once, list shows the user, rotate/suspend/revoke change it.
+func TestUserCommand(t *testing.T) {
+	dir := t.TempDir()
+	runOK := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(append(args, "--data", dir), &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	out := runOK("user", "add", "ann", "--role", "researcher")
+	if !strings.Contains(out, "token: sl_") {
+		t.Fatalf("add: %s", out)
+	}
+	tok := strings.Fields(out[strings.Index(out, "token: "):])[1]
+	if out := runOK("user", "list"); !strings.Contains(out, "ann") || strings.Contains(out, tok) {
+		t.Fatalf("list: %s", out)
+	}
+	if out := runOK("user", "rotate", "ann"); !strings.Contains(out, "token: sl_") || strings.Contains(out, tok) {
+		t.Fatalf("rotate: %s", out)
+	}
+	if out := runOK("user", "suspend", "ann", "--json"); !strings.Contains(out, `"status": "suspended"`) {
+		t.Fatalf("suspend: %s", out)
+	}
+	if out := runOK("user", "revoke", "ann"); !strings.Contains(out, "revoked 1 token") {
+		t.Fatalf("revoke: %s", out)
+	}
+	var errb bytes.Buffer
+	if code := run([]string{"user", "add", "Bad Id", "--role", "viewer", "--data", dir}, &bytes.Buffer{}, &errb); code != 2 {
+		t.Fatalf("bad id: exit %d", code)
+	}
+	if code := run([]string{"user", "add", "bob", "--role", "boss", "--data", dir}, &bytes.Buffer{}, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "--role") {
+		t.Fatalf("bad role: exit %d %s", code, errb.String())
+	}
+}
