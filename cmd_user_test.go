@@ -44,3 +44,30 @@ func TestUserCommand(t *testing.T) {
 		t.Fatalf("bad role: exit %d %s", code, errb.String())
 	}
 }
+
+// TestServeAuthFlag: --auth takes open|required, a non-loopback listener
+// without --auth=required is refused, and the environment sets the admin
+// token and the rate limit.
+func TestServeAuthFlag(t *testing.T) {
+	if _, err := parseServe([]string{"--auth", "maybe"}, &bytes.Buffer{}); err == nil {
+		t.Fatal("--auth maybe accepted")
+	}
+	f, err := parseServe([]string{"--auth", "open", "--addr", "0.0.0.0:0", "--data", t.TempDir()}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(t.Context(), f, newLogger(&bytes.Buffer{}, "error")); err == nil || !strings.Contains(err.Error(), "--auth=required") {
+		t.Fatalf("non-loopback open listener: %v", err)
+	}
+	t.Setenv("ADMIN_TOKEN", "abc")
+	t.Setenv("RATELIMIT_ENABLED", "true")
+	t.Setenv("RATELIMIT_PER_MIN", "7")
+	f.auth = "required"
+	if o := authOptions(f); !o.Required || o.AdminToken != "abc" || o.RateLimitPerMin != 7 {
+		t.Fatalf("auth options: %+v", o)
+	}
+	t.Setenv("RATELIMIT_ENABLED", "")
+	if o := authOptions(f); o.RateLimitPerMin != 0 {
+		t.Fatalf("rate limit without RATELIMIT_ENABLED: %+v", o)
+	}
+}
