@@ -5,6 +5,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"sigmalab/engine"
 	"sigmalab/engine/admin"
 	"sigmalab/engine/errs"
 )
@@ -141,4 +142,22 @@ func (s *Server) publishTemplate(r *http.Request, p httprouter.Params) (any, err
 		return nil, err
 	}
 	return map[string]any{"template": t}, nil
+}
+
+// withPublishedTemplates appends the published admin-managed templates (of
+// pack, or all) to the built-in ones of GET /model_templates.
+func (s *Server) withPublishedTemplates(r *http.Request, pack string, t []engine.TemplateInfo) ([]engine.TemplateInfo, error) {
+	if s.auth == nil || s.auth.opts.Store == nil {
+		return t, nil
+	}
+	pub, err := s.auth.opts.Store.ListTemplates(r.Context(), admin.TemplateFilter{PackID: pack, PublishedOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range pub {
+		v := m.Version
+		t = append(t, engine.TemplateInfo{TemplateID: m.TemplateID, Name: m.Name, Pack: m.PackID, Horizon: m.Horizon,
+			Cadence: m.Cadence, TemplateVersion: &v})
+	}
+	return t, nil
 }

@@ -179,6 +179,10 @@ func TestAdminRoutesByCaller(t *testing.T) {
 		if !strings.Contains(string(body), `"template_id":"t_one"`) || !strings.Contains(string(body), `"name":"One, v2"`) {
 			t.Fatalf("published list: %s", body)
 		}
+		_, body = env.Do("GET", "/model_templates?pack=zerosigma&limit=500", nil)
+		if !strings.Contains(string(body), `{"template_id":"t_one","name":"One, v2","pack":"zerosigma","template_version":2}`) {
+			t.Fatalf("/model_templates lacks the published template: %s", body)
+		}
 	})
 	t.Run("audit rows say who, what, target, status and body digest", func(t *testing.T) {
 		_, body := env.DoHeaders("GET", "/admin/audit?action=PATCH%20/admin/users/:user_id&limit=1", nil, env.bearer("admin"))
