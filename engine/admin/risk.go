@@ -19,17 +19,20 @@ type RiskProfile struct {
 	MaxPositions  int        `json:"max_positions"`  // open at once
 	DailyLoss     float64    `json:"daily_loss"`     // fraction; trading stops for the day beyond it
 	MinConfidence float64    `json:"min_confidence"` // probability floor of a trade
-	MinTrades     int        `json:"min_trades"`     // leaderboard gate: runs with fewer trades are left out
+	MinTrades     int        `json:"min_trades"`     // gate: runs with fewer positions do not pass
+	MinDSR        float64    `json:"min_dsr"`        // gate: deflated Sharpe at least this
 	UpdatedAt     *time.Time `json:"updated_at"`
 	UpdatedBy     string     `json:"updated_by,omitempty"`
 }
 
-// DefaultRiskProfiles are the three shipped profiles (values from the product's risk-profile table).
+// DefaultRiskProfiles are the three shipped profiles: sizing from the
+// product's risk-profile table, gate bounds (min_trades, min_dsr) as the
+// engine's backtest gate applies them (engine/lab_gate.go).
 func DefaultRiskProfiles() []RiskProfile {
 	return []RiskProfile{
-		{Name: "aggressive", Label: "Aggressive", PositionSize: 0.10, StopLoss: 0.10, MaxPositions: 10, DailyLoss: 0.20, MinConfidence: 0.50, MinTrades: 10},
-		{Name: "balanced", Label: "Balanced", PositionSize: 0.05, StopLoss: 0.05, MaxPositions: 5, DailyLoss: 0.10, MinConfidence: 0.60, MinTrades: 20},
-		{Name: "conservative", Label: "Conservative", PositionSize: 0.02, StopLoss: 0.02, MaxPositions: 3, DailyLoss: 0.05, MinConfidence: 0.70, MinTrades: 30},
+		{Name: "aggressive", Label: "Aggressive", PositionSize: 0.10, StopLoss: 0.10, MaxPositions: 10, DailyLoss: 0.20, MinConfidence: 0.50, MinTrades: 20, MinDSR: 0.90},
+		{Name: "balanced", Label: "Balanced", PositionSize: 0.05, StopLoss: 0.05, MaxPositions: 5, DailyLoss: 0.10, MinConfidence: 0.60, MinTrades: 30, MinDSR: 0.95},
+		{Name: "conservative", Label: "Conservative", PositionSize: 0.02, StopLoss: 0.02, MaxPositions: 3, DailyLoss: 0.05, MinConfidence: 0.70, MinTrades: 50, MinDSR: 0.975},
 	}
 }
 
@@ -71,6 +74,7 @@ type RiskPatch struct {
 	DailyLoss     *float64 `json:"daily_loss"`
 	MinConfidence *float64 `json:"min_confidence"`
 	MinTrades     *int     `json:"min_trades"`
+	MinDSR        *float64 `json:"min_dsr"`
 }
 
 // Apply validates the patch and applies it to p.
@@ -100,6 +104,7 @@ func (q RiskPatch) Apply(p *RiskProfile) error {
 	frac("stop_loss", q.StopLoss, &p.StopLoss, 0, 1)
 	frac("daily_loss", q.DailyLoss, &p.DailyLoss, 0, 1)
 	frac("min_confidence", q.MinConfidence, &p.MinConfidence, 0, 1)
+	frac("min_dsr", q.MinDSR, &p.MinDSR, 0, 1)
 	count("max_positions", q.MaxPositions, &p.MaxPositions, 1, 1000)
 	count("min_trades", q.MinTrades, &p.MinTrades, 0, 1000000)
 	return v.Err()
