@@ -94,13 +94,21 @@ func TestQuotasTripAndReset(t *testing.T) {
 	waitJobs(t, env.App.Lab.Jobs)
 }
 
-// waitJobs waits until no job is queued or running.
+// waitJobs waits until no job is queued or running, in the runner and in
+// the stored records (the quota counts the stored ones).
 func waitJobs(t *testing.T, r *jobs.Runner) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	active := func(s jobs.Status) int {
+		_, n, err := r.List(context.Background(), jobs.Filter{Status: s, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	for time.Now().Before(deadline) {
 		st := r.Stats()
-		if len(st.Queued) == 0 && len(st.Running) == 0 {
+		if len(st.Queued) == 0 && len(st.Running) == 0 && active(jobs.Queued) == 0 && active(jobs.Running) == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
