@@ -62,6 +62,7 @@ func commands() map[string]command {
 		"backup":   {"write a consistent backup of the data dir (tar.zst), live or stopped", cmdBackup},
 		"restore":  {"restore a backup into an empty data dir, verifying its manifest", cmdRestore},
 		"check":    {"verify the data dir: schema, referenced files and hashes, orphans, index counts; prints JSON", cmdCheck},
+		"user":     {"manage API users and tokens on the data dir: add, list, rotate, revoke, suspend", cmdUser},
 	}
 }
 
@@ -156,9 +157,10 @@ type serveFlags struct {
 	// dates); empty seeds the default two years. Small ranges seed in a second or
 	// two, which is what end-to-end tests and quick trials want.
 	demoRange string
-	// insecure allows a non-loopback listen address. Until per-user auth exists
-	// every route is open, so the server keeps to loopback unless told otherwise.
+	// insecure allows a non-loopback listen address without --auth=required
+	// (non-admin routes are then open to the network).
 	insecure bool
+	auth     string // open|required (cmd_user.go: authOptions)
 	// allowedHosts are Host header values accepted besides the listen address;
 	// corsOrigins are origins besides the server's own that may change state.
 	allowedHosts, corsOrigins []string
@@ -175,7 +177,8 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", envOr("SIGMA_ADDR", "127.0.0.1:8001"), "listen address (env SIGMA_ADDR)")
 	fs.BoolVar(&f.demo, "demo", true, "seed the demo market on an empty data dir")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SIGMA_LOG_LEVEL", "info"), "debug|info|warn|error")
-	fs.BoolVar(&f.insecure, "insecure", false, "allow listening on a non-loopback address (no authentication: every route is open)")
+	fs.BoolVar(&f.insecure, "insecure", false, "allow listening on a non-loopback address without --auth=required (every non-admin route is open)")
+	fs.StringVar(&f.auth, "auth", envOr("SIGMA_AUTH", "open"), "open|required: required protects every route by role with API tokens (env SIGMA_AUTH)")
 	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
 		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
 			market.DemoStart+":"+market.DemoEnd+":"+market.DemoOptionsFrom+")")
@@ -194,6 +197,9 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("serve: unexpected arguments %v", fs.Args())
+	}
+	if f.auth != "open" && f.auth != "required" {
+		return f, fmt.Errorf("serve: --auth %q: want open or required", f.auth)
 	}
 	f.allowedHosts, f.corsOrigins = splitList(*hosts), splitList(*origins)
 	if err := httpapi.CheckAllowedHosts(f.allowedHosts); err != nil {
@@ -271,8 +277,8 @@ func cmdServe(args []string, _, stderr io.Writer) int {
 // serve runs until ctx is cancelled, then drains requests and closes storage.
 func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	started := time.Now()
-	if !f.insecure && !loopbackAddr(f.addr) {
-		return fmt.Errorf("refusing to listen on %s: not a loopback address and every route is open; pass --insecure to allow it", f.addr)
+	if !f.insecure && f.auth != "required" && !loopbackAddr(f.addr) {
+		return fmt.Errorf("refusing to listen on %s: not a loopback address and non-admin routes are open; pass --auth=required (or --insecure to allow it)", f.addr)
 	}
 	dm, err := demoMarket(f.demoRange)
 	if err != nil {
@@ -281,7 +287,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger) error {
 	a, err := app.Open(app.Config{DataDir: f.data, Demo: f.demo, DemoMarket: dm, Version: version, Log: log,
 		MaxQueued: f.maxQueued,
 		HTTP: httpapi.Options{Addr: f.addr, AllowedHosts: f.allowedHosts, CORSOrigins: f.corsOrigins,
-			Limits: httpapi.Limits{MaxConns: f.maxConns, HeavyWait: f.heavyWait}}})
+			Limits: httpapi.Limits{MaxConns: f.maxConns, HeavyWait: f.heavyWait}, Auth: authOptions(f)}})
 	if err != nil {
 		return err
 	}

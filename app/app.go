@@ -134,6 +134,7 @@ func Open(cfg Config) (*App, error) {
 	api := cfg.HTTP
 	api.MaxBody, api.Log, api.Now = cfg.MaxBody, cfg.Log, cfg.Now
 	api.DBPath = layout.DBPath()
+	a.wireAuth(&api.Auth)
 	a.API = httpapi.New(a.Lab, api)
 	return a, nil
 }

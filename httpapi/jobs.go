@@ -104,7 +104,12 @@ func (s *Server) listJobs(r *http.Request, _ httprouter.Params) (any, error) {
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	rows, total, err := run.List(r.Context(), jobs.Filter{User: UserFrom(r.Context()), Kind: kind, Status: status,
+	// Admins see every user's jobs (?user= narrows them), others their own.
+	user := UserFrom(r.Context())
+	if isAdmin(r.Context()) {
+		user = q.String("user", "")
+	}
+	rows, total, err := run.List(r.Context(), jobs.Filter{User: user, Kind: kind, Status: status,
 		Limit: page.Limit, Offset: page.Offset})
 	if err != nil {
 		return nil, err
@@ -138,7 +143,7 @@ func (s *Server) ownJob(r *http.Request, p httprouter.Params) (*jobs.Runner, job
 	if err != nil {
 		return nil, jobs.Job{}, err
 	}
-	if j.User != UserFrom(r.Context()) {
+	if j.User != UserFrom(r.Context()) && !isAdmin(r.Context()) {
 		return nil, jobs.Job{}, fmt.Errorf("job %d: %w", id, errs.ErrNotFound)
 	}
 	return run, j, nil

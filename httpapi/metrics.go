@@ -106,15 +106,19 @@ func (s *Server) capturePattern(method, path string) {
 	})
 }
 
-// routePattern names the pattern that serves the request into mw.route.
-func (s *Server) routePattern(mw *metricsWriter, r *http.Request) {
-	mw.route = routeUnmatched
+// routePattern is the registered route pattern that serves method and path
+// ("" when none): the label of metrics and the route of audit rows.
+func (s *Server) routePattern(method, path string) string {
 	if s.patterns == nil {
-		return
+		return ""
 	}
-	if h, _, _ := s.patterns.Lookup(r.Method, r.URL.Path); h != nil {
-		h(mw, nil, nil)
+	h, _, _ := s.patterns.Lookup(method, path)
+	if h == nil {
+		return ""
 	}
+	var mw metricsWriter
+	h(&mw, nil, nil)
+	return mw.route
 }
 
 // metricsWriter records the status written.
@@ -158,7 +162,9 @@ func (s *Server) withMetrics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		mw := &metricsWriter{ResponseWriter: w}
-		s.routePattern(mw, r)
+		if mw.route = s.routePattern(r.Method, r.URL.Path); mw.route == "" {
+			mw.route = routeUnmatched
+		}
 		method := r.Method
 		if !knownMethods[method] {
 			method = "OTHER"

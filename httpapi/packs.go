@@ -139,6 +139,9 @@ func (s *Server) modelTemplates(r *http.Request, _ httprouter.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
+	if t, err = s.withPublishedTemplates(r, pack, t); err != nil {
+		return nil, err
+	}
 	rows, info := PageOf(t, page)
 	return templateList{Templates: rows, Count: len(rows), PageInfo: info}, nil
 }

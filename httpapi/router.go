@@ -21,6 +21,8 @@ func (s *Server) registerAll() {
 		(*Server).routesAdminBackup,
 		(*Server).routesMetrics,
 		(*Server).routesDocs,
+		(*Server).routesAudit,
+		(*Server).routesAdmin,
 	} {
 		register(s)
 	}

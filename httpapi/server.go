@@ -55,6 +55,8 @@ type Options struct {
 	Limits Limits
 	// DBPath is the database file, whose size GET /metrics reports ("": not reported).
 	DBPath string
+	// Auth configures users, roles, quotas, flags and rate limits (auth.go).
+	Auth AuthOptions
 }
 
 // Server is the HTTP API over one Lab.
@@ -74,6 +76,7 @@ type Server struct {
 	metrics  *metrics           // GET /metrics registry and request counters (metrics.go)
 	patterns *httprouter.Router // route patterns by method+path, for metric labels
 	openapi  openapiCache       // GET /openapi.json, encoded once (openapi.go)
+	auth     *authState
 }
 
 // Route describes one registered route (used by GET / and the OpenAPI document).
@@ -117,6 +120,7 @@ func newServer(lab *engine.Lab, opts Options) *Server {
 	s.router.NotFound = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowed = http.HandlerFunc(s.methodNotAllowed)
 	s.initSafety()
+	s.initAuth()
 	return s
 }
 
@@ -128,6 +132,8 @@ func (s *Server) Handler() http.Handler {
 	h := s.withHeavySlot(s.router)
 	h = s.withBodyLimit(h)
 	h = s.withContentType(h)
+	h = s.withAuth(h)
+	h = s.withAudit(h)
 	h = s.withCORS(h)
 	h = s.withCrossOrigin(h)
 	h = s.withHost(h)
