@@ -84,6 +84,9 @@ type Lab struct {
 	// runs as a job and answers 202.
 	MaxSyncWork float64
 
+	// Signals stores signals and option overlays and searches them (lab_signals.go).
+	Signals SignalPorts
+
 	packs packCache // built-in packs, parsed once (see config_packs.go)
 }
 
