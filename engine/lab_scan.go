@@ -59,7 +59,12 @@ func (r ScanRequest) Normalize() (ScanRequest, signals.ScanParams, error) {
 	if r.End == "" {
 		v.Add("body", "end", "Field required", "missing")
 	}
-	if r.Start != "" && r.End != "" {
+	for _, d := range [][2]string{{"start", r.Start}, {"end", r.End}} {
+		if d[1] != "" && !validDate(d[1]) {
+			v.Add("body", d[0], d[0]+" must be YYYY-MM-DD", "value_error.date")
+		}
+	}
+	if validDate(r.Start) && validDate(r.End) {
 		validateBuildDates(v, r.Start, r.End)
 	}
 	seen := map[string]bool{}

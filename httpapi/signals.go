@@ -69,7 +69,7 @@ func (s *Server) importExecutions(r *http.Request, _ httprouter.Params) (any, er
 			return nil, err
 		}
 		req.File, req.Partial = strings.TrimSpace(b.File), req.Partial || b.Partial
-	case "text/csv", "text/plain", "application/csv", "application/octet-stream":
+	case "text/csv":
 		if req.File != "" {
 			return nil, errs.Field("query", "file", "send a CSV body or name a file, not both")
 		}

@@ -23,7 +23,8 @@ type Metrics struct {
 	Trades int `json:"trades"`
 	// CumReturn = Σ perf over trades (perf units).
 	CumReturn float64 `json:"cum_return"`
-	// WinRate = #(perf > 0) / #perf over trades (fraction 0..1).
+	// WinRate = #(perf > 0) / #perf over trades (fraction 0..1); nil when
+	// perf is the planned rr (plans are not outcomes).
 	WinRate *float64 `json:"win_rate"`
 	// Sharpe = mean(perf) / σ(perf) · √n, σ the population standard deviation
 	// (ddof 0) over the n trades; per-trade, not annualised; nil when σ = 0.
@@ -144,7 +145,9 @@ func fillPerf(m *Metrics, perf []float64) {
 		}
 	}
 	m.CumReturn = sum
-	m.WinRate = F(float64(wins) / float64(n))
+	if m.PerfSource == "pnl" { // a planned rr is not an outcome: no win rate
+		m.WinRate = F(float64(wins) / float64(n))
+	}
 	mean := sum / float64(n)
 	if sd := popStd(perf); sd > 0 {
 		m.Sharpe = F(mean / sd * math.Sqrt(float64(n)))
