@@ -767,9 +767,17 @@ func (l *Lab) ImportExecutions(ctx context.Context, req ImportExecutionsRequest)
 	if len(rows) == 0 {
 		return res, nil
 	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.Signal.ID
+	if err := l.matchExecutions(ctx, rows, &res); err != nil {
+		return res, err
+	}
+	if len(res.Errors) > len(bad) && !req.Partial {
+		return res, importErrors(res.Errors)
+	}
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if r.Line > 0 {
+			ids = append(ids, r.Signal.ID)
+		}
 	}
 	old, err := l.Signals.Store.GetSignals(ctx, ids)
 	if err != nil {
@@ -778,6 +786,9 @@ func (l *Lab) ImportExecutions(ctx context.Context, req ImportExecutionsRequest)
 	now := l.now()
 	var write []signals.Signal
 	for _, r := range rows {
+		if r.Line == 0 { // dropped by matchExecutions
+			continue
+		}
 		imp := r.Signal
 		imp.Lineage.ImportFile = res.File
 		if o, ok := old[imp.ID]; ok {
@@ -801,6 +812,56 @@ func (l *Lab) ImportExecutions(ctx context.Context, req ImportExecutionsRequest)
 	}
 	res.Stored = true
 	return res, nil
+}
+
+// matchExecutions points each execution at the signal it executes: the
+// model's latest generated or scanned signal for the ticker and side whose
+// time is at or before the execution and at most a day earlier. An
+// execution with no such signal keeps the key of its own ET date and hour
+// (an import row). Two executions of one signal are a line error (the later
+// line is dropped: Line set to 0).
+func (l *Lab) matchExecutions(ctx context.Context, rows []signals.ExecRow, res *ImportExecutionsResult) error {
+	type mk struct{ model, date string }
+	cache := map[mk][]signals.Signal{}
+	used := map[string]int{}
+	for i := range rows {
+		s := &rows[i].Signal
+		exec := *s.ExecTS
+		var best *signals.Signal
+		for _, d := range []string{s.Date, exec.Add(-24 * time.Hour).In(et.Location()).Format(time.DateOnly)} {
+			k := mk{s.ModelID, d}
+			cand, ok := cache[k]
+			if !ok {
+				var err error
+				if cand, err = l.Signals.Store.ListSignals(ctx, SignalFilter{ModelID: s.ModelID, Date: d}); err != nil {
+					return err
+				}
+				cache[k] = cand
+			}
+			for j := range cand {
+				c := &cand[j]
+				if c.Source == signals.SourceImport || c.Ticker != s.Ticker || c.Side != s.Side || c.TS.After(exec) ||
+					exec.Sub(c.TS) > 24*time.Hour {
+					continue
+				}
+				if best == nil || c.TS.After(best.TS) {
+					best = c
+				}
+			}
+		}
+		if best != nil {
+			s.ID, s.Date, s.HourET = best.ID, best.Date, best.HourET
+		}
+		if first, dup := used[s.ID]; dup {
+			res.Errors = append(res.Errors, signals.LineError{Line: rows[i].Line,
+				Msg: fmt.Sprintf("executes the same signal (%s) as line %d", s.ID, first)})
+			rows[i].Line = 0
+			res.Rows--
+			continue
+		}
+		used[s.ID] = rows[i].Line
+	}
+	return nil
 }
 
 // sameExecution compares the execution fields of two rows.
