@@ -190,3 +190,38 @@ func checkNearestDelta(t *testing.T, env *apitest.Env, ov map[string]any, target
 		t.Fatalf("overlay strike %v (delta %v) is not the nearest to %v: brute force %v (err %v)\n%s", got, ov["delta"], target, bestK, best, b)
 	}
 }
+
+// TestSignalsNeverFromUnobservableRows: with the clock inside the last
+// session, rows whose bar has not closed are skipped and every signal's time
+// is at or before now.
+func TestSignalsNeverFromUnobservableRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo market and training")
+	}
+	cfg := market.DefaultDemoConfig(market.DemoSeed)
+	cfg.Start, cfg.End, cfg.OptionsFrom = "2024-07-01", "2024-10-31", "2024-10-28"
+	now := time.Date(2024, 10, 31, 15, 30, 0, 0, time.UTC) // 11:30 ET
+	env := apitest.NewWith(t, app.Config{Demo: true, DemoMarket: &cfg, Now: func() time.Time { return now }})
+	const model = "spy_eq_intraday_hourly"
+	for _, c := range []struct {
+		url  string
+		body map[string]any
+	}{
+		{"/build_matrix", map[string]any{"model_id": model, "start": "2024-07-01", "end": "2024-10-31"}},
+		{"/train", map[string]any{"model_id": model, "hyperparams": map[string]any{"n_estimators": 10, "max_depth": 2}}},
+	} {
+		if code, out := env.JSON("POST", c.url, c.body); code != 200 {
+			t.Fatalf("%s: %d %v", c.url, code, out)
+		}
+	}
+	code, out := env.JSON("POST", "/signals/generate", map[string]any{"model_id": model, "mode": "top_n", "top_n": 50})
+	if code != 200 || out["skipped_unobservable"].(float64) == 0 || out["date"] != "2024-10-31" {
+		t.Fatalf("generate: %d skipped %v date %v", code, out["skipped_unobservable"], out["date"])
+	}
+	for _, s := range out["signals"].([]any) {
+		ts, _ := time.Parse(time.RFC3339, s.(map[string]any)["ts"].(string))
+		if ts.After(now) {
+			t.Fatalf("signal at %s from a bar that closes after now %s", ts, now)
+		}
+	}
+}
