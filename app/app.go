@@ -107,6 +107,10 @@ func Open(cfg Config) (*App, error) {
 		_ = a.Close()
 		return nil, err
 	}
+	if err := a.wireSignals(); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 	if err := a.wireJobs(); err != nil {
 		_ = a.Close()
 		return nil, err

@@ -48,4 +48,5 @@ func registerJobKinds(r *jobs.Runner, lab *engine.Lab) {
 	jobs.Register(r, engine.BacktestJobKind, jobs.Heavy, lab.BacktestJob)
 	jobs.Register(r, engine.SweepJobKind, jobs.Heavy, lab.SweepJob)
 	jobs.Register(r, engine.ImportJobKind, jobs.Light, lab.ImportJob)
+	jobs.Register(r, engine.SignalsGenerateJobKind, jobs.Heavy, lab.GenerateSignalsJob)
 }

@@ -86,6 +86,9 @@ type Lab struct {
 	// Backup streams an archive of the data dir (POST /admin/backup; nil: not wired).
 	Backup BackupWriter
 
+	// Signals stores signals and option overlays and searches them (lab_signals.go).
+	Signals SignalPorts
+
 	packs packCache // built-in packs, parsed once (see config_packs.go)
 }
 

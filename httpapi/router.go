@@ -23,6 +23,7 @@ func (s *Server) registerAll() {
 		(*Server).routesDocs,
 		(*Server).routesAudit,
 		(*Server).routesAdmin,
+		(*Server).routesSignals,
 	} {
 		register(s)
 	}
