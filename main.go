@@ -145,10 +145,11 @@ func splitList(v string) []string {
 
 // serveFlags are the parsed flags of `sigmalab serve`.
 type serveFlags struct {
-	data     string
-	addr     string
-	demo     bool
-	logLevel string
+	data      string
+	addr      string
+	demo      bool
+	logLevel  string
+	logFormat string // text | json
 	// demoRange narrows the seeded demo market, "START:END[:OPTIONS_FROM]" (session
 	// dates); empty seeds the default two years. Small ranges seed in a second or
 	// two, which is what end-to-end tests and quick trials want.
@@ -172,6 +173,7 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", envOr("SIGMA_ADDR", "127.0.0.1:8001"), "listen address (env SIGMA_ADDR)")
 	fs.BoolVar(&f.demo, "demo", true, "seed the demo market on an empty data dir")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SIGMA_LOG_LEVEL", "info"), "debug|info|warn|error")
+	fs.StringVar(&f.logFormat, "log-format", envOr("SIGMA_LOG_FORMAT", "text"), "text|json: log lines as key=value text or one JSON object each (env SIGMA_LOG_FORMAT)")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow listening on a non-loopback address (no authentication: every route is open)")
 	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
 		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
@@ -255,7 +257,10 @@ func cmdServe(args []string, _, stderr io.Writer) int {
 	if err != nil {
 		return flagError(stderr, err)
 	}
-	log := newLogger(stderr, f.logLevel)
+	log, err := newServeLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return flagError(stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, f, log); err != nil {
