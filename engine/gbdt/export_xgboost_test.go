@@ -23,7 +23,7 @@ const skipXGBoostEnv = "SIGMALAB_SKIP_XGBOOST"
 const xgbScript = `
 import sys, numpy as np, xgboost as xgb
 d, nrow, ncol = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-b = xgb.Booster(model_file=d + "/model.json")
+b = xgb.Booster(model_file=d + "/model.json", params={"nthread": 1})
 x = np.fromfile(d + "/x.f32", dtype="<f4").reshape(nrow, ncol)
 m = b.predict(xgb.DMatrix(x, missing=np.nan, feature_names=b.feature_names), output_margin=True)
 np.asarray(m, dtype="<f8").tofile(d + "/margin.f64")
@@ -122,6 +122,7 @@ func TestExportXGBoostRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd := exec.Command(py, "-c", xgbScript, dir, strconv.Itoa(n), strconv.Itoa(nf))
+			cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1") // one thread: OpenMP spinning on a busy machine costs seconds
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("xgboost: %v\n%s", err, out)
 			}
