@@ -149,10 +149,11 @@ func splitList(v string) []string {
 
 // serveFlags are the parsed flags of `sigmalab serve`.
 type serveFlags struct {
-	data     string
-	addr     string
-	demo     bool
-	logLevel string
+	data      string
+	addr      string
+	demo      bool
+	logLevel  string
+	logFormat string // text | json
 	// demoRange narrows the seeded demo market, "START:END[:OPTIONS_FROM]" (session
 	// dates); empty seeds the default two years. Small ranges seed in a second or
 	// two, which is what end-to-end tests and quick trials want.
@@ -179,6 +180,7 @@ func parseServe(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.logLevel, "log-level", envOr("SIGMA_LOG_LEVEL", "info"), "debug|info|warn|error")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow listening on a non-loopback address without --auth=required (every non-admin route is open)")
 	fs.StringVar(&f.auth, "auth", envOr("SIGMA_AUTH", "open"), "open|required: required protects every route by role with API tokens (env SIGMA_AUTH)")
+	fs.StringVar(&f.logFormat, "log-format", envOr("SIGMA_LOG_FORMAT", "text"), "text|json: log lines as key=value text or one JSON object each (env SIGMA_LOG_FORMAT)")
 	fs.StringVar(&f.demoRange, "demo-range", envOr("SIGMA_DEMO_RANGE", ""),
 		"seed only START:END[:OPTIONS_FROM] of the demo market (YYYY-MM-DD; default: "+
 			market.DemoStart+":"+market.DemoEnd+":"+market.DemoOptionsFrom+")")
@@ -264,7 +266,10 @@ func cmdServe(args []string, _, stderr io.Writer) int {
 	if err != nil {
 		return flagError(stderr, err)
 	}
-	log := newLogger(stderr, f.logLevel)
+	log, err := newServeLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return flagError(stderr, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, f, log); err != nil {

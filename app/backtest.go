@@ -2,6 +2,7 @@ package app
 
 import (
 	"sigmalab/engine/backtest"
+	"sigmalab/storage/parquet"
 )
 
 // oofCacheEntries bounds the in-memory OOF cache (each entry is a few MB for
@@ -14,5 +15,6 @@ func (a *App) wireBacktest() error {
 	a.Lab.Backtests = a.DB.Backtests()
 	a.Lab.Artifacts = a.artifacts()
 	a.Lab.OOFs = backtest.NewCache(oofCacheEntries)
+	a.Lab.BacktestTables = parquet.BacktestTables{}
 	return nil
 }

@@ -75,6 +75,8 @@ type Lab struct {
 	Backtests BacktestStore
 	// Artifacts reads and writes artifacts/<kind>/<name> (plots, OOF predictions).
 	Artifacts ArtifactStore
+	// BacktestTables writes saved backtests' OOF, trades and equity tables (nil: not written).
+	BacktestTables BacktestTables
 	// OOFs caches out-of-fold predictions in memory (nil: no cache).
 	OOFs *OOFCache
 	// MaxSweepCells caps the cells of one sweep (0: DefaultMaxSweepCells).

@@ -236,7 +236,12 @@ type BacktestResponse struct {
 	CardURI          string                           `json:"card_uri,omitempty"`  // data-dir path of the card JSON
 	PlotsURL         string                           `json:"plots_url,omitempty"` // GET /artifacts/{id} of the equity SVG
 	CardURL          string                           `json:"card_url,omitempty"`  // GET /artifacts/{card id}
-	Warnings         []string                         `json:"warnings,omitempty"`
+	// OOFURL, TradesURL and EquityURL download the saved run's OOF
+	// predictions, trades and equity curve as Parquet.
+	OOFURL    string   `json:"oof_url,omitempty"`
+	TradesURL string   `json:"trades_url,omitempty"`
+	EquityURL string   `json:"equity_url,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
 }
 
 // BacktestJob runs Backtest as a background job. Progress moves per fold
@@ -547,6 +552,10 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 	} else {
 		resp.Warnings = append(resp.Warnings, "plot: "+err.Error()) // nothing to draw (no rows): not a storage failure
 	}
+	if run.OOFURL, run.TradesURL, run.EquityURL, err = l.putBacktestOutputs(ctx, src, name,
+		backtestOutputs(src.OOF, res, params)); err != nil {
+		return resp, fmt.Errorf("save backtest: %w", err)
+	}
 	ids, err := l.Backtests.SaveBacktests(ctx, []BacktestWrite{{Run: run, Folds: folds}})
 	if err != nil {
 		return resp, fmt.Errorf("save backtest: %w", err)
@@ -561,6 +570,7 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 	}
 	resp.RunID, resp.PlotsURI, resp.CardURI = &run.ID, run.PlotsURI, uri
 	resp.PlotsURL, resp.CardURL = ArtifactURL(run.PlotsURI), ArtifactURL(uri)
+	resp.OOFURL, resp.TradesURL, resp.EquityURL = run.OOFURL, run.TradesURL, run.EquityURL
 	return resp, nil
 }
 

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"time"
 
 	"sigmalab/engine/backtest"
@@ -32,14 +34,19 @@ type BacktestRun struct {
 	BestSharpeHourly *float64 `json:"best_sharpe_hourly"`
 	BestCumRet       *float64 `json:"best_cum_ret"`
 	TradesTotal      int      `json:"trades_total"`
-	PlotsURI         string   `json:"plots_uri"`            // equity curve SVG (data-dir relative)
-	PlotsURL         string   `json:"plots_url,omitempty"`  // GET it to download the plot
-	MatrixURL        string   `json:"matrix_url,omitempty"` // GET it to download the matrix the run read
-	PlotPNGURI       string   `json:"plot_png_uri"`         // same as PNG
-	DataCSVURI       string   `json:"data_csv_uri"`         // the matrix the run read
-	CardURI          string   `json:"card_uri"`             // model card JSON
-	OOFKey           string   `json:"oof_key"`              // cache key of the OOF predictions
-	SweepID          int64    `json:"sweep_id,omitempty"`
+	PlotsURI         string   `json:"plots_uri"`           // equity curve SVG (data-dir relative)
+	PlotsURL         string   `json:"plots_url,omitempty"` // GET it to download the plot
+	// OOFURL, TradesURL and EquityURL download the run's OOF predictions,
+	// trades and equity curve (Parquet); empty for runs stored before them.
+	OOFURL     string `json:"oof_url,omitempty"`
+	TradesURL  string `json:"trades_url,omitempty"`
+	EquityURL  string `json:"equity_url,omitempty"`
+	MatrixURL  string `json:"matrix_url,omitempty"` // GET it to download the matrix the run read
+	PlotPNGURI string `json:"plot_png_uri"`         // same as PNG
+	DataCSVURI string `json:"data_csv_uri"`         // the matrix the run read
+	CardURI    string `json:"card_uri"`             // model card JSON
+	OOFKey     string `json:"oof_key"`              // cache key of the OOF predictions
+	SweepID    int64  `json:"sweep_id,omitempty"`
 	// DSR is the overall deflated Sharpe ratio (see backtest.Metrics.DSR);
 	// nil for runs stored before it existed.
 	DSR      *float64        `json:"dsr"`
@@ -173,4 +180,132 @@ type ArtifactStore interface {
 	WriteArtifact(ctx context.Context, kind, name string, data []byte) (string, error)
 	// ReadArtifact returns ErrNotFound when the file is absent.
 	ReadArtifact(ctx context.Context, kind, name string) ([]byte, error)
+}
+
+// BacktestTables encodes a backtest's per-row outputs as files a quant opens
+// elsewhere (zstd Parquet, columns in the row types' field order).
+type BacktestTables interface {
+	EncodeOOFPredictions(rows []OOFPredictionRow) ([]byte, error)
+	EncodeTrades(rows []TradeRow) ([]byte, error)
+	EncodeEquity(rows []EquityRow) ([]byte, error)
+}
+
+// OOFPredictionRow is one out-of-fold prediction of a backtest: the row's
+// time, its test fold, the calibrated class probabilities, the realised
+// label (null when unknown) and the forward return of the label horizon
+// (null when not tradeable).
+type OOFPredictionRow struct {
+	TS     time.Time `parquet:"ts,timestamp(millisecond)"`
+	Fold   int32     `parquet:"fold"`
+	PUp    float64   `parquet:"p_up"`
+	PDown  float64   `parquet:"p_down"`
+	Y      *string   `parquet:"y,optional"`
+	RetFwd *float64  `parquet:"ret_fwd,optional"`
+}
+
+// TradeRow is one position of the reported path: opened at entry (the
+// close of the row it was decided on), closed at exit (the label's end),
+// long or short, its size (1, or the confidence sizing) and its return net
+// of slippage on its capital slot (pos·ret − slippage·|pos|; the portfolio
+// gives each slot 1/max_concurrent of capital in overlap mode).
+type TradeRow struct {
+	Entry time.Time `parquet:"entry,timestamp(millisecond)"`
+	Exit  time.Time `parquet:"exit,timestamp(millisecond)"`
+	Side  string    `parquet:"side"`
+	Size  float64   `parquet:"size"`
+	PnL   float64   `parquet:"pnl"`
+	Fold  int32     `parquet:"fold"`
+}
+
+// EquityRow is the reported path's equity curve, one row per OOF period:
+// the portfolio's return over the period and the running sum (the cum_ret
+// of the metrics and the equity plot).
+type EquityRow struct {
+	TS        time.Time `parquet:"ts,timestamp(millisecond)"`
+	Fold      int32     `parquet:"fold"`
+	PeriodRet float64   `parquet:"period_ret"`
+	CumRet    float64   `parquet:"cum_ret"`
+}
+
+// BacktestOutputs are a backtest's per-row output tables.
+type BacktestOutputs struct {
+	OOF    []OOFPredictionRow
+	Trades []TradeRow
+	Equity []EquityRow
+}
+
+// backtestOutputs lays out the OOF predictions, the trades and the equity
+// curve of an evaluation kept with its series (TradeParams.KeepSeries).
+func backtestOutputs(o *backtest.OOF, res backtest.Result, p backtest.TradeParams) BacktestOutputs {
+	n := o.Len()
+	out := BacktestOutputs{OOF: make([]OOFPredictionRow, n)}
+	ms := func(v int64) time.Time { return time.UnixMilli(v).UTC() }
+	slip := p.SlippageBps / 1e4
+	keep := len(res.Pos) == n && len(res.PnL) == n
+	if keep {
+		out.Equity = make([]EquityRow, n)
+	}
+	cum := 0.0
+	for f := 0; f < o.Folds(); f++ {
+		for i := o.FoldStart[f]; i < o.FoldStart[f+1]; i++ {
+			r := OOFPredictionRow{TS: ms(o.TS[i]), Fold: int32(f), PUp: o.PUp[i], PDown: o.PDown[i]}
+			if o.Label != nil && o.Label[i] >= 0 && o.Label[i] < len(o.Classes) {
+				y := o.Classes[o.Label[i]]
+				r.Y = &y
+			}
+			if ret := o.Ret[i]; !math.IsNaN(ret) && !math.IsInf(ret, 0) {
+				r.RetFwd = &ret
+			}
+			out.OOF[i] = r
+			if !keep {
+				continue
+			}
+			cum += res.PnL[i]
+			out.Equity[i] = EquityRow{TS: r.TS, Fold: int32(f), PeriodRet: res.PnL[i], CumRet: cum}
+			if pos := res.Pos[i]; pos != 0 && r.RetFwd != nil {
+				t := TradeRow{Entry: r.TS, Exit: r.TS, Side: "long", Size: math.Abs(pos),
+					PnL: pos**r.RetFwd - slip*math.Abs(pos), Fold: int32(f)}
+				if o.Entry != nil && o.Entry[i] != 0 {
+					t.Entry = ms(o.Entry[i])
+				}
+				if o.T1 != nil {
+					t.Exit = ms(o.T1[i])
+				}
+				if pos < 0 {
+					t.Side = "short"
+				}
+				out.Trades = append(out.Trades, t)
+			}
+		}
+	}
+	return out
+}
+
+// putBacktestOutputs stores the OOF predictions, trades and equity curve of
+// a saved run as Parquet artifacts named after it; their download URLs in
+// that order.
+func (l *Lab) putBacktestOutputs(ctx context.Context, src OOFSource, name string, outs BacktestOutputs) (oof, trades, equity string, err error) {
+	if l.BacktestTables == nil {
+		return "", "", "", nil
+	}
+	const ctype = "application/vnd.apache.parquet"
+	put := func(suffix string, enc func() ([]byte, error)) (string, error) {
+		b, err := enc()
+		if err != nil {
+			return "", fmt.Errorf("%s table: %w", suffix, err)
+		}
+		uri, err := l.putBacktestArtifact(ctx, src, "backtests", name+"-"+suffix, ".parquet", ctype, b)
+		if err != nil {
+			return "", fmt.Errorf("%s table: %w", suffix, err)
+		}
+		return ArtifactURL(uri), nil
+	}
+	if oof, err = put("oof", func() ([]byte, error) { return l.BacktestTables.EncodeOOFPredictions(outs.OOF) }); err != nil {
+		return
+	}
+	if trades, err = put("trades", func() ([]byte, error) { return l.BacktestTables.EncodeTrades(outs.Trades) }); err != nil {
+		return
+	}
+	equity, err = put("equity", func() ([]byte, error) { return l.BacktestTables.EncodeEquity(outs.Equity) })
+	return
 }

@@ -31,8 +31,9 @@ type ModelConfig struct {
 	// IndicatorSetName is the older key of the same thing and wins when set.
 	IndicatorSet     string
 	IndicatorSetName string
-	// Model and Algo name the learner (gbm; xgb, xgboost, gbdt and lightgbm
-	// mean the same GBDT; logreg is accepted and not trainable).
+	// Model and Algo name the learner (gbm; xgb and gbdt are older names of
+	// the same GBDT; logreg is accepted and not trainable; xgboost and
+	// lightgbm are refused, see learnerField).
 	Model           string
 	Algo            string
 	Task            string // informational (classification)
@@ -137,7 +138,7 @@ var (
 	horizons  = []string{"0dte", "intraday", "swing", "long"}
 	cadences  = []string{"hourly", "daily"}
 	sessions  = []string{"rth", "extended"}
-	algoNames = []string{"gbm", "xgb", "xgboost", "gbdt", "lightgbm", "logreg"}
+	algoNames = []string{"gbm", "xgb", "gbdt", "logreg"}
 	clockRe   = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
@@ -169,8 +170,8 @@ func DecodeModelConfig(v any) (ModelConfig, *doc.Problems) {
 	c.Session = enumField(r, "session", sessions)
 	c.IndicatorSet = idField(r, "indicator_set")
 	c.IndicatorSetName = idField(r, "indicator_set_name")
-	c.Model = strings.ToLower(enumField(r, "model", algoNames))
-	c.Algo = strings.ToLower(enumField(r, "algo", algoNames))
+	c.Model = learnerField(r, "model")
+	c.Algo = learnerField(r, "algo")
 	c.Task = r.Str("task")
 	c.Variant = r.Str("variant")
 	c.TemplateID = r.Str("template_id")
@@ -221,6 +222,21 @@ func enumField(r *doc.Reader, key string, allowed []string) string {
 		r.Fail(key, "must be one of "+strings.Join(allowed, "|"), "value_error.enum")
 	}
 	return s
+}
+
+// foreignLearners are learners a config may name that we do not train: a
+// config asking for them is refused rather than silently trained as our GBDT.
+var foreignLearners = []string{"xgboost", "lightgbm"}
+
+// learnerField reads model or algo (see ModelConfig.Algo).
+func learnerField(r *doc.Reader, key string) string {
+	s := strings.ToLower(strings.TrimSpace(r.Str(key)))
+	if oneOf(s, foreignLearners) {
+		r.Fail(key, fmt.Sprintf("we train gbm (our own GBDT), not %s: set %s: gbm, train, then export the model to "+
+			"XGBoost's JSON format with GET /models/{model_id}/export?format=xgboost", s, key), "value_error.enum")
+		return s
+	}
+	return strings.ToLower(enumField(r, key, algoNames))
 }
 
 func idField(r *doc.Reader, key string) string {

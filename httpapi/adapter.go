@@ -93,6 +93,9 @@ func (s *Server) writeValue(w http.ResponseWriter, r *http.Request, status int, 
 	case *Raw:
 		s.writeValue(w, r, status, *x)
 		return
+	case Download:
+		x.serve(w, r)
+		return
 	case Status:
 		s.writeValue(w, r, x.Code, x.Body)
 		return

@@ -110,7 +110,8 @@ func (s *Server) getMatrix(r *http.Request, p httprouter.Params) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Raw{ContentType: "application/vnd.apache.parquet", Body: b}, nil
+		return Download{Name: matrixFileName(modelID, buildID, "parquet"), ContentType: "application/vnd.apache.parquet",
+			Body: b}, nil
 	case "csv":
 		m, _, err := s.Lab.LoadMatrix(r.Context(), modelID, buildID)
 		if err != nil {
@@ -120,7 +121,8 @@ func (s *Server) getMatrix(r *http.Request, p httprouter.Params) (any, error) {
 		if err := matrix.WriteCSV(&b, m); err != nil {
 			return nil, err
 		}
-		return Raw{ContentType: "text/csv; charset=utf-8", Body: b.Bytes()}, nil
+		return Download{Name: matrixFileName(modelID, buildID, "csv"), ContentType: "text/csv; charset=utf-8",
+			Body: b.Bytes()}, nil
 	}
 	m, id, err := s.Lab.LoadMatrix(r.Context(), modelID, buildID)
 	if err != nil {

@@ -8,6 +8,7 @@ func (s *Server) registerAll() {
 		(*Server).routesHealth,
 		(*Server).routesPacks,
 		(*Server).routesModels,
+		(*Server).routesModelsOut,
 		(*Server).routesConfig,
 		(*Server).routesPolicy,
 		(*Server).routesJobs,

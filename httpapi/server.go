@@ -138,6 +138,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.withCrossOrigin(h)
 	h = s.withHost(h)
 	h = s.withURLCheck(h)
+	h = s.withGzip(h)
 	h = s.withMetrics(h)
 	return s.withWriteDeadline(s.withRequestID(s.withAccessLog(s.withRecover(h))))
 }

@@ -36,9 +36,5 @@ func (s *Server) getArtifact(r *http.Request, p httprouter.Params) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	ct := a.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	return Raw{ContentType: ct, Body: b}, nil
+	return artifactDownload(a, b), nil
 }
