@@ -64,6 +64,7 @@ type BacktestRequest struct {
 	Save              *bool          `json:"save"`
 	Tag               string         `json:"tag,omitempty"`
 	Async             bool           `json:"async,omitempty"`
+	Placebo           *PlaceboSpec   `json:"placebo,omitempty"` // retrain on placebo labels: an empirical p-value
 
 	splitsZero bool // the body sent "splits": 0 (see UnmarshalJSON)
 }
@@ -147,6 +148,9 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	}
 	if len(r.Tag) > 200 {
 		v.Add("body", "tag", "tag is at most 200 characters", "value_error")
+	}
+	if r.Placebo != nil {
+		r.Placebo.normalize(v)
 	}
 	// Trading parameters are checked by the engine's own validator.
 	if _, err := r.tradeParams(backtest.TradeParams{}).Normalize(); err != nil {
@@ -239,6 +243,7 @@ type BacktestResponse struct {
 	PlotsURL         string                           `json:"plots_url,omitempty"` // GET /artifacts/{id} of the equity SVG
 	CardURL          string                           `json:"card_url,omitempty"`  // GET /artifacts/{card id}
 	Warnings         []string                         `json:"warnings,omitempty"`
+	Research                                          // benchmark, bootstrap, placebo
 }
 
 // BacktestJob runs Backtest as a background job. Progress moves per fold
@@ -343,7 +348,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		return src, err
 	}
 	src.Features = feats
-	params, ignored, err := gbdtParams(src.Config, spec.Hyperparams)
+	lspec, ignored, err := learnerSpec(src.Config, spec.Hyperparams)
 	if err != nil {
 		return src, err
 	}
@@ -357,7 +362,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	src.Warnings = append(src.Warnings, warn...)
 	hours := append([]int(nil), spec.TrainHours...)
 	sort.Ints(hours)
-	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: params,
+	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: lspec.CacheParams(),
 		CV: spec.CV, Calibration: spec.Calibration, TrainHours: hours}.String()
 	src.Key = key
 	produce := func() (backtest.CacheEntry, error) {
@@ -373,7 +378,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 			cols[j] = featureColumn(m, f)
 		}
 		start := time.Now()
-		learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
+		learn, err := lspec.Learner(cols, y, tbl)
 		if err != nil {
 			return backtest.CacheEntry{}, err
 		}
@@ -514,6 +519,9 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 	}
 	resp.Warnings = append(resp.Warnings, res.Warnings...)
 	resp.Result = &res
+	if err := l.backtestResearch(ctx, req, src, spec, params, res, &resp.Research); err != nil {
+		return resp, err
+	}
 	if res.Overall.Rows > 0 {
 		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
 		resp.BestSharpeHourly, resp.BestCumRet = &s, &c
@@ -544,6 +552,7 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 		return resp, nil
 	}
 	run, folds := l.backtestRecord(req, src, params, res, resp.Parity, resp.Gate, started)
+	run.Metrics.Research = resp.Research
 	// Artifacts first (files are only referenced once the run row commits),
 	// the card last; a save that cannot write all of them stores no run (a
 	// run that looks complete but lacks its plot or card is worse than none).
@@ -730,7 +739,7 @@ func (l *Lab) marketParity(ctx context.Context, m *matrix.Matrix, sig []backtest
 // gbdtParams overlays the model config's hyperparams, then the request's, on
 // the defaults (as training does); unknown keys are returned.
 func gbdtParams(cfg ModelConfig, override map[string]any) (gbdt.Params, []string, error) {
-	p := gbdt.DefaultParams()
+	p := DefaultGBMParams()
 	var ignored []string
 	if hp := cfg.Hyperparams; hp != nil {
 		var ig []string
@@ -906,6 +915,7 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 	if run.Metrics.Parity != nil {
 		metrics["parity"] = run.Metrics.Parity
 	}
+	run.Metrics.Research.cardMetrics(metrics)
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "backtest",
