@@ -210,6 +210,13 @@ func (l *Lab) runPlacebo(ctx context.Context, spec PlaceboSpec, src OOFSource, o
 	for j, f := range src.Features {
 		cols[j] = featureColumn(src.Matrix, f)
 	}
+	return placeboRuns(ctx, spec, tbl, y, cols, lspec, backtest.RunConfig{CV: oofSpec.CV, Calibration: oofSpec.Calibration},
+		params, real)
+}
+
+// placeboRuns is runPlacebo on a prepared table.
+func placeboRuns(ctx context.Context, spec PlaceboSpec, tbl *backtest.Table, y []int, cols [][]float64, lspec LearnerSpec,
+	rc backtest.RunConfig, params backtest.TradeParams, real float64) (*PlaceboResult, error) {
 	params.KeepSeries, params.HindsightTable, params.PBOBlocks = false, false, 0
 	out := &PlaceboResult{Kind: spec.Kind, Runs: spec.Runs, Seed: spec.Seed, Metric: "sharpe_ann", Real: real}
 	above := 0
@@ -221,7 +228,7 @@ func (l *Lab) runPlacebo(ctx context.Context, spec PlaceboSpec, src OOFSource, o
 		if err != nil {
 			return nil, err
 		}
-		o, _, err := backtest.RunOOF(ctx, &pt, learn, backtest.RunConfig{CV: oofSpec.CV, Calibration: oofSpec.Calibration})
+		o, _, err := backtest.RunOOF(ctx, &pt, learn, rc)
 		if err != nil {
 			return nil, fmt.Errorf("placebo run %d: %w", run, err)
 		}
