@@ -106,23 +106,23 @@ func bootstrapCI(res backtest.Result, reps int, seed uint64) *BootstrapCI {
 		return nil
 	}
 	ann := math.Sqrt(res.Holding.PeriodsPerYear)
-	sharpe := func(r []float64) float64 {
-		d := stats.Describe(r)
-		if !(d.Std > 0) {
+	n := float64(len(x))
+	sharpe := func(m, sd float64) float64 {
+		if !(sd > 0) {
 			return 0
 		}
-		return d.Mean / d.Std * ann
+		return m / sd * ann
 	}
-	sum := func(r []float64) float64 {
-		s := 0.0
-		for _, v := range r {
-			s += v
-		}
-		return s
+	d := stats.Describe(x)
+	bl := stats.BlockLength(x)
+	means, stds := stats.BootstrapMeanStd(x, bl, reps, seed)
+	srs, sums := make([]float64, reps), make([]float64, reps)
+	for r := range means {
+		srs[r], sums[r] = sharpe(means[r], stds[r]), means[r]*n
 	}
-	b := stats.BlockLength(x)
-	iv := stats.StationaryBootstrap(x, b, reps, seed, 0.95, sharpe, sum)
-	ci := &BootstrapCI{Reps: reps, Seed: seed, BlockLen: b, SharpeAnn: iv[0], CumRet: iv[1]}
+	ci := &BootstrapCI{Reps: reps, Seed: seed, BlockLen: bl,
+		SharpeAnn: stats.PercentileInterval(srs, sharpe(d.Mean, d.Std), 0.95),
+		CumRet:    stats.PercentileInterval(sums, d.Mean*n, 0.95)}
 	for _, p := range []*stats.Interval{&ci.SharpeAnn, &ci.CumRet} {
 		if math.IsNaN(p.Lo) || math.IsNaN(p.Hi) {
 			p.Lo, p.Hi = p.Estimate, p.Estimate

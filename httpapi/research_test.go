@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -35,6 +36,9 @@ func TestBacktestResearch(t *testing.T) {
 					t.Errorf("p_value %v outside {0.25..1}", pv)
 				}
 				ci := b["bootstrap"].(map[string]any)["sharpe_ann"].(map[string]any)
+				if sr := b["result"].(map[string]any)["overall"].(map[string]any)["sharpe_ann"].(float64); math.Abs(sr-ci["estimate"].(float64)) > 1e-9 {
+					t.Errorf("bootstrap estimate %v, result sharpe_ann %v", ci["estimate"], sr)
+				}
 				if !(ci["lo"].(float64) <= ci["estimate"].(float64) && ci["estimate"].(float64) <= ci["hi"].(float64)) {
 					t.Errorf("sharpe interval %v does not hold its estimate", ci)
 				}

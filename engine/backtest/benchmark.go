@@ -52,7 +52,13 @@ func BenchmarkOf(o *OOF, res Result) *Benchmark {
 	if !o.marked {
 		b.Basis = "label_return"
 	}
-	var s, bm []float64
+	cnt := 0
+	for _, in := range res.InSeries {
+		if in {
+			cnt++
+		}
+	}
+	s, bm := make([]float64, 0, cnt), make([]float64, 0, cnt)
 	for j, in := range res.InSeries {
 		if !in {
 			continue

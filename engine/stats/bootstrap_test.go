@@ -88,3 +88,30 @@ func TestKSUniform(t *testing.T) {
 		t.Fatalf("D(0.5) = %v", d)
 	}
 }
+
+// The fast resampler agrees with the generic one in distribution: the same
+// series gives about the same interval of the mean.
+func TestBootstrapMeanStdMatchesGeneric(t *testing.T) {
+	x := ar1(8, 2000, 0.4)
+	b := BlockLength(x)
+	gen := StationaryBootstrap(x, b, 2000, 1, 0.9, mean)[0]
+	means, stds := BootstrapMeanStd(x, b, 2000, 2)
+	fast := PercentileInterval(means, mean(x), 0.9)
+	t.Logf("block %.1f: generic [%.4f, %.4f], fast [%.4f, %.4f]", b, gen.Lo, gen.Hi, fast.Lo, fast.Hi)
+	if w1, w2 := gen.Hi-gen.Lo, fast.Hi-fast.Lo; math.Abs(w1-w2) > 0.15*w1 {
+		t.Fatalf("interval widths %.4f vs %.4f", w1, w2)
+	}
+	for _, s := range stds {
+		if !(s > 0) {
+			t.Fatalf("std %v", s)
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	m1, _ := BootstrapMeanStd(x, b, 50, 3)
+	runtime.GOMAXPROCS(3)
+	m2, _ := BootstrapMeanStd(x, b, 50, 3)
+	runtime.GOMAXPROCS(prev)
+	if !reflect.DeepEqual(m1, m2) {
+		t.Fatal("GOMAXPROCS changed the replicates")
+	}
+}
