@@ -47,6 +47,12 @@ func TestBacktestResearch(t *testing.T) {
 					t.Errorf("card %s: %d, lacks placebo_p_value or the benchmark\n%.400s", b["card_url"], code, card)
 				}
 			}},
+		{Name: "sweep features", Method: "POST", URL: "/backtest_sweep",
+			Body:     map[string]any{"model_id": demoModel, "splits": 3, "hyperparams": small, "features": []string{"hour_et"}, "thresholds_variants": [][]float64{{0.5}}},
+			Contains: []string{`"runs"`}},
+		{Name: "sweep bad feature", Method: "POST", URL: "/backtest_sweep", Status: 422,
+			Body:     map[string]any{"model_id": demoModel, "splits": 3, "features": []string{"no_such_column"}, "thresholds_variants": [][]float64{{0.5}}},
+			Contains: []string{`"features"`}},
 		{Name: "shift placebo", Method: "POST", URL: "/backtest",
 			Body:     map[string]any{"model_id": demoModel, "splits": 3, "save": false, "hyperparams": small, "placebo": map[string]any{"kind": "shift", "runs": 2}},
 			Contains: []string{`"kind":"shift"`, `"p_value"`}},
