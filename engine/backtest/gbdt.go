@@ -70,7 +70,7 @@ func GBDTLearnerPurged(cols [][]float64, y []int, numClass int, p gbdt.Params, t
 			}
 			fit := rows
 			if t0 != nil && t1 != nil {
-				fit, o.ValidRows = purgedTail(rows, t0, t1, y, p)
+				fit, o.ValidRows = PurgedTail(rows, t0, t1, y, p)
 			}
 			return gbdt.TrainRows(ds, fit, yy, numClass, p, &o)
 		})
@@ -81,11 +81,11 @@ func GBDTLearnerPurged(cols [][]float64, y []int, numClass int, p gbdt.Params, t
 	}, nil
 }
 
-// purgedTail splits a fold's training rows (time order) into fit rows and an
+// PurgedTail splits a fold's training rows (time order) into fit rows and an
 // early-stopping tail, purging fit rows whose label reaches into the tail. It
 // returns rows and nil (gbdt then takes its own unpurged tail) when early
 // stopping is off or the split would leave too little to fit or validate.
-func purgedTail(rows []int, t0, t1 []int64, y []int, p gbdt.Params) (fit, valid []int) {
+func PurgedTail(rows []int, t0, t1 []int64, y []int, p gbdt.Params) (fit, valid []int) {
 	if p.EarlyStopping <= 0 || p.ValidFraction <= 0 || len(rows) < 20 {
 		return rows, nil
 	}

@@ -17,7 +17,7 @@ func TestPurgedTail(t *testing.T) {
 	}
 	p := gbdt.DefaultParams()
 	p.EarlyStopping, p.ValidFraction = 10, 0.2
-	fit, valid := purgedTail(rows, t0, t1, y, p)
+	fit, valid := PurgedTail(rows, t0, t1, y, p)
 	if len(valid) != 20 || valid[0] != 80 {
 		t.Fatalf("valid %v", valid)
 	}
@@ -26,7 +26,7 @@ func TestPurgedTail(t *testing.T) {
 		t.Fatalf("fit ends at %d with %d rows, want 76 and 77", fit[len(fit)-1], len(fit))
 	}
 	p.EarlyStopping = 0
-	if f, v := purgedTail(rows, t0, t1, y, p); len(f) != n || v != nil {
+	if f, v := PurgedTail(rows, t0, t1, y, p); len(f) != n || v != nil {
 		t.Fatal("early stopping off must leave the rows alone")
 	}
 }
