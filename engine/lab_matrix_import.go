@@ -24,6 +24,9 @@ type MatrixImportRequest struct {
 	Horizon string `json:"horizon,omitempty"` // label length when there is no t1 column: a duration (1h, 390m) or Nd sessions-days
 	Ticker  string `json:"ticker,omitempty"`  // the underlying, for the lineage
 	Tag     string `json:"tag,omitempty"`
+	// ParamLoc is where target and horizon came from in errors: query (a CSV
+	// body) or body (the JSON form).
+	ParamLoc string `json:"-"`
 }
 
 // ImportFeaturesMeta is the matrix meta key listing an imported matrix's
@@ -96,16 +99,20 @@ func parseHorizon(s string) (time.Duration, error) {
 func (l *Lab) ImportMatrixCSV(ctx context.Context, req MatrixImportRequest, body io.Reader) (MatrixImportResult, error) {
 	var out MatrixImportResult
 	v := &errs.Validation{}
+	ploc := req.ParamLoc
+	if ploc == "" {
+		ploc = "query"
+	}
 	req.ModelID = strings.TrimSpace(req.ModelID)
 	checkModelID(v, req.ModelID)
 	if strings.TrimSpace(req.Target) == "" {
-		v.Add("query", "target", "target (the label column) is required", "missing")
+		v.Add(ploc, "target", "target (the label column) is required", "missing")
 	}
 	var horizon time.Duration
 	if req.Horizon != "" {
 		var err error
 		if horizon, err = parseHorizon(req.Horizon); err != nil {
-			v.Add("query", "horizon", "horizon must be a duration such as 1h, 390m or 5d", "value_error")
+			v.Add(ploc, "horizon", "horizon must be a duration such as 1h, 390m or 5d", "value_error")
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -146,7 +153,7 @@ func (l *Lab) ImportMatrixCSV(ctx context.Context, req MatrixImportRequest, body
 		v.Add("body", "columns", "a ts column (or date [+ hour_et]) is required", "missing")
 	}
 	if _, ok := idx[req.Target]; !ok {
-		v.Add("query", "target", fmt.Sprintf("target column %q is not in the CSV header", req.Target), "value_error")
+		v.Add(ploc, "target", fmt.Sprintf("target column %q is not in the CSV header", req.Target), "value_error")
 	}
 	if _, ok := idx[matrix.RetFwdCol]; !ok {
 		importField(v, matrix.RetFwdCol, "ret_fwd (each row's realised forward return over its label) is required: backtests book PnL on it")
@@ -285,9 +292,9 @@ func (l *Lab) ImportMatrixCSV(ctx context.Context, req MatrixImportRequest, body
 	if _, _, err := TargetLabels(m, req.Target); err != nil {
 		var ve *errs.Validation
 		if errors.As(err, &ve) {
-			return out, errs.Field("query", "target", ve.Error())
+			return out, errs.Field(ploc, "target", ve.Error())
 		}
-		return out, errs.Field("query", "target", fmt.Sprintf("target %q has no labelled row", req.Target))
+		return out, errs.Field(ploc, "target", fmt.Sprintf("target %q has no labelled row", req.Target))
 	}
 	started := l.now()
 	m.Meta["source"], m.Meta["data_source"] = "import", "import"

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +87,27 @@ func TestMatrixImportBacktestSweep(t *testing.T) {
 	if code, out := env.JSON("POST", "/backtest", map[string]any{"model_id": model, "save": false}); code == 200 {
 		t.Fatalf("a rejected import left a matrix: %v", out)
 	}
+	// The JSON form reads a file under exports/ and never outside it.
+	p, err := env.App.Lab.Exports.ResolveExport("planted.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "path escapes", Method: "POST", URL: "/matrices/import", Status: 422,
+			Body: map[string]any{"model_id": model, "path": "../../etc/passwd.csv", "target": "label"}, Contains: []string{`"path"`}},
+		{Name: "path missing", Method: "POST", URL: "/matrices/import", Status: 422,
+			Body: map[string]any{"model_id": model, "path": "nope.csv", "target": "label"}, Contains: []string{`"path"`}},
+		{Name: "path bad target", Method: "POST", URL: "/matrices/import", Status: 422,
+			Body: map[string]any{"model_id": model, "path": "exports/planted.csv", "target": "zzz"}, Contains: []string{`["body","target"]`}},
+		{Name: "path import", Method: "POST", URL: "/matrices/import",
+			Body: map[string]any{"model_id": model, "path": "exports/planted.csv", "target": "label", "horizon": "1h"}, Contains: []string{`"build_id"`, `"t1_from":"horizon"`}},
+	})
 	code, out := postCSV(t, env, "/matrices/import?model_id="+model+"&target=label&horizon=1h&ticker=spy", csv)
 	if code != 200 || !strings.Contains(out, `"build_id"`) || !strings.Contains(out, `"data_source":"import"`) {
 		t.Fatalf("import: %d %s", code, out)
