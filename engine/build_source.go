@@ -73,6 +73,9 @@ func (s *hashingSource) sum() string {
 // ReadBars implements matrix.Source.
 func (s *hashingSource) ReadBars(ctx context.Context, ticker, tf string, from, to int64) (*market.Bars, error) {
 	b, err := s.store.ReadBars(ctx, ticker, tf, from, to)
+	if err == nil && tf == market.TF1d && (b == nil || b.Len() == 0) {
+		b, err = dailyFromIntraday(ctx, s.store, ticker, from, to)
+	}
 	if err != nil || b == nil {
 		return b, err
 	}

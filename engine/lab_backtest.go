@@ -62,6 +62,7 @@ type BacktestRequest struct {
 	Save              *bool          `json:"save"`
 	Tag               string         `json:"tag,omitempty"`
 	Async             bool           `json:"async,omitempty"`
+	Placebo           *PlaceboSpec   `json:"placebo,omitempty"` // retrain on placebo labels: an empirical p-value
 
 	splitsZero bool // the body sent "splits": 0 (see UnmarshalJSON)
 }
@@ -145,6 +146,9 @@ func (r BacktestRequest) Normalize() (BacktestRequest, error) {
 	}
 	if len(r.Tag) > 200 {
 		v.Add("body", "tag", "tag is at most 200 characters", "value_error")
+	}
+	if r.Placebo != nil {
+		r.Placebo.normalize(v)
 	}
 	// Trading parameters are checked by the engine's own validator.
 	if _, err := r.tradeParams(backtest.TradeParams{}).Normalize(); err != nil {
@@ -242,6 +246,7 @@ type BacktestResponse struct {
 	TradesURL string   `json:"trades_url,omitempty"`
 	EquityURL string   `json:"equity_url,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
+	Research           // benchmark, bootstrap, placebo
 }
 
 // BacktestJob runs Backtest as a background job. Progress moves per fold
@@ -346,7 +351,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 		return src, err
 	}
 	src.Features = feats
-	params, ignored, err := gbdtParams(src.Config, spec.Hyperparams)
+	lspec, ignored, err := learnerSpec(src.Config, spec.Hyperparams)
 	if err != nil {
 		return src, err
 	}
@@ -360,7 +365,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 	src.Warnings = append(src.Warnings, warn...)
 	hours := append([]int(nil), spec.TrainHours...)
 	sort.Ints(hours)
-	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: params,
+	key := backtest.CacheKey{MatrixHash: m.Hash(), Features: feats, Target: spec.Target, Hyperparams: lspec.CacheParams(),
 		CV: spec.CV, Calibration: spec.Calibration, TrainHours: hours}.String()
 	src.Key = key
 	produce := func() (backtest.CacheEntry, error) {
@@ -376,7 +381,7 @@ func (l *Lab) BacktestOOF(ctx context.Context, spec OOFSpec) (OOFSource, error) 
 			cols[j] = featureColumn(m, f)
 		}
 		start := time.Now()
-		learn, err := backtest.GBDTLearner(cols, y, len(tbl.Classes), params)
+		learn, err := lspec.Learner(cols, y, tbl)
 		if err != nil {
 			return backtest.CacheEntry{}, err
 		}
@@ -506,6 +511,9 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 	}
 	resp.Warnings = append(resp.Warnings, res.Warnings...)
 	resp.Result = &res
+	if err := l.backtestResearch(ctx, req, src, spec, params, res, &resp.Research); err != nil {
+		return resp, err
+	}
 	if res.Overall.Rows > 0 {
 		s, c := res.Overall.SharpeHourly, res.Overall.CumRet
 		resp.BestSharpeHourly, resp.BestCumRet = &s, &c
@@ -536,6 +544,7 @@ func (l *Lab) backtest(ctx context.Context, req BacktestRequest, progress func(d
 		return resp, nil
 	}
 	run, folds := l.backtestRecord(req, src, params, res, resp.Parity, resp.Gate, started)
+	run.Metrics.Research = resp.Research
 	// Artifacts first (files are only referenced once the run row commits),
 	// the card last; a save that cannot write all of them stores no run (a
 	// run that looks complete but lacks its plot or card is worse than none).
@@ -725,7 +734,7 @@ func (l *Lab) marketParity(ctx context.Context, m *matrix.Matrix, sig []backtest
 // gbdtParams overlays the model config's hyperparams, then the request's, on
 // the defaults (as training does); unknown keys are returned.
 func gbdtParams(cfg ModelConfig, override map[string]any) (gbdt.Params, []string, error) {
-	p := gbdt.DefaultParams()
+	p := DefaultGBMParams()
 	var ignored []string
 	if hp := cfg.Hyperparams; hp != nil {
 		var ig []string
@@ -898,6 +907,10 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 		PSR: ov.PSR, DSR: ov.DSR, NTrials: ov.NTrials, PeriodsPerYear: ov.PeriodsPerYear}
 	if run.Metrics.Parity != nil {
 		metrics.Parity = run.Metrics.Parity
+	}
+	metrics.Research = run.Metrics.Research
+	if pl := run.Metrics.Research.Placebo; pl != nil {
+		metrics.PlaceboPValue = &pl.PValue
 	}
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,

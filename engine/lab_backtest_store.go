@@ -110,6 +110,7 @@ type BacktestRunMetrics struct {
 	BestSharpeHourly *float64                `json:"best_sharpe_hourly,omitempty"`
 	BestCumRet       *float64                `json:"best_cum_ret,omitempty"`
 	Parity           *backtest.ParityResult  `json:"parity,omitempty"`
+	Research                                 // benchmark, bootstrap, placebo
 }
 
 // BacktestFold is one fold of a stored run (nested bucket folds).

@@ -55,6 +55,7 @@ type SweepRequest struct {
 	CV          string         `json:"cv,omitempty"`
 	TrainHours  IntList        `json:"train_hours,omitempty"`
 	Hyperparams map[string]any `json:"hyperparams,omitempty"`
+	Features    StringList     `json:"features,omitempty"` // explicit feature list, as on POST /backtest
 	Save        *bool          `json:"save,omitempty"`
 	Tag         string         `json:"tag"`
 	MinTrades   int            `json:"min_trades"`
@@ -401,7 +402,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest, progress func(d
 	cal := req.Calibration
 	src, err := l.BacktestOOF(ctx, OOFSpec{ModelID: req.ModelID, PackID: req.PackID, BuildID: req.BuildID,
 		Target: req.Target, CV: cv.Config{Method: req.CV, Splits: req.Splits, Embargo: req.Embargo}, Calibration: cal,
-		TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Progress: progress})
+		TrainHours: req.TrainHours, Hyperparams: req.Hyperparams, Features: req.Features, Progress: progress})
 	if err != nil {
 		return SweepSource{}, err
 	}
@@ -422,7 +423,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest, progress func(d
 	started := l.now()
 	breq, err := BacktestRequest{ModelID: req.ModelID, PackID: src.Model.PackID, BuildID: src.BuildID, Target: req.Target,
 		Splits: req.Splits, Embargo: req.Embargo, CV: req.CV, Calibration: &cal, TrainHours: req.TrainHours,
-		Hyperparams: req.Hyperparams, Tag: req.Tag, RiskProfile: req.RiskProfile}.Normalize()
+		Hyperparams: req.Hyperparams, Features: req.Features, Tag: req.Tag, RiskProfile: req.RiskProfile}.Normalize()
 	if err != nil {
 		return SweepSource{}, err
 	}

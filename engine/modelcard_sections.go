@@ -115,6 +115,11 @@ type BacktestCardMetrics struct {
 	GatePass         bool     `json:"gate_pass"`
 	GateReasons      []string `json:"gate_reasons"`
 	Parity           any      `json:"parity,omitempty"`
+	// Research are the run's benchmark, bootstrap intervals and placebo
+	// test (each absent when not computed).
+	Research
+	// PlaceboPValue repeats placebo.p_value at the top level (searchable).
+	PlaceboPValue *float64 `json:"placebo_p_value,omitempty"`
 }
 
 // SweepCardParams are a sweep card's params: the grid and guardrails.

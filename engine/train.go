@@ -10,10 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"sigmalab/engine/backtest"
 	"sigmalab/engine/calibrate"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/gbdt"
 	"sigmalab/engine/jobs"
+	"sigmalab/engine/logreg"
 	"sigmalab/engine/matrix"
 )
 
@@ -216,25 +218,26 @@ type TrainMetrics struct {
 
 // TrainResult is what POST /train returns.
 type TrainResult struct {
-	ModelOutURI       string        `json:"model_out_uri"`
-	ModelOut          string        `json:"model_out"`     // predecessor name of the same path
-	ModelOutURL       string        `json:"model_out_url"` // GET /artifacts/{artifact_id} downloads the model
-	Rows              int           `json:"rows"`
-	Metrics           *TrainMetrics `json:"metrics"`
-	Features          []string      `json:"features"`
-	TrainingRunID     int64         `json:"training_run_id"`
-	ArtifactID        string        `json:"artifact_id"`
-	ModelID           string        `json:"model_id"`
-	PackID            string        `json:"pack_id"`
-	BuildID           string        `json:"build_id"`
-	Target            string        `json:"target"`
-	Classes           []string      `json:"classes"`
-	AllowedHours      []int         `json:"allowed_hours"`
-	Calibration       string        `json:"calibration"`
-	Hyperparams       gbdt.Params   `json:"hyperparams"`
-	IgnoredHyperparam []string      `json:"ignored_hyperparams,omitempty"`
-	CardPath          string        `json:"card_path,omitempty"`
-	CardURL           string        `json:"card_url,omitempty"` // GET /artifacts/{card id}
+	ModelOutURI       string         `json:"model_out_uri"`
+	ModelOut          string         `json:"model_out"`     // predecessor name of the same path
+	ModelOutURL       string         `json:"model_out_url"` // GET /artifacts/{artifact_id} downloads the model
+	Rows              int            `json:"rows"`
+	Metrics           *TrainMetrics  `json:"metrics"`
+	Features          []string       `json:"features"`
+	TrainingRunID     int64          `json:"training_run_id"`
+	ArtifactID        string         `json:"artifact_id"`
+	ModelID           string         `json:"model_id"`
+	PackID            string         `json:"pack_id"`
+	BuildID           string         `json:"build_id"`
+	Target            string         `json:"target"`
+	Classes           []string       `json:"classes"`
+	AllowedHours      []int          `json:"allowed_hours"`
+	Calibration       string         `json:"calibration"`
+	Hyperparams       gbdt.Params    `json:"hyperparams"`
+	LogRegParams      *logreg.Params `json:"logreg_params,omitempty"` // algo logreg: its parameters (hyperparams is then unused)
+	IgnoredHyperparam []string       `json:"ignored_hyperparams,omitempty"`
+	CardPath          string         `json:"card_path,omitempty"`
+	CardURL           string         `json:"card_url,omitempty"` // GET /artifacts/{card id}
 }
 
 // TrainData is a labelled, time-ordered training table in columns.
@@ -318,7 +321,8 @@ func PrepareTrainData(m *matrix.Matrix, features []string, target string, allowe
 
 // FitOutcome is the result of FitAndEvaluate.
 type FitOutcome struct {
-	Model      *gbdt.Model
+	Model      *gbdt.Model   // gbm
+	LogReg     *logreg.Model // logreg
 	Calibrator *calibrate.Calibrator
 	Metrics    TrainMetrics
 }
@@ -346,6 +350,11 @@ func (d *TrainData) purgeBefore(end, start int) (kept []int, purged int) {
 // the rest (both time-ordered and purged), so the stored model and calibrator
 // are exactly the evaluated ones.
 func FitAndEvaluate(ctx context.Context, d *TrainData, p gbdt.Params, calibration string, holdoutFrac float64) (*FitOutcome, error) {
+	return fitAndEvaluate(ctx, d, LearnerSpec{Algo: AlgoGBM, GBM: p}, calibration, holdoutFrac)
+}
+
+// fitAndEvaluate is FitAndEvaluate for any learner.
+func fitAndEvaluate(ctx context.Context, d *TrainData, spec LearnerSpec, calibration string, holdoutFrac float64) (*FitOutcome, error) {
 	n := len(d.Y)
 	nh := int(math.Ceil(holdoutFrac * float64(n)))
 	if nh < 1 || n-nh < 2 {
@@ -399,14 +408,38 @@ func FitAndEvaluate(ctx context.Context, d *TrainData, p gbdt.Params, calibratio
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("train: %w", errs.ErrCancelled)
 	}
-	ds, err := gbdt.NewDataset(d.Cols, p.MaxBins)
-	if err != nil {
-		return nil, err
-	}
 	t0 := time.Now()
-	model, err := gbdt.TrainRows(ds, fitRows, d.Y, len(d.Classes), p, &gbdt.Options{FeatureNames: d.Features})
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	var model interface {
+		PredictProba(cols [][]float64) [][]float64
+	}
+	var gm *gbdt.Model
+	var lm *logreg.Model
+	if spec.Algo == AlgoLogReg {
+		m, err := logreg.Fit(d.Cols, fitRows, d.Y, len(d.Classes), spec.LogReg)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		model, lm = m, m
+	} else {
+		p := spec.GBM
+		ds, err := gbdt.NewDataset(d.Cols, p.MaxBins)
+		if err != nil {
+			return nil, err
+		}
+		// The early-stopping tail is purged like the calibration holdout.
+		opt := &gbdt.Options{FeatureNames: d.Features}
+		if p.EarlyStopping > 0 && p.ValidFraction > 0 && d.T1 != nil {
+			y := d.Y
+			var f []int
+			if f, opt.ValidRows = backtest.PurgedTail(fitRows, d.TS, d.T1, y, p); opt.ValidRows != nil {
+				fitRows = f
+			}
+		}
+		m, err := gbdt.TrainRows(ds, fitRows, d.Y, len(d.Classes), p, opt)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		model, gm = m, m
 	}
 	met.TrainMS = time.Since(t0).Milliseconds()
 	if err := ctx.Err(); err != nil {
@@ -453,22 +486,13 @@ func FitAndEvaluate(ctx context.Context, d *TrainData, p gbdt.Params, calibratio
 		met.LoglossRaw = cl.Logloss
 	}
 	met.Logloss, met.Brier, met.AUC, met.Accuracy, met.PerClass = cl.Logloss, cl.Brier, cl.AUC, cl.Accuracy, cl.PerClass
-	for _, im := range model.TopImportance(topFeatureCount) {
-		met.TopFeatures = append(met.TopFeatures, FeatureImportance{Feature: im.Name, Gain: im.Gain, GainPct: im.GainPct, Splits: im.Splits})
+	if gm != nil {
+		for _, im := range gm.TopImportance(topFeatureCount) {
+			met.TopFeatures = append(met.TopFeatures, FeatureImportance{Feature: im.Name, Gain: im.Gain, GainPct: im.GainPct, Splits: im.Splits})
+		}
+		met.Trees, met.Rounds, met.BestIteration = len(gm.Trees), gm.Rounds, gm.BestIteration
 	}
-	met.Trees, met.Rounds, met.BestIteration = len(model.Trees), model.Rounds, model.BestIteration
-	return &FitOutcome{Model: model, Calibrator: cal, Metrics: met}, nil
-}
-
-// modelAlgo reads the config's algorithm (algo or model); gbm and xgb both
-// mean our GBDT.
-func modelAlgo(cfg ModelConfig) (string, error) {
-	a := cfg.Learner()
-	switch a {
-	case "", "gbm", "xgb", "xgboost", "gbdt", "lightgbm":
-		return "gbm", nil
-	}
-	return "", errs.Field("body", "model_id", fmt.Sprintf("model config algo %q is not trainable by /train (supported: gbm)", a))
+	return &FitOutcome{Model: gm, LogReg: lm, Calibrator: cal, Metrics: met}, nil
 }
 
 // TrainJob runs Train as a background job.
@@ -500,13 +524,14 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	if err != nil {
 		return TrainResult{}, err
 	}
-	algo, err := modelAlgo(plan.config)
+	lspec, ignored, err := learnerSpec(plan.config, req.Hyperparams) // exactly as backtests resolve them
 	if err != nil {
 		return TrainResult{}, err
 	}
-	params, ignored, err := gbdtParams(plan.config, req.Hyperparams) // exactly as backtests resolve them
-	if err != nil {
-		return TrainResult{}, err
+	algo, params := lspec.Algo, lspec.GBM
+	var lrParams *logreg.Params
+	if algo == AlgoLogReg {
+		params, lrParams = gbdt.Params{}, &lspec.LogReg
 	}
 	progress(0.05, "loading matrix")
 	m, buildID, err := l.LoadMatrix(ctx, req.ModelID, req.BuildID)
@@ -530,10 +555,10 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	run := TrainingRun{PackID: plan.packID, ModelID: req.ModelID, BuildID: buildID, Status: TrainRunning,
 		Features: features, Tag: req.Tag, StartedAt: &started, CreatedAt: started,
 		Params: TrainParams{Algo: algo, Target: target, Calibration: calibration, AllowedHours: req.AllowedHours,
-			HoldoutFrac: *req.HoldoutFrac, BuildID: buildID, Hyperparams: params, Tag: req.Tag},
+			HoldoutFrac: *req.HoldoutFrac, BuildID: buildID, Hyperparams: params, LogRegParams: lrParams, Tag: req.Tag},
 		Lineage: TrainLineage{MatrixSHA: m.Hash(), BuildID: buildID, DataSource: m.Meta["data_source"],
 			DataSHA: m.Meta["data_sha"], ModelConfigSHA: canonicalSHA(plan.config), PolicySHA: canonicalSHA(plan.policy),
-			IndicatorSetSHA: m.Meta["indicator_set_sha"], HyperparamsSHA: canonicalSHA(params),
+			IndicatorSetSHA: m.Meta["indicator_set_sha"], HyperparamsSHA: canonicalSHA(lspec.Params()),
 			ConfigVersion: plan.configVersion, PolicyVersion: plan.policyVersion}}
 	if snap, err := json.Marshal(plan.policy); err == nil {
 		run.Params.PolicySnapshot = snap
@@ -555,7 +580,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 		return TrainResult{}, cause
 	}
 	progress(0.15, fmt.Sprintf("training on %d rows × %d features", len(data.Y), len(features)))
-	out, err := FitAndEvaluate(ctx, data, params, calibration, *req.HoldoutFrac)
+	out, err := fitAndEvaluate(ctx, data, lspec, calibration, *req.HoldoutFrac)
 	if err != nil {
 		return fail(err)
 	}
@@ -567,7 +592,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	}
 	tm := &TrainedModel{ModelID: req.ModelID, PackID: plan.packID, BuildID: buildID, TrainingRunID: run.ID, Algo: algo,
 		Target: target, Classes: data.Classes, Features: features, AllowedHours: req.AllowedHours,
-		Calibration: fitted, Calibrator: out.Calibrator, TrainedAt: started, model: out.Model}
+		Calibration: fitted, Calibrator: out.Calibrator, TrainedAt: started, model: out.Model, LogReg: out.LogReg}
 	blob, err := tm.Encode()
 	if err != nil {
 		return fail(err)
@@ -587,7 +612,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	res := TrainResult{ModelOutURI: art.URI, ModelOut: art.URI, Rows: len(data.Y), Metrics: &out.Metrics, Features: features,
 		TrainingRunID: run.ID, ArtifactID: art.ID, ModelID: req.ModelID, PackID: plan.packID, BuildID: buildID,
 		Target: target, Classes: data.Classes, AllowedHours: req.AllowedHours, Calibration: calibration,
-		Hyperparams: params, IgnoredHyperparam: ignored, ModelOutURL: ArtifactURL(art.URI)}
+		Hyperparams: params, LogRegParams: lrParams, IgnoredHyperparam: ignored, ModelOutURL: ArtifactURL(art.URI)}
 	if l.Cards != nil {
 		card := l.trainCard(plan, run, &out.Metrics)
 		path, err := l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
@@ -639,13 +664,14 @@ func (l *Lab) trainCard(plan *modelPlan, run TrainingRun, met *TrainMetrics) Mod
 
 // TrainParams are what a training ran with, stored with its run.
 type TrainParams struct {
-	Algo         string      `json:"algo"`
-	Target       string      `json:"target"`
-	Calibration  string      `json:"calibration"`
-	AllowedHours []int       `json:"allowed_hours"`
-	HoldoutFrac  float64     `json:"holdout_frac"`
-	BuildID      string      `json:"build_id"`
-	Hyperparams  gbdt.Params `json:"hyperparams"`
+	Algo         string         `json:"algo"`
+	Target       string         `json:"target"`
+	Calibration  string         `json:"calibration"`
+	AllowedHours []int          `json:"allowed_hours"`
+	HoldoutFrac  float64        `json:"holdout_frac"`
+	BuildID      string         `json:"build_id"`
+	Hyperparams  gbdt.Params    `json:"hyperparams"`
+	LogRegParams *logreg.Params `json:"logreg_params,omitempty"` // algo logreg
 	// PolicySnapshot is the model's policy when it trained, raw (an older
 	// snapshot need not pass today's validation).
 	PolicySnapshot json.RawMessage `json:"policy_snapshot,omitempty"`

@@ -60,6 +60,9 @@ func trainNonFeature(m *matrix.Matrix, name, target string) bool {
 // none, else the request's list, which must name numeric matrix columns that
 // are not labels or outcomes (422 on body.features naming the offenders).
 func ResolveFeatures(m *matrix.Matrix, configured FeatureSpec, explicit []string, target string) ([]string, error) {
+	if imported := m.Meta[ImportFeaturesMeta]; len(explicit) == 0 && imported != "" {
+		explicit = strings.Split(imported, ",") // an imported matrix's own features, not the config's selection
+	}
 	if len(explicit) == 0 {
 		feats := SelectFeatures(m, configured, target)
 		if len(feats) == 0 {

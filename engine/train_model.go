@@ -10,6 +10,7 @@ import (
 	"sigmalab/engine/calibrate"
 	"sigmalab/engine/errs"
 	"sigmalab/engine/gbdt"
+	"sigmalab/engine/logreg"
 	"sigmalab/engine/matrix"
 )
 
@@ -37,7 +38,8 @@ type TrainedModel struct {
 	Calibration   string                `json:"calibration"`
 	Calibrator    *calibrate.Calibrator `json:"calibrator,omitempty"`
 	TrainedAt     time.Time             `json:"trained_at"`
-	GBDT          json.RawMessage       `json:"gbdt"`
+	GBDT          json.RawMessage       `json:"gbdt,omitempty"`
+	LogReg        *logreg.Model         `json:"logreg,omitempty"` // algo logreg (then no GBDT)
 
 	model *gbdt.Model
 }
@@ -86,6 +88,18 @@ func DecodeTrainedModel(b []byte) (*TrainedModel, error) {
 	if t.Format != TrainedModelFormat || t.Version != TrainedModelVersion {
 		return nil, errs.Invalidf("model artifact: format %q version %d not readable (want %s v%d)", t.Format, t.Version, TrainedModelFormat, TrainedModelVersion)
 	}
+	if t.Algo == AlgoLogReg {
+		if err := t.LogReg.Validate(); err != nil {
+			return nil, errs.Invalidf("model artifact: %v", err)
+		}
+		if t.LogReg.NumFeature != len(t.Features) || t.LogReg.NumClass != len(t.Classes) {
+			return nil, errs.Invalidf("model artifact: %d features/%d classes listed, regression has %d/%d", len(t.Features), len(t.Classes), t.LogReg.NumFeature, t.LogReg.NumClass)
+		}
+		if t.Calibrator != nil && t.Calibrator.Classes != len(t.Classes) {
+			return nil, errs.Invalidf("model artifact: calibrator has %d classes, model %d", t.Calibrator.Classes, len(t.Classes))
+		}
+		return &t, nil
+	}
 	m, err := gbdt.UnmarshalJSONModel(t.GBDT)
 	if err != nil {
 		return nil, err
@@ -117,7 +131,12 @@ func (t *TrainedModel) PredictMatrix(m *matrix.Matrix) ([][]float64, error) {
 
 // PredictCols scores columns already in Features order.
 func (t *TrainedModel) PredictCols(cols [][]float64) [][]float64 {
-	probs := t.model.PredictProba(cols)
+	var probs [][]float64
+	if t.LogReg != nil {
+		probs = t.LogReg.PredictProba(cols)
+	} else {
+		probs = t.model.PredictProba(cols)
+	}
 	t.Calibrator.Apply(probs)
 	return probs
 }

@@ -30,7 +30,7 @@ func (s *Server) backtest(r *http.Request, _ httprouter.Params) (any, error) {
 	if req.Async {
 		return s.SubmitJob(r, engine.BacktestJobKind, req)
 	}
-	work := s.Lab.TrainingWork(r.Context(), req.ModelID, req.PackID, req.BuildID, req.Splits, req.Hyperparams)
+	work := s.Lab.TrainingWork(r.Context(), req.ModelID, req.PackID, req.BuildID, req.Splits, req.Hyperparams) * req.WorkFactor()
 	if why, long := s.Lab.SyncTooLong(work); long {
 		return s.submitLong(r, engine.BacktestJobKind, req, why)
 	}

@@ -14,6 +14,7 @@ func (s *Server) registerAll() {
 		(*Server).routesJobs,
 		(*Server).routesData,
 		(*Server).routesMatrix,
+		(*Server).routesMatrixImport,
 		(*Server).routesSweep,
 		(*Server).routesBacktest,
 		(*Server).routesTrain,

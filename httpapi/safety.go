@@ -33,8 +33,9 @@ import (
 // its handler reads (data.go: multipart form uploads). A route that comes to
 // stream raw files (text/csv, Parquet) adds their types here.
 var uploadTypes = map[string]map[string]bool{
-	"/data/import":    {"multipart/form-data": true},
-	"/signals/import": {"text/csv": true},
+	"/data/import":     {"multipart/form-data": true},
+	"/signals/import":  {"text/csv": true},
+	"/matrices/import": {"text/csv": true},
 }
 
 // corsAllowHeaders are the request headers a trusted origin may send.

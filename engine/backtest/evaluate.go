@@ -37,6 +37,9 @@ type Result struct {
 	// series); only with TradeParams.KeepSeries.
 	Pos []float64 `json:"-"`
 	PnL []float64 `json:"-"`
+	// InSeries marks the periods of the series the metrics are computed on
+	// (only with TradeParams.KeepSeries): bootstrap and benchmark read them.
+	InSeries []bool `json:"-"`
 }
 
 // Holding describes the calendar a result's metrics were computed on.
@@ -181,6 +184,7 @@ func (e *Evaluator) Evaluate(p TradeParams) (Result, error) {
 	res.Overall = e.book(&p, &ru, cal, res.ThresholdResults, pnl, res.Blocks)
 	if res.Pos != nil {
 		copy(res.Pos, e.pos) // after book: flat mode drops signals taken while a position is open
+		res.InSeries = append([]bool(nil), cal.in...)
 	}
 	if res.Mode == "top_pct" {
 		for f := range res.ThresholdResults {

@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 
@@ -18,6 +19,15 @@ import (
 // are never passed to the learner by RunOOF). Each fold uses the same seed, so
 // results depend only on the data.
 func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learner, error) {
+	return GBDTLearnerPurged(cols, y, numClass, p, nil, nil)
+}
+
+// GBDTLearnerPurged is GBDTLearner whose early stopping (p.EarlyStopping > 0
+// with p.ValidFraction > 0) holds out a purged tail: the last ValidFraction of
+// each fold's training rows validate, and the rows before them whose label
+// ends (t1) after the tail starts (t0) are dropped, so no fitted label
+// overlaps the rows that decide when to stop. nil t0/t1: an unpurged tail.
+func GBDTLearnerPurged(cols [][]float64, y []int, numClass int, p gbdt.Params, t0, t1 []int64) (Learner, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,13 +68,45 @@ func GBDTLearner(cols [][]float64, y []int, numClass int, p gbdt.Params) (Learne
 			if ds, err = gbdt.NewDatasetRows(cols, rows, p.MaxBins); err != nil {
 				return nil, err
 			}
-			return gbdt.TrainRows(ds, rows, yy, numClass, p, &o)
+			fit := rows
+			if t0 != nil && t1 != nil {
+				fit, o.ValidRows = PurgedTail(rows, t0, t1, y, p)
+			}
+			return gbdt.TrainRows(ds, fit, yy, numClass, p, &o)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fold %d: %w", fold, err)
 		}
 		return &gbdtPredictor{m: m, ds: ds, cols: cols}, nil
 	}, nil
+}
+
+// PurgedTail splits a fold's training rows (time order) into fit rows and an
+// early-stopping tail, purging fit rows whose label reaches into the tail. It
+// returns rows and nil (gbdt then takes its own unpurged tail) when early
+// stopping is off or the split would leave too little to fit or validate.
+func PurgedTail(rows []int, t0, t1 []int64, y []int, p gbdt.Params) (fit, valid []int) {
+	if p.EarlyStopping <= 0 || p.ValidFraction <= 0 || len(rows) < 20 {
+		return rows, nil
+	}
+	nv := int(math.Ceil(p.ValidFraction * float64(len(rows))))
+	if nv < 5 || nv >= len(rows) {
+		return rows, nil
+	}
+	valid = rows[len(rows)-nv:]
+	start := t0[valid[0]]
+	fit = make([]int, 0, len(rows)-nv)
+	classes := map[int]bool{}
+	for _, r := range rows[:len(rows)-nv] {
+		if t1[r] < start {
+			fit = append(fit, r)
+			classes[y[r]] = true
+		}
+	}
+	if len(fit) < len(rows)/2 || len(classes) < 2 {
+		return rows, nil
+	}
+	return fit, valid
 }
 
 // checkColumns reports empty or ragged feature columns, or columns that do not

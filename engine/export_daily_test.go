@@ -1,0 +1,4 @@
+package engine
+
+// DailyFromIntradayForTest exposes dailyFromIntraday to the external tests.
+var DailyFromIntradayForTest = dailyFromIntraday
