@@ -18,6 +18,7 @@ func (s *Server) registerAll() {
 		(*Server).routesTrain,
 		(*Server).routesIndicators,
 		(*Server).routesCards,
+		(*Server).routesUI,
 	} {
 		register(s)
 	}
