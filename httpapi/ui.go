@@ -18,7 +18,7 @@ import (
 
 // uiFile is one embedded UI file, read once at start with its validator.
 type uiFile struct {
-	body []byte
+	body  []byte
 	ctype string
 	etag  string
 }
