@@ -20,11 +20,12 @@ export class ApiError extends Error {
 let routes = null; // [{method, re}]
 let version = '';
 
-/** init loads the route index once (GET /). */
+/** init loads the route index once (embedded in the page, else GET /). */
 export async function init() {
   if (routes) return;
-  const r = await fetch('/', { headers: { Accept: 'application/json' } });
-  const body = await r.json();
+  // The page carries the route index; a page without it asks GET /.
+  const inline = document.getElementById('sl-routes');
+  const body = inline ? JSON.parse(inline.textContent) : await (await fetch('/', { headers: { Accept: 'application/json' } })).json();
   version = body.version || '';
   routes = (body.routes || []).map((rt) => ({
     method: rt.method,

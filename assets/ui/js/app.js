@@ -32,13 +32,18 @@ function makeCtx(gen, args, q) {
   };
 }
 
-async function route() {
-  const gen = ++generation;
-  const main = document.getElementById('main');
+/** parseHash maps the fragment to its page entry and arguments. */
+function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, qstr] = raw.split('?');
   const [head, ...args] = path.split('/').map(decodeURIComponent);
-  const entry = pages[head] || null;
+  return { raw, qstr, args, entry: pages[head] || null };
+}
+
+async function route() {
+  const gen = ++generation;
+  const main = document.getElementById('main');
+  const { raw, qstr, args, entry } = parseHash();
   document.body.dataset.ready = '';
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', entry !== null && a.dataset.nav === (entry[0] === 'backtest' || entry[0] === 'compare' ? 'leaderboard' : entry[0]));
   if (!entry) {
@@ -96,6 +101,9 @@ async function refreshAdmin() {
 
 async function start() {
   window.addEventListener('error', (e) => window.__sl.errors.push(String(e.message)));
+  // The page's module loads while the route index is fetched.
+  const first = parseHash().entry;
+  if (first) import(first[1]).catch(() => {});
   await api.init();
   const docs = document.getElementById('docs-link');
   if (!api.has('GET', '/docs')) { docs.href = '/'; docs.textContent = 'API index'; docs.title = 'GET / lists every route (interactive /docs is not on this server)'; }

@@ -25,8 +25,8 @@ const fmtUnit = (unit, v) => {
  * x numeric (ms timestamps when xTime) and y in unit ('%' or ''). vlines
  * [{x, label}] mark boundaries (fold starts). Returns an <svg>.
  */
-export function lineChart({ title, series, unit = '%', xLabel = '', yLabel = '', xTime = false, vlines = [], width = 760, height = 280, zeroLine = true, xFmt, cls = '' }) {
-  const m = { l: 62, r: 16, t: 30, b: 44 };
+export function lineChart({ title, series, unit = '%', xLabel = '', yLabel = '', xTime = false, vlines = [], width = 760, height = 280, zeroLine = true, xFmt, cls = '', negative = false }) {
+  const m = { l: 62, r: 16, t: 44, b: 44 };
   const W = width - m.l - m.r, H = height - m.t - m.b;
   const pts = series.flatMap((sr) => sr.points).filter((p) => finite(p[0]) && finite(p[1]));
   let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
@@ -35,6 +35,7 @@ export function lineChart({ title, series, unit = '%', xLabel = '', yLabel = '',
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   if (y1 === y0) { y1 = y0 + 0.01; }
   const pad = (y1 - y0) * 0.06; y0 -= pad; y1 += pad;
+  if (negative) { y1 = 0; y0 = Math.min(y0, -0.005); } // drawdowns: 0 at the top
   const X = (v) => m.l + ((v - x0) / (x1 - x0)) * W;
   const Y = (v) => m.t + H - ((v - y0) / (y1 - y0)) * H;
   const svg = s('svg', { class: 'chart ' + cls, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
@@ -75,16 +76,14 @@ export function lineChart({ title, series, unit = '%', xLabel = '', yLabel = '',
     svg.append(s('path', { d, fill: 'none', stroke: color, 'stroke-width': sr.width || 1.6, 'stroke-dasharray': sr.dash || null, class: 'series', 'data-name': sr.name }));
     if (p.length <= 12 && !sr.area) for (const q of p) svg.append(s('circle', { cx: X(q[0]), cy: Y(q[1]), r: 2.5, fill: color }));
   });
-  // legend
-  let lx = m.l + W;
+  // legend: one row under the title, left to right
+  let lx = m.l;
   const legend = s('g', { class: 'legend' });
-  [...series].reverse().forEach((sr, ri) => {
-    const i = series.length - 1 - ri;
+  series.forEach((sr, i) => {
     const color = sr.color || PALETTE[i % PALETTE.length];
-    const w = 26 + 6.2 * sr.name.length;
-    lx -= w;
-    legend.append(s('line', { x1: lx, x2: lx + 16, y1: 14, y2: 14, stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': sr.dash || null }));
-    legend.append(s('text', { x: lx + 20, y: 18, 'font-size': 11, fill: '#374151' }, sr.name));
+    legend.append(s('line', { x1: lx, x2: lx + 16, y1: 31, y2: 31, stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': sr.dash || null }));
+    legend.append(s('text', { x: lx + 20, y: 35, 'font-size': 11, fill: '#374151' }, sr.name));
+    lx += 30 + 6.4 * sr.name.length;
   });
   svg.append(legend);
   return svg;

@@ -146,3 +146,12 @@ export function csv(cols, rows) {
   };
   return [cols.map((c) => esc(c.label)).join(','), ...rows.map((r) => cols.map((c) => esc(c.raw ? c.raw(r) : get(r, c.key))).join(','))].join('\n') + '\n';
 }
+
+/** pager renders previous/next for a list answer {limit, offset, next_offset, total}. */
+export function pager(ans, go) {
+  const off = ans.offset || 0, lim = ans.limit || 50;
+  return h('div', { class: 'pager' },
+    h('button', { class: 'secondary', disabled: off <= 0, onclick: () => go(Math.max(0, off - lim)) }, '‹ prev'),
+    h('span', { class: 'muted' }, `${ans.total ? off + 1 : 0}–${Math.min(off + lim, ans.total ?? off + lim)} of ${ans.total ?? '?'}`),
+    h('button', { class: 'secondary', disabled: ans.next_offset === null || ans.next_offset === undefined, onclick: () => go(ans.next_offset) }, 'next ›'));
+}

@@ -10,6 +10,7 @@ export async function render(root, ctx) {
   const id = ctx.args[0];
   const ans = await api.get('/backtests/' + encodeURIComponent(id));
   const run = ans.run, folds = ans.folds || [];
+  const trainings = api.get('/training_runs' + api.qs({ model_id: run.model_id, limit: 50 })).catch((err) => err);
   const o = run.metrics?.overall || {};
   root.append(h('h1', null, `Backtest run #${run.id} `, h('small', { class: 'muted' }, `${run.model_id} · ${run.tag || 'no tag'} · ${when(run.created_at)}`)),
     h('p', null, badge(run.status || '?'), ' ', badge(run.gate_pass ? 'gate pass' : 'gate fail', run.gate_pass ? 'pass' : 'fail'), ' ',
@@ -29,7 +30,7 @@ export async function render(root, ctx) {
     xLabel: paths.xTime ? 'date' : 'out-of-fold periods', xTime: paths.xTime, vlines: paths.vlines, cls: 'equity-chart' }));
   const growth = paths.eq.map(([x, e]) => [x, 1 + e]);
   eqCard.append(lineChart({ title: 'Drawdown of the compounded equity', series: [{ name: 'drawdown', points: drawdown(growth), color: '#b42318', area: true }],
-    unit: '%', yLabel: 'drawdown', xTime: paths.xTime, vlines: paths.vlines, height: 170, cls: 'drawdown-chart', xLabel: paths.xTime ? 'date' : 'out-of-fold periods' }));
+    unit: '%', yLabel: 'drawdown', negative: true, xTime: paths.xTime, vlines: paths.vlines, height: 170, cls: 'drawdown-chart', xLabel: paths.xTime ? 'date' : 'out-of-fold periods' }));
   if (!paths.bh.length) eqCard.append(h('p', { class: 'hint' }, 'Buy & hold: this server reports no benchmark for the run.'));
   if (run.plots_url) eqCard.append(h('h3', null, 'Per-period cumulative return (server plot; dashed lines: fold starts)'), h('img', { class: 'plot', id: 'server-plot', src: run.plots_url, alt: 'equity plot of run ' + run.id }));
   root.append(eqCard);
@@ -74,7 +75,9 @@ export async function render(root, ctx) {
   // Feature importance of the latest training on the same build.
   const fi = h('div', { class: 'card', id: 'importance' }, h('h2', null, 'Feature importance'));
   try {
-    const tr = api.rows(await api.get('/training_runs' + api.qs({ model_id: run.model_id, limit: 50 })));
+    const got = await trainings;
+    if (got instanceof Error) throw got;
+    const tr = api.rows(got);
     const t = tr.find((r) => r.build_id === run.build_id) || tr[0];
     const tf = t?.metrics?.top_features || [];
     if (tf.length) {

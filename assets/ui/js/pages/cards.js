@@ -1,8 +1,7 @@
 // Model cards: full-text search (Bleve query syntax) and the card view.
 import * as api from '../api.js';
-import { h, table, num, when } from '../util.js';
+import { h, table, num, when, pager } from '../util.js';
 import { renderMarkdown } from '../md.js';
-import { pager } from './models.js';
 
 export async function render(root, ctx) {
   if (ctx.args[0]) return renderCard(root, ctx.args[0]);

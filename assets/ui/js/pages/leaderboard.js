@@ -1,8 +1,7 @@
 // Leaderboard: filters, sortable columns, pagination, CSV export, and
 // selection of runs to compare.
 import * as api from '../api.js';
-import { h, table, badge, num, pct, signClass, when, csv, download } from '../util.js';
-import { pager } from './models.js';
+import { h, table, badge, num, pct, signClass, when, csv, download, pager } from '../util.js';
 
 // Columns the server orders by; the others sort the page in place.
 const SERVER_ORDER = ['sharpe_hourly', 'cum_ret', 'dsr', 'created_at'];

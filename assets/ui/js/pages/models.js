@@ -1,7 +1,7 @@
 // Models: list and filter, create from a template, edit config and policy
 // with the API's validation messages shown at the field, /policy/explain.
 import * as api from '../api.js';
-import { h, table, badge, when, flatten, show } from '../util.js';
+import { h, table, badge, when, flatten, show, pager } from '../util.js';
 
 export async function render(root, ctx) {
   if (ctx.args[0]) return renderModel(root, ctx, ctx.args[0]);
@@ -64,15 +64,6 @@ export async function render(root, ctx) {
   psel.addEventListener('change', () => { offset = 0; load(); });
   filt.addEventListener('input', load);
   await load();
-}
-
-/** pager renders previous/next for a list answer {limit, offset, next_offset, total}. */
-export function pager(ans, go) {
-  const off = ans.offset || 0, lim = ans.limit || 50;
-  return h('div', { class: 'pager' },
-    h('button', { class: 'secondary', disabled: off <= 0, onclick: () => go(Math.max(0, off - lim)) }, '‹ prev'),
-    h('span', { class: 'muted' }, `${ans.total ? off + 1 : 0}–${Math.min(off + lim, ans.total ?? off + lim)} of ${ans.total ?? '?'}`),
-    h('button', { class: 'secondary', disabled: ans.next_offset === null || ans.next_offset === undefined, onclick: () => go(ans.next_offset) }, 'next ›'));
 }
 
 async function renderModel(root, ctx, id) {

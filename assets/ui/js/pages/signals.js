@@ -2,8 +2,7 @@
 // overlay chosen per signal. Every part shows "not available" when the server
 // lacks its route.
 import * as api from '../api.js';
-import { h, table, num, pct, show, kpi, signClass } from '../util.js';
-import { pager } from './models.js';
+import { h, table, num, pct, show, kpi, signClass, pager } from '../util.js';
 
 export async function render(root, ctx) {
   root.append(h('h1', null, 'Signals and option overlays'));

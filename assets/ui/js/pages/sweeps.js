@@ -1,9 +1,8 @@
 // Sweeps: the list, and one sweep's results table with a heatmap of
 // thresholds (or top_pct) × allowed hours coloured by Sharpe, failed cells marked.
 import * as api from '../api.js';
-import { h, table, badge, num, pct, signClass, when } from '../util.js';
+import { h, table, badge, num, pct, signClass, when, pager } from '../util.js';
 import { heatmap } from '../charts.js';
-import { pager } from './models.js';
 
 export async function render(root, ctx) {
   if (ctx.args[0]) return renderSweep(root, ctx.args[0]);
