@@ -317,6 +317,7 @@ func TestUIResearchFlow(t *testing.T) {
 	b.wantText("backtest a", "#step-backtest", "Sharpe", "run #1")
 	b.run("backtest b", setValue(`input[name=thresholds]`, "0.5,0.55"), setValue(`input[name=tag]`, "ui-b"))
 	step("backtest", `a[href="#/backtests/2"]`)
+	b.run("sweep guardrail", setValue(`input[name=min_trades]`, "40"))
 	step("sweep", "#open-sweep")
 	b.check("composer")
 
@@ -378,6 +379,10 @@ func TestUIResearchFlow(t *testing.T) {
 		t.Fatalf("sweep table: %d rows, want 6", n)
 	}
 	b.wantText("heatmap", "#heatmap", "allowed hours", "10,11,12", "all hours")
+	failed := b.count("#heatmap svg g.cell.failed")
+	if fails := b.count(`#sweep-results .badge.fail`); failed == 0 || failed != fails {
+		t.Fatalf("heatmap marks %d failed cells, the table %d (min_trades 40 fails some on this market)", failed, fails)
+	}
 	b.check("sweep-heatmap")
 
 	// Model cards: full-text search, then one card rendered.

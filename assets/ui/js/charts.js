@@ -83,7 +83,7 @@ export function lineChart({ title, series, unit = '%', xLabel = '', yLabel = '',
     const color = sr.color || PALETTE[i % PALETTE.length];
     legend.append(s('line', { x1: lx, x2: lx + 16, y1: 31, y2: 31, stroke: color, 'stroke-width': 2.5, 'stroke-dasharray': sr.dash || null }));
     legend.append(s('text', { x: lx + 20, y: 35, 'font-size': 11, fill: '#374151' }, sr.name));
-    lx += 30 + 6.4 * sr.name.length;
+    lx += 36 + 7 * sr.name.length;
   });
   svg.append(legend);
   return svg;
