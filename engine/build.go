@@ -790,18 +790,15 @@ func (l *Lab) writeBuildCard(ctx context.Context, p *modelPlan, run BuildRun, re
 	if l.Cards == nil {
 		return "", fmt.Errorf("no card store")
 	}
-	var lin map[string]any
-	if b, err := json.Marshal(res.Lineage); err == nil {
-		_ = json.Unmarshal(b, &lin)
-	}
+	bp := run.Params
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-build-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "build",
-		PolicyVersion: p.policyVersion, Lineage: lin, Config: cardConfig(p.config.Doc()), Policy: cardPolicy(p.policy.Doc()),
-		Params: map[string]any{"start": run.Params.Start, "end": run.Params.End, "k_sigma": run.Params.KSigma,
-			"fixed_bp": run.Params.FixedBP, "distance_max": run.Params.DistanceMax, "dump_raw": run.Params.DumpRaw,
-			"ticker": run.Params.Ticker, "build_id": run.BuildID, "matrix_uri": run.MatrixURI, "tag": run.Tag},
-		Metrics:  map[string]any{"columns_count": res.ColumnsCount, "rows": res.Rows, "labels": res.Labels},
+		PolicyVersion: p.policyVersion, Lineage: res.Lineage, Config: cardConfig(p.config), Policy: cardPolicy(p.policy),
+		Params: BuildCardParams{Start: bp.Start, End: bp.End, KSigma: bp.KSigma, FixedBP: bp.FixedBP,
+			DistanceMax: bp.DistanceMax, DumpRaw: bp.DumpRaw, Ticker: bp.Ticker, BuildID: run.BuildID,
+			MatrixURI: run.MatrixURI, Tag: run.Tag},
+		Metrics:  BuildCardMetrics{ColumnsCount: res.ColumnsCount, Rows: res.Rows, Labels: res.Labels},
 		Features: res.Columns, RunID: run.ID,
 	}
 	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))

@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -600,7 +598,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 		TradesTotal: res.Overall.Trades, Trades: res.Overall.Trades, WinRate: res.Overall.HitRate,
 		MaxDrawdown: res.Overall.MaxDD, DSR: res.Overall.DSR, MatrixURL: MatrixURL(req.ModelID, src.BuildID)}
 	run.Lineage = backtestLineage(src)
-	run.Lineage["risk_profile"] = req.RiskProfile
+	run.Lineage.RiskProfile = req.RiskProfile
 	run.Metrics = BacktestRunMetrics{Overall: res.Overall, Mode: res.Mode, Holding: res.Holding,
 		ThresholdTable: res.ThresholdTable, Parity: parity}
 	if res.Overall.Rows > 0 {
@@ -617,21 +615,19 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 }
 
 // backtestLineage hashes what the run read.
-func backtestLineage(src OOFSource) map[string]any {
-	h := func(v any) string {
-		b, _ := json.Marshal(v)
-		s := sha256.Sum256(b)
-		return hex.EncodeToString(s[:])
-	}
-	lin := map[string]any{"matrix_sha": src.Matrix.Hash(), "config_sha": h(src.Model.Config),
-		"build_id": src.BuildID, "oof_key": src.Key}
+func backtestLineage(src OOFSource) BacktestLineage {
+	lin := BacktestLineage{MatrixSHA: src.Matrix.Hash(), ConfigSHA: canonicalSHA(src.Model.Config),
+		BuildID: src.BuildID, OOFKey: src.Key}
 	if src.Policy.Policy != nil {
-		lin["policy_sha"] = h(src.Policy.Policy)
-		lin["policy_version"] = src.Policy.Version
+		lin.PolicySHA = canonicalSHA(src.Policy.Policy)
+		lin.PolicyVersion = src.Policy.Version
 	}
 	for k, v := range src.Matrix.Meta {
 		if strings.HasSuffix(k, "_sha") || k == "source" || k == "data_source" || k == "ticker" {
-			lin[k] = v
+			if lin.Matrix == nil {
+				lin.Matrix = map[string]string{}
+			}
+			lin.Matrix[k] = v
 		}
 	}
 	return lin
@@ -896,26 +892,24 @@ func (l *Lab) writeBacktestCard(ctx context.Context, run BacktestRun, src OOFSou
 	if l.Cards == nil {
 		return "", nil
 	}
-	metrics := map[string]any{"best_sharpe_hourly": run.BestSharpeHourly, "best_cum_ret": run.BestCumRet,
-		"trades": run.TradesTotal, "hit_rate": run.WinRate, "max_dd": run.MaxDrawdown, "gate_pass": run.Gate.Pass,
-		"gate_reasons": run.Gate.Reasons}
 	ov := run.Metrics.Overall
-	metrics["sharpe_ann"], metrics["sortino"], metrics["comp_ret"] = ov.SharpeAnn, ov.Sortino, ov.CompRet
-	metrics["psr"], metrics["dsr"], metrics["n_trials"] = ov.PSR, ov.DSR, ov.NTrials
-	metrics["periods_per_year"] = ov.PeriodsPerYear
+	metrics := BacktestCardMetrics{BestSharpeHourly: run.BestSharpeHourly, BestCumRet: run.BestCumRet,
+		Trades: run.TradesTotal, HitRate: run.WinRate, MaxDD: run.MaxDrawdown, GatePass: run.Gate.Pass,
+		GateReasons: run.Gate.Reasons, SharpeAnn: ov.SharpeAnn, Sortino: ov.Sortino, CompRet: ov.CompRet,
+		PSR: ov.PSR, DSR: ov.DSR, NTrials: ov.NTrials, PeriodsPerYear: ov.PeriodsPerYear}
 	if run.Metrics.Parity != nil {
-		metrics["parity"] = run.Metrics.Parity
+		metrics.Parity = run.Metrics.Parity
 	}
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-backtest-%d", run.ModelID, run.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: run.PackID, ModelID: run.ModelID, CreatedAt: run.CreatedAt, Event: "backtest",
-		PolicyVersion: src.Policy.Version, Lineage: run.Lineage, Config: cardConfig(src.Model.Config),
-		Policy: cardPolicy(src.Policy.Policy),
-		Params: map[string]any{"thresholds": p.Thresholds, "top_pct": run.Params.TopPct,
-			"allowed_hours": p.AllowedHours, "per_hour_thresholds": p.PerHourThresholds,
-			"per_hour_select_by": p.SelectBy, "calibration": run.Params.Calibration, "cv": run.Params.CV,
-			"splits": run.Params.Splits, "embargo": run.Params.Embargo, "slippage_bps": p.SlippageBps,
-			"size_by_conf": p.SizeByConf, "conf_cap": p.ConfCap, "build_id": run.BuildID, "tag": run.Tag},
+		PolicyVersion: src.Policy.Version, Lineage: run.Lineage, Config: cardConfig(src.Config),
+		Policy: cardPolicy(src.Pol),
+		Params: BacktestCardParams{Thresholds: p.Thresholds, TopPct: run.Params.TopPct,
+			AllowedHours: p.AllowedHours, PerHourThresholds: p.PerHourThresholds,
+			PerHourSelectBy: p.SelectBy, Calibration: run.Params.Calibration, CV: run.Params.CV,
+			Splits: run.Params.Splits, Embargo: run.Params.Embargo, SlippageBps: p.SlippageBps,
+			SizeByConf: p.SizeByConf, ConfCap: p.ConfCap, BuildID: run.BuildID, Tag: run.Tag},
 		Metrics: metrics, Features: src.Features, RunID: run.ID,
 	}
 	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))

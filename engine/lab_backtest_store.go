@@ -42,10 +42,10 @@ type BacktestRun struct {
 	SweepID          int64    `json:"sweep_id,omitempty"`
 	// DSR is the overall deflated Sharpe ratio (see backtest.Metrics.DSR);
 	// nil for runs stored before it existed.
-	DSR      *float64       `json:"dsr"`
-	Gate     Gate           `json:"gate"`
-	GatePass bool           `json:"gate_pass"`
-	Lineage  map[string]any `json:"lineage"`
+	DSR      *float64        `json:"dsr"`
+	Gate     Gate            `json:"gate"`
+	GatePass bool            `json:"gate_pass"`
+	Lineage  BacktestLineage `json:"lineage"`
 
 	// UI aliases.
 	Sharpe      *float64 `json:"sharpe"`

@@ -1078,30 +1078,31 @@ func sweepWarnings(rec *SweepRecord, sum sweep.Summary) []string {
 // writeSweepCard records a completed sweep as a model card (event "sweep"):
 // the grid, guardrails, counts and the best cells.
 func (l *Lab) writeSweepCard(ctx context.Context, rec SweepRecord, best []sweep.Row, src OOFSource) (string, error) {
-	top := make([]map[string]any, len(best))
+	top := make([]SweepCardCell, len(best))
 	for i, r := range best {
-		top[i] = map[string]any{"rank": r.Rank, "kind": r.Kind, "thresholds": r.ThresholdsText, "top_pct": r.TopPctValue,
-			"allowed_hours": r.HoursText, "best_sharpe_hourly": finiteOrNil(r.Metrics.BestSharpeHourly),
-			"best_cum_ret": finiteOrNil(r.Metrics.BestCumRet), "trades": r.Metrics.Trades, "dsr": r.Metrics.DSR,
-			"pass_gate": r.Metrics.PassGate, "backtest_run_id": r.BacktestRunID}
+		dsr := r.Metrics.DSR
+		top[i] = SweepCardCell{Rank: r.Rank, Kind: r.Kind, Thresholds: r.ThresholdsText, TopPct: r.TopPctValue,
+			AllowedHours: r.HoursText, BestSharpeHourly: finitePtr(r.Metrics.BestSharpeHourly),
+			BestCumRet: finitePtr(r.Metrics.BestCumRet), Trades: r.Metrics.Trades, DSR: finitePtr(dsr),
+			PassGate: r.Metrics.PassGate, BacktestRunID: r.BacktestRunID}
 	}
-	metrics := map[string]any{"count": rec.Count, "filtered": rec.Filtered, "best": top,
-		"training_ms": rec.TrainingMS, "eval_ms": rec.EvalMS, "pbo": rec.PBO, "n_trials": rec.NTrials}
+	metrics := SweepCardMetrics{Count: rec.Count, Filtered: rec.Filtered, Best: top,
+		TrainingMS: rec.TrainingMS, EvalMS: rec.EvalMS, PBO: rec.PBO, NTrials: rec.NTrials}
 	if len(best) > 0 {
-		metrics["best_sharpe_hourly"] = finiteOrNil(best[0].Metrics.BestSharpeHourly)
-		metrics["best_cum_ret"] = finiteOrNil(best[0].Metrics.BestCumRet)
+		metrics.BestSharpeHourly = finitePtr(best[0].Metrics.BestSharpeHourly)
+		metrics.BestCumRet = finitePtr(best[0].Metrics.BestCumRet)
 	}
+	sp := rec.Spec
 	card := ModelCard{
 		ID: fmt.Sprintf("%s-sweep-%d", rec.ModelID, rec.ID), SchemaVersion: ModelCardSchemaVersion,
 		PackID: rec.PackID, ModelID: rec.ModelID, CreatedAt: rec.CreatedAt, Event: "sweep",
-		PolicyVersion: src.Policy.Version, Lineage: backtestLineage(src), Config: cardConfig(src.Model.Config),
-		Policy: cardPolicy(src.Policy.Policy),
-		Params: map[string]any{"sweep_id": rec.ID, "tag": rec.Tag, "thresholds_variants": rec.Spec.ThresholdsVariants,
-			"allowed_hours_variants": rec.Spec.AllowedHoursVariants, "top_pct_variants": rec.Spec.TopPctVariants,
-			"slippage_bps_variants": rec.Spec.SlippageBpsVariants, "size_by_conf_variants": rec.Spec.SizeByConfVariants,
-			"splits": rec.Spec.Splits, "embargo": rec.Spec.Embargo, "calibration": rec.Spec.Calibration,
-			"min_trades": rec.Spec.MinTrades, "min_sharpe": rec.Spec.MinSharpe, "build_id": src.BuildID,
-			"report_path": rec.ReportPath},
+		PolicyVersion: src.Policy.Version, Lineage: backtestLineage(src), Config: cardConfig(src.Config),
+		Policy: cardPolicy(src.Pol),
+		Params: SweepCardParams{SweepID: rec.ID, Tag: rec.Tag, ThresholdsVariants: sp.ThresholdsVariants,
+			AllowedHoursVariants: sp.AllowedHoursVariants, TopPctVariants: sp.TopPctVariants,
+			SlippageBpsVariants: sp.SlippageBpsVariants, SizeByConfVariants: sp.SizeByConfVariants,
+			Splits: sp.Splits, Embargo: sp.Embargo, Calibration: sp.Calibration,
+			MinTrades: sp.MinTrades, MinSharpe: sp.MinSharpe, BuildID: src.BuildID, ReportPath: rec.ReportPath},
 		Metrics: metrics, Features: src.Features,
 	}
 	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))

@@ -20,22 +20,26 @@ const ModelCardSchemaVersion = "1.0"
 // (reference storage-admin.md §9): what was run, on what, with which
 // parameters, and how it scored.
 type ModelCard struct {
-	ID            string         `json:"id"` // <model_id>-<event>-<run id or timestamp>
-	SchemaVersion string         `json:"schema_version"`
-	PackID        string         `json:"pack_id"`
-	ModelID       string         `json:"model_id"`
-	CreatedAt     time.Time      `json:"created_at"`
-	Event         string         `json:"event"` // build, train, backtest, sweep
-	PolicyVersion int            `json:"policy_version"`
-	Lineage       map[string]any `json:"lineage"`
-	Config        map[string]any `json:"config"` // ticker, model, task, train_window
-	Policy        map[string]any `json:"policy"` // execution block
-	Params        map[string]any `json:"params"`
-	Metrics       map[string]any `json:"metrics"`
-	Features      []string       `json:"features"`
-	Notes         string         `json:"notes"`
-	RunID         int64          `json:"run_id,omitempty"`
-	ArtifactID    string         `json:"artifact_id,omitempty"`
+	ID            string     `json:"id"` // <model_id>-<event>-<run id or timestamp>
+	SchemaVersion string     `json:"schema_version"`
+	PackID        string     `json:"pack_id"`
+	ModelID       string     `json:"model_id"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Event         string     `json:"event"` // build, train, backtest, sweep
+	PolicyVersion int        `json:"policy_version"`
+	Config        CardConfig `json:"config"`
+	// Policy, Params, Metrics and Lineage hold the event's typed sections
+	// when a card is written (policy.Execution; BuildCardParams and
+	// BuildCardMetrics, TrainParams and TrainCardMetrics, …); a card read back
+	// from its JSON file holds their JSON values.
+	Policy     any      `json:"policy"`
+	Params     any      `json:"params"`
+	Metrics    any      `json:"metrics"`
+	Lineage    any      `json:"lineage"`
+	Features   []string `json:"features"`
+	Notes      string   `json:"notes"`
+	RunID      int64    `json:"run_id,omitempty"`
+	ArtifactID string   `json:"artifact_id,omitempty"`
 }
 
 // CardStore persists model cards (JSON + markdown, indexed for search).
@@ -43,34 +47,6 @@ type CardStore interface {
 	// PutCard stores the card and its markdown rendering; it returns the
 	// data-dir relative path of the JSON document.
 	PutCard(ctx context.Context, card ModelCard, markdown string) (string, error)
-}
-
-// cardConfig extracts the config summary a card shows.
-// cardSection is a typed record as a card section (its JSON fields).
-func cardSection(v any) map[string]any {
-	var out map[string]any
-	if b, err := json.Marshal(v); err == nil {
-		_ = json.Unmarshal(b, &out)
-	}
-	return out
-}
-
-func cardConfig(cfg map[string]any) map[string]any {
-	out := map[string]any{}
-	for _, k := range []string{"ticker", "model", "algo", "task", "train_window", "asset_type", "horizon", "cadence"} {
-		if v, ok := cfg[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// cardPolicy extracts the execution block of a policy.
-func cardPolicy(pol map[string]any) map[string]any {
-	if ex, ok := pol["execution"].(map[string]any); ok {
-		return ex
-	}
-	return map[string]any{}
 }
 
 // RenderCardMarkdown is the human rendering of a card. Values are shown as a
@@ -87,12 +63,13 @@ func RenderCardMarkdown(c ModelCard) string {
 	if c.ArtifactID != "" {
 		fmt.Fprintf(&b, "- artifact: %s\n", c.ArtifactID)
 	}
-	section := func(title string, m map[string]any) {
+	section := func(title string, v any) {
+		m, _ := cardPlain(v).(map[string]any)
 		if len(m) == 0 {
 			return
 		}
 		fmt.Fprintf(&b, "\n## %s\n\n", title)
-		writeCardMap(&b, cardPlainMap(m), 0)
+		writeCardMap(&b, m, 0)
 	}
 	section("Config", c.Config)
 	section("Policy", c.Policy)
@@ -106,15 +83,6 @@ func RenderCardMarkdown(c ModelCard) string {
 		fmt.Fprintf(&b, "\n## Notes\n\n%s\n", c.Notes)
 	}
 	return b.String()
-}
-
-// cardPlainMap turns each value of m into plain data (see cardPlain).
-func cardPlainMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cardPlain(v)
-	}
-	return out
 }
 
 // cardPlain turns a card value into plain data through its JSON form, the

@@ -24,8 +24,8 @@ func goldenCard() ModelCard {
 	return ModelCard{
 		ID: "spy_eq_intraday_hourly-backtest-7", SchemaVersion: ModelCardSchemaVersion, PackID: "momentumsigma",
 		ModelID: "spy_eq_intraday_hourly", CreatedAt: created, Event: "backtest", PolicyVersion: 3, RunID: 7,
-		Config: map[string]any{"ticker": "SPY", "model": "gbm", "task": "classification",
-			"train_window": map[string]any{"start": "2023-01-01", "end": "2024-12-31"}},
+		Config: CardConfig{Ticker: "SPY", Model: "gbm", Task: "classification",
+			TrainWindow: &CardWindow{Start: "2023-01-01", End: "2024-12-31"}},
 		Policy: map[string]any{"slippage_bps": 1.5, "size_by_conf": false, "momentum_column": "",
 			"brackets": map[string]any{"atr_mult_stop": 1.5, "atr_mult_target": 3.0, "time_stop_minutes": 120}},
 		Params: map[string]any{"thresholds": []float64{0.5, 0.55, 0.6}, "top_pct": none,

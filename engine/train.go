@@ -619,29 +619,20 @@ func trainArtifactID(modelID string, runID int64, at time.Time) string {
 }
 
 func (l *Lab) trainCard(plan *modelPlan, run TrainingRun, met *TrainMetrics) ModelCard {
-	metrics := map[string]any{"rows": met.Rows, "train_rows": met.TrainRows, "holdout_rows": met.HoldoutRows,
-		"classes": met.Classes, "class_counts": met.ClassCounts, "trees": met.Trees, "calibration": met.Calibration}
-	for k, v := range map[string]*float64{"auc": met.AUC, "logloss": met.Logloss, "accuracy": met.Accuracy, "brier": met.Brier} {
-		if v != nil {
-			metrics[k] = *v
+	metrics := TrainCardMetrics{Rows: met.Rows, TrainRows: met.TrainRows, HoldoutRows: met.HoldoutRows,
+		Classes: met.Classes, ClassCounts: met.ClassCounts, Trees: met.Trees, Calibration: met.Calibration,
+		AUC: met.AUC, Logloss: met.Logloss, Accuracy: met.Accuracy, Brier: met.Brier}
+	for i, f := range met.TopFeatures {
+		if i == 5 {
+			break
 		}
-	}
-	if len(met.TopFeatures) > 0 {
-		top := met.TopFeatures
-		if len(top) > 5 {
-			top = top[:5]
-		}
-		names := make([]string, len(top))
-		for i, f := range top {
-			names[i] = f.Feature
-		}
-		metrics["top_features"] = names
+		metrics.TopFeatures = append(metrics.TopFeatures, f.Feature)
 	}
 	return ModelCard{
 		ID:            trainArtifactID(plan.modelID, run.ID, run.CreatedAt) + "-card",
 		SchemaVersion: ModelCardSchemaVersion, PackID: plan.packID, ModelID: plan.modelID, CreatedAt: l.now(),
-		Event: "train", PolicyVersion: plan.policyVersion, Lineage: cardSection(run.Lineage),
-		Config: cardConfig(plan.config.Doc()), Policy: cardPolicy(plan.policy.Doc()), Params: cardSection(run.Params), Metrics: metrics,
+		Event: "train", PolicyVersion: plan.policyVersion, Lineage: run.Lineage,
+		Config: cardConfig(plan.config), Policy: cardPolicy(plan.policy), Params: run.Params, Metrics: metrics,
 		Features: run.Features, RunID: run.ID, ArtifactID: run.ArtifactID,
 	}
 }

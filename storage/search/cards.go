@@ -321,19 +321,19 @@ func cardDoc(c engine.ModelCard, markdown, stamp string) map[string]any {
 	if c.ArtifactID != "" {
 		doc["artifact_id"] = c.ArtifactID
 	}
-	if t, ok := c.Config["ticker"].(string); ok && t != "" {
+	if t := c.Config.Ticker; t != "" {
 		doc["ticker"] = t
 	}
 	return doc
 }
 
-// FlattenMetrics keeps the finite numbers of a metrics map (booleans as 0/1),
+// FlattenMetrics keeps the finite numbers of a card's metrics section (booleans as 0/1),
 // nested maps as dotted keys (parity.sharpe); lists and text are left to the
 // full-text rendering. Values go through JSON first so a card built in memory
 // (typed structs, ints) and one read back from its file index the same.
-func FlattenMetrics(m map[string]any) map[string]float64 {
+func FlattenMetrics(m any) map[string]float64 {
 	out := map[string]float64{}
-	if len(m) == 0 {
+	if m == nil {
 		return out
 	}
 	var generic map[string]any

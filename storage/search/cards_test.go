@@ -37,7 +37,7 @@ func writeCard(t testing.TB, root string, c engine.ModelCard) {
 
 func testCard(model, event string, run int64, at time.Time) engine.ModelCard {
 	return engine.ModelCard{ID: fmt.Sprintf("%s-%s-%d", model, event, run), SchemaVersion: "1.0", PackID: "zerosigma",
-		ModelID: model, CreatedAt: at, Event: event, RunID: run, Config: map[string]any{"ticker": "SPY"},
+		ModelID: model, CreatedAt: at, Event: event, RunID: run, Config: engine.CardConfig{Ticker: "SPY"},
 		Metrics: map[string]any{"auc": 0.5 + float64(run)/100, "trades": run * 10, "gate_pass": run%2 == 0,
 			"parity": map[string]any{"sharpe": 1.5}, "best": []any{1, 2}, "calibration": "sigmoid"},
 		Features: []string{"calls_sold_d0", "rsi_14"}, Notes: "note number " + fmt.Sprint(run)}
