@@ -424,11 +424,19 @@ func TestUIResearchFlow(t *testing.T) {
 			setValue(`#token-input`, uiAdminToken), chromedp.Click(`#token-save`, chromedp.ByQuery),
 			chromedp.WaitVisible(`#nav-admin`, chromedp.ByQuery), chromedp.Click(`#nav-admin`, chromedp.ByQuery))
 		b.waitReady("admin")
+		if routes["POST /admin/users"] {
+			b.run("create user", setValue(`#create-user input[name=user_id]`, "uiuser"),
+				chromedp.Click(`#create-user-btn`, chromedp.ByQuery), chromedp.WaitVisible(`#token-once`, chromedp.ByQuery))
+		}
 		b.wantCount("admin users", "table.users-table tbody tr", 1)
-		b.run("rotate", chromedp.ActionFunc(func(ctx context.Context) error {
-			return chromedp.Evaluate(`window.confirm = () => true`, nil).Do(ctx)
-		}), chromedp.Click(`button.rotate`, chromedp.ByQuery), chromedp.WaitVisible(`#token-once`, chromedp.ByQuery))
-		if tok := strings.TrimSpace(b.text("#token-once")); len(tok) < 16 {
+		var before string
+		b.run("token before", chromedp.Evaluate(`(document.querySelector('#token-once') || {}).textContent || ''`, &before))
+		var changed bool
+		b.run("rotate", chromedp.Evaluate(`window.confirm = () => true`, nil),
+			chromedp.Click(`button.rotate`, chromedp.ByQuery),
+			chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector('#token-once'); return !!e && e.textContent !== %q; })()`, before), &changed, chromedp.WithPollingTimeout(20*time.Second)))
+		tok := strings.TrimSpace(b.text("#token-once"))
+		if len(tok) < 16 || strings.Contains(tok, "{") {
 			t.Fatalf("rotated token shown: %q", tok)
 		}
 		b.check("admin-rotate")

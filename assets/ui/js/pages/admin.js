@@ -57,7 +57,27 @@ function renderUsers(card, ans) {
   const users = listOf(ans) || [];
   const out = h('div', { id: 'token-out' });
   const uid = (u) => u.id ?? u.user_id ?? u.name ?? u.email;
-  card.append(out, table([
+  const showToken = (who, r) => {
+    const t = r.token_once ?? r.token ?? r.api_token ?? r.new_token;
+    out.replaceChildren(h('div', { class: 'notice' }, `New token for ${who} — shown once, copy it now:`,
+      h('div', { class: 'token-once', id: 'token-once' }, typeof t === 'string' ? t : JSON.stringify(r)), r.note ? h('p', { class: 'hint' }, r.note) : null));
+  };
+  if (api.has('POST', '/admin/users')) {
+    const id = h('input', { name: 'user_id', placeholder: 'e.g. alice', size: 14 });
+    const email = h('input', { name: 'email', placeholder: 'optional', size: 18 });
+    const role = h('select', { name: 'role' }, ['viewer', 'researcher', 'admin'].map((r) => h('option', { value: r, selected: r === 'researcher' }, r)));
+    card.append(h('form', { class: 'inline', id: 'create-user', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api.post('/admin/users', { id: id.value.trim(), role: role.value, email: email.value.trim() || undefined });
+        showToken(id.value.trim(), r);
+        const row = r.user || { id: id.value.trim(), role: role.value };
+        users.push(row);
+        tbl.replaceWith(tbl = usersTable());
+      } catch (err) { out.replaceChildren(api.errorBox(err)); }
+    } }, h('label', null, 'new user', id), h('label', null, 'role', role), h('label', null, 'email', email), h('button', { type: 'submit', id: 'create-user-btn' }, 'Create user')));
+  }
+  const usersTable = () => table([
     { key: 'id', label: 'user', fmt: (u) => String(uid(u)) }, { key: 'name', label: 'name', fmt: (u) => u.name || u.email || '—' },
     { key: 'role', label: 'role', fmt: (u) => badge(u.role || '?', 'pack') }, { key: 'status', label: 'status', fmt: (u) => badge(u.status || 'active', (u.status || 'active') === 'active' ? 'ok' : 'fail') },
     { key: 'tokens', label: 'tokens', fmt: (u) => show(u.tokens?.length ?? u.token_prefix ?? u.tokens) },
@@ -66,10 +86,11 @@ function renderUsers(card, ans) {
       e.target.disabled = true;
       try {
         const r = await api.post(`/admin/users/${encodeURIComponent(uid(u))}/rotate_token`, {});
-        const t = r.token_once ?? r.token ?? r.api_token ?? r.new_token;
-        out.replaceChildren(h('div', { class: 'notice' }, `New token for ${uid(u)} — shown once, copy it now:`, h('div', { class: 'token-once', id: 'token-once' }, t || JSON.stringify(r))));
+        showToken(uid(u), r);
       } catch (err) { out.replaceChildren(api.errorBox(err)); }
       e.target.disabled = false;
     } }, 'Rotate token') : '' },
-  ], users, { class: 'users-table' }));
+  ], users, { class: 'users-table' });
+  let tbl = usersTable();
+  card.append(out, tbl);
 }

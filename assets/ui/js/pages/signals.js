@@ -79,7 +79,7 @@ export async function render(root, ctx) {
   root.append(listCard);
   const load = async (offset = 0) => {
     try {
-      const ans = await api.get('/signals' + api.qs({ model_id: q.model_id, ticker: q.ticker, tickers: q.ticker, side: q.side, start: q.start, end: q.end, q: q.q, limit: 50, offset }));
+      const ans = await api.get('/signals' + api.qs({ model_id: q.model_id, tickers: q.ticker, side: q.side, start: q.start, end: q.end, q: q.q, limit: 50, offset }));
       const rows = api.rows(ans, 'signals');
       listCard.replaceChildren(h('h2', null, 'Signals'), rows.length ? table([
         { key: 'date', label: 'date' }, { key: 'hour_et', label: 'hour ET' }, { key: 'model_id', label: 'model' }, { key: 'ticker', label: 'ticker' },
