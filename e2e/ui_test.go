@@ -72,7 +72,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 360*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	b := &browser{t: t, ctx: ctx, base: base, shots: t.TempDir()}
 	chromedp.ListenTarget(ctx, func(ev any) {
