@@ -110,7 +110,10 @@ function editor({ title, id, doc, readonly = [], loc, whole = false, save, after
   const errs = new Map();
   const grid = h('div', { class: 'fields' });
   let lastGroup = '';
-  for (const [path, v] of flatten(doc)) {
+  // Top-level settings first, then each block under its heading.
+  const leaves = flatten(doc);
+  const entries = [...leaves.filter(([p]) => !p.includes('.')), ...leaves.filter(([p]) => p.includes('.'))];
+  for (const [path, v] of entries) {
     const group = path.includes('.') ? path.split('.').slice(0, -1).join('.') : '';
     if (group !== lastGroup && group) grid.append(h('div', { class: 'group' }, group));
     lastGroup = group;
