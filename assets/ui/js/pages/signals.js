@@ -23,6 +23,9 @@ export async function render(root, ctx) {
   const act = h('div', { class: 'card', id: 'signals-actions' }, h('h2', null, 'Generate'));
   const actOut = h('div');
   const date = h('input', { name: 'date', placeholder: 'overlay date (YYYY-MM-DD)', size: 12 });
+  const gmode = h('select', { name: 'mode' }, h('option', { value: 'top_n' }, 'top N rows'), h('option', { value: 'threshold' }, 'confidence ≥ threshold'));
+  const topN = h('input', { name: 'top_n', value: '5', size: 4 });
+  const thr = h('input', { name: 'threshold', value: '0.5', size: 5 });
   const mode = h('select', { name: 'option_mode' }, h('option', { value: 'single' }, 'single leg'), h('option', { value: 'vertical' }, 'vertical'));
   const run = async (route, body, label) => {
     actOut.replaceChildren(h('p', { class: 'muted' }, label + '…'));
@@ -40,7 +43,8 @@ export async function render(root, ctx) {
   };
   const need = () => { if (!modelSel.value) { actOut.replaceChildren(h('div', { class: 'error' }, 'Choose a model first.')); return false; } return true; };
   act.append(h('div', { class: 'row' },
-    api.has('POST', '/signals/generate') ? h('button', { id: 'generate-btn', onclick: () => need() && run('/signals/generate', { model_id: modelSel.value }, 'Generating signals') }, 'Generate signals') : h('span', { class: 'unavailable' }, 'Signal generation is not available on this server.'),
+    api.has('POST', '/signals/generate') ? [h('label', null, 'select', gmode), h('label', null, 'top N', topN), h('label', null, 'threshold', thr)] : null,
+    api.has('POST', '/signals/generate') ? h('button', { id: 'generate-btn', onclick: () => need() && run('/signals/generate', { model_id: modelSel.value, mode: gmode.value, top_n: Number(topN.value) || undefined, threshold: Number(thr.value) || undefined }, 'Generating signals') }, 'Generate signals') : h('span', { class: 'unavailable' }, 'Signal generation is not available on this server.'),
     api.has('POST', '/options_overlay') ? [h('label', null, 'date', date), h('label', null, 'mode', mode),
       h('button', { id: 'overlay-btn', class: 'secondary', onclick: () => need() && run('/options_overlay', { model_id: modelSel.value, date: date.value.trim() || undefined, option_mode: mode.value }, 'Choosing option overlays') }, 'Overlay options')]
       : h('span', { class: 'unavailable' }, 'Option overlays are not available on this server.')), actOut);
@@ -52,8 +56,8 @@ export async function render(root, ctx) {
     try {
       const s = await api.get('/signals/summary' + api.qs({ model_id: q.model_id, start: q.start, end: q.end }));
       const m = s.metrics || s.summary || {};
-      sc.append(h('div', { class: 'kpis' }, kpi('trades', num(m.trades ?? m.count)), kpi('cum. return', pct(m.cum_return), signClass(m.cum_return)), kpi('Sharpe', num(m.sharpe, 2)),
-        kpi('Sortino', num(m.sortino, 2)), kpi('win rate', pct(m.win_rate, 1)), kpi('max DD', pct(m.max_dd)), kpi('fill rate', pct(m.fill_rate, 0)), kpi('coverage', m.coverage_pct !== undefined && m.coverage_pct !== null ? num(m.coverage_pct, 1) + ' %' : '—')));
+      sc.append(h('div', { class: 'kpis' }, kpi('trades', num(m.trades ?? m.count)), kpi(m.perf_source === 'rr' ? 'cum. return (R multiples)' : 'cum. return', m.perf_source === 'rr' ? num(m.cum_return, 2) + ' R' : pct(m.cum_return), signClass(m.cum_return)), kpi('Sharpe', num(m.sharpe, 2)),
+        kpi('Sortino', num(m.sortino, 2)), kpi('win rate', pct(m.win_rate, 1)), kpi('max DD', m.perf_source === 'rr' ? num(m.max_dd, 2) + ' R' : pct(m.max_dd)), kpi('fill rate', pct(m.fill_rate, 0)), kpi('coverage', m.coverage_pct !== undefined && m.coverage_pct !== null ? num(m.coverage_pct, 1) + ' %' : '—')));
     } catch (err) { sc.append(api.errorBox(err)); }
     root.append(sc);
   }
