@@ -40,7 +40,7 @@ export async function render(root, ctx) {
   } else cc.append(api.errorBox(cov.reason));
   grid.append(cc);
 
-  const rc = h('div', { class: 'card', id: 'recent' }, h('h2', null, 'Recent backtest runs'));
+  const rc = h('div', { class: 'card wide', id: 'recent' }, h('h2', null, 'Recent backtest runs'));
   if (runs.status === 'fulfilled') {
     const rows = api.rows(runs.value);
     rc.append(rows.length ? table([
