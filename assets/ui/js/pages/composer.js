@@ -6,13 +6,15 @@ import { reliability } from '../charts.js';
 
 export async function render(root, ctx) {
   root.append(h('h1', null, 'Composer'));
+  const wanted = ctx.q.model ? api.get('/models/' + encodeURIComponent(ctx.q.model)).catch((err) => err) : null;
   const models = api.rows(await api.get('/models?limit=500'), 'models');
   let modelId = ctx.q.model || (models[0] && models[0].id) || '';
   const msel = h('select', { name: 'model', id: 'composer-model' }, models.map((m) => h('option', { value: m.id, selected: m.id === modelId }, m.id)));
   msel.addEventListener('change', () => ctx.go('#/composer?model=' + encodeURIComponent(msel.value)));
   root.append(h('div', { class: 'row' }, h('label', null, 'model', msel), h('span', { class: 'hint' }, 'Each step runs as a job (async); its progress and result appear below it.')));
   if (!modelId) { root.append(h('p', { class: 'unavailable' }, 'No model yet: ', h('a', { href: '#/models' }, 'create one from a template'), '.')); return; }
-  const model = await api.get('/models/' + encodeURIComponent(modelId));
+  let model = wanted ? await wanted : await api.get('/models/' + encodeURIComponent(modelId));
+  if (model instanceof Error) throw model;
   const [from, to] = await defaultRange(model.config || {});
 
   const start = h('input', { name: 'start', value: from, size: 11 });

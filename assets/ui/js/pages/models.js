@@ -7,6 +7,10 @@ export async function render(root, ctx) {
   if (ctx.args[0]) return renderModel(root, ctx, ctx.args[0]);
   root.append(h('h1', null, 'Models'));
   const q = ctx.q;
+  let offset = +q.offset || 0;
+  const limit = 50;
+  // The first page of models is asked for with the templates and packs.
+  let firstList = api.get('/models' + api.qs({ pack_id: q.pack_id, limit, offset })).catch((err) => err);
   const [tpl, packs] = await Promise.all([api.get('/model_templates?limit=500'), api.get('/packs?limit=500')]);
   const templates = api.rows(tpl, 'templates');
   const packIds = api.rows(packs, 'packs').map((p) => p.id);
@@ -43,11 +47,13 @@ export async function render(root, ctx) {
   const body = h('div');
   listCard.append(h('form', { class: 'inline', onsubmit: (e) => e.preventDefault() }, h('label', null, 'pack', psel), h('label', null, 'filter', filt)), body);
   root.append(listCard);
-  let offset = +q.offset || 0;
-  const limit = 50;
   async function load() {
     try {
-      const ans = await api.get('/models' + api.qs({ pack_id: psel.value, limit, offset }));
+      let ans = firstList;
+      firstList = null;
+      if (ans instanceof Error) throw ans;
+      ans = ans ? await ans : await api.get('/models' + api.qs({ pack_id: psel.value, limit, offset }));
+      if (ans instanceof Error) throw ans;
       const f = filt.value.trim().toLowerCase();
       const rows = api.rows(ans, 'models').filter((m) => !f || m.id.includes(f) || String(m.ticker || '').toLowerCase().includes(f));
       body.replaceChildren(
@@ -67,6 +73,7 @@ export async function render(root, ctx) {
 }
 
 async function renderModel(root, ctx, id) {
+  const explainAns = api.get('/policy/explain' + api.qs({ model_id: id })).catch((err) => err);
   const m = await api.get('/models/' + encodeURIComponent(id));
   root.append(h('h1', null, 'Model ', h('code', null, m.model_id)),
     h('p', null, badge(m.pack_id, 'pack'), ` config v${m.version} · policy v${m.policy_version ?? '—'} · `,
@@ -83,13 +90,14 @@ async function renderModel(root, ctx, id) {
       save: (doc) => api.put('/policy', { model_id: id, pack_id: m.pack_id, policy: doc }), after: () => loadExplain(explain, id, m.pack_id) }),
   );
   root.append(explain);
-  await loadExplain(explain, id, m.pack_id);
+  await loadExplain(explain, id, m.pack_id, explainAns);
 }
 
-async function loadExplain(el, id, pack) {
+async function loadExplain(el, id, pack, pending) {
   el.replaceChildren(h('h2', null, 'Policy explained'));
   try {
-    const x = await api.get('/policy/explain' + api.qs({ model_id: id, pack_id: pack }));
+    const x = pending ? await pending : await api.get('/policy/explain' + api.qs({ model_id: id, pack_id: pack }));
+    if (x instanceof Error) throw x;
     el.append(h('p', null, badge(x.ok ? 'valid' : 'invalid', x.ok ? 'ok' : 'fail'), ` policy v${x.policy_version ?? '—'} (${x.source || ''})`));
     if (x.notes?.length) el.append(h('ul', { class: 'notes' }, x.notes.map((n) => h('li', null, n))));
     for (const [k, list] of [['errors', x.checks?.errors], ['warnings', x.checks?.warnings], ['schema errors', x.schema_errors]]) {
