@@ -26,6 +26,7 @@ func (s *Server) registerAll() {
 		(*Server).routesAudit,
 		(*Server).routesAdmin,
 		(*Server).routesSignals,
+		(*Server).routesUI,
 	} {
 		register(s)
 	}
