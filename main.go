@@ -1,8 +1,10 @@
 // Command sigmalab is the Sigma Lab appliance: one binary that serves the research
 // API and runs the engine from the command line.
 //
-//	sigmalab serve [--data DIR] [--addr HOST:PORT] [--demo=true] [--demo-range START:END[:OPTIONS_FROM]]
-//	               [--allowed-hosts H,…] [--cors-origins O,…] [--max-conns N] [--max-queued N] [--heavy-wait D]
+//	sigmalab serve [--data DIR] [--addr HOST:PORT] [--auth open|required] [--demo=true] [--demo-range START:END[:OPTIONS_FROM]]
+//	               [--log-format text|json] [--allowed-hosts H,…] [--cors-origins O,…] [--max-conns N] [--max-queued N] [--heavy-wait D]
+//	sigmalab user add|list|rotate|revoke|suspend|activate …
+//	sigmalab backup FILE | restore FILE --data DIR | check [--reindex] [--repair]
 //	sigmalab import [--data DIR] [flags] PATH... | --body req.json | --polygon … SYMBOL...
 //	sigmalab build [--stock|--preview] [--body req.json] [flags]
 //	sigmalab train|backtest|sweep [--body req.json] [flags]
