@@ -96,7 +96,6 @@ func (s *Server) withAudit(next http.Handler) http.Handler {
 	})
 }
 
-
 // pathTarget is the value of the last :param of route in path.
 func pathTarget(route, path string) string {
 	ps := strings.Split(strings.Trim(route, "/"), "/")
