@@ -1109,14 +1109,6 @@ func (l *Lab) writeSweepCard(ctx context.Context, rec SweepRecord, best []sweep.
 	return l.Cards.PutCard(ctx, card, RenderCardMarkdown(card))
 }
 
-// finiteOrNil keeps NaN/Inf out of documents that must be JSON.
-func finiteOrNil(x float64) any {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return x
-}
-
 // GetSweep returns a sweep and all its results (cell order).
 func (l *Lab) GetSweep(ctx context.Context, id int64) (SweepRecord, []SweepResult, error) {
 	if l.Sweeps == nil {

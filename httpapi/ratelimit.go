@@ -19,7 +19,6 @@ type rateLimiter struct {
 	perMin int
 	mu     sync.Mutex
 	keys   map[string]*limiterEntry
-	seen   int // calls since the last prune
 }
 
 type limiterEntry struct {

@@ -194,10 +194,8 @@ func Fit(cols [][]float64, rows []int, y []int, numClass int, p Params) (*Model,
 				}
 			}
 		}
-		if grad != nil {
-			for j := range grad {
-				grad[j] *= inv
-			}
+		for j := range grad {
+			grad[j] *= inv
 		}
 		return (loss + 0.5*lambda*pen) * inv
 	}
