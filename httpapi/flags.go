@@ -47,8 +47,9 @@ func (s *Server) routeFlags(r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return nil
 	}
-	if r.URL.Path == "/data/import" {
-		if err := s.CheckFlag(r.Context(), admin.FlagDataImport); err != nil {
+	gates := map[string]string{"/data/import": admin.FlagDataImport, "/signals/generate": admin.FlagSignalsGenerate}
+	if key, ok := gates[r.URL.Path]; ok {
+		if err := s.CheckFlag(r.Context(), key); err != nil {
 			return err
 		}
 	}

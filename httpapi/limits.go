@@ -147,6 +147,8 @@ var heavyRoutes = map[string]jobs.Class{
 	"/backtest_sweep":       jobs.Heavy,
 	"/calibrate_thresholds": jobs.Heavy,
 	"/calibrate_brackets":   jobs.Heavy,
+	"/signals/generate":     jobs.Heavy,
+	"/matrices/import":      jobs.Heavy,
 	"/data/import":          jobs.Light,
 }
 

@@ -163,6 +163,10 @@ func TestFlagsGateBehaviour(t *testing.T) {
 	if err := env.App.API.CheckFlag(context.Background(), "signals_generate"); err == nil || !strings.Contains(err.Error(), "signals_generate") {
 		t.Errorf("CheckFlag after disabling: %v", err)
 	}
+	env.Run(t, []apitest.Scenario{
+		{Name: "generation refused", Method: "POST", URL: "/signals/generate", Body: map[string]any{"model_id": "spy_opt_0dte_hourly"},
+			Status: 403, Contains: []string{`"code":"disabled"`, `signals_generate`}},
+	})
 }
 
 // TestTokensNeverInClear greps every file of the data dir and the captured
