@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"sigmalab/app"
+	"sigmalab/httpapi"
 )
 
 // TestBackupRestoreCheckCommands drives the three commands on a stopped data
@@ -61,7 +62,10 @@ func TestBackupRestoreCheckCommands(t *testing.T) {
 	}
 
 	// Held by an open app with no server at --addr: a clear error, no file.
-	held, err := app.Open(app.Config{DataDir: data})
+	// The server asks for the admin credential; the CLI sends ADMIN_TOKEN.
+	const adminToken = "backup-test-admin-token"
+	t.Setenv("ADMIN_TOKEN", adminToken)
+	held, err := app.Open(app.Config{DataDir: data, HTTP: httpapi.Options{Auth: httpapi.AuthOptions{AdminToken: adminToken}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,8 @@ func TestBackupRestoreCheck(t *testing.T) {
 	bin := binary(t)
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
+	// The server and the backup CLI share the built-in admin credential.
+	t.Setenv("ADMIN_TOKEN", "e2e-backup-admin-token")
 	s := start(t, bin, data, "--demo-range", pipelineDemoRange)
 	stopped := false
 	defer func() {

@@ -144,7 +144,7 @@ func TestPipeline(t *testing.T) {
 	getJSON(t, s, "GET", "/training_runs?model_id="+model, "", 200)
 
 	bt := getJSON(t, s, "POST", "/backtest",
-		`{"model_id":"`+model+`","pack_id":"zerosigma","splits":3,"thresholds":"0.4,0.45,0.5","save":true,"tag":"e2e"}`, 200)
+		`{"model_id":"`+model+`","pack_id":"zerosigma","splits":3,"top_pct":0.2,"save":true,"tag":"e2e"}`, 200)
 	runID := num(t, bt, "run_id")
 	num(t, bt, "best_sharpe_hourly")
 	num(t, bt, "best_cum_ret")

@@ -33,10 +33,10 @@ func TestSweepSurvivesKill9(t *testing.T) {
 	s := start(t, bin, data, "--demo-range", "2024-01-02:2024-06-28:2024-06-24")
 	st, b := s.call(t, "POST", "/build_matrix", `{"model_id":"spy_eq_intraday_hourly","start":"2024-01-02","end":"2024-06-28"}`)
 	expect(t, st, b, 200, `"build_id":"b00000001"`)
-	// Enough trees that training takes seconds: the kill lands while the job runs.
+	// Enough trees (early stopping off) that training takes seconds: the kill lands while the job runs.
 	st, b = s.call(t, "POST", "/backtest_sweep", `{"model_id":"spy_eq_intraday_hourly","pack_id":"momentumsigma","async":true,
 		"thresholds_variants":["0.5,0.52","0.55,0.6"],"allowed_hours_variants":["13,14,15",""],"top_pct_variants":[0.1,0.2],
-		"hyperparams":{"n_estimators":3000,"max_depth":4}}`)
+		"hyperparams":{"n_estimators":3000,"max_depth":4,"early_stopping_rounds":0}}`)
 	expect(t, st, b, 202, `"job_id":"1"`)
 	deadline := time.Now().Add(60 * time.Second)
 	for jobState(t, s, "1")["status"] != "running" {

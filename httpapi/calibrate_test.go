@@ -114,9 +114,10 @@ func TestCalibrateBracketsPerModel(t *testing.T) {
 	env := calibrateEnv(t, models...)
 	fast := map[string]any{"n_estimators": 25, "max_depth": 3}
 	var answers []map[string]any
-	// The hourly model trades its top 30% (threshold mode trades it
-	// rarely on this short demo); the daily one uses its thresholds.
-	extra := []map[string]any{{"top_pct": 0.3}, {}}
+	// Both trade their top 30%: on this short demo the regularised default
+	// learner's probabilities stay near the base rate, so threshold mode
+	// rarely trades.
+	extra := []map[string]any{{"top_pct": 0.3}, {"thresholds": "0.4,0.45,0.5"}}
 	for i, m := range models {
 		body := map[string]any{"model_id": m, "splits": 3, "hyperparams": fast, "time_stop_candidates": "60,120,390"}
 		for k, v := range extra[i] {
@@ -150,7 +151,7 @@ func TestCalibrateBracketsPerModel(t *testing.T) {
 		{Name: "bad select", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": models[0], "select_by": "sharpe"},
 			Status: 422, Contains: []string{`"loc":["body","select_by"]`}},
 		{Name: "desired_rr warns", Method: "POST", URL: "/calibrate_brackets", Body: map[string]any{"model_id": models[0], "splits": 3,
-			"hyperparams": fast, "time_stop_candidates": "60,120,390", "desired_rr": 2}, Contains: []string{"desired_rr is not used", `"oof_cached":true`}},
+			"hyperparams": fast, "time_stop_candidates": "60,120,390", "top_pct": 0.3, "desired_rr": 2}, Contains: []string{"desired_rr is not used", `"oof_cached":true`}},
 	})
 }
 
