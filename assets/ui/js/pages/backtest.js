@@ -12,6 +12,7 @@ export async function render(root, ctx) {
   const run = ans.run, folds = ans.folds || [];
   const trainings = api.get('/training_runs' + api.qs({ model_id: run.model_id, limit: 50 })).catch((err) => err);
   const o = run.metrics?.overall || {};
+  const bm = benchmark(o) ?? benchmark(run.metrics); // the run's buy-and-hold over the same test periods
   root.append(h('h1', null, `Backtest run #${run.id} `, h('small', { class: 'muted' }, `${run.model_id} · ${run.tag || 'no tag'} · ${when(run.created_at)}`)),
     h('p', null, badge(run.status || '?'), ' ', badge(run.gate_pass ? 'gate pass' : 'gate fail', run.gate_pass ? 'pass' : 'fail'), ' ',
       (run.gate?.reasons || []).join('; '), ' · ', h('a', { href: '#/models/' + run.model_id }, 'model'), ' · ',
@@ -19,7 +20,7 @@ export async function render(root, ctx) {
     h('div', { class: 'kpis' }, kpi('Sharpe (ann.)', num(o.sharpe_ann, 2), signClass(o.sharpe_ann)), kpi('Sharpe / period', num(o.sharpe_hourly, 4)),
       kpi('cum. return', pct(o.cum_ret ?? run.cum_ret), signClass(o.cum_ret)), kpi('compounded', pct(o.comp_ret)), kpi('max drawdown', pct(o.max_dd ?? run.max_drawdown)),
       kpi('trades', num(o.trades ?? run.trades)), kpi('hit rate', pct(o.hit_rate ?? run.win_rate, 1)), kpi('PSR', num(o.psr, 3)), kpi('DSR', num(o.dsr ?? run.dsr, 3)),
-      kpi('n_trials', num(o.n_trials)), benchmark(o) !== null ? kpi('buy & hold', pct(benchmark(o))) : null));
+      kpi('n_trials', num(o.n_trials)), bm !== null ? kpi('buy & hold', pct(bm)) : null));
 
   // Equity curve + drawdown.
   const eqCard = h('div', { class: 'card', id: 'equity' }, h('h2', null, 'Equity'));
