@@ -13,7 +13,7 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN_DIR   := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
 STATICCHECK ?= $(GOBIN_DIR)/staticcheck
 
-.PHONY: all run build test bench bench-api lint tools fuzz e2e kill-soak clean
+.PHONY: all run build test bench bench-all bench-api lint tools fuzz e2e kill-soak clean
 
 all: lint test build
 
@@ -29,8 +29,13 @@ run: build
 test:
 	$(GO) test ./...
 
-## bench: every benchmark, with allocations
+## bench: one table of the SPEC §9 figures, ours vs the reference in the same run, with targets
+## (GBDT vs XGBoost, indicators vs pandas, backtest, sweep, 0DTE build, API vs FastAPI; SKIP_API=1 skips the API)
 bench:
+	GO=$(GO) bench/summary.sh
+
+## bench-all: every Go benchmark, with allocations
+bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## bench-api: SPEC §9 API targets on the built binary over TCP with 100k stored runs (wrk, start time, idle RSS)
