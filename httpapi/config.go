@@ -32,11 +32,7 @@ func (s *Server) getModelConfig(r *http.Request, _ httprouter.Params) (any, erro
 }
 
 func (s *Server) putModelConfig(r *http.Request, _ httprouter.Params) (any, error) {
-	var body struct {
-		PackID  string         `json:"pack_id"`
-		ModelID string         `json:"model_id"`
-		Config  map[string]any `json:"config"`
-	}
+	var body PutModelConfigBody
 	if err := DecodeJSON(r, &body); err != nil {
 		return nil, err
 	}
@@ -75,13 +71,7 @@ func (s *Server) getIndicatorSet(r *http.Request, _ httprouter.Params) (any, err
 }
 
 func (s *Server) putIndicatorSet(r *http.Request, _ httprouter.Params) (any, error) {
-	var body struct {
-		PackID  string         `json:"pack_id"`
-		Scope   string         `json:"scope"`
-		ModelID string         `json:"model_id"`
-		Name    string         `json:"name"`
-		Data    map[string]any `json:"data"`
-	}
+	var body PutIndicatorSetBody
 	if err := DecodeJSON(r, &body); err != nil {
 		return nil, err
 	}

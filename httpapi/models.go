@@ -67,10 +67,7 @@ func (s *Server) patchModel(r *http.Request, p httprouter.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		PackID string         `json:"pack_id"`
-		Config map[string]any `json:"config"`
-	}
+	var body PatchModelBody
 	if err := DecodeJSON(r, &body); err != nil {
 		return nil, err
 	}

@@ -29,12 +29,7 @@ func (s *Server) getPolicy(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 func (s *Server) putPolicy(r *http.Request, _ httprouter.Params) (any, error) {
-	var body struct {
-		ModelID     string         `json:"model_id"`
-		PackID      string         `json:"pack_id"`
-		Policy      map[string]any `json:"policy"`
-		BumpVersion *bool          `json:"bump_version"`
-	}
+	var body PutPolicyBody
 	if err := DecodeJSON(r, &body); err != nil {
 		return nil, err
 	}
