@@ -69,7 +69,7 @@ done
 health_ok() {
 	local line=""
 	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-	printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+	printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$1" >&3
 	read -r -t 2 line <&3 || true
 	exec 3>&-
 	[[ $line == *" 200 "* ]]
