@@ -34,7 +34,9 @@ const BacktestJobKind = "backtest"
 // JSON arrays or "a,b,c" strings; top_pct may be a number, a numeric string,
 // or null, "", false or 0 for off (see UnmarshalJSON).
 type BacktestRequest struct {
-	ModelID           string         `json:"model_id"`
+	ModelID string `json:"model_id"`
+	// Owner is set by the server from the authenticated caller (a body value is replaced).
+	Owner             string         `json:"owner,omitempty"`
 	PackID            string         `json:"pack_id"`
 	BuildID           string         `json:"build_id,omitempty"` // matrix build; "" = latest
 	CSV               string         `json:"csv,omitempty"`      // not supported: any value is a 422 (use build_id)
@@ -600,7 +602,7 @@ func (l *Lab) backtestRecord(req BacktestRequest, src OOFSource, p backtest.Trad
 			params.PolicySnapshot = snap
 		}
 	}
-	run := BacktestRun{PackID: src.Model.PackID, ModelID: req.ModelID, BuildID: src.BuildID, Tag: req.Tag,
+	run := BacktestRun{Owner: req.Owner, PackID: src.Model.PackID, ModelID: req.ModelID, BuildID: src.BuildID, Tag: req.Tag,
 		RiskProfile: req.RiskProfile, Status: "completed", StartedAt: started, FinishedAt: now, CreatedAt: now,
 		Params: params, DataCSVURI: src.MatrixURI, OOFKey: src.Key, Gate: gate, GatePass: gate.Pass,
 		TradesTotal: res.Overall.Trades, Trades: res.Overall.Trades, WinRate: res.Overall.HitRate,

@@ -18,6 +18,7 @@ type OOFCache = backtest.Cache
 // max_drawdown, cum_ret, gate, lineage) are filled from the same figures.
 type BacktestRun struct {
 	ID          int64              `json:"id"`
+	Owner       string             `json:"owner,omitempty"` // who asked for it ("" on an open loopback server or the CLI)
 	PackID      string             `json:"pack_id"`
 	ModelID     string             `json:"model_id"`
 	BuildID     string             `json:"build_id"`

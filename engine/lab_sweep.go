@@ -33,7 +33,9 @@ const SweepJobKind = "backtest_sweep"
 // variant lists also take one "a,b;c" string.
 type SweepRequest struct {
 	ModelID string `json:"model_id"`
-	PackID  string `json:"pack_id"`
+	// Owner is set by the server from the authenticated caller (a body value is replaced).
+	Owner  string `json:"owner,omitempty"`
+	PackID string `json:"pack_id"`
 	// Start and End are the predecessor's reserved fields. A sweep evaluates
 	// every out-of-fold row of the build, so a non-empty value is a 422 (the
 	// rows are chosen by build_id) rather than a filter silently not applied.
@@ -421,7 +423,7 @@ func (l *Lab) sweepSource(ctx context.Context, req SweepRequest, progress func(d
 		return out, nil
 	}
 	started := l.now()
-	breq, err := BacktestRequest{ModelID: req.ModelID, PackID: src.Model.PackID, BuildID: src.BuildID, Target: req.Target,
+	breq, err := BacktestRequest{Owner: req.Owner, ModelID: req.ModelID, PackID: src.Model.PackID, BuildID: src.BuildID, Target: req.Target,
 		Splits: req.Splits, Embargo: req.Embargo, CV: req.CV, Calibration: &cal, TrainHours: req.TrainHours,
 		Hyperparams: req.Hyperparams, Features: req.Features, Tag: req.Tag, RiskProfile: req.RiskProfile}.Normalize()
 	if err != nil {
@@ -685,7 +687,7 @@ func (l *Lab) startSweep(ctx context.Context, req SweepRequest, spec sweep.Spec,
 		}
 	}
 	rec := SweepRecord{
-		PackID: req.PackID, ModelID: req.ModelID, Tag: req.Tag, Status: SweepRunning, JobID: jobID,
+		Owner: req.Owner, PackID: req.PackID, ModelID: req.ModelID, Tag: req.Tag, Status: SweepRunning, JobID: jobID,
 		Spec: SweepSpec{
 			ThresholdsVariants: req.ThresholdsVariants, AllowedHoursVariants: req.AllowedHoursVariants,
 			TopPctVariants: spec.TopPctVariants, SlippageBpsVariants: spec.SlippageBpsVariants,

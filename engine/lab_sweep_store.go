@@ -45,6 +45,7 @@ type SweepSpec struct {
 // backtest_sweeps table; the rest are additions.
 type SweepRecord struct {
 	ID         int64     `json:"id"`
+	Owner      string    `json:"owner,omitempty"` // who asked for it ("" on an open loopback server or the CLI)
 	PackID     string    `json:"pack_id"`
 	ModelID    string    `json:"model_id"`
 	Tag        string    `json:"tag"`

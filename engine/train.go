@@ -91,6 +91,7 @@ type TrainingRunFilter = BuildRunFilter
 // TrainParams and TrainLineage are its params and lineage.
 type TrainingRun struct {
 	ID          int64         `json:"id"`
+	Owner       string        `json:"owner,omitempty"` // who asked for it ("" on an open loopback server or the CLI)
 	PackID      string        `json:"pack_id"`
 	ModelID     string        `json:"model_id"`
 	BuildID     string        `json:"build_id"`
@@ -113,7 +114,9 @@ type TrainingRun struct {
 // (api-contract §4.6 plus build_id, features, hyperparams, holdout_frac, tag
 // and async). Lists may be JSON arrays or "a,b,c" strings.
 type TrainRequest struct {
-	ModelID      string         `json:"model_id"`
+	ModelID string `json:"model_id"`
+	// Owner is set by the server from the authenticated caller (a body value is replaced).
+	Owner        string         `json:"owner,omitempty"`
 	PackID       string         `json:"pack_id,omitempty"`
 	BuildID      string         `json:"build_id,omitempty"` // "" or "latest": the newest completed build
 	AllowedHours IntList        `json:"allowed_hours,omitempty"`
@@ -552,7 +555,7 @@ func (l *Lab) train(ctx context.Context, req TrainRequest, progress func(float64
 	}
 	calibration := *req.Calibration
 	started := l.now()
-	run := TrainingRun{PackID: plan.packID, ModelID: req.ModelID, BuildID: buildID, Status: TrainRunning,
+	run := TrainingRun{Owner: req.Owner, PackID: plan.packID, ModelID: req.ModelID, BuildID: buildID, Status: TrainRunning,
 		Features: features, Tag: req.Tag, StartedAt: &started, CreatedAt: started,
 		Params: TrainParams{Algo: algo, Target: target, Calibration: calibration, AllowedHours: req.AllowedHours,
 			HoldoutFrac: *req.HoldoutFrac, BuildID: buildID, Hyperparams: params, LogRegParams: lrParams, Tag: req.Tag},

@@ -26,6 +26,7 @@ func (s *Server) backtestSweep(r *http.Request, _ httprouter.Params) (any, error
 	if err != nil {
 		return nil, err
 	}
+	req.Owner = UserFrom(r.Context())
 	if req.Async {
 		return s.SubmitJob(r, engine.SweepJobKind, req)
 	}

@@ -21,6 +21,7 @@ func (s *Server) train(r *http.Request, _ httprouter.Params) (any, error) {
 	if err := DecodeJSON(r, &req); err != nil {
 		return nil, err
 	}
+	req.Owner = UserFrom(r.Context())
 	req, err := req.Normalize()
 	if err != nil {
 		return nil, err

@@ -179,6 +179,17 @@ func (e *Env) JSON(method, url string, body any) (int, map[string]any) {
 	return status, m
 }
 
+// JSONHeaders is JSON with request headers (e.g. Authorization).
+func (e *Env) JSONHeaders(method, url string, body any, headers map[string]string) (int, map[string]any) {
+	e.t.Helper()
+	status, data := e.DoHeaders(method, url, body, headers)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		e.t.Fatalf("apitest: %s %s: response is not a JSON object: %v\n%s", method, url, err, data)
+	}
+	return status, m
+}
+
 // Scenario is one table-driven API check.
 type Scenario struct {
 	Name        string
