@@ -52,6 +52,17 @@ func (s *Server) routesAdmin() {
 	both(http.MethodPost, "/users/:user_id/rotate_token", "admin: new token for a user (shown once); the old ones stop working", s.rotateUserToken)
 }
 
+// adminTarget is the admin store and the id in path parameter key: the
+// prologue of the admin routes that act on one user, template or profile.
+func (s *Server) adminTarget(p httprouter.Params, key string) (admin.Store, string, error) {
+	st, err := s.adminStore()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := PathID(p, key)
+	return st, id, err
+}
+
 func (s *Server) adminStore() (admin.Store, error) {
 	if s.auth == nil || s.auth.opts.Store == nil {
 		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "admin_unavailable", Message: "the admin store is not available"}

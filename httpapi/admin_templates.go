@@ -76,11 +76,7 @@ func (s *Server) createTemplate(r *http.Request, _ httprouter.Params) (any, erro
 }
 
 func (s *Server) templateVersions(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "template_id")
+	st, id, err := s.adminTarget(p, "template_id")
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +92,7 @@ func (s *Server) templateVersions(r *http.Request, p httprouter.Params) (any, er
 }
 
 func (s *Server) patchTemplate(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "template_id")
+	st, id, err := s.adminTarget(p, "template_id")
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +117,7 @@ func (s *Server) patchTemplate(r *http.Request, p httprouter.Params) (any, error
 }
 
 func (s *Server) publishTemplate(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "template_id")
+	st, id, err := s.adminTarget(p, "template_id")
 	if err != nil {
 		return nil, err
 	}

@@ -118,11 +118,7 @@ func (s *Server) createUser(r *http.Request, _ httprouter.Params) (any, error) {
 }
 
 func (s *Server) getUser(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "user_id")
+	st, id, err := s.adminTarget(p, "user_id")
 	if err != nil {
 		return nil, err
 	}
@@ -141,11 +137,7 @@ func (s *Server) getUser(r *http.Request, p httprouter.Params) (any, error) {
 }
 
 func (s *Server) patchUser(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "user_id")
+	st, id, err := s.adminTarget(p, "user_id")
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +165,7 @@ func (s *Server) patchUser(r *http.Request, p httprouter.Params) (any, error) {
 }
 
 func (s *Server) rotateUserToken(r *http.Request, p httprouter.Params) (any, error) {
-	st, err := s.adminStore()
-	if err != nil {
-		return nil, err
-	}
-	id, err := PathID(p, "user_id")
+	st, id, err := s.adminTarget(p, "user_id")
 	if err != nil {
 		return nil, err
 	}
